@@ -1,0 +1,1 @@
+"""Settings packages: ``local`` (development and demo), ``production``, ``test``."""

@@ -110,6 +110,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str("GOVSERVE_TEST_SQLITE", "") or None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
 
 # --- Background work (django.tasks + django-tasks-db) -----------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -1,0 +1,46 @@
+"""Who did something: a staff user, a citizen, an API client or the system itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from govserve.accounts.models import User
+
+
+class ActorKind(StrEnum):
+    USER = "user"
+    CITIZEN = "citizen"
+    API_CLIENT = "api_client"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The actor of an audit entry: a kind and an id, never a name or an email address."""
+
+    kind: ActorKind
+    id: str
+    is_supplier: bool = False
+
+    @classmethod
+    def for_user(cls, user: User) -> Actor:
+        """Return the actor for a staff user (supplier staff are marked as such)."""
+        return cls(kind=ActorKind.USER, id=str(user.pk), is_supplier=bool(getattr(user, "is_supplier", False)))
+
+    @classmethod
+    def for_citizen(cls, citizen_id: object) -> Actor:
+        """Return the actor for a citizen account."""
+        return cls(kind=ActorKind.CITIZEN, id=str(citizen_id))
+
+    @classmethod
+    def for_api_client(cls, client_id: object) -> Actor:
+        """Return the actor for an API client (partner system, bot)."""
+        return cls(kind=ActorKind.API_CLIENT, id=str(client_id))
+
+    @classmethod
+    def system(cls, component: str) -> Actor:
+        """Return the actor for govserve itself (``worker``, ``scheduler``, ``cli``)."""
+        return cls(kind=ActorKind.SYSTEM, id=component)

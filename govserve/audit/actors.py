@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from govserve.accounts.models import User
+
+class _StaffUser(Protocol):
+    """What audit needs of a staff user (audit sits above accounts, so no import of it)."""
+
+    pk: object
 
 
 class ActorKind(StrEnum):
@@ -26,7 +29,7 @@ class Actor:
     is_supplier: bool = False
 
     @classmethod
-    def for_user(cls, user: User) -> Actor:
+    def for_user(cls, user: _StaffUser) -> Actor:
         """Return the actor for a staff user (supplier staff are marked as such)."""
         return cls(kind=ActorKind.USER, id=str(user.pk), is_supplier=bool(getattr(user, "is_supplier", False)))
 

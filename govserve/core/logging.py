@@ -46,3 +46,5 @@ def configure_logging(*, level: str = "INFO", json_output: bool = True) -> None:
     root.setLevel(level.upper())
     # Django logs each 4xx with the request path and nothing personal; keep it.
     logging.getLogger("django.server").setLevel("WARNING")
+    # django-axes announces its configuration at every start: noise for operators.
+    logging.getLogger("axes.apps").setLevel("WARNING")

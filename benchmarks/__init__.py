@@ -1,0 +1,1 @@
+"""govserve benchmarks: each module exposes ``main() -> dict`` and records its figures in README.md."""

@@ -5,3 +5,7 @@ class PrivacyConfig(AppConfig):
     name = "govserve.privacy"
     label = "privacy"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the audit event types and the system checks (privacy.E001...).
+        from govserve.privacy import audit_events, checks  # noqa: F401, PLC0415

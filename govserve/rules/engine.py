@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import cel
 
 from govserve.core import clock
+from govserve.rules.diagnose import diagnose
 from govserve.rules.errors import ExpressionEvaluationError, ExpressionSyntaxError, RulesError
 from govserve.rules.functions import CEL_BUILTIN_FUNCTIONS, FunctionArgumentError, FunctionState, make_functions
 from govserve.rules.names import free_identifiers
@@ -294,6 +295,10 @@ def _evaluation_error(
         kind, message = "index_out_of_range", "List index out of range"
     elif isinstance(failure, RuntimeError):
         kind, message = _describe_runtime_failure(report)
+    if kind in _DIAGNOSED_KINDS:
+        diagnosis = diagnose(expression.source, context.cel_context, state)
+        if diagnosis is not None:
+            kind, message = diagnosis.kind or kind, diagnosis.message
     return ExpressionEvaluationError(message, expression=expression.source, location=expression.location, kind=kind)
 
 
@@ -322,6 +327,9 @@ def _describe_type_failure(report: str) -> tuple[str, str]:
         "string and null by itself): convert explicitly with int(...), double(...) or string(...), and check "
         "optional fields for null first",
     )
+
+
+_DIAGNOSED_KINDS = frozenset({"type_mismatch", "null_value", "invalid_argument"})
 
 
 def _cel_name(python_type_name: str) -> str:

@@ -244,21 +244,39 @@ def test_evaluate_bool_refuses_a_non_bool_result(source: str, message: str) -> N
 @pytest.mark.parametrize(
     ("source", "kind", "message"),
     [
-        ("fee_per_day * days", "type_mismatch", "`*` mixes double and int: convert with double(...) or int(...)"),
+        (
+            "fee_per_day * days",
+            "type_mismatch",
+            "`fee_per_day * days` mixes int and double (`fee_per_day` is a double, `days` is an int): "
+            "convert with double(...) or int(...)",
+        ),
+        (
+            "1 + 1.0 > 0.0",
+            "type_mismatch",
+            "`1 + 1.0` mixes int and double (`1` is an int, `1.0` is a double): convert with double(...) or int(...)",
+        ),
         (
             "name + 1",
             "type_mismatch",
-            "`+` cannot combine string and int: convert explicitly with string(...), int(...) or double(...)",
+            "`name + 1` cannot apply `+` to a string and an int: "
+            "convert explicitly with int(...), double(...) or string(...)",
+        ),
+        (
+            "days > 2 && name > 1",
+            "type_mismatch",
+            "`name > 1` cannot compare a string with an int: convert one with int(...), double(...) or string(...)",
         ),
         (
             "unanswered + 1",
             "null_value",
-            "`+` got null (an unanswered field?): check the field first, e.g. `x != null && ...`",
+            "`unanswered + 1`: `unanswered` is null (an unanswered field?): "
+            "check it first, e.g. `unanswered != null && ...`",
         ),
         (
-            "size(unanswered)",
-            "type_mismatch",
-            "size() does not accept an argument of this type (null from an unanswered field?)",
+            "size(unanswered) > 0",
+            "null_value",
+            "`size(unanswered)`: `unanswered` is null (an unanswered field?): "
+            "check it first, e.g. `unanswered != null && ...`",
         ),
         ("nosuch > 1", "undefined_name", "Unknown name `nosuch`: no field, determinant or function is called that"),
         ("nosuch(1)", "undefined_name", "Unknown name `nosuch`: no field, determinant or function is called that"),
@@ -286,22 +304,46 @@ def test_evaluate_bool_refuses_a_non_bool_result(source: str, message: str) -> N
         ),
         ("address.county", "missing_key", "The map has no key `county`: test for it first with has(map.county)"),
         ("children[5]", "index_out_of_range", "List index out of range"),
-        ('int("abc")', "invalid_argument", "int() failed: string parse error: invalid digit found in string"),
+        (
+            'int("abc") > 1',
+            "invalid_argument",
+            '`int("abc")`: int() failed: string parse error: invalid digit found in string',
+        ),
         (
             "age(unanswered) >= 18",
             "null_value",
-            "age() needs a date, but got null (an unanswered field?): check it first, e.g. `x != null && age(x) ...`",
+            "`age(unanswered)`: `unanswered` is null (an unanswered field?): "
+            "check it first, e.g. `unanswered != null && ...`",
         ),
-        ("age(days)", "type_mismatch", "age() needs a date, got int"),
-        ("round(1, 2)", "invalid_argument", "round() takes one number, got 2 arguments"),
+        ("age(days)", "type_mismatch", "`age(days)`: age() needs a date, got int"),
+        ("round(1, 2)", "invalid_argument", "`round(1, 2)`: round() takes one number, got 2 arguments"),
+        ("!days", "type_mismatch", "`!days`: `!` needs true or false, but `days` is an int"),
         (
-            "!days",
+            "days ? 1 : 2",
             "type_mismatch",
-            (
-                "An operator or function got values of types it does not accept (CEL never converts between "
-                "int, double, string and null by itself): convert explicitly with int(...), double(...) or "
-                "string(...), and check optional fields for null first"
-            ),
+            "`days ? 1 : 2`: the condition `days` must be true or false, but it is an int",
+        ),
+        (
+            'children.exists(c, c.income > "100")',
+            "type_mismatch",
+            '`c.income > "100"` cannot compare an int with a string: '
+            "convert one with int(...), double(...) or string(...)",
+        ),
+        (
+            "sum(children.map(c, c.income)) * 1.5",
+            "type_mismatch",
+            "`sum(children.map(c, c.income)) * 1.5` mixes int and double "
+            "(`sum(children.map(c, c.income))` is an int, `1.5` is a double): convert with double(...) or int(...)",
+        ),
+        (
+            "name.exists(c, c)",
+            "type_mismatch",
+            "`name.exists(c, c)`: .exists() works on a list or a map, but `name` is a string",
+        ),
+        (
+            "avg(children.map(c, c.income)) > 1.0 && avg([]) > 1.0",
+            "invalid_argument",
+            "`avg([])`: avg() of an empty list has no value",
         ),
     ],
 )
@@ -316,7 +358,7 @@ def test_every_evaluation_failure_is_a_typed_error_with_expression_and_location(
             "name": "Ann",
             "unanswered": None,
             "address": {"line1": "1 High St"},
-            "children": [],
+            "children": [{"income": 100}, {"income": 200}],
         },
         today=TODAY,
     )

@@ -274,7 +274,10 @@ def _evaluation_error(
     function_error, state.error = state.error, None
     report = str(failure)
     kind, message = "evaluation_failed", report.split("\n", 1)[0]
-    if function_error is not None and isinstance(failure, RuntimeError) and "Python function call failed" in report:
+    from_function = (
+        function_error is not None and isinstance(failure, RuntimeError) and "Python function call failed" in report
+    )
+    if from_function and function_error is not None:
         if not isinstance(function_error, FunctionArgumentError):
             return function_error  # a bug in a platform function: never tidy it away
         kind, message = function_error.kind, function_error.message
@@ -295,7 +298,7 @@ def _evaluation_error(
         kind, message = "index_out_of_range", "List index out of range"
     elif isinstance(failure, RuntimeError):
         kind, message = _describe_runtime_failure(report)
-    if kind in _DIAGNOSED_KINDS:
+    if kind in _DIAGNOSED_KINDS or from_function:
         diagnosis = diagnose(expression.source, context.cel_context, state)
         if diagnosis is not None:
             kind, message = diagnosis.kind or kind, diagnosis.message

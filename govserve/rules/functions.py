@@ -118,9 +118,9 @@ CEL_BUILTIN_FUNCTIONS: frozenset[str] = frozenset(
 # Every function name an expression may call.
 PLATFORM_FUNCTIONS: frozenset[str] = CUSTOM_FUNCTIONS | CEL_BUILTIN_FUNCTIONS
 
-# A working precision far above what a double or an int64 needs, so quantize
-# never fails for lack of digits.
-_DECIMAL_CONTEXT = Context(prec=80, rounding=ROUND_HALF_UP)
+# A working precision above the 309 integer digits of the largest double plus
+# the 30 decimal places allowed, so quantize never fails for lack of digits.
+_DECIMAL_CONTEXT = Context(prec=400, rounding=ROUND_HALF_UP)
 _MAX_DIGITS = 30
 
 

@@ -1,0 +1,1097 @@
+"""Background work: jobs, the transactional outbox, retries, dead letters and schedules.
+
+The one place where govserve runs work outside a request. It sits on Django 6's
+``django.tasks`` API with the ``django-tasks-db`` ``DatabaseBackend``, and adds
+what that API leaves to the application: job identity (idempotency keys),
+retries with backoff, a dead-letter state, lost-worker recovery and schedules.
+
+Declaring and enqueueing a job::
+
+    from govserve.core.jobs import job, enqueue, current_job
+
+    @job(name="notifications.email.send", max_attempts=10)
+    def email_deliver(*, message_id: str) -> None:
+        key = current_job().idempotency_key  # e.g. to derive the Message-ID
+        ...
+
+    with transaction.atomic():
+        message = OutboundEmail.objects.create(...)
+        enqueue(email_deliver, idempotency_key=f"email:{message.id}", message_id=str(message.id))
+
+Contracts
+- **Transactional outbox.** :func:`enqueue` must run inside ``transaction.atomic()``
+  on the default database (``RuntimeError`` otherwise). It writes the job row
+  and its django-tasks-db task row on that connection, in that transaction: they
+  commit with the business change or not at all. Never ``transaction.on_commit``
+  alone, which loses the work if the process dies between commit and callback.
+- **Ids only.** Job keyword arguments are JSON scalars, or lists/dicts of
+  scalars, checked at enqueue (:class:`JobArgumentError`); they are stored in
+  clear in the job tables, so they are ids and codes, never personal values
+  (names, addresses, answers): a job reads what it needs from the database.
+- **Idempotency.** Every job has an idempotency key, unique for ever: enqueueing
+  the same key again returns the existing job (and raises
+  :class:`IdempotencyConflictError` if the name or arguments differ). The key is
+  exposed to the running job through :func:`current_job`. Delivery is *at least
+  once* (a worker may die after the side effect and before recording it), so a
+  job makes its side effect idempotent with that key (a Message-ID, a request
+  id sent to the other system, a unique constraint).
+- **Retries.** An exception in a job fails the attempt; the job is retried
+  after ``delay(n) = min(cap, base * 2 ** (n - 1)) * U(0.5, 1.0)`` seconds, ``n``
+  the number of the failed attempt (1, 2, ...), ``U`` uniform jitter so failures
+  of many jobs at once do not retry in lock step, never less than half the
+  nominal backoff. ``base`` and ``cap`` come from the job or
+  ``GOVSERVE_JOBS_BACKOFF_BASE_SECONDS`` (10) / ``GOVSERVE_JOBS_BACKOFF_CAP_SECONDS``
+  (3600). After ``max_attempts`` attempts (the job's, else
+  ``GOVSERVE_JOBS_MAX_ATTEMPTS``, 8) the job is *dead* (dead letter) until an
+  operator retries it (``govserve jobs retry``). :class:`PermanentJobError`
+  makes it dead at once (no retry can help).
+- **Lost workers.** A running attempt holds a lease (the job's ``lease`` or
+  ``GOVSERVE_JOBS_LEASE_SECONDS``, 900). A worker that finds an expired lease
+  records the attempt as lost and schedules a retry as for a failure.
+- **Schedules.** :func:`scheduled` jobs run once per period (periods are aligned
+  on the Unix epoch, UTC) across any number of workers: the worker that first
+  inserts the (name, period start) row in ``core_scheduledrun`` (unique) enqueues
+  that period's job; the others see the conflict and do nothing. Missed periods
+  are not replayed: a scheduled job processes everything due when it runs.
+
+Tests run due jobs in-process with :func:`run_pending`; production runs
+``govserve worker`` (any number of them). Plain ``govserve db_worker`` also
+runs these jobs correctly (with retries and dead letter) but runs no schedules
+and recovers no lost attempts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import importlib
+import inspect
+import json
+import math
+import os
+import random
+import re
+import socket
+import threading
+import traceback as traceback_module
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TypeVar
+
+import structlog
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db.models import Count, F, Q
+from django.tasks import TaskContext, TaskResultStatus, task, task_backends
+from django.utils.module_loading import autodiscover_modules
+
+from govserve.core import clock
+from govserve.core.errors import ConflictError, NotFoundError
+from govserve.core.models import AttemptOutcome, JobAttempt, JobRecord, JobState, ScheduledRun
+
+logger = structlog.get_logger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces: safe in headers and logs
+MAX_STRING_ARGUMENT = 1000
+MAX_ARGUMENTS_BYTES = 16_384
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_DEFAULT_MAX_ATTEMPTS = 8
+_DEFAULT_BACKOFF_BASE = 10.0
+_DEFAULT_BACKOFF_CAP = 3600.0
+_DEFAULT_LEASE = 900.0
+_DEFAULT_POLL_INTERVAL = 0.5
+_SCHEDULE_KEY_PREFIX = "schedule:"
+
+
+# --- Errors ---------------------------------------------------------------------------
+
+
+class PermanentJobError(Exception):
+    """Raised by a job when retrying cannot help (the thing it works on is gone, the input is refused).
+
+    The job goes to the dead-letter state at once. The message is stored: ids and
+    codes only, never personal values.
+    """
+
+
+class JobArgumentError(TypeError):
+    """The job's arguments are not ids: not JSON scalars or lists/dicts of scalars, or not its parameters."""
+
+
+class IdempotencyConflictError(ConflictError):
+    """The idempotency key is already used by a job with another name or other arguments."""
+
+    code = "job_idempotency_conflict"
+
+
+class JobNotFoundError(NotFoundError):
+    code = "job_not_found"
+
+
+class JobStateError(ConflictError):
+    """The job is not in a state that allows the operation (only dead jobs are retried)."""
+
+    code = "job_state_conflict"
+
+
+# --- Declaring jobs -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job[**P, R]:
+    """A registered job: a function run by workers under a stable dotted name.
+
+    Calling the job runs the function directly (no retry, no context): for tests
+    of the function itself. Enqueue it with :func:`enqueue`.
+    """
+
+    name: str
+    func: Callable[P, R]
+    max_attempts: int | None = None
+    priority: int = 0
+    lease: dt.timedelta | None = None
+    backoff_base: dt.timedelta | None = None
+    backoff_cap: dt.timedelta | None = None
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.func(*args, **kwargs)
+
+    @property
+    def module(self) -> str:
+        return str(self.func.__module__)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A job that runs once per ``every`` (periods aligned on the Unix epoch, UTC)."""
+
+    job: Job[[], Any]
+    every: dt.timedelta
+
+    def period_start(self, now: dt.datetime) -> dt.datetime:
+        """Return the start of the period containing ``now``."""
+        periods = (now - _EPOCH) // self.every
+        return _EPOCH + periods * self.every
+
+
+_JOBS: dict[str, Job[..., Any]] = {}
+_SCHEDULES: dict[str, Schedule] = {}
+_registry_lock = threading.Lock()
+
+
+def _register[**P, R](new: Job[P, R]) -> Job[P, R]:
+    if not _NAME.match(new.name) or len(new.name) > 100:
+        msg = f"job names are dotted lower-case words (at most 100 characters): {new.name!r}"
+        raise ValueError(msg)
+    if new.max_attempts is not None and new.max_attempts < 1:
+        msg = f"max_attempts must be at least 1 for job {new.name!r}"
+        raise ValueError(msg)
+    if not -100 <= new.priority <= 100:  # django.tasks' priority range
+        msg = f"priority must be between -100 and 100 for job {new.name!r}"
+        raise ValueError(msg)
+    parameters = inspect.signature(new.func).parameters.values()
+    if any(p.kind in {p.POSITIONAL_ONLY, p.VAR_POSITIONAL} for p in parameters):
+        msg = f"job {new.name!r} must take keyword arguments only"
+        raise ValueError(msg)
+    with _registry_lock:
+        existing = _JOBS.get(new.name)
+        if existing is not None and (existing.module, existing.func.__qualname__) != (
+            new.module,
+            new.func.__qualname__,
+        ):
+            msg = f"job name {new.name!r} is already used by {existing.module}.{existing.func.__qualname__}"
+            raise ValueError(msg)
+        _JOBS[new.name] = new
+    return new
+
+
+def job(
+    *,
+    name: str,
+    max_attempts: int | None = None,
+    priority: int = 0,
+    lease: dt.timedelta | None = None,
+    backoff_base: dt.timedelta | None = None,
+    backoff_cap: dt.timedelta | None = None,
+) -> Callable[[Callable[P, R]], Job[P, R]]:
+    """Register the decorated function as the job ``name`` (dotted, stable: stored in queued rows).
+
+    The function takes keyword arguments only (ids). ``max_attempts`` defaults to
+    ``GOVSERVE_JOBS_MAX_ATTEMPTS``; ``priority`` (-100..100, higher first) orders
+    due jobs; ``lease`` bounds one attempt before another worker may presume it
+    lost and retry it; ``backoff_base``/``backoff_cap`` override the retry delays.
+    Define jobs in ``<app>/jobs.py`` (imported by every worker at start) or in a
+    module imported by the app's ``AppConfig.ready``.
+    """
+
+    def decorate(func: Callable[P, R]) -> Job[P, R]:
+        return _register(
+            Job(
+                name=name,
+                func=func,
+                max_attempts=max_attempts,
+                priority=priority,
+                lease=lease,
+                backoff_base=backoff_base,
+                backoff_cap=backoff_cap,
+            )
+        )
+
+    return decorate
+
+
+def scheduled(
+    *,
+    name: str,
+    every: dt.timedelta,
+    max_attempts: int = 1,
+    lease: dt.timedelta | None = None,
+    priority: int = 0,
+) -> Callable[[Callable[[], R]], Job[[], R]]:
+    """Register the decorated function (no arguments) to run once per ``every`` across all workers.
+
+    Each period's run is a job with the idempotency key
+    ``schedule:<name>:<period start ISO>``. ``max_attempts`` defaults to 1: the
+    next period is the retry, so a failure goes straight to the dead letter for
+    the operator to see. A schedule must be defined in a module imported before
+    the worker starts (``<app>/jobs.py`` or one imported by ``AppConfig.ready``).
+    """
+    if every < dt.timedelta(seconds=1):
+        msg = f"scheduled job {name!r}: every must be at least one second"
+        raise ValueError(msg)
+
+    def decorate(func: Callable[[], R]) -> Job[[], R]:
+        registered = _register(Job(name=name, func=func, max_attempts=max_attempts, priority=priority, lease=lease))
+        if inspect.signature(func).parameters:
+            msg = f"scheduled job {name!r} must take no arguments"
+            raise ValueError(msg)
+        with _registry_lock:
+            _SCHEDULES[name] = Schedule(job=registered, every=every)
+        return registered
+
+    return decorate
+
+
+def registered_jobs() -> dict[str, Job[..., Any]]:
+    """Return the registered jobs by name (after importing every app's ``jobs`` module)."""
+    autodiscover_modules("jobs")
+    return dict(_JOBS)
+
+
+def registered_schedules() -> dict[str, Schedule]:
+    """Return the registered schedules by name (after importing every app's ``jobs`` module)."""
+    autodiscover_modules("jobs")
+    return dict(_SCHEDULES)
+
+
+def _job_by_name(name: str, module: str = "") -> Job[..., Any]:
+    found = _JOBS.get(name)
+    if found is None and module:
+        # The row names the module that defined the job: import it, which registers it.
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+        found = _JOBS.get(name)
+    if found is None:
+        msg = f"no job is registered under the name {name!r}"
+        raise LookupError(msg)
+    return found
+
+
+# --- The running job's context --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a running job knows about itself."""
+
+    idempotency_key: str
+    attempt: int  # 1 for the first attempt; counts every attempt, manual retries included
+    job_name: str
+    job_id: uuid.UUID | None = None
+    max_attempts: int = 1
+
+
+_current: contextvars.ContextVar[JobContext | None] = contextvars.ContextVar("govserve_current_job", default=None)
+
+
+def current_job() -> JobContext:
+    """Return the context of the job running in this thread; raise RuntimeError outside a job."""
+    context = _current.get()
+    if context is None:
+        msg = "current_job() is only available inside a running job"
+        raise RuntimeError(msg)
+    return context
+
+
+# --- Settings (read when used, never at import) ---------------------------------------
+
+
+def _setting_float(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+def default_max_attempts() -> int:
+    """Return ``GOVSERVE_JOBS_MAX_ATTEMPTS`` (8 when unset)."""
+    return int(getattr(settings, "GOVSERVE_JOBS_MAX_ATTEMPTS", _DEFAULT_MAX_ATTEMPTS))
+
+
+def _max_attempts(declared: Job[..., Any]) -> int:
+    return declared.max_attempts if declared.max_attempts is not None else default_max_attempts()
+
+
+def _lease(declared: Job[..., Any]) -> dt.timedelta:
+    if declared.lease is not None:
+        return declared.lease
+    return dt.timedelta(seconds=_setting_float("GOVSERVE_JOBS_LEASE_SECONDS", _DEFAULT_LEASE))
+
+
+def retry_delay(
+    failed_attempt: int,
+    *,
+    base: dt.timedelta,
+    cap: dt.timedelta,
+    rng: random.Random | None = None,
+) -> dt.timedelta:
+    """Return the wait before the attempt after ``failed_attempt`` (1-based).
+
+    ``min(cap, base * 2 ** (failed_attempt - 1)) * U(0.5, 1.0)``: exponential,
+    capped, with jitter that never halves it more than once.
+    """
+    if failed_attempt < 1:
+        msg = "failed_attempt counts from 1"
+        raise ValueError(msg)
+    # The exponent is bounded before it is used so a huge attempt count cannot overflow.
+    exponent = min(failed_attempt - 1, 62)
+    nominal = min(cap.total_seconds(), base.total_seconds() * (2**exponent))
+    jitter = (rng or _rng).uniform(0.5, 1.0)
+    return dt.timedelta(seconds=nominal * jitter)
+
+
+_rng = random.Random()  # noqa: S311 - spreading retries needs no cryptographic randomness
+
+
+def _backoff(declared: Job[..., Any] | None, failed_attempt: int) -> dt.timedelta:
+    base = (declared.backoff_base if declared else None) or dt.timedelta(
+        seconds=_setting_float("GOVSERVE_JOBS_BACKOFF_BASE_SECONDS", _DEFAULT_BACKOFF_BASE)
+    )
+    cap = (declared.backoff_cap if declared else None) or dt.timedelta(
+        seconds=_setting_float("GOVSERVE_JOBS_BACKOFF_CAP_SECONDS", _DEFAULT_BACKOFF_CAP)
+    )
+    return retry_delay(failed_attempt, base=base, cap=cap)
+
+
+# --- Enqueue (the transactional outbox) -----------------------------------------------
+
+
+def _is_scalar(value: object) -> bool:
+    if value is None or isinstance(value, bool | int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str) and len(value) <= MAX_STRING_ARGUMENT
+
+
+def check_job_arguments(declared: Job[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Return ``kwargs`` if they are ids fit for a job row; raise :class:`JobArgumentError` otherwise.
+
+    Allowed: ``None``, booleans, integers, finite floats, strings up to
+    ``MAX_STRING_ARGUMENT`` characters, and lists of those or dicts of string
+    keys to those; ``MAX_ARGUMENTS_BYTES`` of JSON in all; names the function
+    accepts.
+    """
+    for key, value in kwargs.items():
+        if _is_scalar(value):
+            continue
+        if isinstance(value, list | tuple) and all(_is_scalar(item) for item in value):
+            continue
+        if isinstance(value, dict) and all(isinstance(k, str) and _is_scalar(v) for k, v in value.items()):
+            continue
+        msg = (
+            f"job {declared.name!r}: argument {key!r} must be an id: a JSON scalar (strings up to "
+            f"{MAX_STRING_ARGUMENT} characters) or a list/dict of them, got {type(value).__name__}. "
+            "Pass ids, never personal values."
+        )
+        raise JobArgumentError(msg)
+    encoded = json.dumps(kwargs, sort_keys=True, separators=(",", ":"))
+    if len(encoded.encode()) > MAX_ARGUMENTS_BYTES:
+        msg = f"job {declared.name!r}: arguments exceed {MAX_ARGUMENTS_BYTES} bytes; pass ids, not content"
+        raise JobArgumentError(msg)
+    try:
+        inspect.signature(declared.func).bind(**kwargs)
+    except TypeError as error:
+        msg = f"job {declared.name!r}: arguments do not match the function: {error}"
+        raise JobArgumentError(msg) from None
+    normalised: dict[str, Any] = json.loads(encoded)  # tuples become lists, as they will be stored
+    return normalised
+
+
+def _task_backend_alias() -> str:
+    from django_tasks_db.backend import DatabaseBackend  # noqa: PLC0415 - needs the app registry
+
+    backend = task_backends["default"]
+    if not isinstance(backend, DatabaseBackend):
+        msg = "govserve's jobs need TASKS['default'] to be django_tasks_db.DatabaseBackend (the outbox table)"
+        raise ImproperlyConfigured(msg)
+    return backend.alias
+
+
+def _write_task_row(*, job_id: uuid.UUID, priority: int, run_after: dt.datetime | None) -> uuid.UUID:
+    _task_backend_alias()
+    task_for_attempt = run_job_task.using(priority=priority, run_after=run_after)
+    result = task_for_attempt.enqueue(job_id=str(job_id))
+    return uuid.UUID(str(result.id))
+
+
+def enqueue(target: Job[..., Any] | str, /, *, idempotency_key: str, **kwargs: Any) -> JobRecord:
+    """Enqueue ``target`` (a job or its name) with ``kwargs`` (ids only) and return its :class:`JobRecord`.
+
+    Must run inside ``transaction.atomic()`` on the default database (raise
+    RuntimeError otherwise): the job commits or rolls back with the caller's
+    change. The same ``idempotency_key`` again returns the existing job (whatever
+    its state) and writes nothing; with another name or other arguments it
+    raises :class:`IdempotencyConflictError`. Raise :class:`JobArgumentError` for
+    arguments that are not ids, LookupError for an unknown job name.
+    """
+    declared = _job_by_name(target) if isinstance(target, str) else target
+    if not connection.in_atomic_block:
+        msg = (
+            f"enqueue({declared.name!r}) must run inside transaction.atomic() on the default database, "
+            "so the job commits with the change that causes it (transactional outbox)"
+        )
+        raise RuntimeError(msg)
+    if not isinstance(idempotency_key, str) or not _KEY.match(idempotency_key):
+        msg = "idempotency_key must be 1-200 printable ASCII characters without spaces"
+        raise ValueError(msg)
+    arguments = check_job_arguments(declared, kwargs)
+    return _enqueue_checked(declared, idempotency_key=idempotency_key, kwargs=arguments)
+
+
+def _enqueue_checked(declared: Job[..., Any], *, idempotency_key: str, kwargs: dict[str, Any]) -> JobRecord:
+    existing = JobRecord.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is None:
+        job_id = uuid.uuid4()
+        max_attempts = _max_attempts(declared)
+        try:
+            # A savepoint: a concurrent insert of the same key must not poison the caller's transaction.
+            with transaction.atomic():
+                record = JobRecord.objects.create(
+                    id=job_id,
+                    name=declared.name,
+                    module=declared.module,
+                    idempotency_key=idempotency_key,
+                    kwargs=kwargs,
+                    state=JobState.QUEUED,
+                    priority=declared.priority,
+                    attempts_left=max_attempts,
+                    max_attempts=max_attempts,
+                )
+                record.task_result_id = _write_task_row(job_id=job_id, priority=declared.priority, run_after=None)
+                record.save(update_fields=["task_result_id"])
+        except IntegrityError:
+            existing = JobRecord.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is None:
+                raise
+        else:
+            logger.info("job.enqueued", job_id=str(record.id), job_name=record.name)
+            return record
+    if existing.name != declared.name or existing.kwargs != kwargs:
+        msg = f"idempotency key {idempotency_key!r} is already used by another job or other arguments"
+        raise IdempotencyConflictError(msg, job_id=str(existing.id))
+    return existing
+
+
+# --- Running attempts -----------------------------------------------------------------
+
+
+@dataclass
+class _Attempt:
+    """A claimed attempt: the job, its attempt row and the task row it runs under."""
+
+    record: JobRecord
+    attempt: JobAttempt
+    declared: Job[..., Any] | None
+    lookup_error: str = ""
+
+
+def _attempt_begin(*, job_id: str, task_result_id: uuid.UUID, worker_id: str) -> _Attempt | None:
+    """Start an attempt of ``job_id`` under ``task_result_id``; return None if that row is stale.
+
+    Call inside a transaction. A row is stale when the job has moved on (it
+    succeeded late after being presumed lost, or an operator retried it).
+    """
+    now = clock.now()
+    record = JobRecord.objects.select_for_update().filter(id=job_id).first()
+    if record is None or record.state not in {JobState.QUEUED, JobState.RETRYING}:
+        return None
+    if record.task_result_id != task_result_id:
+        return None
+    declared: Job[..., Any] | None
+    lookup_error = ""
+    try:
+        declared = _job_by_name(record.name, record.module)
+    except LookupError as error:
+        declared, lookup_error = None, str(error)
+    lease = _lease(declared) if declared else dt.timedelta(seconds=_DEFAULT_LEASE)
+    record.state = JobState.RUNNING
+    record.attempts += 1
+    record.attempts_left = max(record.attempts_left - 1, 0)
+    record.lease_expires_at = now + lease
+    record.run_after = None
+    record.save(update_fields=["state", "attempts", "attempts_left", "lease_expires_at", "run_after", "updated_at"])
+    attempt = JobAttempt.objects.create(
+        job=record, number=record.attempts, task_result_id=task_result_id, worker_id=worker_id, started_at=now
+    )
+    return _Attempt(record=record, attempt=attempt, declared=declared, lookup_error=lookup_error)
+
+
+def _call(claimed: _Attempt) -> BaseException | None:
+    """Run the job function with its context; return the exception it raised, if any."""
+    record = claimed.record
+    if claimed.declared is None:
+        return PermanentJobError(claimed.lookup_error)
+    context = JobContext(
+        idempotency_key=record.idempotency_key,
+        attempt=record.attempts,
+        job_name=record.name,
+        job_id=record.id,
+        max_attempts=record.max_attempts,
+    )
+    token = _current.set(context)
+    log = logger.bind(job_id=str(record.id), job_name=record.name, attempt=record.attempts)
+    log.info("job.started")
+    try:
+        claimed.declared.func(**record.kwargs)
+    except BaseException as error:
+        log.warning("job.failed", error_class=_class_path(error), exc_info=True)
+        return error
+    finally:
+        _current.reset(token)
+    log.info("job.succeeded")
+    return None
+
+
+def _class_path(error: BaseException) -> str:
+    return f"{type(error).__module__}.{type(error).__qualname__}"
+
+
+def _attempt_finish(claimed: _Attempt, error: BaseException | None) -> str:
+    """Record the outcome of an attempt and move the job on; return the job's new state.
+
+    Call inside a transaction. A failure schedules the retry (a new task row with
+    ``run_after``) or moves the job to the dead letter.
+    """
+    now = clock.now()
+    record = JobRecord.objects.select_for_update().get(id=claimed.record.id)
+    attempt = claimed.attempt
+    attempt.finished_at = now
+    if error is None:
+        attempt.outcome = AttemptOutcome.SUCCEEDED
+    else:
+        attempt.outcome = AttemptOutcome.FAILED
+        attempt.error_class = _class_path(error)[:200]
+        attempt.error_message = str(error)[:2000]
+        attempt.traceback = "".join(traceback_module.format_exception(error))[:20000]
+    current = record.state == JobState.RUNNING and record.attempts == attempt.number
+    if error is None and (current or record.state == JobState.RETRYING):
+        # Also a late success of an attempt presumed lost: its pending retry row becomes stale.
+        record.state = JobState.SUCCEEDED
+        record.finished_at = now
+        record.lease_expires_at = None
+        record.run_after = None
+        record.last_error = ""
+        record.save(update_fields=["state", "finished_at", "lease_expires_at", "run_after", "last_error", "updated_at"])
+    elif error is not None and current:
+        _fail(
+            record,
+            claimed.declared,
+            error=attempt.error_class,
+            message=attempt.error_message,
+            now=now,
+            permanent=isinstance(error, PermanentJobError),
+        )
+        attempt.retry_at = record.run_after
+    attempt.save()
+    return str(record.state)
+
+
+def _fail(
+    record: JobRecord,
+    declared: Job[..., Any] | None,
+    *,
+    error: str,
+    message: str,
+    now: dt.datetime,
+    permanent: bool = False,
+) -> None:
+    """Schedule the next attempt of a failed job, or move it to the dead letter when none is left.
+
+    A job whose function is no longer registered (``declared`` None) cannot be
+    retried by itself: it goes to the dead letter, for an operator to look at.
+    """
+    record.last_error = f"{error}: {message}"[:2000]
+    record.lease_expires_at = None
+    if permanent or record.attempts_left <= 0 or declared is None:
+        _dead(record, now=now)
+        return
+    failed_in_budget = record.max_attempts - record.attempts_left
+    record.run_after = now + _backoff(declared, failed_in_budget)
+    record.state = JobState.RETRYING
+    record.task_result_id = _write_task_row(job_id=record.id, priority=record.priority, run_after=record.run_after)
+    record.save()
+    logger.info("job.retry_scheduled", job_id=str(record.id), job_name=record.name, run_after=record.run_after)
+
+
+def _dead(record: JobRecord, *, now: dt.datetime) -> None:
+    record.state = JobState.DEAD
+    record.run_after = None
+    record.finished_at = now
+    record.lease_expires_at = None
+    record.save()
+    logger.warning("job.dead", job_id=str(record.id), job_name=record.name, attempts=record.attempts)
+
+
+def _task_row_fail_if_running(task_result_id: uuid.UUID) -> None:
+    from django_tasks_db.models import DBTaskResult  # noqa: PLC0415 - needs the app registry
+
+    DBTaskResult.objects.filter(id=task_result_id, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=clock.now(),
+        exception_class_path="govserve.core.jobs.LostAttempt",
+        traceback="",
+    )
+
+
+@task(takes_context=True)
+def run_job_task(context: TaskContext[Any, Any], *, job_id: str) -> None:
+    """The django.tasks entry point of every govserve job (what ``db_worker`` runs).
+
+    ``govserve worker`` claims and finishes attempts itself (fewer
+    transactions); this path lets Django's ``db_worker`` run the same rows:
+    the task row fails when the attempt fails (its traceback is kept there too).
+    """
+    worker_ids = context.task_result.worker_ids
+    with transaction.atomic():
+        claimed = _attempt_begin(
+            job_id=job_id,
+            task_result_id=uuid.UUID(str(context.task_result.id)),
+            worker_id=worker_ids[-1] if worker_ids else "",
+        )
+    if claimed is None:
+        return
+    error = _call(claimed)
+    with transaction.atomic():
+        _attempt_finish(claimed, error)
+    if error is not None:
+        raise error
+
+
+# --- The worker -------------------------------------------------------------------------
+
+
+def default_worker_id() -> str:
+    """Return ``host:pid:random``: unique across a worker pool, readable in ``jobs inspect``."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class WorkerStats:
+    """What a worker did: attempts run (by outcome), scheduled periods claimed, lost attempts recovered."""
+
+    succeeded: int = 0
+    failed: int = 0
+    plain_tasks: int = 0
+    schedules_claimed: int = 0
+    recovered: int = 0
+    errors: list[BaseException] = field(default_factory=list)
+
+    @property
+    def attempts(self) -> int:
+        return self.succeeded + self.failed
+
+
+class Worker:
+    """Run due jobs, claim due schedule periods and recover lost attempts, until stopped.
+
+    Any number of workers run against one database: a due task row is claimed
+    under ``SELECT ... FOR UPDATE SKIP LOCKED`` (PostgreSQL) or inside an
+    ``IMMEDIATE`` transaction (SQLite, one writer at a time), so each attempt
+    runs in exactly one worker. The job function runs outside any transaction
+    the worker holds: on SQLite a write lock held across an SMTP call would stall
+    every other writer. :meth:`stop` (SIGTERM/SIGINT in ``govserve worker``)
+    lets the running job finish, then returns.
+    """
+
+    def __init__(
+        self,
+        *,
+        worker_id: str | None = None,
+        batch: bool = False,
+        interval: float | None = None,
+        max_jobs: int | None = None,
+        run_schedules: bool = True,
+        recover_every: float = 30.0,
+        raise_errors: bool = False,
+    ) -> None:
+        self.worker_id = (worker_id or default_worker_id())[:64]
+        self.batch = batch
+        self.interval = (
+            interval
+            if interval is not None
+            else _setting_float("GOVSERVE_JOBS_POLL_INTERVAL_SECONDS", _DEFAULT_POLL_INTERVAL)
+        )
+        self.max_jobs = max_jobs
+        self.run_schedules = run_schedules
+        self.recover_every = recover_every
+        self.raise_errors = raise_errors
+        self.stats = WorkerStats()
+        self._stop = threading.Event()
+        self._claimed_periods: dict[str, dt.datetime] = {}
+        self._last_recovery: float | None = None
+        self.current_job_id: uuid.UUID | None = None
+
+    def stop(self) -> None:
+        """Ask the worker to stop after the job it is running (safe from a signal handler)."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self) -> WorkerStats:
+        """Work until stopped (or, in batch mode, until no job is due); return what was done."""
+        _task_backend_alias()
+        schedules = registered_schedules() if self.run_schedules else {}
+        _ = registered_jobs()
+        logger.info("worker.started", worker_id=self.worker_id, batch=self.batch, schedules=sorted(schedules))
+        try:
+            while not self._stop.is_set():
+                _close_old_connections()
+                self._tick_housekeeping(schedules)
+                if self._run_one():
+                    if self.max_jobs is not None and self.stats.attempts >= self.max_jobs:
+                        break
+                    continue
+                if self.batch:
+                    break
+                _close_old_connections()
+                self._stop.wait(self.interval)
+        finally:
+            _close_old_connections()
+            logger.info(
+                "worker.stopped",
+                worker_id=self.worker_id,
+                succeeded=self.stats.succeeded,
+                failed=self.stats.failed,
+                schedules_claimed=self.stats.schedules_claimed,
+                recovered=self.stats.recovered,
+            )
+        return self.stats
+
+    def _tick_housekeeping(self, schedules: dict[str, Schedule]) -> None:
+        monotonic = _monotonic()
+        if self._last_recovery is None or monotonic - self._last_recovery >= self.recover_every:
+            self._last_recovery = monotonic
+            self.stats.recovered += recover_lost_attempts()
+        for schedule in schedules.values():
+            if self._claim_period(schedule):
+                self.stats.schedules_claimed += 1
+
+    def _claim_period(self, schedule: Schedule) -> bool:
+        period_start = schedule.period_start(clock.now())
+        name = schedule.job.name
+        if self._claimed_periods.get(name) == period_start:
+            return False
+        claimed = schedule_claim(schedule, period_start=period_start, worker_id=self.worker_id)
+        self._claimed_periods[name] = period_start
+        return claimed
+
+    def _run_one(self) -> bool:
+        """Claim and run one due task row; return False when none is due."""
+        from django_tasks_db.models import DBTaskResult  # noqa: PLC0415 - needs the app registry
+
+        claimed: _Attempt | None = None
+        with transaction.atomic():
+            row = (
+                _due_rows(clock.now())
+                .select_for_update(skip_locked=True)
+                .order_by(F("priority").desc(), F("run_after").asc(), F("enqueued_at").asc())
+                .first()
+            )
+            if row is None:
+                return False
+            row.claim(self.worker_id)
+            if row.task_path != run_job_task.module_path:
+                plain: DBTaskResult[Any, Any] | None = row
+            else:
+                plain = None
+                job_id = (row.args_kwargs.get("kwargs") or {}).get("job_id")
+                claimed = (
+                    _attempt_begin(job_id=str(job_id), task_result_id=row.id, worker_id=self.worker_id)
+                    if isinstance(job_id, str) and _is_uuid(job_id)
+                    else None
+                )
+                if claimed is None:
+                    row.set_successful(None)  # a stale row: the job has moved on without it
+                    return True
+        if plain is not None:
+            self._run_plain(plain)
+            return True
+        assert claimed is not None  # noqa: S101 - narrowed above; a bare None here is a bug
+        self.current_job_id = claimed.record.id
+        error = _call(claimed)
+        self.current_job_id = None
+        with transaction.atomic():
+            _attempt_finish(claimed, error)
+            if error is None:
+                row.set_successful(None)
+                self.stats.succeeded += 1
+            else:
+                row.set_failed(error)
+                self.stats.failed += 1
+        if error is not None:
+            self.stats.errors.append(error)
+            if not isinstance(error, Exception) or self.raise_errors:
+                raise error
+        return True
+
+    def _run_plain(self, row: Any) -> None:
+        """Run a task row that is not a govserve job (a plain ``@task``), as ``db_worker`` does."""
+        self.stats.plain_tasks += 1
+        try:
+            plain_task = row.task
+            result = row.task_result
+            if plain_task.takes_context:
+                value = plain_task.call(TaskContext(task_result=result), *result.args, **result.kwargs)
+            else:
+                value = plain_task.call(*result.args, **result.kwargs)
+            row.set_successful(value)
+        except Exception as error:
+            logger.warning("task.failed", task_id=str(row.id), exc_info=True)
+            row.set_failed(error)
+
+
+def _close_old_connections() -> None:
+    # Inside an atomic block (run_pending in a test transaction) the connection is
+    # the caller's: Django would close it for not being in autocommit mode.
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _monotonic() -> float:
+    import time  # noqa: PLC0415 - kept local so tests patch clock.now, not this
+
+    return time.monotonic()
+
+
+def _due_rows(now: dt.datetime) -> Any:
+    from django_tasks_db.models import DBTaskResult, get_date_max  # noqa: PLC0415 - needs the app registry
+
+    return DBTaskResult.objects.filter(status=TaskResultStatus.READY, backend_name=_task_backend_alias()).filter(
+        Q(run_after=get_date_max()) | Q(run_after__lte=now)
+    )
+
+
+def schedule_claim(schedule: Schedule, *, period_start: dt.datetime, worker_id: str = "") -> bool:
+    """Claim ``period_start`` of ``schedule`` and enqueue its job; return False if already claimed.
+
+    The insert of (name, period start) under the unique constraint is the claim:
+    ``INSERT ... ON CONFLICT DO NOTHING`` so concurrent workers neither fail nor
+    log errors; exactly one of them gets the row back and enqueues the job in
+    the same transaction.
+    """
+    name = schedule.job.name
+    if ScheduledRun.objects.filter(name=name, period_start=period_start).exists():
+        return False  # the common case: read only, no write lock taken on SQLite
+    table = ScheduledRun._meta.db_table
+    ops = connection.ops
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (name, period_start, claimed_at, worker_id) VALUES (%s, %s, %s, %s) "  # noqa: S608 - table name is ours
+                "ON CONFLICT (name, period_start) DO NOTHING RETURNING id",
+                [
+                    name,
+                    ops.adapt_datetimefield_value(period_start),
+                    ops.adapt_datetimefield_value(clock.now()),
+                    worker_id[:64],
+                ],
+            )
+            inserted = cursor.fetchone()
+        if inserted is None:
+            return False
+        key = f"{_SCHEDULE_KEY_PREFIX}{name}:{period_start.isoformat()}"
+        record = _enqueue_checked(schedule.job, idempotency_key=key, kwargs={})
+        ScheduledRun.objects.filter(id=inserted[0]).update(job=record)
+    logger.info("schedule.claimed", job_name=name, period_start=period_start, worker_id=worker_id)
+    return True
+
+
+def recover_lost_attempts(*, now: dt.datetime | None = None, limit: int = 100) -> int:
+    """Treat running attempts whose lease expired as lost: retry them (or dead-letter); return how many.
+
+    Rows are locked with SKIP LOCKED so concurrent workers share the work.
+    """
+    now = now or clock.now()
+    recovered = 0
+    with transaction.atomic():
+        lost = list(
+            JobRecord.objects.select_for_update(skip_locked=True)
+            .filter(state=JobState.RUNNING, lease_expires_at__lt=now)
+            .order_by("lease_expires_at")[:limit]
+        )
+        for record in lost:
+            attempt = JobAttempt.objects.filter(job=record, number=record.attempts).first()
+            message = "the attempt's lease expired: its worker stopped or the job ran longer than its lease"
+            if attempt is not None:
+                attempt.outcome = AttemptOutcome.LOST
+                attempt.finished_at = now
+                attempt.error_class = "govserve.core.jobs.LostAttempt"
+                attempt.error_message = message
+                if attempt.task_result_id is not None:
+                    _task_row_fail_if_running(attempt.task_result_id)
+            declared: Job[..., Any] | None
+            try:
+                declared = _job_by_name(record.name, record.module)
+            except LookupError:
+                declared = None
+            _fail(record, declared, error="govserve.core.jobs.LostAttempt", message=message, now=now)
+            if attempt is not None:
+                attempt.retry_at = record.run_after
+                attempt.save()
+            recovered += 1
+            logger.warning("job.attempt_lost", job_id=str(record.id), job_name=record.name, attempt=record.attempts)
+    return recovered
+
+
+def run_pending(*, include_scheduled: bool = False, raise_errors: bool = False, max_jobs: int | None = None) -> int:
+    """Run every due job in this process and thread, then return the number of attempts run.
+
+    For tests: jobs enqueued earlier in the same test transaction are visible.
+    Retries are due only once their backoff has passed (move
+    ``govserve.core.clock.now`` to run them). ``include_scheduled`` also claims
+    the current period of every schedule first. ``raise_errors`` re-raises the
+    first job failure (after recording it) instead of leaving it for retry.
+    """
+    worker = Worker(
+        worker_id="run_pending",
+        batch=True,
+        run_schedules=include_scheduled,
+        max_jobs=max_jobs,
+        raise_errors=raise_errors,
+        recover_every=math.inf,
+    )
+    worker._last_recovery = _monotonic()
+    return worker.run().attempts
+
+
+# --- Operations: list, inspect, retry -------------------------------------------------
+
+
+def job_list(*, state: str | None = None, name: str | None = None, limit: int = 100) -> list[JobRecord]:
+    """Return jobs, newest first, optionally in one state or with one name."""
+    jobs = JobRecord.objects.all()
+    if state:
+        if state not in JobState.values:
+            msg = f"unknown job state {state!r}; one of {', '.join(JobState.values)}"
+            raise ValueError(msg)
+        jobs = jobs.filter(state=state)
+    if name:
+        jobs = jobs.filter(name=name)
+    return list(jobs.order_by("-created_at")[:limit])
+
+
+def job_get(*, job_id: str) -> JobRecord:
+    """Return the job ``job_id`` (or the job with that idempotency key); raise JobNotFoundError."""
+    found: JobRecord | None = None
+    with contextlib.suppress(ValueError):
+        found = JobRecord.objects.filter(id=uuid.UUID(job_id)).first()
+    if found is None:
+        found = JobRecord.objects.filter(idempotency_key=job_id).first()
+    if found is None:
+        msg = f"no job {job_id!r}"
+        raise JobNotFoundError(msg)
+    return found
+
+
+def job_attempts(*, job_id: uuid.UUID) -> list[JobAttempt]:
+    """Return the attempts of a job in order."""
+    return list(JobAttempt.objects.filter(job_id=job_id).order_by("number"))
+
+
+def job_retry(*, job_id: str) -> JobRecord:
+    """Give the dead job ``job_id`` a fresh budget of attempts, due now; return it.
+
+    Only dead jobs are retried (JobStateError otherwise): a job that is still
+    retrying runs again by itself. Its idempotency key and attempt history stay.
+    """
+    with transaction.atomic():
+        record = job_get(job_id=job_id)
+        record = JobRecord.objects.select_for_update().get(id=record.id)
+        if record.state != JobState.DEAD:
+            msg = f"job {record.id} is {record.state}, not dead: only dead jobs are retried"
+            raise JobStateError(msg)
+        return _retry_locked(record)
+
+
+def _retry_locked(record: JobRecord) -> JobRecord:
+    declared: Job[..., Any] | None
+    try:
+        declared = _job_by_name(record.name, record.module)
+    except LookupError:
+        declared = None
+    record.max_attempts = _max_attempts(declared) if declared else record.max_attempts
+    record.attempts_left = record.max_attempts
+    record.state = JobState.QUEUED
+    record.finished_at = None
+    record.run_after = None
+    record.manual_retries += 1
+    record.task_result_id = _write_task_row(job_id=record.id, priority=record.priority, run_after=None)
+    record.save()
+    logger.info("job.retried", job_id=str(record.id), job_name=record.name)
+    return record
+
+
+def job_retry_all_dead(*, name: str | None = None) -> int:
+    """Retry every dead job (optionally only those named ``name``); return how many."""
+    retried = 0
+    with transaction.atomic():
+        dead = JobRecord.objects.select_for_update().filter(state=JobState.DEAD)
+        if name:
+            dead = dead.filter(name=name)
+        for record in dead.order_by("created_at"):
+            _retry_locked(record)
+            retried += 1
+    return retried
+
+
+def job_counts() -> dict[str, int]:
+    """Return the number of jobs in each state (every state present, zero included)."""
+    counts = dict.fromkeys(JobState.values, 0)
+    for row in JobRecord.objects.values("state").order_by().annotate(n=Count("id")):
+        counts[str(row["state"])] = int(row["n"])
+    return counts
+
+
+@contextlib.contextmanager
+def job_context(context: JobContext) -> Iterator[None]:
+    """Run a block as if inside a job: for tests of job functions that read :func:`current_job`."""
+    token = _current.set(context)
+    try:
+        yield
+    finally:
+        _current.reset(token)

@@ -1,0 +1,588 @@
+"""Jobs: the transactional outbox, idempotency, argument checks, retries, dead letter, recovery."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.tasks import TaskResultStatus, task
+from django.test import override_settings
+from django_tasks_db.models import DBTaskResult, get_date_max
+from hypothesis import given
+from hypothesis import strategies as st
+
+from govserve.core import clock, jobs
+from govserve.core.jobs import (
+    IdempotencyConflictError,
+    JobArgumentError,
+    JobContext,
+    JobStateError,
+    current_job,
+    enqueue,
+    job_context,
+    retry_delay,
+    run_pending,
+)
+from govserve.core.models import AttemptOutcome, JobAttempt, JobRecord, JobState
+from govserve.core.tests import jobs_for_tests
+from govserve.core.tests.jobs_for_tests import echo, flaky, permanent
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calls() -> Iterator[None]:
+    jobs_for_tests.CALLS.clear()
+    jobs_for_tests.FAILURES_LEFT.clear()
+    yield
+    jobs_for_tests.CALLS.clear()
+    jobs_for_tests.FAILURES_LEFT.clear()
+
+
+class MovableClock:
+    """Replace ``clock.now`` with a time the test moves forward."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.current = start
+
+    def now(self) -> dt.datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def movable_clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
+    moving = MovableClock(dt.datetime.now(tz=dt.UTC))
+    monkeypatch.setattr(clock, "now", moving.now)
+    return moving
+
+
+def _row_id(value: uuid.UUID | None) -> uuid.UUID:
+    assert value is not None
+    return value
+
+
+def _ready_rows() -> list[DBTaskResult[Any, Any]]:
+    return list(DBTaskResult.objects.filter(status=TaskResultStatus.READY).order_by("enqueued_at"))
+
+
+# --- The transactional outbox ----------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enqueue_outside_a_transaction_raises_and_writes_nothing() -> None:
+    # given no transaction.atomic() around the call
+    # when a job is enqueued
+    with pytest.raises(RuntimeError, match=r"inside transaction\.atomic\(\)"):
+        enqueue(echo, idempotency_key="echo:outside", item_id="a1")
+    # then neither a job nor a task row exists
+    assert JobRecord.objects.count() == 0
+    assert DBTaskResult.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enqueue_then_raise_inside_atomic_leaves_no_task_row() -> None:
+    # given a business transaction that enqueues and then fails
+    def business_change() -> None:
+        with transaction.atomic():
+            enqueue(echo, idempotency_key="echo:rolled-back", item_id="a1")
+            assert DBTaskResult.objects.count() == 1  # visible inside the transaction
+            _ = 1 / 0
+
+    with pytest.raises(ZeroDivisionError):
+        business_change()
+    # then the job rolled back with it
+    assert JobRecord.objects.count() == 0
+    assert DBTaskResult.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enqueue_committed_writes_the_job_and_its_task_row() -> None:
+    # given a business transaction that commits
+    with transaction.atomic():
+        record = enqueue(echo, idempotency_key="echo:committed", item_id="a1", tags=["x", "y"])
+    # then the job and one READY task row pointing at it exist
+    stored = JobRecord.objects.get()
+    assert stored.id == record.id
+    assert (stored.name, stored.state, stored.kwargs) == (
+        "tests.echo",
+        JobState.QUEUED,
+        {"item_id": "a1", "tags": ["x", "y"]},
+    )
+    assert (stored.attempts, stored.attempts_left, stored.max_attempts) == (0, 8, 8)
+    row = DBTaskResult.objects.get()
+    assert row.id == stored.task_result_id
+    assert row.status == TaskResultStatus.READY
+    assert row.task_path == "govserve.core.jobs.run_job_task"
+    assert row.args_kwargs == {"args": [], "kwargs": {"job_id": str(stored.id)}}
+    assert row.run_after == get_date_max()
+
+
+@pytest.mark.django_db
+def test_enqueue_by_name_finds_the_registered_job() -> None:
+    with transaction.atomic():
+        record = enqueue("tests.echo", idempotency_key="echo:by-name", item_id="a1")
+    assert record.name == "tests.echo"
+    assert record.module == "govserve.core.tests.jobs_for_tests"
+
+
+@pytest.mark.django_db
+def test_enqueue_of_an_unknown_name_raises_lookup_error() -> None:
+    with transaction.atomic(), pytest.raises(LookupError, match=r"tests\.nowhere"):
+        enqueue("tests.nowhere", idempotency_key="x:1")
+    assert JobRecord.objects.count() == 0
+
+
+# --- Idempotency -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_same_idempotency_key_twice_makes_one_job() -> None:
+    with transaction.atomic():
+        first = enqueue(echo, idempotency_key="echo:same", item_id="a1")
+    with transaction.atomic():
+        second = enqueue(echo, idempotency_key="echo:same", item_id="a1")
+    assert second.id == first.id
+    assert JobRecord.objects.count() == 1
+    assert DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_same_key_after_the_job_ran_still_makes_no_second_job() -> None:
+    with transaction.atomic():
+        enqueue(echo, idempotency_key="echo:ran", item_id="a1")
+    assert run_pending() == 1
+    with transaction.atomic():
+        again = enqueue(echo, idempotency_key="echo:ran", item_id="a1")
+    assert again.state == JobState.SUCCEEDED
+    assert run_pending() == 0
+    assert len(jobs_for_tests.CALLS) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("target", "kwargs"),
+    [("tests.echo", {"item_id": "other"}), ("tests.flaky", {"item_id": "a1"})],
+)
+def test_the_same_key_with_other_arguments_or_job_conflicts(target: str, kwargs: dict[str, Any]) -> None:
+    with transaction.atomic():
+        first = enqueue(echo, idempotency_key="echo:conflict", item_id="a1")
+    with pytest.raises(IdempotencyConflictError) as raised, transaction.atomic():
+        enqueue(target, idempotency_key="echo:conflict", **kwargs)
+    assert raised.value.code == "job_idempotency_conflict"
+    assert raised.value.extra == {"job_id": str(first.id)}
+    assert list(JobRecord.objects.values_list("name", "kwargs")) == [("tests.echo", {"item_id": "a1"})]
+    assert DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["", "has space", "x" * 201, "caf\u00e9", "line\nbreak", 42])
+def test_a_malformed_idempotency_key_is_refused(key: Any) -> None:
+    with transaction.atomic(), pytest.raises(ValueError, match="idempotency_key"):
+        enqueue(echo, idempotency_key=key, item_id="a1")
+    assert JobRecord.objects.count() == 0
+    assert DBTaskResult.objects.count() == 0
+
+
+# --- Arguments are ids -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"item_id": {"nested": {"deeper": 1}}}, "argument 'item_id' must be an id"),
+        ({"item_id": [["nested"]]}, "argument 'item_id' must be an id"),
+        ({"item_id": b"bytes"}, "got bytes"),
+        ({"item_id": uuid.UUID(int=1)}, "got UUID"),
+        ({"item_id": dt.date(2024, 1, 1)}, "got date"),
+        ({"item_id": float("nan")}, "got float"),
+        ({"item_id": "x" * 1001}, "strings up to 1000 characters"),
+        ({"item_id": {1: "int key"}}, "got dict"),
+        ({"item_id": "a1", "tags": ["t" * 900] * 20}, "exceed 16384 bytes"),
+        ({"item_id": "a1", "colour": "red"}, "do not match the function"),
+        ({}, "do not match the function"),
+    ],
+)
+def test_arguments_that_are_not_ids_are_refused(kwargs: dict[str, Any], message: str) -> None:
+    with transaction.atomic(), pytest.raises(JobArgumentError, match=message):
+        enqueue(echo, idempotency_key="echo:bad-args", **kwargs)
+    assert JobRecord.objects.count() == 0
+    assert DBTaskResult.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_scalars_lists_and_flat_dicts_are_accepted_and_stored_as_json() -> None:
+    with transaction.atomic():
+        record = enqueue(
+            echo,
+            idempotency_key="echo:good-args",
+            item_id="a1",
+            tags=("t1", 2, 3.5, True, None),  # a tuple is stored as a list
+        )
+    assert JobRecord.objects.get(id=record.id).kwargs == {"item_id": "a1", "tags": ["t1", 2, 3.5, True, None]}
+
+
+# --- Running, current_job ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_run_pending_runs_the_job_with_its_context() -> None:
+    with transaction.atomic():
+        record = enqueue(echo, idempotency_key="echo:context", item_id="a1")
+    assert run_pending() == 1
+    name, context, kwargs = jobs_for_tests.CALLS[0]
+    assert (name, kwargs) == ("tests.echo", {"item_id": "a1", "tags": None})
+    assert context == JobContext(
+        idempotency_key="echo:context", attempt=1, job_name="tests.echo", job_id=record.id, max_attempts=8
+    )
+    record.refresh_from_db()
+    assert (record.state, record.attempts, record.attempts_left, record.lease_expires_at) == (
+        JobState.SUCCEEDED,
+        1,
+        7,
+        None,
+    )
+    attempt = JobAttempt.objects.get(job=record)
+    assert (attempt.number, attempt.outcome, attempt.worker_id, attempt.error_class) == (
+        1,
+        AttemptOutcome.SUCCEEDED,
+        "run_pending",
+        "",
+    )
+    assert DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL
+
+
+def test_current_job_outside_a_job_raises() -> None:
+    with pytest.raises(RuntimeError, match="only available inside a running job"):
+        current_job()
+
+
+def test_job_context_sets_the_context_for_tests_of_job_functions() -> None:
+    context = JobContext(idempotency_key="email:1", attempt=2, job_name="tests.echo")
+    with job_context(context):
+        assert current_job() == context
+    with pytest.raises(RuntimeError):
+        current_job()
+
+
+@pytest.mark.django_db
+def test_jobs_run_in_order() -> None:
+    with transaction.atomic():
+        enqueue(echo, idempotency_key="echo:1", item_id="first")
+        enqueue(echo, idempotency_key="echo:2", item_id="second")
+    assert run_pending() == 2
+    assert [call[2]["item_id"] for call in jobs_for_tests.CALLS] == ["first", "second"]
+
+
+# --- Retries and dead letter -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_failed_attempt_is_retried_after_a_jittered_backoff(movable_clock: MovableClock) -> None:
+    # given a job that fails once, then succeeds
+    jobs_for_tests.FAILURES_LEFT["a1"] = 1
+    with transaction.atomic():
+        record = enqueue(flaky, idempotency_key="flaky:a1", item_id="a1")
+    first_row = record.task_result_id
+    # when it runs
+    assert run_pending() == 1
+    # then the attempt failed and the retry is due 5-10 s later (base 10 s, jitter 0.5-1.0)
+    record.refresh_from_db()
+    assert record.state == JobState.RETRYING
+    assert record.run_after is not None
+    delay = (record.run_after - movable_clock.current).total_seconds()
+    assert 5.0 <= delay <= 10.0
+    assert record.last_error == "builtins.ConnectionError: remote system unavailable for a1"
+    attempt = JobAttempt.objects.get(job=record, number=1)
+    assert (attempt.outcome, attempt.error_class, attempt.retry_at) == (
+        AttemptOutcome.FAILED,
+        "builtins.ConnectionError",
+        record.run_after,
+    )
+    assert "ConnectionError: remote system unavailable for a1" in attempt.traceback
+    assert DBTaskResult.objects.get(id=_row_id(first_row)).status == TaskResultStatus.FAILED
+    retry_row = DBTaskResult.objects.get(id=_row_id(record.task_result_id))
+    assert (retry_row.status, retry_row.run_after) == (TaskResultStatus.READY, record.run_after)
+    # and it does not run before its time
+    movable_clock.advance(seconds=delay - 0.5)
+    assert run_pending() == 0
+    # when the backoff has passed it runs again and succeeds
+    movable_clock.advance(seconds=1)
+    assert run_pending() == 1
+    record.refresh_from_db()
+    assert (record.state, record.attempts, record.last_error) == (JobState.SUCCEEDED, 2, "")
+    assert [call[1].attempt for call in jobs_for_tests.CALLS] == [1, 2]
+
+
+@pytest.mark.django_db
+def test_a_job_is_dead_after_its_max_attempts(movable_clock: MovableClock) -> None:
+    with transaction.atomic():
+        record = enqueue(flaky, idempotency_key="flaky:dead", item_id="dead")
+    for _ in range(3):
+        assert run_pending() == 1
+        movable_clock.advance(hours=2)
+    assert run_pending() == 0
+    record.refresh_from_db()
+    assert (record.state, record.attempts, record.attempts_left, record.run_after) == (JobState.DEAD, 3, 0, None)
+    assert record.finished_at == movable_clock.current - dt.timedelta(hours=2)
+    assert list(JobAttempt.objects.filter(job=record).values_list("number", "outcome")) == [
+        (1, "failed"),
+        (2, "failed"),
+        (3, "failed"),
+    ]
+    assert _ready_rows() == []
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).count() == 3
+
+
+@pytest.mark.django_db
+@override_settings(
+    GOVSERVE_JOBS_MAX_ATTEMPTS=2, GOVSERVE_JOBS_BACKOFF_BASE_SECONDS=1, GOVSERVE_JOBS_BACKOFF_CAP_SECONDS=1
+)
+def test_the_settings_default_applies_to_jobs_without_their_own(movable_clock: MovableClock) -> None:
+    with transaction.atomic():
+        record = enqueue("tests.defaults", idempotency_key="defaults:1", item_id="a1")
+    assert record.max_attempts == 2
+    assert run_pending() == 1
+    record.refresh_from_db()
+    assert record.run_after is not None
+    assert 0.5 <= (record.run_after - movable_clock.current).total_seconds() <= 1.0
+    movable_clock.advance(seconds=1)
+    assert run_pending() == 1
+    record.refresh_from_db()
+    assert (record.state, record.attempts) == (JobState.DEAD, 2)
+
+
+@pytest.mark.django_db
+def test_a_permanent_error_is_dead_at_once() -> None:
+    with transaction.atomic():
+        record = enqueue(permanent, idempotency_key="permanent:1", item_id="p1")
+    assert run_pending() == 1
+    record.refresh_from_db()
+    assert (record.state, record.attempts, record.attempts_left) == (JobState.DEAD, 1, 4)
+    assert record.last_error == "govserve.core.jobs.PermanentJobError: item p1 no longer exists"
+    assert _ready_rows() == []
+
+
+@pytest.mark.django_db
+def test_retry_gives_a_dead_job_a_fresh_budget(movable_clock: MovableClock) -> None:
+    # given a dead job
+    with transaction.atomic():
+        record = enqueue(permanent, idempotency_key="permanent:retry", item_id="p1")
+    run_pending()
+    # when the operator retries it (by id) after fixing the cause
+    retried = jobs.job_retry(job_id=str(record.id))
+    # then it is queued again with its history kept
+    assert (retried.state, retried.attempts, retried.attempts_left, retried.manual_retries) == (
+        JobState.QUEUED,
+        1,
+        5,
+        1,
+    )
+    assert len(_ready_rows()) == 1
+    assert run_pending() == 1
+    record.refresh_from_db()
+    assert (record.state, record.attempts) == (JobState.DEAD, 2)
+    assert [call[1].attempt for call in jobs_for_tests.CALLS] == [1, 2]
+
+
+@pytest.mark.django_db
+def test_retry_by_idempotency_key_and_of_all_dead_jobs() -> None:
+    with transaction.atomic():
+        enqueue(permanent, idempotency_key="permanent:a", item_id="a")
+        enqueue(permanent, idempotency_key="permanent:b", item_id="b")
+        enqueue(echo, idempotency_key="echo:alive", item_id="c")
+    run_pending()
+    assert jobs.job_retry(job_id="permanent:a").state == JobState.QUEUED
+    assert jobs.job_retry_all_dead() == 1  # only b is still dead
+    assert jobs.job_counts() == {"queued": 2, "running": 0, "retrying": 0, "succeeded": 1, "dead": 0}
+
+
+@pytest.mark.django_db
+def test_retry_of_a_job_that_is_not_dead_is_refused_and_changes_nothing() -> None:
+    with transaction.atomic():
+        record = enqueue(echo, idempotency_key="echo:not-dead", item_id="a1")
+    with pytest.raises(JobStateError, match="is queued, not dead"):
+        jobs.job_retry(job_id=str(record.id))
+    stored = JobRecord.objects.get(id=record.id)
+    assert (stored.state, stored.manual_retries, stored.task_result_id) == (JobState.QUEUED, 0, record.task_result_id)
+    assert DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_retry_of_an_unknown_job_raises_not_found() -> None:
+    with pytest.raises(jobs.JobNotFoundError, match="no job 'nothing'"):
+        jobs.job_retry(job_id="nothing")
+
+
+# --- The backoff formula -----------------------------------------------------------------
+
+
+class _FixedRandom(random.Random):
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.value = value
+
+    def uniform(self, a: float, b: float) -> float:
+        return a + (b - a) * self.value
+
+
+@pytest.mark.parametrize(
+    ("attempt", "jitter", "expected"),
+    [
+        (1, 1.0, 10.0),
+        (1, 0.0, 5.0),
+        (2, 1.0, 20.0),
+        (4, 1.0, 80.0),
+        (9, 1.0, 2560.0),
+        (10, 1.0, 3600.0),
+        (10, 0.0, 1800.0),
+    ],
+)
+def test_retry_delay_is_exponential_capped_and_jittered(attempt: int, jitter: float, expected: float) -> None:
+    delay = retry_delay(attempt, base=dt.timedelta(seconds=10), cap=dt.timedelta(hours=1), rng=_FixedRandom(jitter))
+    assert delay == dt.timedelta(seconds=expected)
+
+
+@given(
+    attempt=st.integers(min_value=1, max_value=10_000),
+    base=st.floats(min_value=0.001, max_value=1000),
+    cap=st.floats(min_value=0.001, max_value=100_000),
+)
+def test_retry_delay_stays_between_half_and_all_of_the_capped_backoff(attempt: int, base: float, cap: float) -> None:
+    delay = retry_delay(attempt, base=dt.timedelta(seconds=base), cap=dt.timedelta(seconds=cap)).total_seconds()
+    nominal = min(cap, base * 2 ** min(attempt - 1, 62))
+    assert nominal * 0.5 - 1e-6 <= delay <= nominal + 1e-6
+
+
+def test_retry_delay_refuses_attempt_zero() -> None:
+    with pytest.raises(ValueError, match="counts from 1"):
+        retry_delay(0, base=dt.timedelta(seconds=1), cap=dt.timedelta(seconds=1))
+
+
+# --- Registration ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["nodots", "Upper.case", "trailing.", "x." + "y" * 100, "with space.x", "1st.job"])
+def test_job_names_must_be_dotted_lower_case(name: str) -> None:
+    with pytest.raises(ValueError, match="dotted lower-case"):
+        jobs.job(name=name)(_keyword_only)
+
+
+def _keyword_only(*, item_id: str) -> None: ...
+
+
+def _positional(item_id: str, /) -> None: ...
+
+
+def test_jobs_take_keyword_arguments_only() -> None:
+    with pytest.raises(ValueError, match="keyword arguments only"):
+        jobs.job(name="tests.positional")(_positional)
+
+
+def test_a_job_name_cannot_be_taken_by_another_function() -> None:
+    with pytest.raises(ValueError, match=r"already used by govserve\.core\.tests\.jobs_for_tests\.echo"):
+        jobs.job(name="tests.echo")(_keyword_only)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"), [({"max_attempts": 0}, "max_attempts"), ({"priority": 101}, "priority")]
+)
+def test_job_options_are_checked(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        jobs.job(name="tests.options", **options)(_keyword_only)
+
+
+# --- Lost attempts -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_attempt_whose_lease_expired_is_retried(movable_clock: MovableClock) -> None:
+    # given an attempt that began (its worker then died)
+    jobs_for_tests.FAILURES_LEFT["lost"] = 0
+    with transaction.atomic():
+        record = enqueue(flaky, idempotency_key="flaky:lost", item_id="lost")
+        DBTaskResult.objects.filter(id=_row_id(record.task_result_id)).update(status=TaskResultStatus.RUNNING)
+        claimed = jobs._attempt_begin(job_id=str(record.id), task_result_id=_row_id(record.task_result_id), worker_id="w1")
+    assert claimed is not None
+    # when nobody looks before the lease ends, nothing is recovered
+    movable_clock.advance(seconds=899)
+    assert jobs.recover_lost_attempts() == 0
+    # when a worker looks after the lease (900 s by default)
+    movable_clock.advance(seconds=2)
+    assert jobs.recover_lost_attempts() == 1
+    # then the attempt is lost and a retry is scheduled
+    record.refresh_from_db()
+    assert record.state == JobState.RETRYING
+    assert record.last_error.startswith("govserve.core.jobs.LostAttempt: the attempt's lease expired")
+    attempt = JobAttempt.objects.get(job=record)
+    assert (attempt.outcome, attempt.worker_id) == (AttemptOutcome.LOST, "w1")
+    assert DBTaskResult.objects.get(id=_row_id(attempt.task_result_id)).status == TaskResultStatus.FAILED
+    movable_clock.advance(hours=1)
+    assert run_pending() == 1
+    record.refresh_from_db()
+    assert (record.state, record.attempts) == (JobState.SUCCEEDED, 2)
+
+
+@pytest.mark.django_db
+def test_a_late_success_after_recovery_counts_and_the_retry_is_skipped(movable_clock: MovableClock) -> None:
+    # given an attempt presumed lost while it was in fact still running
+    jobs_for_tests.FAILURES_LEFT["late"] = 0
+    with transaction.atomic():
+        record = enqueue(flaky, idempotency_key="flaky:late", item_id="late")
+        claimed = jobs._attempt_begin(job_id=str(record.id), task_result_id=_row_id(record.task_result_id), worker_id="w1")
+    assert claimed is not None
+    movable_clock.advance(seconds=901)
+    assert jobs.recover_lost_attempts() == 1
+    # when that attempt finishes successfully after all
+    with transaction.atomic():
+        assert jobs._attempt_finish(claimed, None) == JobState.SUCCEEDED
+    # then the job succeeded and its pending retry row runs nothing
+    movable_clock.advance(hours=1)
+    assert run_pending() == 0
+    record.refresh_from_db()
+    assert (record.state, record.attempts) == (JobState.SUCCEEDED, 1)
+    assert jobs_for_tests.CALLS == []
+    assert _ready_rows() == []
+
+
+# --- Other runners -----------------------------------------------------------------------
+
+
+@task()
+def plain_task(value: int) -> int:
+    """A plain django.tasks task (not a govserve job)."""
+    return value * 2
+
+
+@pytest.mark.django_db
+def test_the_worker_also_runs_plain_django_tasks() -> None:
+    with transaction.atomic():
+        result = plain_task.enqueue(21)
+    assert run_pending() == 0  # plain tasks are not job attempts
+    row = DBTaskResult.objects.get(id=result.id)
+    assert (row.status, row.return_value) == (TaskResultStatus.SUCCESSFUL, 42)
+
+
+@pytest.mark.django_db(transaction=True)  # db_worker closes "old" connections: no test transaction around it
+def test_djangos_db_worker_runs_jobs_with_retries() -> None:
+    # given a succeeding and a failing job
+    jobs_for_tests.FAILURES_LEFT["w"] = 5
+    with transaction.atomic():
+        ok = enqueue(echo, idempotency_key="echo:db-worker", item_id="a1")
+        failing = enqueue(flaky, idempotency_key="flaky:db-worker", item_id="w")
+    # when django-tasks-db's own worker drains them
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    # then the job ran, the failure was recorded and its retry scheduled
+    ok.refresh_from_db()
+    failing.refresh_from_db()
+    assert ok.state == JobState.SUCCEEDED
+    assert (failing.state, failing.attempts) == (JobState.RETRYING, 1)
+    first = JobAttempt.objects.get(job=failing)
+    assert DBTaskResult.objects.get(id=_row_id(first.task_result_id)).status == TaskResultStatus.FAILED

@@ -68,6 +68,12 @@ def _row_id(value: uuid.UUID | None) -> uuid.UUID:
     return value
 
 
+def _begin(record: JobRecord, *, worker_id: str) -> Any:
+    """Start an attempt as a worker does (then the test plays the worker's fate)."""
+    row_id = _row_id(record.task_result_id)
+    return jobs._attempt_begin(job_id=str(record.id), task_result_id=row_id, worker_id=worker_id)
+
+
 def _ready_rows() -> list[DBTaskResult[Any, Any]]:
     return list(DBTaskResult.objects.filter(status=TaskResultStatus.READY).order_by("enqueued_at"))
 
@@ -509,7 +515,7 @@ def test_an_attempt_whose_lease_expired_is_retried(movable_clock: MovableClock) 
     with transaction.atomic():
         record = enqueue(flaky, idempotency_key="flaky:lost", item_id="lost")
         DBTaskResult.objects.filter(id=_row_id(record.task_result_id)).update(status=TaskResultStatus.RUNNING)
-        claimed = jobs._attempt_begin(job_id=str(record.id), task_result_id=_row_id(record.task_result_id), worker_id="w1")
+        claimed = _begin(record, worker_id="w1")
     assert claimed is not None
     # when nobody looks before the lease ends, nothing is recovered
     movable_clock.advance(seconds=899)
@@ -536,7 +542,7 @@ def test_a_late_success_after_recovery_counts_and_the_retry_is_skipped(movable_c
     jobs_for_tests.FAILURES_LEFT["late"] = 0
     with transaction.atomic():
         record = enqueue(flaky, idempotency_key="flaky:late", item_id="late")
-        claimed = jobs._attempt_begin(job_id=str(record.id), task_result_id=_row_id(record.task_result_id), worker_id="w1")
+        claimed = _begin(record, worker_id="w1")
     assert claimed is not None
     movable_clock.advance(seconds=901)
     assert jobs.recover_lost_attempts() == 1

@@ -30,8 +30,8 @@ from govserve.core import clock
 from govserve.rules.diagnose import diagnose
 from govserve.rules.errors import ExpressionEvaluationError, ExpressionSyntaxError, RulesError
 from govserve.rules.functions import CEL_BUILTIN_FUNCTIONS, FunctionArgumentError, FunctionState, make_functions
-from govserve.rules.names import free_identifiers
-from govserve.rules.values import cel_type_name, to_cel
+from govserve.rules.names import TODAY_VARIABLE, free_identifiers, inline_today
+from govserve.rules.values import cel_type_name, start_of_day, to_cel
 
 DEFAULT_TIME_ZONE = "Europe/London"
 _COMPILED_CACHE_SIZE = 16384
@@ -127,7 +127,9 @@ def build_context(
         today = clock.now().astimezone(zone).date()
     state = FunctionState()
     context = EvaluationContext(
-        cel_context=cel.Context(functions=make_functions(zone, today, state)),
+        cel_context=cel.Context(
+            variables={TODAY_VARIABLE: start_of_day(today, zone)}, functions=make_functions(zone, today, state)
+        ),
         time_zone=zone,
         today=today,
         function_state=state,
@@ -175,6 +177,9 @@ def _parse(source: str) -> tuple[cel.Program, frozenset[str], frozenset[str]]:
     names = program.references()
     references = frozenset(names["variables"]) & free_identifiers(source)
     functions = frozenset(name for name in names["functions"] if _FUNCTION_NAME.fullmatch(name))
+    executable = inline_today(source)
+    if executable != source:
+        program = cel.compile(executable)
     return program, references, functions
 
 

@@ -430,3 +430,15 @@ def test_compiled_expressions_evaluate_in_other_threads() -> None:
 
     # then
     assert results == [42]
+
+
+def test_today_calls_read_the_context_date_and_are_not_references() -> None:
+    # given an expression that calls today() (compiled to a context variable)
+    expression = compile_expression("start >= today() && today() < date(2030, 1, 1)")
+    context = build_context({"start": dt.date(2024, 6, 15)}, today=TODAY)
+
+    # then
+    assert expression.references == frozenset({"start"})
+    assert expression.functions == frozenset({"today", "date"})
+    assert evaluate(expression, context) is True
+    assert evaluate(compile_expression("today()"), context) == dt.datetime(2024, 6, 15, tzinfo=BST)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from govserve.rules.names import free_identifiers
+from govserve.rules.names import free_identifiers, inline_today
 from govserve.rules.syntax import Node, parse
 
 
@@ -110,3 +110,22 @@ def test_parse_ternary_index_list_map_and_has() -> None:
 @pytest.mark.parametrize("source", ["Msg{a: 1}", "a.?b", "1 +", "(a"])
 def test_parse_gives_up_on_what_it_does_not_understand(source: str) -> None:
     assert parse(source) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "rewritten"),
+    [
+        ("d < today()", "d < _today_"),
+        ("d < today( ) && e > today()", "d < _today_  && e > _today_"),
+        ("x.today()", "x.today()"),
+        ("'today()' == s", "'today()' == s"),
+        ("today(1)", "today(1)"),
+        ("age(d) > 1", "age(d) > 1"),
+    ],
+)
+def test_inline_today_replaces_calls_keeping_their_length(source: str, rewritten: str) -> None:
+    result = inline_today(source)
+
+    assert result == rewritten
+    if result != source:
+        assert len(result) == len(source)

@@ -7,5 +7,12 @@ from django.urls import include, path
 
 urlpatterns = [
     path("staff/admin/", admin.site.urls),
+    path("", include("govserve.accounts.urls")),
+    path("", include("govserve.notifications.urls")),
     path("", include("govserve.web.urls")),
 ]
+
+handler400 = "govserve.web.errors.bad_request"
+handler403 = "govserve.web.errors.permission_denied"
+handler404 = "govserve.web.errors.page_not_found"
+handler500 = "govserve.web.errors.server_error"

@@ -29,8 +29,10 @@ INSTALLED_APPS = [
     "govserve.catalogue",
     "govserve.documents",
     "govserve.privacy",
+    "govserve.notifications",
     "govserve.web",
-    "django.contrib.admin",
+    # The Django admin, served by accounts' MFA-guarded, audited StaffAdminSite.
+    "govserve.accounts.admin_apps.GovserveAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,7 +46,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "govserve.core.middleware.RequestIdMiddleware",
+    "govserve.web.access_log.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "govserve.web.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -53,9 +57,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "govserve.accounts.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "govserve.web.ratelimit.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -114,6 +120,11 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- Background work (django.tasks + django-tasks-db) -----------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Retries, dead letter and leases of govserve.core.jobs (see docs/operations.md).
+GOVSERVE_JOBS_MAX_ATTEMPTS = env_int("GOVSERVE_JOBS_MAX_ATTEMPTS", 8)
+GOVSERVE_JOBS_BACKOFF_BASE_SECONDS = env_int("GOVSERVE_JOBS_BACKOFF_BASE_SECONDS", 10)
+GOVSERVE_JOBS_BACKOFF_CAP_SECONDS = env_int("GOVSERVE_JOBS_BACKOFF_CAP_SECONDS", 3600)
+GOVSERVE_JOBS_LEASE_SECONDS = env_int("GOVSERVE_JOBS_LEASE_SECONDS", 900)
 
 # --- Email ------------------------------------------------------------------------
 EMAIL_URL = env_str("EMAIL_URL", "log://")
@@ -125,6 +136,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "govserve <noreply@govserve.l
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Admin permissions come from the administrator role (authenticates nobody).
+    "govserve.accounts.backends.PlatformAdministratorBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -140,6 +153,12 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "govserve.accounts.views.staff_locked_out"
+# Staff MFA (TOTP) is mandatory unless explicitly switched off (a system check warns).
+GOVSERVE_STAFF_MFA_REQUIRED = env_bool("GOVSERVE_STAFF_MFA_REQUIRED", default=True)
+OTP_TOTP_ISSUER = "govserve"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+LOGIN_URL = "/staff/sign-in"
 
 # Sessions: idle timeout (seconds, refreshed by each request) and an absolute
 # limit enforced by govserve.accounts.
@@ -184,7 +203,19 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
-PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), browsing-topics=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
+CSRF_FAILURE_VIEW = "govserve.web.errors.csrf_failure"
+# Proxies in front that append to X-Forwarded-For (rate limits key on the client address they saw).
+GOVSERVE_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# /.well-known/security.txt (RFC 9116); it answers 404 until a contact is set.
+SECURITY_TXT_CONTACT = env_list("SECURITY_TXT_CONTACT", [])
+SECURITY_TXT_POLICY = env_str("SECURITY_TXT_POLICY", "")
+SECURITY_TXT_ENCRYPTION = env_str("SECURITY_TXT_ENCRYPTION", "")
+SECURITY_TXT_ACKNOWLEDGMENTS = env_str("SECURITY_TXT_ACKNOWLEDGMENTS", "")
+SECURITY_TXT_EXPIRES_DAYS = env_int("SECURITY_TXT_EXPIRES_DAYS", 180)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000

@@ -98,3 +98,172 @@ class RoleAssignment(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.institution_id}:{self.role}"
+
+
+class InstitutionHoliday(BaseModel):
+    """A local override of an institution's working-day calendar.
+
+    The national calendar comes from the ``holidays`` package (the
+    institution's ``holiday_country``/``holiday_subdivision``); a row here
+    either closes a day the package says is working (``is_working_day=False``:
+    a local holiday, an office closure) or opens a day it says is not
+    (``is_working_day=True``: a bank holiday the institution works, a Saturday
+    opening).
+    """
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="holiday_overrides")
+    date = models.DateField()
+    name = models.CharField(max_length=200)
+    is_working_day = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["institution__code", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "date"], name="institution_holiday_unique_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id}:{self.date.isoformat()}"
+
+
+class StaffPasswordLinkPurpose(models.TextChoices):
+    INVITATION = "invitation", "Invitation"
+    RESET = "reset", "Password reset"
+
+
+class StaffPasswordLink(BaseModel):
+    """A one-time link that lets a staff member set their password.
+
+    Only the SHA-256 hash of the token is stored; the token itself is shown
+    once (printed by ``govserve staff invite`` or emailed).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_links")
+    purpose = models.CharField(max_length=16, choices=StaffPasswordLinkPurpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="staff_pwlink_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}:{self.user_id}"
+
+
+class Citizen(BaseModel):
+    """A citizen's account: never a Django auth user, never an email address in clear.
+
+    The email address is sealed by ``govserve.privacy.crypto`` with the owner
+    ``citizen:<id>`` and field ``email``; ``email_index`` is its blind index
+    (purpose ``citizen-email``, over the normalised address) for look-up and
+    uniqueness. ``password_hash`` is empty unless the citizen chose a password
+    (argon2 through Django's hashers).
+    """
+
+    email_sealed = models.BinaryField()
+    email_index = models.CharField(max_length=128, unique=True)
+    password_hash = models.CharField(max_length=256, blank=True, default="")
+    preferred_language = models.CharField(max_length=8, default="en")
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    last_signed_in_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"citizen:{self.id}"
+
+    @property
+    def crypto_owner(self) -> str:
+        """Return the owner string this citizen's personal data is sealed under."""
+        return f"citizen:{self.id}"
+
+    @property
+    def has_password(self) -> bool:
+        """Return whether the citizen has chosen a password."""
+        return bool(self.password_hash)
+
+
+class CitizenLinkPurpose(models.TextChoices):
+    SIGN_IN = "sign_in", "Sign in"
+    EMAIL_CHANGE = "email_change", "Confirm a new email address"
+
+
+class CitizenLink(BaseModel):
+    """An emailed one-time link: sign in, or confirm a new email address.
+
+    Only the SHA-256 hash of the token is stored. A link is valid until
+    ``expires_at`` and can be used once (``used_at``). For an email change the
+    new address travels sealed (owner ``citizen:<id>``, field ``pending_email``)
+    with its blind index, never in clear.
+    """
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="links")
+    purpose = models.CharField(max_length=16, choices=CitizenLinkPurpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    next_path = models.CharField(max_length=500, blank=True, default="")
+    new_email_sealed = models.BinaryField(null=True, blank=True)
+    new_email_index = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="citizen_link_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}:{self.citizen_id}"
+
+
+class ExternalIdentity(BaseModel):
+    """A link between an external identity provider's subject and a govserve account.
+
+    Used by single sign-on adapters (staff OIDC, GOV.UK One Login for
+    citizens): ``subject`` is the provider's stable, pseudonymous ``sub``.
+    Exactly one of ``user`` and ``citizen`` is set.
+    """
+
+    provider = models.SlugField(max_length=64)
+    subject = models.CharField(max_length=255)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="external_identities")
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.CASCADE, null=True, blank=True, related_name="external_identities"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="external_identity_unique_subject"),
+            models.CheckConstraint(
+                condition=(models.Q(user__isnull=False, citizen__isnull=True))
+                | (models.Q(user__isnull=True, citizen__isnull=False)),
+                name="external_identity_one_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.id}"
+
+
+class RateLimitCounter(models.Model):
+    """Hits in one fixed window for one (scope, key): the store behind ``accounts.ratelimits``.
+
+    ``key_hash`` is a keyed hash of the limited key (an IP address, a blind
+    index), so no personal value is stored. Old windows are purged by a
+    scheduled job.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    scope = models.CharField(max_length=64)
+    key_hash = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key_hash", "window_start"], name="ratelimit_counter_unique"),
+        ]
+        indexes = [models.Index(fields=["window_start"], name="ratelimit_window_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.window_start.isoformat()}={self.hits}"

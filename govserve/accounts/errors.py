@@ -1,0 +1,112 @@
+"""Typed failures of accounts: sign-in, one-time links, roles, calendars.
+
+Codes are stable (tests, the API and the audit log rely on them); messages
+are specific and fit to show to the person they concern. Refusals that must
+not reveal whether an account exists (citizen sign-in) share one message.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from govserve.core.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+
+
+class SignInError(ApplicationError):
+    """Sign-in refused: wrong credentials, expired access, inactive account."""
+
+    code = "sign_in_failed"
+    status = 401
+
+
+class InvalidCredentialsError(SignInError):
+    code = "invalid_credentials"
+
+
+class InvalidTotpCodeError(SignInError):
+    code = "invalid_totp_code"
+
+
+class AccountInactiveError(SignInError):
+    code = "account_inactive"
+
+
+class SupplierAccessExpiredError(SignInError):
+    code = "supplier_access_expired"
+
+
+class SignInLockedOutError(SignInError):
+    code = "locked_out"
+    status = 429
+
+
+class PendingSignInExpiredError(SignInError):
+    code = "pending_sign_in_expired"
+
+
+class RateLimitedError(ApplicationError):
+    """Too many requests for this key in the current window; ``retry_after`` in seconds."""
+
+    code = "rate_limited"
+    status = 429
+
+
+class LinkInvalidError(ApplicationError):
+    """A one-time link that never existed (or was altered)."""
+
+    code = "link_invalid"
+    status = 404
+
+
+class LinkExpiredError(ApplicationError):
+    code = "link_expired"
+    status = 410
+
+
+class LinkUsedError(ApplicationError):
+    code = "link_used"
+    status = 410
+
+
+class EmailAddressInUseError(ConflictError):
+    code = "email_in_use"
+
+
+class StaffUserNotFoundError(NotFoundError):
+    code = "staff_user_not_found"
+
+
+class InstitutionNotFoundError(NotFoundError):
+    code = "institution_not_found"
+
+
+class UnitNotFoundError(NotFoundError):
+    code = "unit_not_found"
+
+
+class RoleNotHeldError(NotFoundError):
+    code = "role_not_held"
+
+
+class RoleAlreadyHeldError(ConflictError):
+    code = "role_already_held"
+
+
+class StaffUsernameTakenError(ConflictError):
+    code = "username_taken"
+
+
+class InvalidRoleError(ValidationError):
+    code = "invalid_role"
+
+
+class WeakPasswordError(ValidationError):
+    code = "weak_password"
+
+
+class AccountsPermissionDeniedError(PermissionDeniedError):
+    code = "accounts_permission_denied"
+
+
+INVALID_CREDENTIALS_MESSAGE = _("Enter a correct username and password")
+INVALID_TOTP_MESSAGE = _("Enter the 6-digit code shown in your authenticator app")

@@ -1,0 +1,102 @@
+"""Permission policies: who may do what, as pure functions of the account and its roles.
+
+Selectors and services call these (so no caller can forget them); views only
+use them to decide what to show. A policy answers ``False`` for anonymous
+users, deactivated accounts and supplier accounts whose access has expired:
+an account that cannot sign in cannot do anything else either.
+
+Roles are institution-scoped: ``administrator`` in ``city-council`` manages
+that council's staff, not another institution's. The Django admin is a
+platform-wide tool, open to any holder of ``administrator``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any, TypeGuard
+
+from govserve.accounts.models import Institution, PlatformRole, RoleAssignment, User
+from govserve.core import clock
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+_ROLE_CACHE_ATTRIBUTE = "_govserve_roles"
+
+
+def supplier_access_current(user: User, *, at: datetime.datetime | None = None) -> bool:
+    """Return whether ``user`` is not a supplier, or a supplier whose access has not expired.
+
+    A supplier account without an expiry date has no access: supplier access
+    is time-limited by definition, so a missing date is an error in its
+    set-up, and fails closed.
+    """
+    if not user.is_supplier:
+        return True
+    moment = at or clock.now()
+    return user.access_expires_at is not None and moment < user.access_expires_at
+
+
+def account_usable(user: User | AnonymousUser | Any) -> TypeGuard[User]:
+    """Return whether ``user`` is a signed-in-able staff account: authenticated, active, supplier access current."""
+    if not getattr(user, "is_authenticated", False) or not isinstance(user, User):
+        return False
+    return bool(user.is_active) and supplier_access_current(user)
+
+
+def roles_of(user: User) -> frozenset[tuple[str, str]]:
+    """Return the ``(institution code, role)`` pairs ``user`` holds, cached on the instance.
+
+    Services that grant or remove roles clear the cache with :func:`forget_roles`.
+    """
+    cached: frozenset[tuple[str, str]] | None = getattr(user, _ROLE_CACHE_ATTRIBUTE, None)
+    if cached is None:
+        cached = frozenset(
+            RoleAssignment.objects.filter(user=user, institution__is_active=True).values_list(
+                "institution__code", "role"
+            )
+        )
+        setattr(user, _ROLE_CACHE_ATTRIBUTE, cached)
+    return cached
+
+
+def forget_roles(user: User) -> None:
+    """Drop the cached roles of ``user`` (after a change)."""
+    if hasattr(user, _ROLE_CACHE_ATTRIBUTE):
+        delattr(user, _ROLE_CACHE_ATTRIBUTE)
+
+
+def _code(institution: Institution | str) -> str:
+    return institution if isinstance(institution, str) else institution.code
+
+
+def can_act_in_role(user: User | AnonymousUser | Any, institution: Institution | str, role: str) -> bool:
+    """Return whether ``user`` may act as ``role`` (a flow role id or platform role) in ``institution``."""
+    if not account_usable(user):
+        return False
+    return (_code(institution), role) in roles_of(user)
+
+
+def can_view_institution(user: User | AnonymousUser | Any, institution: Institution | str) -> bool:
+    """Return whether ``user`` holds any role in ``institution``."""
+    if not account_usable(user):
+        return False
+    code = _code(institution)
+    return any(held_code == code for held_code, _ in roles_of(user))
+
+
+def can_manage_staff(user: User | AnonymousUser | Any, institution: Institution | str) -> bool:
+    """Return whether ``user`` may invite, change and deactivate staff of ``institution``."""
+    return can_act_in_role(user, institution, PlatformRole.ADMINISTRATOR)
+
+
+def can_use_admin(user: User | AnonymousUser | Any) -> bool:
+    """Return whether ``user`` may open the Django admin (needs an OTP-verified session too)."""
+    if not account_usable(user):
+        return False
+    return any(role == PlatformRole.ADMINISTRATOR for _, role in roles_of(user))
+
+
+def can_read_audit(user: User | AnonymousUser | Any, institution: Institution | str) -> bool:
+    """Return whether ``user`` may read the audit log of ``institution`` (auditors and administrators)."""
+    return can_act_in_role(user, institution, PlatformRole.AUDITOR) or can_manage_staff(user, institution)

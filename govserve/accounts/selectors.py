@@ -1,0 +1,107 @@
+"""Reads of accounts, with the permission policies applied inside.
+
+``viewer=None`` in a staff selector means a trusted system caller (the
+``govserve staff`` command run by an operator with shell access); every web
+caller passes the signed-in user.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Prefetch, QuerySet
+
+from govserve.accounts import errors, policies, signin
+from govserve.accounts.models import Citizen, Institution, PlatformRole, RoleAssignment, User
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class RoleHeld:
+    """A role as the staff landing page lists it."""
+
+    institution_code: str
+    institution_name: str
+    role: str
+    is_platform_role: bool
+
+    @property
+    def label(self) -> str:
+        """Return a readable name: the platform role's label, or the flow role id in words."""
+        if self.is_platform_role:
+            return str(PlatformRole(self.role).label)
+        return self.role.replace("_", " ").replace("-", " ").capitalize()
+
+
+def staff_has_role(user: User | Any, institution_code: str, role: str) -> bool:
+    """Return whether ``user`` may act as ``role`` in the institution ``institution_code`` now.
+
+    False for anonymous, deactivated or expired supplier accounts.
+    """
+    return policies.can_act_in_role(user, institution_code, role)
+
+
+def staff_roles_for_user(user: User) -> list[RoleHeld]:
+    """Return the roles ``user`` holds, by institution then role (empty for an unusable account)."""
+    if not policies.account_usable(user):
+        return []
+    platform = set(PlatformRole.values)
+    rows = (
+        RoleAssignment.objects.filter(user=user, institution__is_active=True)
+        .select_related("institution")
+        .order_by("institution__code", "role")
+    )
+    return [
+        RoleHeld(
+            institution_code=row.institution.code,
+            institution_name=row.institution.name,
+            role=row.role,
+            is_platform_role=row.role in platform,
+        )
+        for row in rows
+    ]
+
+
+def institution_list_for_user(user: User) -> list[Institution]:
+    """Return the active institutions in which ``user`` holds a role."""
+    codes = {code for code, _ in policies.roles_of(user)} if policies.account_usable(user) else set()
+    return list(Institution.objects.filter(code__in=codes, is_active=True).order_by("code"))
+
+
+def staff_list(*, viewer: User | None, institution_code: str | None = None) -> QuerySet[User]:
+    """Return staff accounts with their roles and units prefetched.
+
+    A web ``viewer`` must be an administrator of ``institution_code`` (which
+    is then required); ``viewer=None`` is the trusted command line. Raise
+    AccountsPermissionDeniedError otherwise.
+    """
+    if viewer is not None and (institution_code is None or not policies.can_manage_staff(viewer, institution_code)):
+        raise errors.AccountsPermissionDeniedError("Only an administrator of the institution may list its staff")
+    users = User.objects.select_related("unit__institution").prefetch_related(
+        Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("institution").order_by("role"))
+    )
+    if institution_code is not None:
+        users = users.filter(role_assignments__institution__code=institution_code).distinct()
+    return users.order_by("username")
+
+
+def current_citizen(request: HttpRequest) -> Citizen | None:
+    """Return the signed-in citizen of this request, or None (staff sessions and anonymous ones too)."""
+    if request.session.get(signin.KIND) != signin.KIND_CITIZEN:
+        return None
+    cached: Citizen | None = getattr(request, "_govserve_citizen", None)
+    if cached is not None:
+        return cached
+    raw = request.session.get(signin.CITIZEN_ID)
+    try:
+        citizen_id = uuid.UUID(str(raw))
+    except ValueError:
+        return None
+    citizen = Citizen.objects.filter(pk=citizen_id, is_active=True).first()
+    if citizen is not None:
+        request._govserve_citizen = citizen  # type: ignore[attr-defined]
+    return citizen

@@ -1,0 +1,404 @@
+"""Writes of accounts: staff, roles, MFA devices, password links, calendars, citizens.
+
+Every function here is keyword-only, runs in one transaction and writes its
+audit entry in that transaction. ``actor`` is who asked: ``Actor.system("cli")``
+for ``govserve staff``, ``staff_actor(request.user)`` in the web. Sign-in
+itself (checking passwords and codes, opening sessions) is in
+:mod:`govserve.accounts.signin`; citizen accounts in
+:mod:`govserve.accounts.citizens`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth import password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core import exceptions as django_exceptions
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from govserve.accounts import conf, errors, policies
+from govserve.accounts.auditing import staff_actor
+from govserve.accounts.models import (
+    Institution,
+    InstitutionHoliday,
+    RoleAssignment,
+    StaffPasswordLink,
+    StaffPasswordLinkPurpose,
+    Unit,
+    User,
+)
+from govserve.accounts.tokens import token_hash, token_new, token_well_formed
+from govserve.audit.actors import Actor
+from govserve.audit.services import audit_record
+from govserve.core import clock
+from govserve.core.errors import ValidationError
+
+ROLE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+USER_SUBJECT = "accounts.user"
+
+
+@dataclass(frozen=True)
+class PasswordLinkIssued:
+    """A freshly issued set-password link: the only moment the token exists in clear."""
+
+    user: User
+    token: str
+    url: str
+    expires_at: datetime.datetime
+
+
+# --- look-ups shared by the services --------------------------------------------------
+
+
+def institution_get(code: str) -> Institution:
+    """Return the institution with ``code``; raise InstitutionNotFoundError."""
+    try:
+        return Institution.objects.get(code=code)
+    except Institution.DoesNotExist:
+        raise errors.InstitutionNotFoundError(
+            _("There is no institution with the code %(code)s") % {"code": code}
+        ) from None
+
+
+def staff_user_get(username: str) -> User:
+    """Return the staff user ``username``; raise StaffUserNotFoundError."""
+    try:
+        return User.objects.get(username=username)
+    except User.DoesNotExist:
+        raise errors.StaffUserNotFoundError(
+            _("There is no staff user with the username %(username)s") % {"username": username}
+        ) from None
+
+
+def _validate_role(role: str) -> str:
+    if not ROLE_PATTERN.match(role):
+        raise errors.InvalidRoleError(
+            _(
+                "A role is a lower-case id of letters, digits, '_' and '-', starting with a letter "
+                "(for example licensing_officer or administrator), not %(role)r"
+            )
+            % {"role": role}
+        )
+    return role
+
+
+def _password_url(token: str) -> str:
+    return f"{conf.public_base_url()}{reverse('accounts:staff_set_password', args=[token])}"
+
+
+def _issue_password_link(*, user: User, purpose: StaffPasswordLinkPurpose) -> PasswordLinkIssued:
+    # A new link replaces any earlier one still unused: only the latest works.
+    now = clock.now()
+    StaffPasswordLink.objects.filter(user=user, used_at__isnull=True).update(expires_at=now)
+    token, hashed = token_new()
+    expires_at = now + conf.staff_password_link_lifetime()
+    StaffPasswordLink.objects.create(user=user, purpose=purpose, token_hash=hashed, expires_at=expires_at)
+    return PasswordLinkIssued(user=user, token=token, url=_password_url(token), expires_at=expires_at)
+
+
+# --- staff accounts -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def staff_invite(
+    *,
+    actor: Actor,
+    username: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    unit: tuple[str, str] | None = None,
+    roles: Iterable[tuple[str, str]] = (),
+    is_supplier: bool = False,
+    access_expires_at: datetime.datetime | None = None,
+) -> PasswordLinkIssued:
+    """Create a staff account without a usable password and return its one-time set-password link.
+
+    ``unit`` is ``(institution code, unit code)``; ``roles`` are ``(institution
+    code, role)`` pairs. A supplier account needs an ``access_expires_at`` in
+    the future. The person sets a password from the link, then enrols an
+    authenticator app at first sign-in. Audited as ``accounts.staff.invited``.
+    Raise StaffUsernameTakenError, ValidationError, InstitutionNotFoundError,
+    UnitNotFoundError or InvalidRoleError; nothing is created then.
+    """
+    username = username.strip()
+    try:
+        UnicodeUsernameValidator()(username)
+    except django_exceptions.ValidationError:
+        raise ValidationError(
+            _("A username has 1 to 150 letters, digits and @ . + - _ only"), code="invalid_username"
+        ) from None
+    if not username or len(username) > 150:
+        raise ValidationError(_("A username has 1 to 150 letters, digits and @ . + - _ only"), code="invalid_username")
+    if email:
+        try:
+            validate_email(email)
+        except django_exceptions.ValidationError:
+            raise ValidationError(
+                _("Enter an email address in the correct format, like name@example.gov.uk"), code="invalid_email"
+            ) from None
+    if is_supplier and (access_expires_at is None or access_expires_at <= clock.now()):
+        raise ValidationError(
+            _("A supplier account needs an access expiry date in the future"), code="supplier_expiry_required"
+        )
+    if User.objects.filter(username__iexact=username).exists():
+        raise errors.StaffUsernameTakenError(_("The username %(username)s is taken") % {"username": username})
+    unit_row = None
+    if unit is not None:
+        institution = institution_get(unit[0])
+        try:
+            unit_row = Unit.objects.get(institution=institution, code=unit[1])
+        except Unit.DoesNotExist:
+            raise errors.UnitNotFoundError(
+                _("%(institution)s has no unit with the code %(unit)s") % {"institution": unit[0], "unit": unit[1]}
+            ) from None
+    role_rows = [(institution_get(code), _validate_role(role)) for code, role in roles]
+
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        unit=unit_row,
+        is_supplier=is_supplier,
+        access_expires_at=access_expires_at,
+        is_active=True,
+    )
+    user.set_unusable_password()
+    user.save()
+    for institution, role in role_rows:
+        RoleAssignment.objects.get_or_create(user=user, institution=institution, role=role)
+    issued = _issue_password_link(user=user, purpose=StaffPasswordLinkPurpose.INVITATION)
+    audit_record(
+        actor=actor,
+        action="accounts.staff.invited",
+        subject_type=USER_SUBJECT,
+        subject_id=user.pk,
+        details={
+            "roles": sorted(f"{institution.code}:{role}" for institution, role in role_rows),
+            "unit": f"{unit[0]}/{unit[1]}" if unit else "",
+            "is_supplier": is_supplier,
+        },
+    )
+    return issued
+
+
+@transaction.atomic
+def staff_password_link_issue(*, actor: Actor, user: User) -> PasswordLinkIssued:
+    """Issue a one-time set-password (reset) link for ``user``; earlier unused links stop working."""
+    issued = _issue_password_link(user=user, purpose=StaffPasswordLinkPurpose.RESET)
+    audit_record(
+        actor=actor, action="accounts.staff.password_link_issued", subject_type=USER_SUBJECT, subject_id=user.pk
+    )
+    return issued
+
+
+def staff_password_link_get(*, token: str) -> StaffPasswordLink:
+    """Return the usable set-password link for ``token``; raise LinkInvalidError, LinkExpiredError or LinkUsedError."""
+    if not token_well_formed(token):
+        raise errors.LinkInvalidError(_("This link is not valid"))
+    try:
+        link = StaffPasswordLink.objects.select_related("user").get(token_hash=token_hash(token))
+    except StaffPasswordLink.DoesNotExist:
+        raise errors.LinkInvalidError(_("This link is not valid")) from None
+    if link.used_at is not None:
+        raise errors.LinkUsedError(_("This link has already been used"))
+    if link.expires_at <= clock.now() or not link.user.is_active:
+        raise errors.LinkExpiredError(_("This link has expired"))
+    return link
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except django_exceptions.ValidationError as error:
+        raise errors.WeakPasswordError(" ".join(str(message) for message in error.messages)) from None
+
+
+@transaction.atomic
+def staff_password_set_from_link(*, token: str, password: str) -> User:
+    """Set the password of the link's user and use the link up; return the user.
+
+    Raise LinkInvalidError, LinkExpiredError, LinkUsedError (nothing changes)
+    or WeakPasswordError (the link stays usable). Audited as
+    ``accounts.staff.password_set``.
+    """
+    link = staff_password_link_get(token=token)
+    link = StaffPasswordLink.objects.select_for_update().select_related("user").get(pk=link.pk)
+    if link.used_at is not None:
+        raise errors.LinkUsedError(_("This link has already been used"))
+    user = link.user
+    _validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    link.used_at = clock.now()
+    link.save(update_fields=["used_at", "updated_at"])
+    audit_record(
+        actor=staff_actor(user),
+        action="accounts.staff.password_set",
+        subject_type=USER_SUBJECT,
+        subject_id=user.pk,
+        details={"purpose": link.purpose},
+    )
+    return user
+
+
+@transaction.atomic
+def staff_password_change(*, user: User, password: str) -> None:
+    """Change ``user``'s own password (the caller re-authenticated first); raise WeakPasswordError."""
+    _validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(
+        actor=staff_actor(user),
+        action="accounts.staff.password_changed",
+        subject_type=USER_SUBJECT,
+        subject_id=user.pk,
+    )
+
+
+@transaction.atomic
+def staff_deactivate(*, actor: Actor, user: User) -> bool:
+    """Deactivate ``user`` (sessions end at their next request); return False if already inactive.
+
+    Unused set-password links stop working. Audited when something changed.
+    """
+    if not user.is_active:
+        return False
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    StaffPasswordLink.objects.filter(user=user, used_at__isnull=True).update(expires_at=clock.now())
+    audit_record(actor=actor, action="accounts.staff.deactivated", subject_type=USER_SUBJECT, subject_id=user.pk)
+    return True
+
+
+@transaction.atomic
+def staff_mfa_reset(*, actor: Actor, user: User) -> int:
+    """Remove every authenticator device of ``user``; return how many went.
+
+    Open sessions lose their verification at the next request (django-otp
+    finds no device) and the person must enrol a new app at next sign-in.
+    """
+    removed, _counts = TOTPDevice.objects.filter(user=user).delete()
+    audit_record(
+        actor=actor,
+        action="accounts.staff.mfa_reset",
+        subject_type=USER_SUBJECT,
+        subject_id=user.pk,
+        details={"devices_removed": removed},
+    )
+    return int(removed)
+
+
+@transaction.atomic
+def staff_unlock(*, actor: Actor, username: str) -> int:
+    """Clear the sign-in lockout of ``username`` (failures counted by django-axes); return records cleared."""
+    from axes.handlers.proxy import AxesProxyHandler  # noqa: PLC0415  (axes reads settings when imported)
+
+    user = User.objects.filter(username=username).first()
+    cleared = int(AxesProxyHandler.reset_attempts(username=username))
+    audit_record(
+        actor=actor,
+        action="accounts.staff.unlocked",
+        subject_type=USER_SUBJECT if user else "",
+        subject_id=user.pk if user else "",
+        details={"records_cleared": cleared},
+    )
+    return cleared
+
+
+# --- roles --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def role_assign(*, actor: Actor, user: User, institution_code: str, role: str) -> RoleAssignment:
+    """Grant ``role`` in the institution to ``user``.
+
+    Raise RoleAlreadyHeldError, InvalidRoleError or InstitutionNotFoundError.
+    """
+    institution = institution_get(institution_code)
+    _validate_role(role)
+    assignment, created = RoleAssignment.objects.get_or_create(user=user, institution=institution, role=role)
+    if not created:
+        raise errors.RoleAlreadyHeldError(
+            _("%(username)s already holds %(role)s in %(institution)s")
+            % {"username": user.username, "role": role, "institution": institution_code}
+        )
+    policies.forget_roles(user)
+    audit_record(
+        actor=actor,
+        action="accounts.role.assigned",
+        subject_type=USER_SUBJECT,
+        subject_id=user.pk,
+        details={"institution": institution_code, "role": role},
+    )
+    return assignment
+
+
+@transaction.atomic
+def role_remove(*, actor: Actor, user: User, institution_code: str, role: str) -> None:
+    """Take ``role`` in the institution from ``user``; raise RoleNotHeldError, InstitutionNotFoundError."""
+    institution = institution_get(institution_code)
+    deleted, _counts = RoleAssignment.objects.filter(user=user, institution=institution, role=role).delete()
+    if not deleted:
+        raise errors.RoleNotHeldError(
+            _("%(username)s does not hold %(role)s in %(institution)s")
+            % {"username": user.username, "role": role, "institution": institution_code}
+        )
+    policies.forget_roles(user)
+    audit_record(
+        actor=actor,
+        action="accounts.role.removed",
+        subject_type=USER_SUBJECT,
+        subject_id=user.pk,
+        details={"institution": institution_code, "role": role},
+    )
+
+
+# --- working-day calendars -------------------------------------------------------------
+
+
+@transaction.atomic
+def institution_holiday_set(
+    *, actor: Actor, institution_code: str, date: datetime.date, name: str, is_working_day: bool = False
+) -> InstitutionHoliday:
+    """Create or replace the local override of ``date`` for the institution."""
+    institution = institution_get(institution_code)
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ValidationError(_("Enter a name for the day, 200 characters or fewer"), code="invalid_holiday_name")
+    holiday, _created = InstitutionHoliday.objects.update_or_create(
+        institution=institution, date=date, defaults={"name": name, "is_working_day": is_working_day}
+    )
+    audit_record(
+        actor=actor,
+        action="accounts.institution.holiday_set",
+        subject_type="accounts.institution",
+        subject_id=institution.pk,
+        details={"date": date.isoformat(), "is_working_day": is_working_day},
+    )
+    return holiday
+
+
+@transaction.atomic
+def institution_holiday_remove(*, actor: Actor, institution_code: str, date: datetime.date) -> bool:
+    """Remove the local override of ``date``; return False if there was none."""
+    institution = institution_get(institution_code)
+    deleted, _counts = InstitutionHoliday.objects.filter(institution=institution, date=date).delete()
+    if deleted:
+        audit_record(
+            actor=actor,
+            action="accounts.institution.holiday_removed",
+            subject_type="accounts.institution",
+            subject_id=institution.pk,
+            details={"date": date.isoformat()},
+        )
+    return bool(deleted)

@@ -196,9 +196,15 @@ def _describe_call(node: Node, text: str, texts: list[str], types: list[str], er
     return None
 
 
-def _describe_binary(node: Node, text: str, texts: list[str], types: list[str], error: BaseException) -> str:
+def _describe_binary(  # noqa: PLR0911 - one message per kind of operator
+    node: Node, text: str, texts: list[str], types: list[str], error: BaseException
+) -> str:
     operator = node.text
     left, right = types
+    if "unsigned" in str(error) or (left == right == "int" and isinstance(error, TypeError)):
+        # Python has one integer type, so a uint reads back as an int here;
+        # two real ints never fail with a type error.
+        return f"`{text}` mixes int and uint: convert with int(...) (write 1, not 1u)"
     operands = f"(`{texts[0]}` is {_a(left)}, `{texts[1]}` is {_a(right)})"
     if {left, right} == {"int", "double"} and operator in _ARITHMETIC:
         return f"`{text}` mixes int and double {operands}: convert with double(...) or int(...)"

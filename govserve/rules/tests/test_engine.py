@@ -278,6 +278,7 @@ def test_evaluate_bool_refuses_a_non_bool_result(source: str, message: str) -> N
             "`size(unanswered)`: `unanswered` is null (an unanswered field?): "
             "check it first, e.g. `unanswered != null && ...`",
         ),
+        ("days + 1u", "type_mismatch", "`days + 1u` mixes int and uint: convert with int(...) (write 1, not 1u)"),
         ("nosuch > 1", "undefined_name", "Unknown name `nosuch`: no field, determinant or function is called that"),
         ("nosuch(1)", "undefined_name", "Unknown name `nosuch`: no field, determinant or function is called that"),
         ("days / 0", "division_by_zero", "Division by zero"),

@@ -19,6 +19,7 @@ offset, so a date entered as 1 July in London reads back as 1 July, not as
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Mapping
 from decimal import Decimal
@@ -56,6 +57,7 @@ def cel_type_name(value: object) -> str:  # noqa: PLR0911 - one answer per type
     return type(value).__name__
 
 
+@functools.lru_cache(maxsize=8192)
 def start_of_day(day: dt.date, time_zone: ZoneInfo) -> dt.datetime:
     """Return the first instant of ``day`` in ``time_zone``, with a fixed UTC offset.
 
@@ -81,50 +83,97 @@ def local_date(moment: dt.datetime, time_zone: ZoneInfo) -> dt.date:
     return moment.astimezone(time_zone).date()
 
 
-def to_cel(value: Any, time_zone: ZoneInfo, *, name: str) -> Any:  # noqa: PLR0911, PLR0912 - one branch per type
+class _Refused(Exception):  # noqa: N818 - internal signal, never escapes this module
+    """A value CEL cannot carry; ``path`` collects the keys/indexes from the inside out."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path: list[str] = []
+
+
+# Exact types passed to CEL unchanged: checked with one set lookup, the fast
+# path for the bulk of answers (subclasses take the slower isinstance path).
+_UNCHANGED = frozenset({str, bool, float, bytes, type(None), dt.timedelta})
+
+
+def to_cel(value: Any, time_zone: ZoneInfo, *, name: str) -> Any:
     """Return ``value`` converted to a value the CEL library represents exactly.
 
     ``name`` is the answer's name, for the error message. Raise
     ValueConversionError for a value CEL cannot carry (an integer outside the
     64-bit range, a naive datetime, an unsupported type, a map with non-string
-    keys).
+    keys); its message names the place inside the value (``children[2].born``).
     """
-    if value is None or isinstance(value, bool | str | bytes):
+    try:
+        return _convert(value, time_zone)
+    except _Refused as refused:
+        where = name + "".join(reversed(refused.path))
+        raise ValueConversionError(refused.reason.format(where=where), name=name) from None
+
+
+def _convert(value: Any, time_zone: ZoneInfo) -> Any:
+    kind = type(value)
+    if kind in _UNCHANGED:
+        return value
+    if kind is int:
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise _Refused("The value of `{where}` is outside the 64-bit integer range CEL supports")
+        return value
+    if kind is dict:
+        return _convert_mapping(value, time_zone)
+    if kind is list:
+        return _convert_sequence(value, time_zone)
+    if kind is dt.date:
+        return start_of_day(value, time_zone)
+    return _convert_other(value, time_zone)
+
+
+def _convert_mapping(value: Mapping[Any, Any], time_zone: ZoneInfo) -> dict[str, Any]:
+    converted: dict[str, Any] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise _Refused("The map `{where}` has a key that is not a string")
+        try:
+            converted[key] = _convert(item, time_zone)
+        except _Refused as refused:
+            refused.path.append(f".{key}")
+            raise
+    return converted
+
+
+def _convert_sequence(value: list[Any] | tuple[Any, ...], time_zone: ZoneInfo) -> list[Any]:
+    converted: list[Any] = []
+    for index, item in enumerate(value):
+        try:
+            converted.append(_convert(item, time_zone))
+        except _Refused as refused:
+            refused.path.append(f"[{index}]")
+            raise
+    return converted
+
+
+def _convert_other(value: Any, time_zone: ZoneInfo) -> Any:  # noqa: PLR0911 - one branch per type
+    """Convert the types off the fast path: subclasses, Decimal, datetime, tuples, other mappings."""
+    if isinstance(value, bool | str | bytes | float | dt.timedelta):
         return value
     if isinstance(value, int):
-        if not INT64_MIN <= value <= INT64_MAX:
-            raise ValueConversionError(
-                f"The value of `{name}` is outside the 64-bit integer range CEL supports", name=name
-            )
-        return value
-    if isinstance(value, float):
-        return value
+        return _convert(int(value), time_zone)
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise ValueConversionError(f"The value of `{name}` is not a finite number", name=name)
+            raise _Refused("The value of `{where}` is not a finite number")
         converted = float(value)
         if math.isinf(converted):
-            raise ValueConversionError(f"The value of `{name}` is too large for a CEL double", name=name)
+            raise _Refused("The value of `{where}` is too large for a CEL double")
         return converted
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueConversionError(
-                f"The value of `{name}` is a naive datetime: pass an aware datetime or a date", name=name
-            )
+            raise _Refused("The value of `{where}` is a naive datetime: pass an aware datetime or a date")
         return to_fixed_offset(value, time_zone)
     if isinstance(value, dt.date):
-        return start_of_day(value, time_zone)
-    if isinstance(value, dt.timedelta):
-        return value
+        return start_of_day(dt.date(value.year, value.month, value.day), time_zone)
     if isinstance(value, list | tuple):
-        return [to_cel(item, time_zone, name=f"{name}[{index}]") for index, item in enumerate(value)]
+        return _convert_sequence(value, time_zone)
     if isinstance(value, Mapping):
-        converted_map: dict[str, Any] = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ValueConversionError(f"The map `{name}` has a key that is not a string", name=name)
-            converted_map[key] = to_cel(item, time_zone, name=f"{name}.{key}")
-        return converted_map
-    raise ValueConversionError(
-        f"The value of `{name}` has type {type(value).__name__}, which CEL cannot represent", name=name
-    )
+        return _convert_mapping(value, time_zone)
+    raise _Refused(f"The value of `{{where}}` has type {type(value).__name__}, which CEL cannot represent")

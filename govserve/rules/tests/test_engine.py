@@ -443,3 +443,25 @@ def test_today_calls_read_the_context_date_and_are_not_references() -> None:
     assert expression.functions == frozenset({"today", "date"})
     assert evaluate(expression, context) is True
     assert evaluate(compile_expression("today()"), context) == dt.datetime(2024, 6, 15, tzinfo=BST)
+
+
+def test_a_refused_value_inside_a_group_is_named_by_its_path() -> None:
+    children = [{"born": dt.date(2020, 1, 1)}, {"born": dt.datetime(2020, 1, 1, 9)}]  # noqa: DTZ001 - under test
+
+    with pytest.raises(ValueConversionError) as raised:
+        build_context({"children": children})
+
+    assert raised.value.name == "children"
+    assert raised.value.message == (
+        "The value of `children[1].born` is a naive datetime: pass an aware datetime or a date"
+    )
+
+
+def test_subclasses_of_supported_types_convert_like_their_base() -> None:
+    class Reference(str):
+        pass
+
+    class Count(int):
+        pass
+
+    assert _value("[r, n + 1]", r=Reference("AB12"), n=Count(2)) == ["AB12", 3]

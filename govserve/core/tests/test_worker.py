@@ -1,0 +1,239 @@
+"""The worker: commands, clean shutdown, schedules once per period and no lock errors across processes.
+
+Tests that need several processes start real ``govserve worker`` subprocesses
+on a live database of the suite's backend (see ``conftest.live_database``).
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from govserve.core import jobs
+from govserve.core.jobs import Schedule, enqueue
+from govserve.core.models import JobRecord, JobState, ScheduledRun
+from govserve.core.tests import jobs_for_tests
+from govserve.core.tests.conftest import PYTHON, LiveDatabase
+from govserve.core.tests.jobs_for_tests import echo, permanent
+
+TICK_MODULE = "govserve.core.tests.schedules_for_tests"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calls() -> Iterator[None]:
+    jobs_for_tests.CALLS.clear()
+    yield
+    jobs_for_tests.CALLS.clear()
+
+
+def _command(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+# --- Commands, in process -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_worker_batch_drains_due_jobs_and_exits() -> None:
+    with transaction.atomic():
+        enqueue(echo, idempotency_key="echo:batch-1", item_id="1")
+        enqueue(echo, idempotency_key="echo:batch-2", item_id="2")
+    output = _command("worker", "--batch", "--no-schedules", "--worker-id", "batch-test")
+    assert output == "worker batch-test: 2 succeeded, 0 failed, 0 scheduled runs claimed, 0 lost attempts recovered\n"
+    assert set(JobRecord.objects.values_list("state", flat=True)) == {JobState.SUCCEEDED}
+    assert [call[2]["item_id"] for call in jobs_for_tests.CALLS] == ["1", "2"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--interval", "-1"], "--interval must be between 0 and 3600 seconds"),
+        (["--max-jobs", "0"], "--max-jobs must be at least 1"),
+        (["--with-module", "govserve.nowhere"], "cannot import govserve.nowhere"),
+    ],
+)
+def test_worker_refuses_bad_options(args: list[str], message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        call_command("worker", "--batch", *args)
+
+
+@pytest.mark.django_db
+def test_jobs_list_inspect_and_retry_a_dead_job() -> None:
+    # given a dead and a succeeded job
+    with transaction.atomic():
+        dead = enqueue(permanent, idempotency_key="permanent:cli", item_id="p9")
+        alive = enqueue(echo, idempotency_key="echo:cli", item_id="e9")
+    jobs.run_pending()
+    # list --state dead shows only the dead one
+    listing = _command("jobs", "list", "--state", "dead").splitlines()
+    assert len(listing) == 2
+    assert listing[1].startswith(f"{dead.id}  dead         1  ")
+    assert listing[1].endswith("tests.permanent  permanent:cli")
+    assert _command("jobs", "dead").splitlines()[1:] == listing[1:]
+    assert len(_command("jobs", "list").splitlines()) == 3
+    # inspect shows the attempt with its error
+    inspected = _command("jobs", "inspect", str(dead.id))
+    assert "state: dead\n" in inspected
+    assert 'kwargs: {"item_id": "p9"}\n' in inspected
+    assert "attempt 1: failed worker=run_pending" in inspected
+    assert "  error: govserve.core.jobs.PermanentJobError: item p9 no longer exists\n" in inspected
+    # retry queues it again; retrying a live job is refused
+    assert _command("jobs", "retry", "permanent:cli") == f"retried {dead.id} (tests.permanent): queued, 5 attempt(s)\n"
+    with pytest.raises(
+        CommandError, match=r"is succeeded, not dead: only dead jobs are retried \[job_state_conflict\]"
+    ):
+        call_command("jobs", "retry", str(alive.id))
+    assert _command("jobs", "counts") == "queued     1\nrunning    0\nretrying   0\nsucceeded  1\ndead       0\n"
+
+
+@pytest.mark.django_db
+def test_jobs_retry_all_dead_and_not_found() -> None:
+    with transaction.atomic():
+        enqueue(permanent, idempotency_key="permanent:all-1", item_id="1")
+        enqueue(permanent, idempotency_key="permanent:all-2", item_id="2")
+    jobs.run_pending()
+    assert _command("jobs", "retry", "--all-dead") == "retried 2 dead job(s)\n"
+    assert JobRecord.objects.filter(state=JobState.QUEUED).count() == 2
+    assert _command("jobs", "list", "--state", "dead") == "no jobs\n"
+    with pytest.raises(CommandError, match=r"no job 'missing' \[job_not_found\]"):
+        call_command("jobs", "inspect", "missing")
+
+
+# --- Schedules, in process ------------------------------------------------------------------
+
+
+def test_periods_are_aligned_on_the_epoch() -> None:
+    schedule = Schedule(job=jobs_for_tests.echo, every=dt.timedelta(minutes=10))  # type: ignore[arg-type]
+    moment = dt.datetime(2025, 3, 30, 0, 59, 59, 999_999, tzinfo=dt.UTC)
+    assert schedule.period_start(moment) == dt.datetime(2025, 3, 30, 0, 50, tzinfo=dt.UTC)
+    assert schedule.period_start(moment + dt.timedelta(microseconds=1)) == dt.datetime(2025, 3, 30, 1, tzinfo=dt.UTC)
+
+
+@pytest.mark.django_db
+def test_a_period_is_claimed_once_and_its_job_enqueued() -> None:
+    from govserve.core.tests import schedules_for_tests  # noqa: PLC0415 - registers tests.tick
+
+    schedule = Schedule(job=schedules_for_tests.tick, every=dt.timedelta(seconds=1))
+    period = dt.datetime(2025, 1, 1, 12, 0, 7, tzinfo=dt.UTC)
+    assert jobs.schedule_claim(schedule, period_start=period, worker_id="w1") is True
+    assert jobs.schedule_claim(schedule, period_start=period, worker_id="w2") is False
+    run = ScheduledRun.objects.get()
+    assert (run.name, run.period_start, run.worker_id) == ("tests.tick", period, "w1")
+    assert run.job is not None
+    assert run.job.idempotency_key == "schedule:tests.tick:2025-01-01T12:00:07+00:00"
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1
+
+
+# --- Real processes -------------------------------------------------------------------------
+
+
+def _wait(process: subprocess.Popen[bytes], timeout: float = 30) -> int:
+    return process.wait(timeout=timeout)
+
+
+def _enqueue_via_producer(live: LiveDatabase, *, count: int, per_transaction: int, prefix: str) -> None:
+    producer = live.start(
+        f"producer-{prefix}",
+        [PYTHON, "-m", "govserve.core.tests.outbox_producer", str(count), str(per_transaction), prefix],
+    )
+    assert _wait(producer, timeout=120) == 0, live.stderr(f"producer-{prefix}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_lets_the_running_job_finish_then_the_worker_exits(
+    live_database: LiveDatabase, stop_signal: signal.Signals
+) -> None:
+    # given a worker running a job that takes a while
+    producer = live_database.start(
+        "producer",
+        [
+            PYTHON,
+            "-c",
+            "import django; django.setup()\n"
+            "from django.db import transaction\n"
+            "from govserve.core.jobs import enqueue\n"
+            "from govserve.core.tests.jobs_for_tests import slow\n"
+            "with transaction.atomic():\n"
+            "    enqueue(slow, idempotency_key='slow:1', item_id='s1', seconds=1.5)\n"
+            "    enqueue(slow, idempotency_key='slow:2', item_id='s2', seconds=0)\n",
+        ],
+    )
+    assert _wait(producer) == 0, live_database.stderr("producer")
+    worker = live_database.start_worker("w1", "--no-schedules")
+    live_database.wait_for_log(lambda lines: ["slow-start", "s1"] in [line[:2] for line in lines])
+    # when it is told to stop
+    worker.send_signal(stop_signal)
+    # then it finishes that job, starts no other, and exits cleanly
+    assert _wait(worker) == 0, live_database.stderr("w1")
+    assert [line[:2] for line in live_database.log_lines()] == [["slow-start", "s1"], ["slow-end", "s1"]]
+    states = dict(live_database.query("SELECT idempotency_key, state FROM core_jobrecord"))
+    assert states == {"slow:1": "succeeded", "slow:2": "queued"}
+    assert '"event": "worker.stopping"' in live_database.stderr("w1")
+
+
+@pytest.mark.slow
+def test_two_workers_run_each_scheduled_period_exactly_once(live_database: LiveDatabase) -> None:
+    # given two workers that both know the every-second schedule
+    started = time.monotonic()
+    workers = [live_database.start_worker(name, "--with-module", TICK_MODULE) for name in ("w1", "w2")]
+    # when they run side by side for several periods
+    live_database.wait_for_log(lambda lines: len({line[1] for line in lines if line[0] == "tick"}) >= 4)
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+    assert [_wait(worker) for worker in workers] == [0, 0]
+    elapsed = time.monotonic() - started
+    # then each period ran exactly once, by one worker or the other
+    ticks = collections.Counter(line[1] for line in live_database.log_lines() if line[0] == "tick")
+    assert ticks, "no tick ran"
+    assert set(ticks.values()) == {1}
+    claimed = live_database.query("SELECT name, period_start, job_id FROM core_scheduledrun WHERE name = 'tests.tick'")
+    assert len(claimed) == len(ticks)
+    assert all(job_id is not None for _, _, job_id in claimed)
+    assert len(ticks) <= elapsed + 1
+    succeeded = live_database.query(
+        "SELECT COUNT(*) FROM core_jobrecord WHERE name = 'tests.tick' AND state = 'succeeded' AND attempts = 1"
+    )
+    assert succeeded == [(len(ticks),)]
+    for name in ("w1", "w2"):
+        assert "Traceback" not in live_database.stderr(name)
+
+
+@pytest.mark.slow
+def test_two_workers_and_a_web_process_run_every_job_once_without_lock_errors(live_database: LiveDatabase) -> None:
+    # given two workers polling while a web process commits jobs in business transactions
+    workers = [live_database.start_worker(name, "--no-schedules") for name in ("w1", "w2")]
+    _enqueue_via_producer(live_database, count=300, per_transaction=3, prefix="web")
+    # when the workers drain the queue
+    live_database.wait_for_log(lambda lines: len(lines) >= 300, timeout=90)
+    time.sleep(0.3)  # a duplicate run, were there one, would show up now
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+    assert [_wait(worker) for worker in workers] == [0, 0]
+    # then every job ran exactly once, both workers took part, and nobody saw a lock error
+    runs = collections.Counter(line[2] for line in live_database.log_lines() if line[0] == "echo")
+    assert len(runs) == 300
+    assert set(runs.values()) == {1}
+    assert live_database.query("SELECT state, COUNT(*) FROM core_jobrecord GROUP BY state") == [("succeeded", 300)]
+    assert live_database.query("SELECT COUNT(*) FROM core_jobattempt") == [(300,)]
+    pids = {line[3] for line in live_database.log_lines()}
+    assert len(pids) == 2
+    for name in ("w1", "w2", "producer-web"):
+        stderr = live_database.stderr(name)
+        assert "database is locked" not in stderr
+        assert "Traceback" not in stderr

@@ -46,19 +46,19 @@ class DataKeyDestroyedError(DecryptionError):
     status = 410
 
 
-class KeyInUseError(ConflictError):
+class KeyInUseError(PrivacyError, ConflictError):
     """A key-encryption key cannot be retired while data keys are still wrapped by it."""
 
     code = "key_encryption_key_in_use"
 
 
-class KeyRetireRefusedError(ConflictError):
+class KeyRetireRefusedError(PrivacyError, ConflictError):
     """A key-encryption key cannot be retired (it is the current one, or it is not configured)."""
 
     code = "key_encryption_key_retire_refused"
 
 
-class RotationBlockedError(ConflictError):
+class RotationBlockedError(PrivacyError, ConflictError):
     """Rotation cannot proceed: some data keys are wrapped by key-encryption keys that are not configured."""
 
     code = "key_rotation_blocked"

@@ -30,7 +30,7 @@ from govserve.privacy.errors import (
     UnknownKeyError,
 )
 from govserve.privacy.models import DataKey
-from govserve.privacy.tests.conftest import NEW_KEK, OLD_KEK, OTHER_KEK
+from govserve.privacy.tests.kek import NEW_KEK, OLD_KEK, OTHER_KEK
 
 pytestmark = pytest.mark.django_db
 

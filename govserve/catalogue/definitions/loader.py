@@ -21,7 +21,6 @@ import types
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path as FilePath
 from typing import Any, Literal, get_args, get_origin
 
 import pydantic
@@ -83,12 +82,12 @@ def load_definition_file(path: str | os.PathLike[str], *, validate: bool = True)
         )
     except IsADirectoryError:
         return LoadResult(
-            filename, problems=[_file_problem(ProblemCode.FILE_UNREADABLE, "This is a directory", filename)]
+            filename, problems=[_file_problem(ProblemCode.FILE_UNREADABLE, "This is a directory, not a file", filename)]
         )
     except OSError as exc:
         message = f"The file cannot be read: {exc.strerror or exc}"
         return LoadResult(filename, problems=[_file_problem(ProblemCode.FILE_UNREADABLE, message, filename)])
-    return load_definition_text(data, filename=filename, validate=validate, base_dir=FilePath(filename).parent)
+    return load_definition_text(data, filename=filename, validate=validate)
 
 
 def load_definition_text(
@@ -96,12 +95,11 @@ def load_definition_text(
     *,
     filename: str,
     validate: bool = True,
-    base_dir: FilePath | None = None,
 ) -> LoadResult:
     """Load and check a definition or catalogue from ``text`` (bytes must be UTF-8).
 
-    ``filename`` names the source in problems. ``base_dir`` is where relative
-    paths in the definition (result templates) are found, when known.
+    ``filename`` names the source in problems; ``validate=False`` stops after
+    the schema.
     """
     result = LoadResult(filename)
     problems = result.problems
@@ -214,6 +212,8 @@ class _Reporter:
         at: Path | None = None,
     ) -> None:
         """Record a problem about ``path``, located at its key or value (or at ``at``)."""
+        if self.source.is_refused(path):
+            return  # The reader refused this value (an alias) and said so already.
         if (path, code) in self.seen:
             return  # One problem per place: a union reports each member's failure.
         self.seen.add((path, code))
@@ -324,6 +324,8 @@ def _name(path: Path) -> str:
     """Return how a message names the key at ``path``: ``label``, or ``languages[1]``."""
     for index in range(len(path) - 1, -1, -1):
         if isinstance(path[index], str):
+            if path[index] in get_args(schema.Language) and index > 0 and isinstance(path[index - 1], str):
+                index -= 1  # noqa: PLW2901 - name the text, not its language: `summary.en`
             return format_path(path[index:])
     return "the document"
 
@@ -471,7 +473,7 @@ def _wrong_type(error: _ErrorContext, reporter: _Reporter) -> None:
     members = target.union or ((target.annotation,) if target.annotation is not None else ())
     expected = " or ".join(dict.fromkeys(_expected(member) for member in members)) or "another type"
     suggestion = None
-    if "text" in expected and error.raw is not None:
+    if expected == "text" and error.raw is not None:
         suggestion = f'Put it in quotes: "{error.raw}"'
     elif isinstance(target.value, float) and "whole number" in expected:
         suggestion = "Write a whole number"

@@ -62,6 +62,8 @@ class SourceMap:
 
     values: dict[Path, Mark] = field(default_factory=dict)
     keys: dict[Path, Mark] = field(default_factory=dict)
+    refused: set[Path] = field(default_factory=set)
+    """Paths whose value was refused (an alias): the schema's complaints about them are noise."""
     text: str = ""
     _lines: list[str] | None = None
 
@@ -110,6 +112,7 @@ class SourceMap:
         lines = self.lines
         remaining = offset
         indent: int | None = None
+        end = (mark.line, mark.column)  # just after the last character of the block seen so far
         for row in range(mark.line, len(lines)):
             text = lines[row]
             if not text.strip():
@@ -117,13 +120,21 @@ class SourceMap:
                     return row + 1, 1
                 remaining -= 1
                 continue
+            leading = len(text) - len(text.lstrip(" "))
             if indent is None:
-                indent = len(text) - len(text.lstrip(" "))
+                indent = leading
+            elif leading < indent:
+                break  # the block has ended: the offset is past its last character
             content = text[indent:]
             if remaining <= len(content):
                 return row + 1, indent + remaining + 1
             remaining -= len(content) + 1
-        return mark.line, mark.column
+            end = (row + 1, len(text) + 1)
+        return end
+
+    def is_refused(self, path: Path) -> bool:
+        """Return whether ``path`` is, or is inside, a value the reader refused."""
+        return bool(self.refused) and any(path[:length] in self.refused for length in range(len(path) + 1))
 
     def value(self, path: Path) -> Mark | None:
         """Return the mark of the value at ``path``, or of its nearest located ancestor."""
@@ -258,7 +269,14 @@ class _Composer:
                 event.start_mark,
                 "Write the value out in full",
             )
-            return self._attach(None, None)
+            path = self._child_path()
+            mark = Mark(*_start(event))
+            if path is None:  # an alias as a key: skip its value
+                self.stack[-1].skip_value = True
+                return False, None
+            self.source.values[path] = mark
+            self.source.refused.add(path)
+            return self._attach(None, mark)
         assert isinstance(event, yaml.NodeEvent)  # noqa: S101 - the parser's event grammar guarantees it
         if event.anchor is not None:
             self.problem(

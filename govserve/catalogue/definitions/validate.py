@@ -185,9 +185,21 @@ class _Validator:
                 self.add(ProblemCode.DEFINITION_DUPLICATE_ID, ("languages", index), f"`{language}` is listed twice")
 
     def collect_names(self) -> None:
+        """Index fields and determinants, reporting ids used twice (the later in the file) and reserved ones."""
+        declarations: list[tuple[Path, str, str]] = []
+        for path, item in self.definition.iter_fields():
+            declarations.append((path, item.id, "field"))
+            if item.id not in self.fields:
+                self.fields[item.id] = (path, item)
+            if isinstance(item, schema.GroupField):
+                for child in item.fields:
+                    self.group_of.setdefault(child.id, item)
+        for index, determinant in enumerate(self.definition.determinants):
+            declarations.append((("determinants", index), determinant.id, "determinant"))
+            self.determinants.setdefault(determinant.id, determinant)
+        self.top_level = {name for name in self.fields if name not in self.group_of} | set(self.determinants)
         first_seen: dict[str, Path] = {}
-
-        def declare(name: str, path: Path, what: str) -> None:
+        for path, name, what in sorted(declarations, key=lambda declaration: self.source.position(declaration[0])):
             if name in first_seen:
                 earlier = first_seen[name]
                 self.add(
@@ -196,7 +208,7 @@ class _Validator:
                     f"The id `{name}` is already used by {format_path(earlier)} (line {self.line_of(earlier)})",
                     "Fields and determinants share one set of names: rename one of them",
                 )
-                return
+                continue
             first_seen[name] = path
             if name in RESERVED_NAMES:
                 self.add(
@@ -205,18 +217,6 @@ class _Validator:
                     f"`{name}` is reserved ({_reserved_reason(name)}) and cannot be the id of a {what}",
                     f"Rename it, e.g. `{name}_answer`",
                 )
-
-        for path, item in self.definition.iter_fields():
-            declare(item.id, path, "field")
-            if item.id not in self.fields:
-                self.fields[item.id] = (path, item)
-            if isinstance(item, schema.GroupField):
-                for child in item.fields:
-                    self.group_of.setdefault(child.id, item)
-        for index, determinant in enumerate(self.definition.determinants):
-            declare(determinant.id, ("determinants", index), "determinant")
-            self.determinants.setdefault(determinant.id, determinant)
-        self.top_level = {name for name in self.fields if name not in self.group_of} | set(self.determinants)
 
     def check_pages(self) -> None:
         pages = self.definition.pages
@@ -237,6 +237,7 @@ class _Validator:
                     (*path, what),
                     f"Exit page `{page.id}` ends the journey, so it cannot have `{what}`",
                     "Remove `exit: true`, or move the fields to another page",
+                    at_key=True,
                 )
             for route_index, route in enumerate(page.next):
                 if route.goto not in page_ids and route.goto != schema.CHECK_ANSWERS:
@@ -412,6 +413,7 @@ class _Validator:
         role_ids = [role.id for role in roles]
         _check_unique(self, [(("flow", "roles", i), role.id) for i, role in enumerate(roles)], "role")
         known = set(role_ids)
+        targets_known = True
         for index, role in enumerate(roles):
             path: Path = ("flow", "roles", index)
             if role.id in RESERVED_ROLE_IDS:
@@ -429,6 +431,7 @@ class _Validator:
                 )
             for decision, target in decisions.items():
                 if target not in known and target not in schema.FLOW_TARGETS:
+                    targets_known = False
                     closest = _closest(target, [*role_ids, *schema.FLOW_TARGETS])
                     self.add(
                         ProblemCode.FLOW_UNKNOWN_ROLE,
@@ -446,7 +449,9 @@ class _Validator:
                         f"No field has the id `{name}`",
                         f"Did you mean `{closest}`?" if closest else None,
                     )
-        self.check_flow_graph()
+        if targets_known:
+            # With a decision leading nowhere known, the graph's findings would only echo that error.
+            self.check_flow_graph()
 
     def check_role_kind(self, path: Path, role: schema.Role, decisions: Mapping[schema.Decision, str]) -> None:
         """Check that bot roles have a rule recording allowed decisions, and human roles none."""
@@ -530,6 +535,7 @@ class _Validator:
                 ("flow", "roles"),
                 "No sequence of decisions ends the processing: every path returns to a role",
                 "Let some decision lead to `end` (or to `next` from the last role)",
+                at_key=True,
             )
         for cycle in _cycles(progress, count):
             names = " -> ".join(roles[index].id for index in [*cycle, cycle[0]])
@@ -589,8 +595,8 @@ class _Validator:
                 name = self.definition.determinants[int(expression.path[1])].id
                 determinant_expressions.setdefault(name, expression.compiled)
         names_ok = {id(expression): self.check_names(expression) for expression in self.expressions}
-        self.check_determinant_cycles(determinant_expressions)
-        self.fold_constants(determinant_expressions)
+        in_cycles = self.check_determinant_cycles(determinant_expressions)
+        self.fold_constants({name: value for name, value in determinant_expressions.items() if name not in in_cycles})
         for expression in self.expressions:
             if expression.compiled is not None and names_ok[id(expression)]:
                 self.check_types(expression)
@@ -662,8 +668,10 @@ class _Validator:
                 return self.source.position_in_scalar(expression.path, token.offset)
         return self.source.position(expression.path)
 
-    def check_determinant_cycles(self, determinants: dict[str, CompiledExpression]) -> None:
+    def check_determinant_cycles(self, determinants: dict[str, CompiledExpression]) -> set[str]:
+        """Report each determinant cycle once; return the names on cycles."""
         remaining = dict(determinants)
+        in_cycles: set[str] = set()
         index_of = {determinant.id: index for index, determinant in enumerate(self.definition.determinants)}
         while remaining:
             try:
@@ -686,10 +694,12 @@ class _Validator:
                         cycle[1],
                     ),
                 )
+                in_cycles.update(cycle)
                 for name in cycle:
                     remaining.pop(name, None)
                 continue
-            return
+            break
+        return in_cycles
 
     def fold_constants(self, determinants: dict[str, CompiledExpression]) -> None:
         """Evaluate the determinants that read no field (directly or through others)."""
@@ -800,6 +810,7 @@ class _Validator:
                 ProblemCode.GRAPH_DEAD_END,
                 ("pages",),
                 "No path through the pages reaches check your answers: nobody can submit an application",
+                at_key=True,
             )
         for index, route_index in findings.unreachable_routes:
             self.add(

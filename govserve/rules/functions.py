@@ -122,7 +122,6 @@ PLATFORM_FUNCTIONS: frozenset[str] = CUSTOM_FUNCTIONS | CEL_BUILTIN_FUNCTIONS
 # the 30 decimal places allowed, so quantize never fails for lack of digits.
 _DECIMAL_CONTEXT = Context(prec=400, rounding=ROUND_HALF_UP)
 _MAX_DIGITS = 30
-_AGE_CACHE_SIZE = 256
 
 
 @overload
@@ -450,20 +449,11 @@ def make_functions(time_zone: ZoneInfo, today: dt.date, state: FunctionState) ->
         _require(value, dt.datetime, function, "a date")
         return local_date(value, time_zone)
 
-    ages: dict[dt.datetime, int] = {}
-
     def cel_age(value: Any) -> int:
-        # Conditions call age() on the same few dates again and again; the
-        # zone conversion costs more than the CEL evaluation around it.
-        if isinstance(value, dt.datetime) and value in ages:
-            return ages[value]
         born = _date_argument("age", value)
         # A birthday not yet reached this year does not count; someone born on
         # 29 February turns a year older on 1 March in common years.
-        years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-        if len(ages) < _AGE_CACHE_SIZE:
-            ages[value] = years
-        return years
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
     def cel_date(year: Any, month: Any, day: Any) -> dt.datetime:
         for argument in (year, month, day):

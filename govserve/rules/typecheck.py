@@ -105,8 +105,12 @@ def check_expression_types(
     (bool for conditions, int for fees and other whole amounts), the result
     must also be of that type: an int is not a bool, and a bool is not an int.
     """
-    variants = [dict(sample_values)]
-    flipped = {name: (not value) if isinstance(value, bool) else value for name, value in sample_values.items()}
+    # Only the names the expression reads go into the context: a definition
+    # has thousands of fields, and converting all of them for each of its
+    # hundreds of expressions would dominate `check`.
+    used = {name: sample_values[name] for name in expression.references if name in sample_values}
+    variants = [used]
+    flipped = {name: (not value) if isinstance(value, bool) else value for name, value in used.items()}
     if flipped != variants[0]:
         variants.append(flipped)
     for values in variants:

@@ -1,0 +1,48 @@
+"""Fixtures of platform email's tests: a clock the test moves, a clean data-key cache, a real SMTP server."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from govserve.core import clock
+from govserve.notifications.testing import SmtpSink, smtp_sink
+from govserve.privacy.crypto import data_key_cache_clear
+
+
+class MovableClock:
+    """Replace ``clock.now`` with a time the test moves forward (retries become due)."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.current = start
+
+    def now(self) -> dt.datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def movable_clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
+    moving = MovableClock(dt.datetime.now(tz=dt.UTC))
+    monkeypatch.setattr(clock, "now", moving.now)
+    return moving
+
+
+@pytest.fixture(autouse=True)
+def _clean_data_key_cache() -> Iterator[None]:
+    # Test transactions roll back: a data key cached by one test must not outlive it.
+    data_key_cache_clear()
+    yield
+    data_key_cache_clear()
+
+
+@pytest.fixture
+def sink(settings: object) -> Iterator[SmtpSink]:
+    """A real SMTP server on loopback, configured as EMAIL_URL."""
+    with smtp_sink() as running:
+        settings.EMAIL_URL = running.url  # type: ignore[attr-defined]
+        yield running

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from govserve.notifications import views
+
+app_name = "notifications"
+
+urlpatterns = [
+    path("demo/mail", views.demo_mail, name="demo_mail"),
+]

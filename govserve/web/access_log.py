@@ -1,0 +1,38 @@
+"""One structured log line per request, without the query string.
+
+Query strings carry search terms, tokens and sometimes personal values, so
+the line has the path and the matched route pattern only. The request id is
+added by structlog's context (bound by RequestIdMiddleware, which must come
+before this middleware).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import structlog
+from django.http import HttpRequest, HttpResponse
+
+logger = structlog.get_logger("govserve.access")
+
+
+class AccessLogMiddleware:
+    """Log ``request.finished`` with method, path, route, status and duration in milliseconds."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        logger.info(
+            "request.finished",
+            method=request.method,
+            path=request.path,
+            route=match.route if match is not None else "",
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        return response

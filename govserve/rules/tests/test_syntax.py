@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from govserve.rules import compile_expression
 from govserve.rules.names import free_identifiers, inline_today
 from govserve.rules.syntax import Node, parse
 
@@ -129,3 +132,45 @@ def test_inline_today_replaces_calls_keeping_their_length(source: str, rewritten
     assert result == rewritten
     if result != source:
         assert len(result) == len(source)
+
+
+NAMES = ["a", "b", "c", "x", "y"]
+
+
+def _free_in_tree(node: Node, bound: frozenset[str]) -> set[str]:
+    """An independent oracle: free names from the syntax tree, scoping macro variables."""
+    if node.kind == "ident":
+        return set() if node.text in bound else {node.text}
+    if node.kind == "macro":
+        range_node, *body = node.children
+        inner = bound | {node.variable or ""}
+        return _free_in_tree(range_node, bound).union(*(_free_in_tree(child, inner) for child in body))
+    return set().union(*(_free_in_tree(child, bound) for child in node.children))
+
+
+expressions = st.recursive(
+    st.sampled_from(NAMES) | st.sampled_from(["1", "2.5", '"s"', "true", "null"]),
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "*", "&&", "||", "==", "<"]), inner).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
+        st.tuples(inner, st.sampled_from(["exists", "all", "map", "filter"]), st.sampled_from(NAMES), inner).map(
+            lambda t: f"{t[0]}.{t[1]}({t[2]}, {t[3]})"
+        ),
+        st.tuples(inner, st.sampled_from(["f", "size"])).map(lambda t: f"{t[1]}({t[0]})"),
+        st.tuples(inner, st.sampled_from(["k", "size()"])).map(lambda t: f"{t[0]}.{t[1]}"),
+        st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} ? {t[1]} : {t[2]})"),
+        st.lists(inner, max_size=3).map(lambda items: "[" + ", ".join(items) + "]"),
+    ),
+    max_leaves=12,
+)
+
+
+@given(expressions)
+def test_references_agree_with_the_syntax_tree(source: str) -> None:
+    # given an expression the CEL library accepts
+    tree = parse(source)
+    assert tree is not None
+
+    # then the compiled references are exactly the free names of its tree
+    assert compile_expression(source).references == _free_in_tree(tree, frozenset())

@@ -128,8 +128,18 @@ def _member(document: Mapping[str, Any], key: str, kind: type, where: str) -> An
         raise BundleInvalidError(f"The bundle has no '{key}' in {where}.")
     value = document[key]
     if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
-        raise BundleInvalidError(f"'{key}' in {where} must be a {kind.__name__}, not {type(value).__name__}.")
+        raise BundleInvalidError(f"'{key}' in {where} must be {_KINDS[kind]}, not {_KINDS.get(type(value), 'null')}.")
     return value
+
+
+_KINDS: dict[type, str] = {
+    int: "a whole number",
+    bool: "true or false",
+    float: "a number",
+    str: "text",
+    dict: "a JSON object",
+    list: "a JSON list",
+}
 
 
 def bundle_parse(data: bytes) -> Bundle:

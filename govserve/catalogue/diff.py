@@ -79,9 +79,15 @@ def _quote(value: Any) -> str:
         return "yes" if value else "no"
     if value is None:
         return "none"
+    if isinstance(value, int | float):
+        return str(value)
     if isinstance(value, list):
         return "[" + ", ".join(_quote(item) for item in value) + "]"
     return f"'{value}'"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _expression(value: str | None) -> str:
@@ -194,7 +200,7 @@ def _field_summary(field: AnyField) -> str:
     parts: list[str] = [field.type]
     if isinstance(field, GroupField):
         parts.append(f"{field.validation.min_items} to {field.validation.max_items} items")
-        parts.append(f"{len(field.fields)} fields")
+        parts.append(_count(len(field.fields), "field"))
     else:
         parts.append("required" if _field_required(field) else "optional")
     if field.when is not None:
@@ -371,7 +377,7 @@ def _pages_diff(old: ServiceDefinition, new: ServiceDefinition) -> list[Change]:
         new=new.pages,
         area="page",
         subject=lambda page_id: f"Page '{page_id}'",
-        added=lambda page: f" ({len(page.fields)} fields{', exit page' if page.exit else ''})",
+        added=lambda page: f" ({_count(len(page.fields), 'field')}{', exit page' if page.exit else ''})",
         changed=_page_changes,
         reorder_subject="Pages",
     )
@@ -471,8 +477,8 @@ def _registrations_diff(old: ServiceDefinition, new: ServiceDefinition) -> list[
                     "registration",
                     "added",
                     f"Registration '{registration_id}'",
-                    f"added ({registration.institution}; {len(registration.documents)} documents, "
-                    f"{len(registration.fees)} fees, {len(registration.results)} results)",
+                    f"added ({registration.institution}; {_count(len(registration.documents), 'document')}, "
+                    f"{_count(len(registration.fees), 'fee')}, {_count(len(registration.results), 'result')})",
                 )
             )
         else:
@@ -556,7 +562,9 @@ def _catalogues_diff(old: Mapping[str, Catalogue], new: Mapping[str, Catalogue])
         if catalogue_id not in new:
             changes.append(Change("catalogue", "removed", subject, "no longer used"))
         elif catalogue_id not in old:
-            changes.append(Change("catalogue", "added", subject, f"added ({len(new[catalogue_id].options)} options)"))
+            changes.append(
+                Change("catalogue", "added", subject, f"added ({_count(len(new[catalogue_id].options), 'option')})")
+            )
         else:
             before_values = [option.value for option in old[catalogue_id].options]
             after_values = [option.value for option in new[catalogue_id].options]

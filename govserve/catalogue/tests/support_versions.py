@@ -8,7 +8,12 @@ what differs. ``goods_catalogue_text()`` is the catalogue file it uses.
 from __future__ import annotations
 
 import textwrap
+from unittest import mock
 
+import pytest
+from django.db import connections
+
+from govserve import cli
 from govserve.accounts.models import Institution
 from govserve.catalogue.services import DefinitionSource
 
@@ -141,3 +146,21 @@ def goods_catalogue_text(*, extra_option: str = "") -> str:
 def source(text: str, name: str = "market-stall.yaml") -> DefinitionSource:
     """Wrap ``text`` as a definition source named ``name``."""
     return DefinitionSource(name=name, text=text)
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
+    """Run ``govserve ARGUMENTS`` in this process, on the test database; return (exit status, stdout, stderr).
+
+    This is the operator's code path (argument parsing, exit statuses) without
+    a new process. Django closes every connection after a command run from
+    the command line, which would drop the test's transaction: not here.
+    """
+    capsys.readouterr()
+    with mock.patch.object(connections, "close_all"):
+        try:
+            cli.main(["govserve", *arguments])
+            status = 0
+        except SystemExit as exit_:
+            status = exit_.code if isinstance(exit_.code, int) else 1
+    out, err = capsys.readouterr()
+    return status, out, err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from decimal import Decimal
 
@@ -465,3 +466,31 @@ def test_subclasses_of_supported_types_convert_like_their_base() -> None:
         pass
 
     assert _value("[r, n + 1]", r=Reference("AB12"), n=Count(2)) == ["AB12", 3]
+
+
+def test_argument_refusals_are_not_logged_but_bugs_are(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given
+    context = build_context({"xs": []}, today=TODAY)
+
+    # when a platform function refuses its arguments
+    with caplog.at_level(logging.WARNING, logger="cel"), pytest.raises(ExpressionEvaluationError):
+        evaluate(compile_expression("avg(xs)"), context)
+
+    # then the CEL library's warning is filtered out (the typed error says it all)
+    assert [record for record in caplog.records if record.name == "cel"] == []
+
+    # when a platform function has a bug
+    def broken(*arguments: object) -> int:
+        raise KeyError("internal")
+
+    monkeypatch.setattr(functions, "cel_count", broken)
+    buggy = build_context({"xs": []}, today=TODAY)
+    with caplog.at_level(logging.WARNING, logger="cel"), pytest.raises(KeyError):
+        evaluate(compile_expression("count(xs)"), buggy)
+
+    # then the warning stays
+    assert [record.getMessage() for record in caplog.records if record.name == "cel"] == [
+        "Python function 'count' failed: KeyError: 'internal'"
+    ]

@@ -9,7 +9,6 @@ from govserve.rules.determinants import determinant_order, evaluate_determinants
 from govserve.rules.engine import (
     CompiledExpression,
     EvaluationContext,
-    UnknownTimeZoneError,
     build_context,
     compile_expression,
     evaluate,
@@ -21,10 +20,11 @@ from govserve.rules.errors import (
     ExpressionSyntaxError,
     ExpressionTypeError,
     RulesError,
+    UnknownTimeZoneError,
     ValueConversionError,
 )
 from govserve.rules.functions import PLATFORM_FUNCTIONS, round_half_up
-from govserve.rules.typecheck import check_expression_types, sample_value
+from govserve.rules.typecheck import check_expression_types, ensure_expression_types, sample_value
 
 __all__ = [
     "PLATFORM_FUNCTIONS",
@@ -41,6 +41,7 @@ __all__ = [
     "check_expression_types",
     "compile_expression",
     "determinant_order",
+    "ensure_expression_types",
     "evaluate",
     "evaluate_bool",
     "evaluate_determinants",

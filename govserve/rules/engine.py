@@ -28,7 +28,7 @@ import cel
 
 from govserve.core import clock
 from govserve.rules.diagnose import diagnose
-from govserve.rules.errors import ExpressionEvaluationError, ExpressionSyntaxError, RulesError
+from govserve.rules.errors import ExpressionEvaluationError, ExpressionSyntaxError, UnknownTimeZoneError
 from govserve.rules.functions import CEL_BUILTIN_FUNCTIONS, FunctionArgumentError, FunctionState, make_functions
 from govserve.rules.names import TODAY_VARIABLE, free_identifiers, inline_today
 from govserve.rules.values import cel_type_name, start_of_day, to_cel
@@ -57,12 +57,6 @@ class CompiledExpression:
     functions: frozenset[str]
     location: str | None
     execute: Callable[[Any], Any] = field(repr=False, compare=False, kw_only=True)
-
-
-class UnknownTimeZoneError(RulesError):
-    """The service's time zone is not an IANA zone name."""
-
-    code = "unknown_time_zone"
 
 
 class EvaluationContext:

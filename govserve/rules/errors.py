@@ -139,6 +139,12 @@ class ValueConversionError(RulesError):
         super().__init__(message, name=name)
 
 
+class UnknownTimeZoneError(RulesError):
+    """The service's time zone is not an IANA zone name."""
+
+    code = "unknown_time_zone"
+
+
 def _offset_of(expression: str, line: int, column: int) -> int:
     """Return the 0-based character offset of 1-based (line, column) in ``expression``."""
     lines = expression.split("\n")

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from govserve.rules.engine import CompiledExpression, build_context, evaluate
-from govserve.rules.errors import ExpressionEvaluationError
+from govserve.rules.errors import ExpressionEvaluationError, ExpressionTypeError
 from govserve.rules.values import cel_type_name
 
 # A fixed "today", so that checks are reproducible.
@@ -124,6 +124,15 @@ def check_expression_types(
         if expect is not None and not _has_type(result, expect):
             return _wrong_result_message(result, expect)
     return None
+
+
+def ensure_expression_types(
+    expression: CompiledExpression, sample_values: Mapping[str, Any], *, expect: type | None = None
+) -> None:
+    """Raise ExpressionTypeError with the message of :func:`check_expression_types`, if it has one."""
+    message = check_expression_types(expression, sample_values, expect=expect)
+    if message is not None:
+        raise ExpressionTypeError(message, expression=expression.source, location=expression.location)
 
 
 def _has_type(result: object, expect: type) -> bool:

@@ -6,7 +6,15 @@ import datetime as dt
 
 import pytest
 
-from govserve.rules import build_context, check_expression_types, compile_expression, evaluate, sample_value
+from govserve.rules import (
+    ExpressionTypeError,
+    build_context,
+    check_expression_types,
+    compile_expression,
+    ensure_expression_types,
+    evaluate,
+    sample_value,
+)
 from govserve.rules.typecheck import FIELD_TYPES
 
 SAMPLES = {
@@ -138,3 +146,18 @@ def test_type_faults_give_specific_messages(source: str, expect: type | None, me
 def test_branches_the_samples_never_take_are_not_checked() -> None:
     # documented limit: `days > 100` is false for the sample and for its flipped run alike
     assert check_expression_types(compile_expression('days > 100 ? name + 1 : "ok"'), SAMPLES) is None
+
+
+def test_ensure_expression_types_raises_the_typed_error() -> None:
+    expression = compile_expression("annual_fee * 1.5", location="svc.yaml:88:14")
+
+    ensure_expression_types(compile_expression("annual_fee * 2"), SAMPLES, expect=int)
+    with pytest.raises(ExpressionTypeError) as raised:
+        ensure_expression_types(expression, SAMPLES, expect=int)
+
+    assert raised.value.code == "expression_type_error"
+    assert (raised.value.expression, raised.value.location) == ("annual_fee * 1.5", "svc.yaml:88:14")
+    assert raised.value.message == (
+        "`annual_fee * 1.5` mixes int and double (`annual_fee` is an int, `1.5` is a double): "
+        "convert with double(...) or int(...)"
+    )

@@ -108,14 +108,17 @@ class StaffAdminSite(OTPAdminSite):  # type: ignore[misc]  # django-otp ships no
         super().register(model_or_iterable, base, **options)
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        """Send to the staff sign-in page, or refuse signed-in staff who may not use the admin."""
-        if (
-            signin.KIND in request.session
-            and request.session.get(signin.KIND) == signin.KIND_STAFF
-            and (policies.account_usable(request.user))
-        ):
+        """Send to the staff sign-in page, or refuse signed-in staff who may not use the admin (403)."""
+        signed_in_staff = request.session.get(signin.KIND) == signin.KIND_STAFF and policies.account_usable(
+            request.user
+        )
+        if signed_in_staff:
+            needs_otp = policies.can_use_admin(request.user) and not signin.otp_verified(request.user)
             return render(
-                request, "accounts/admin_forbidden.html", {"page_title": _("You cannot use the admin")}, status=403
+                request,
+                "accounts/admin_forbidden.html",
+                {"page_title": _("You cannot use the admin"), "needs_otp": needs_otp, "staff_signed_in": True},
+                status=403,
             )
         next_url = request.GET.get("next") or reverse("admin:index")
         return HttpResponseRedirect(f"{reverse('accounts:staff_sign_in')}?{urlencode({'next': next_url})}")

@@ -16,13 +16,13 @@ import datetime
 
 from django.conf import settings
 
-# scope -> (maximum hits, window in seconds)
+# scope -> (maximum attempts, window in seconds); every attempt counts (govserve.web.ratelimit).
 DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
-    # One-time sign-in links: per address (blind index) and per client IP.
+    # One-time sign-in links: per address (blind index) and per client address bucket.
     "citizen-link-email": (5, 60 * 60),
     "citizen-link-ip": (30, 60 * 60),
-    # Citizen password sign-in failures: per address and per client IP.
-    "citizen-password-email": (5, 15 * 60),
+    # Citizen password sign-in attempts: per address and per client address bucket.
+    "citizen-password-email": (10, 15 * 60),
     "citizen-password-ip": (50, 60 * 60),
     # Email-change confirmation links: per citizen.
     "citizen-email-change": (5, 60 * 60),

@@ -11,6 +11,33 @@ from django.utils.translation import gettext_lazy as _
 
 from govserve.core.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 
+# ValidationError is re-exported: accounts' callers catch every accounts error from here.
+__all__ = [
+    "INVALID_CREDENTIALS_MESSAGE",
+    "INVALID_TOTP_MESSAGE",
+    "AccountInactiveError",
+    "AccountsPermissionDeniedError",
+    "EmailAddressInUseError",
+    "InstitutionNotFoundError",
+    "InvalidCredentialsError",
+    "InvalidRoleError",
+    "InvalidTotpCodeError",
+    "LinkExpiredError",
+    "LinkInvalidError",
+    "LinkUsedError",
+    "PendingSignInExpiredError",
+    "RoleAlreadyHeldError",
+    "RoleNotHeldError",
+    "SignInError",
+    "SignInLockedOutError",
+    "StaffUserNotFoundError",
+    "StaffUsernameTakenError",
+    "SupplierAccessExpiredError",
+    "UnitNotFoundError",
+    "ValidationError",
+    "WeakPasswordError",
+]
+
 
 class SignInError(ApplicationError):
     """Sign-in refused: wrong credentials, expired access, inactive account."""
@@ -42,13 +69,6 @@ class SignInLockedOutError(SignInError):
 
 class PendingSignInExpiredError(SignInError):
     code = "pending_sign_in_expired"
-
-
-class RateLimitedError(ApplicationError):
-    """Too many requests for this key in the current window; ``retry_after`` in seconds."""
-
-    code = "rate_limited"
-    status = 429
 
 
 class LinkInvalidError(ApplicationError):

@@ -243,27 +243,3 @@ class ExternalIdentity(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.id}"
-
-
-class RateLimitCounter(models.Model):
-    """Hits in one fixed window for one (scope, key): the store behind ``accounts.ratelimits``.
-
-    ``key_hash`` is a keyed hash of the limited key (an IP address, a blind
-    index), so no personal value is stored. Old windows are purged by a
-    scheduled job.
-    """
-
-    id = models.BigAutoField(primary_key=True)
-    scope = models.CharField(max_length=64)
-    key_hash = models.CharField(max_length=64)
-    window_start = models.DateTimeField()
-    hits = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["scope", "key_hash", "window_start"], name="ratelimit_counter_unique"),
-        ]
-        indexes = [models.Index(fields=["window_start"], name="ratelimit_window_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.scope}:{self.window_start.isoformat()}={self.hits}"

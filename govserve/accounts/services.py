@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from govserve.accounts import conf, errors, policies
+from govserve.accounts import conf, email_templates, errors, mail, policies
 from govserve.accounts.auditing import staff_actor
 from govserve.accounts.models import (
     Institution,
@@ -53,6 +53,7 @@ class PasswordLinkIssued:
     token: str
     url: str
     expires_at: datetime.datetime
+    link_id: str
 
 
 # --- look-ups shared by the services --------------------------------------------------
@@ -94,14 +95,35 @@ def _password_url(token: str) -> str:
     return f"{conf.public_base_url()}{reverse('accounts:staff_set_password', args=[token])}"
 
 
+def _email_password_link(issued: PasswordLinkIssued) -> None:
+    user = issued.user
+    if not user.email:
+        raise ValidationError(
+            _("%(username)s has no email address to send the link to") % {"username": user.username},
+            code="no_email_address",
+        )
+    hours = int(conf.staff_password_link_lifetime().total_seconds() // 3600)
+    mail.send(
+        to=user.email,
+        template=email_templates.STAFF_INVITATION,
+        context={"service_name": mail.site_name(), "password_url": issued.url, "expiry_hours": str(hours)},
+        language="en",
+        key=f"staff-password-link:{issued.link_id}",
+        owner=f"staff:{user.pk}",
+        purpose="staff_password_link",
+    )
+
+
 def _issue_password_link(*, user: User, purpose: StaffPasswordLinkPurpose) -> PasswordLinkIssued:
     # A new link replaces any earlier one still unused: only the latest works.
     now = clock.now()
     StaffPasswordLink.objects.filter(user=user, used_at__isnull=True).update(expires_at=now)
     token, hashed = token_new()
     expires_at = now + conf.staff_password_link_lifetime()
-    StaffPasswordLink.objects.create(user=user, purpose=purpose, token_hash=hashed, expires_at=expires_at)
-    return PasswordLinkIssued(user=user, token=token, url=_password_url(token), expires_at=expires_at)
+    link = StaffPasswordLink.objects.create(user=user, purpose=purpose, token_hash=hashed, expires_at=expires_at)
+    return PasswordLinkIssued(
+        user=user, token=token, url=_password_url(token), expires_at=expires_at, link_id=str(link.id)
+    )
 
 
 # --- staff accounts -----------------------------------------------------------------------
@@ -119,13 +141,15 @@ def staff_invite(
     roles: Iterable[tuple[str, str]] = (),
     is_supplier: bool = False,
     access_expires_at: datetime.datetime | None = None,
+    send_email: bool = False,
 ) -> PasswordLinkIssued:
     """Create a staff account without a usable password and return its one-time set-password link.
 
     ``unit`` is ``(institution code, unit code)``; ``roles`` are ``(institution
     code, role)`` pairs. A supplier account needs an ``access_expires_at`` in
     the future. The person sets a password from the link, then enrols an
-    authenticator app at first sign-in. Audited as ``accounts.staff.invited``.
+    authenticator app at first sign-in. With ``send_email`` the link is also
+    emailed to ``email`` (through the outbox, in this transaction). Audited as ``accounts.staff.invited``.
     Raise StaffUsernameTakenError, ValidationError, InstitutionNotFoundError,
     UnitNotFoundError or InvalidRoleError; nothing is created then.
     """
@@ -177,6 +201,8 @@ def staff_invite(
     for institution, role in role_rows:
         RoleAssignment.objects.get_or_create(user=user, institution=institution, role=role)
     issued = _issue_password_link(user=user, purpose=StaffPasswordLinkPurpose.INVITATION)
+    if send_email:
+        _email_password_link(issued)
     audit_record(
         actor=actor,
         action="accounts.staff.invited",
@@ -192,9 +218,14 @@ def staff_invite(
 
 
 @transaction.atomic
-def staff_password_link_issue(*, actor: Actor, user: User) -> PasswordLinkIssued:
-    """Issue a one-time set-password (reset) link for ``user``; earlier unused links stop working."""
+def staff_password_link_issue(*, actor: Actor, user: User, send_email: bool = False) -> PasswordLinkIssued:
+    """Issue a one-time set-password (reset) link for ``user``; earlier unused links stop working.
+
+    With ``send_email`` the link is also emailed to the user's address.
+    """
     issued = _issue_password_link(user=user, purpose=StaffPasswordLinkPurpose.RESET)
+    if send_email:
+        _email_password_link(issued)
     audit_record(
         actor=actor, action="accounts.staff.password_link_issued", subject_type=USER_SUBJECT, subject_id=user.pk
     )

@@ -287,7 +287,8 @@ def staff_enrolment_confirm(*, request: HttpRequest, user: User, code: str) -> T
 # --- sessions ---------------------------------------------------------------------------------------
 
 
-def _stamp(request: HttpRequest, kind: str) -> None:
+def stamp(request: HttpRequest, kind: str) -> None:
+    """Record in the session that an account of ``kind`` signed in now."""
     now = clock.now().timestamp()
     request.session[KIND] = kind
     request.session[AUTH_AT] = now
@@ -313,7 +314,7 @@ def staff_session_begin(*, request: HttpRequest, user: User, device: TOTPDevice 
         login(request, user, backend=_MODEL_BACKEND)
         if device is not None:
             otp_login(request, device)
-        _stamp(request, KIND_STAFF)
+        stamp(request, KIND_STAFF)
         audit_record(
             actor=staff_actor(user),
             action="accounts.staff.signed_in",

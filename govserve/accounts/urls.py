@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from govserve.accounts import views
+from govserve.accounts import citizen_views, views
 
 app_name = "accounts"
 
@@ -16,4 +16,13 @@ urlpatterns = [
     path("staff/confirm-it-is-you", views.staff_reauthenticate, name="staff_reauthenticate"),
     path("staff/account/password", views.staff_change_password, name="staff_change_password"),
     path("staff/set-password/<str:token>", views.staff_set_password, name="staff_set_password"),
+    path("sign-in", citizen_views.citizen_sign_in, name="citizen_sign_in"),
+    path("sign-in/check-your-email", citizen_views.citizen_check_email, name="citizen_check_email"),
+    path("sign-in/link/<str:token>", citizen_views.citizen_link, name="citizen_link"),
+    path("sign-in/password", citizen_views.citizen_password_sign_in, name="citizen_password_sign_in"),
+    path("sign-out", citizen_views.citizen_sign_out, name="citizen_sign_out"),
+    path("account", citizen_views.citizen_account, name="citizen_account"),
+    path("account/email", citizen_views.citizen_email_change, name="citizen_email_change"),
+    path("account/email/confirm/<str:token>", citizen_views.citizen_email_confirm, name="citizen_email_confirm"),
+    path("account/password", citizen_views.citizen_password, name="citizen_password"),
 ]

@@ -1,0 +1,101 @@
+"""Permission policies and the selectors that apply them."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from govserve.accounts import errors, policies, selectors, services
+from govserve.accounts.models import Institution, User
+from govserve.accounts.tests.conftest import MovableClock, Staff
+from govserve.accounts.tests.factories import institution_create, role_grant, staff_create
+from govserve.audit.actors import Actor
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_role_counts_only_in_its_institution(officer: Staff) -> None:
+    other = institution_create(code="health-agency")
+
+    assert policies.can_act_in_role(officer.user, "city-council", "licensing_officer") is True
+    assert policies.can_act_in_role(officer.user, officer.institution, "licensing_officer") is True
+    assert policies.can_act_in_role(officer.user, other, "licensing_officer") is False
+    assert policies.can_act_in_role(officer.user, "city-council", "administrator") is False
+    assert selectors.staff_has_role(officer.user, "city-council", "licensing_officer") is True
+    assert selectors.staff_has_role(officer.user, "health-agency", "licensing_officer") is False
+
+
+def test_can_view_institution_needs_a_role_there(officer: Staff) -> None:
+    other = institution_create(code="health-agency")
+
+    assert policies.can_view_institution(officer.user, "city-council") is True
+    assert policies.can_view_institution(officer.user, other) is False
+
+
+def test_anonymous_and_inactive_accounts_can_do_nothing(officer: Staff) -> None:
+    assert policies.can_act_in_role(AnonymousUser(), "city-council", "licensing_officer") is False
+    User.objects.filter(pk=officer.user.pk).update(is_active=False)
+    officer.user.refresh_from_db()
+
+    assert policies.can_act_in_role(officer.user, "city-council", "licensing_officer") is False
+    assert policies.can_view_institution(officer.user, "city-council") is False
+    assert selectors.staff_roles_for_user(officer.user) == []
+
+
+def test_an_expired_supplier_can_do_nothing(officer: Staff, clock: MovableClock) -> None:
+    officer.user.is_supplier = True
+    officer.user.access_expires_at = clock.current + datetime.timedelta(hours=1)
+    assert policies.can_act_in_role(officer.user, "city-council", "licensing_officer") is True
+
+    clock.advance(hours=1)
+
+    assert policies.can_act_in_role(officer.user, "city-council", "licensing_officer") is False
+    assert policies.can_use_admin(officer.user) is False
+
+
+def test_a_supplier_without_an_end_date_has_no_access(officer: Staff) -> None:
+    officer.user.is_supplier = True
+    officer.user.access_expires_at = None
+
+    assert policies.supplier_access_current(officer.user) is False
+
+
+def test_a_role_in_an_inactive_institution_does_not_count(officer: Staff) -> None:
+    Institution.objects.filter(pk=officer.institution.pk).update(is_active=False)
+
+    assert policies.can_act_in_role(officer.user, "city-council", "licensing_officer") is False
+
+
+def test_role_changes_through_services_are_seen_at_once(officer: Staff) -> None:
+    assert policies.can_act_in_role(officer.user, "city-council", "reviewer") is False
+
+    services.role_assign(actor=Actor.system("cli"), user=officer.user, institution_code="city-council", role="reviewer")
+
+    assert policies.can_act_in_role(officer.user, "city-council", "reviewer") is True
+
+
+def test_only_an_institutions_administrator_lists_its_staff(officer: Staff, administrator: Staff) -> None:
+    other = institution_create(code="health-agency")
+    stranger = staff_create(username="stranger")
+    role_grant(user=stranger, institution=other, role="administrator")
+
+    listed = [
+        user.username for user in selectors.staff_list(viewer=administrator.user, institution_code="city-council")
+    ]
+    assert listed == ["admin", "officer"]
+    for viewer, code in ((officer.user, "city-council"), (stranger, "city-council"), (administrator.user, None)):
+        with pytest.raises(errors.AccountsPermissionDeniedError):
+            selectors.staff_list(viewer=viewer, institution_code=code)
+
+
+def test_staff_roles_for_user_labels_platform_and_flow_roles(officer: Staff) -> None:
+    role_grant(user=officer.user, institution=officer.institution, role="auditor")
+
+    roles = selectors.staff_roles_for_user(officer.user)
+
+    assert [(r.institution_code, r.role, r.label) for r in roles] == [
+        ("city-council", "auditor", "Auditor"),
+        ("city-council", "licensing_officer", "Licensing officer"),
+    ]

@@ -112,13 +112,31 @@ def _children_to_check(evaluator: _Evaluator, node: Node, bindings: dict[str, An
 def _locate(evaluator: _Evaluator, node: Node, bindings: dict[str, Any]) -> Diagnosis | None:
     if node.kind == "macro":
         return _locate_in_macro(evaluator, node, bindings)
+    if node.kind == "ternary":
+        condition = evaluator.run(node.children[0], bindings)
+        if not isinstance(condition, _Failed | bool):
+            return Diagnosis(
+                "null_value" if condition is None else "type_mismatch",
+                f"`{evaluator.text(node)}`: the condition `{evaluator.text(node.children[0])}` must be true or "
+                f"false, but it is {_a(cel_type_name(condition))}",
+            )
     for child in _children_to_check(evaluator, node, bindings):
         if isinstance(evaluator.run(child, bindings), _Failed):
-            return _locate(evaluator, child, bindings)
+            # A failing child explains the failure only if we can say why it
+            # fails; otherwise (say, a name bound by an enclosing macro that
+            # this walk does not bind) look further.
+            found = _locate(evaluator, child, bindings)
+            if found is not None:
+                return found
     outcome = evaluator.run(node, bindings)
     if not isinstance(outcome, _Failed):
         return None
     return _describe(evaluator, node, bindings, outcome)
+
+
+# Macros whose first body argument is a condition on each item
+# (``map`` only in its three-argument, filtering form).
+_PREDICATE_MACROS = frozenset({"all", "exists", "exists_one", "filter"})
 
 
 def _locate_in_macro(evaluator: _Evaluator, node: Node, bindings: dict[str, Any]) -> Diagnosis | None:
@@ -136,11 +154,21 @@ def _locate_in_macro(evaluator: _Evaluator, node: Node, bindings: dict[str, Any]
             f"but `{evaluator.text(range_node)}` is {_a(cel_type_name(items))}",
         )
     variable = node.variable or ""  # the parser always sets it for a macro
+    has_predicate = node.text in _PREDICATE_MACROS or (node.text == "map" and len(body) == 2)
     for item in items[:_MAX_ITEMS_TRIED]:
         inner = {**bindings, variable: item}
-        for argument in body:
-            if isinstance(evaluator.run(argument, inner), _Failed):
-                return _locate(evaluator, argument, inner)
+        for position, argument in enumerate(body):
+            value = evaluator.run(argument, inner)
+            if isinstance(value, _Failed):
+                found = _locate(evaluator, argument, inner)
+                if found is not None:
+                    return found
+            elif position == 0 and has_predicate and not isinstance(value, bool):
+                return Diagnosis(
+                    "null_value" if value is None else "type_mismatch",
+                    f"`{evaluator.text(node)}`: the condition `{evaluator.text(argument)}` must be true or false "
+                    f"for each item, but it is {_a(cel_type_name(value))}",
+                )
     outcome = evaluator.run(node, bindings)
     if isinstance(outcome, _Failed):
         return _describe(evaluator, node, bindings, outcome)
@@ -151,6 +179,8 @@ def _describe(evaluator: _Evaluator, node: Node, bindings: dict[str, Any], outco
     """Return what is wrong with ``node``, whose operands all evaluate but which itself fails."""
     text = evaluator.text(node)
     operands = [evaluator.run(child, bindings) for child in node.children]
+    if any(isinstance(value, _Failed) for value in operands):
+        return None  # the node fails through an operand we could not explain
     types = [cel_type_name(value) for value in operands]
     texts = [evaluator.text(child) for child in node.children]
     for operand_text, type_name in zip(texts, types, strict=True):

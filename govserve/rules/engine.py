@@ -195,6 +195,7 @@ def _syntax_error(source: str, report: str, location: str | None) -> ExpressionS
 
 _MISMATCHED = re.compile(r"mismatched input '(.*)' expecting")
 _EXTRANEOUS = re.compile(r"extraneous input '(.*)' expecting")
+_NO_VIABLE = re.compile(r"no viable alternative at input '(.*)'")
 _TOKEN_RECOGNITION = re.compile(r"token recognition error at: '(.*)'")
 
 
@@ -207,6 +208,9 @@ def _describe_syntax_problem(raw: str) -> str:
             if found == "<EOF>":
                 return "Syntax error: the expression ends too early (an operand or a closing bracket is missing)"
             return f"Syntax error: unexpected {found!r}"
+    match = _NO_VIABLE.match(raw)
+    if match:
+        return f"Syntax error: cannot read {match.group(1)!r} here"
     match = _TOKEN_RECOGNITION.match(raw)
     if match:
         text = match.group(1)

@@ -205,3 +205,73 @@ def test_a_date_reads_back_as_the_same_calendar_date_in_london(day: dt.date) -> 
         day.day,
     ]
     assert evaluate(compile_expression(f"d == date({day.year}, {day.month}, {day.day})"), context) is True
+
+
+VALUES: dict[str, object] = {
+    "i": 7,
+    "big": 2**62,
+    "zero": 0,
+    "d": 2.5,
+    "s": "text",
+    "t": True,
+    "n": None,
+    "xs": [1, 2, 3],
+    "ds": [1.5, 2.5],
+    "m": {"k": 1, "s": "v"},
+    "day": dt.date(2024, 3, 31),
+    "group": [{"k": 1, "s": "a"}, {"k": None, "s": "b"}],
+}
+_leaves = st.sampled_from([*VALUES, "1", "2.0", '"x"', "null", "true", "[]", "today()", "c"])
+_any_expression = st.recursive(
+    _leaves,
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "%", "&&", "||", "==", "<", ">=", "in"]), inner).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
+        st.tuples(st.sampled_from(["!", "-"]), inner).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} ? {t[1]} : {t[2]})"),
+        st.tuples(inner, st.sampled_from(["exists", "all", "map", "filter"]), inner).map(
+            lambda t: f"{t[0]}.{t[1]}(c, {t[2]})"
+        ),
+        st.tuples(
+            st.sampled_from(
+                ["sum", "min", "max", "avg", "median", "count", "age", "round", "ceil", "len", "upper", "size", "int"]
+            ),
+            inner,
+        ).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(st.sampled_from(["round_half_up", "contains", "concat", "days_between", "max"]), inner, inner).map(
+            lambda t: f"{t[0]}({t[1]}, {t[2]})"
+        ),
+        st.tuples(inner, st.sampled_from(["k", "s"])).map(lambda t: f"{t[0]}.{t[1]}"),
+        st.tuples(inner, inner).map(lambda t: f"{t[0]}[{t[1]}]"),
+    ),
+    max_leaves=8,
+)
+
+
+@given(_any_expression)
+def test_every_expression_either_evaluates_or_raises_the_typed_error(source: str) -> None:
+    # given any well-formed expression over values of every type
+    expression = compile_expression(source, location="fuzz.yaml:1:1")
+    context = build_context(VALUES, today=TODAY)
+
+    # when it is evaluated, nothing but a typed error escapes, with the expression and location
+    failure: ExpressionEvaluationError | None = None
+    try:
+        evaluate(expression, context)
+    except ExpressionEvaluationError as error:
+        failure = error
+    if failure is not None:
+        assert (failure.expression, failure.location) == (source, "fuzz.yaml:1:1")
+        assert failure.kind in {
+            "type_mismatch",
+            "undefined_name",
+            "missing_key",
+            "index_out_of_range",
+            "division_by_zero",
+            "overflow",
+            "null_value",
+            "invalid_argument",
+            "evaluation_failed",
+        }
+        assert failure.message

@@ -280,6 +280,12 @@ def test_evaluate_bool_refuses_a_non_bool_result(source: str, message: str) -> N
             "check it first, e.g. `unanswered != null && ...`",
         ),
         ("days + 1u", "type_mismatch", "`days + 1u` mixes int and uint: convert with int(...) (write 1, not 1u)"),
+        (
+            "size(children.filter(c, c.income)) > 0",
+            "type_mismatch",
+            "`children.filter(c, c.income)`: the condition `c.income` must be true or false for each item, "
+            "but it is an int",
+        ),
         ("nosuch > 1", "undefined_name", "Unknown name `nosuch`: no field, determinant or function is called that"),
         ("nosuch(1)", "undefined_name", "Unknown name `nosuch`: no field, determinant or function is called that"),
         ("days / 0", "division_by_zero", "Division by zero"),

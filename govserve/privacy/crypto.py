@@ -41,7 +41,9 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -66,6 +68,7 @@ __all__ = [
     "blind_index",
     "data_key_cache_clear",
     "data_key_destroy",
+    "data_keys_prefetch",
     "seal",
     "unseal",
     "unseal_text",
@@ -242,14 +245,52 @@ def data_key_cache_clear() -> None:
     _cache.clear()
 
 
-def _open_row(row: DataKey) -> _OpenKey:
-    if row.destroyed_at is not None or row.wrapped_key is None:
-        msg = f"the data key of {row.owner} was destroyed: its values cannot be opened any more"
-        raise DataKeyDestroyedError(msg, owner=row.owner)
-    key = unwrap_data_key(wrapped=bytes(row.wrapped_key), owner=row.owner, data_key_id=row.id, kek_id=row.kek_id)
-    open_key = _OpenKey(data_key_id=row.id, cipher=AESGCM(key))
-    if row.owner not in _uncommitted_owners():
-        _cache.put(row.owner, open_key)
+class _StoredKey(NamedTuple):
+    """A data key row as read for opening (raw SQL: the cold path runs once per owner per process)."""
+
+    owner: str
+    data_key_id: uuid.UUID
+    wrapped_key: bytes | None
+    kek_id: str
+    destroyed: bool
+
+
+def _fetch_stored_keys(owners: list[str]) -> dict[str, _StoredKey]:
+    quote = connection.ops.quote_name
+    placeholders = ", ".join(["%s"] * len(owners))
+    sql = (
+        f"SELECT owner, {quote('id')}, wrapped_key, kek_id, destroyed_at "  # noqa: S608 - fixed names, bound values
+        f"FROM {quote(DataKey._meta.db_table)} WHERE owner IN ({placeholders})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, owners)
+        rows = cursor.fetchall()
+    return {
+        owner: _StoredKey(
+            owner=owner,
+            data_key_id=data_key_id if isinstance(data_key_id, uuid.UUID) else uuid.UUID(str(data_key_id)),
+            wrapped_key=None if wrapped is None else bytes(wrapped),
+            kek_id=kek_id,
+            destroyed=destroyed_at is not None,
+        )
+        for owner, data_key_id, wrapped, kek_id, destroyed_at in rows
+    }
+
+
+def _fetch_stored_key(owner: str) -> _StoredKey | None:
+    return _fetch_stored_keys([owner]).get(owner)
+
+
+def _open_stored(stored: _StoredKey) -> _OpenKey:
+    if stored.destroyed or stored.wrapped_key is None:
+        msg = f"the data key of {stored.owner} was destroyed: its values cannot be opened any more"
+        raise DataKeyDestroyedError(msg, owner=stored.owner)
+    key = unwrap_data_key(
+        wrapped=stored.wrapped_key, owner=stored.owner, data_key_id=stored.data_key_id, kek_id=stored.kek_id
+    )
+    open_key = _OpenKey(data_key_id=stored.data_key_id, cipher=AESGCM(key))
+    if stored.owner not in _uncommitted_owners():
+        _cache.put(stored.owner, open_key)
     return open_key
 
 
@@ -265,10 +306,10 @@ def _create_data_key(owner: str) -> _OpenKey:
         with transaction.atomic():
             DataKey.objects.create(id=data_key_id, owner=owner, wrapped_key=wrapped, kek_id=kek.id)
     except IntegrityError:
-        row = DataKey.objects.filter(owner=owner).first()
-        if row is None:
+        stored = _fetch_stored_key(owner)
+        if stored is None:
             raise
-        return _open_row(row)
+        return _open_stored(stored)
     open_key = _OpenKey(data_key_id=data_key_id, cipher=AESGCM(key))
     pending = _uncommitted_owners()
     pending.add(owner)
@@ -285,21 +326,40 @@ def _data_key_for_seal(owner: str) -> _OpenKey:
     cached = _cache.get(owner)
     if cached is not None:
         return cached
-    row = DataKey.objects.filter(owner=owner).first()
-    if row is None:
+    stored = _fetch_stored_key(owner)
+    if stored is None:
         return _create_data_key(owner)
-    return _open_row(row)
+    return _open_stored(stored)
 
 
-def _data_key_for_unseal(owner: str, data_key_id: uuid.UUID) -> _OpenKey:
+def _data_key_for_unseal(owner: str) -> _OpenKey:
     cached = _cache.get(owner)
     if cached is not None:
         return cached
-    row = DataKey.objects.filter(owner=owner).first()
-    if row is None:
+    stored = _fetch_stored_key(owner)
+    if stored is None:
         msg = f"no data key exists for {owner}: the value was sealed for another owner or its key row was deleted"
         raise DataKeyMissingError(msg, owner=owner)
-    return _open_row(row)
+    return _open_stored(stored)
+
+
+def data_keys_prefetch(*, owners: Iterable[str]) -> int:
+    """Load and unwrap the data keys of ``owners`` in one query, so a list of many owners is not N queries.
+
+    Return how many keys were opened into the cache. Owners without a key
+    or with a destroyed key are skipped here (unseal reports them). Raise as
+    unwrapping does (UnknownKeyError, DecryptionError) for a key that
+    cannot be opened. Keys are cached as by any read (bounded, short TTL):
+    prefetch at most GOVSERVE_DATA_KEY_CACHE_SIZE owners at a time.
+    """
+    wanted = sorted({_check_owner(owner) for owner in owners if _cache.get(owner) is None})
+    opened = 0
+    for start in range(0, len(wanted), 500):
+        for stored in _fetch_stored_keys(wanted[start : start + 500]).values():
+            if not stored.destroyed:
+                _open_stored(stored)
+                opened += 1
+    return opened
 
 
 # --- The API ----------------------------------------------------------------------
@@ -353,7 +413,7 @@ def unseal(*, owner: str, field: str, sealed: bytes | memoryview | bytearray) ->
         raise DecryptionError(msg, owner=owner, field=field_name)
     header = blob[:_HEADER_LENGTH]
     data_key_id = uuid.UUID(bytes=header[1:])
-    open_key = _data_key_for_unseal(owner, data_key_id)
+    open_key = _data_key_for_unseal(owner)
     if open_key.data_key_id != data_key_id:
         msg = f"the sealed value of {field_name} was not sealed under the data key of {owner}"
         raise DecryptionError(msg, owner=owner, field=field_name)

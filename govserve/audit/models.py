@@ -3,13 +3,19 @@
 Entries are inserted unchained inside the business transaction that causes
 them (no global lock on the write path). The sealer chains committed entries
 in id order: ``entry_hash = SHA-256(previous_hash || canonical bytes)``; see
-``govserve.audit.chain`` for the canonical form an external verifier recomputes.
+``govserve.audit.chain`` for the canonical form an external verifier recomputes
+and ``docs/audit.md`` for the watermark that keeps the chain gap-free.
+
+Database triggers (``govserve.audit.guards``, installed by migration 0003)
+refuse UPDATE of sealed entries, any change of an unsealed entry other than
+its seal, and DELETE; the verifier does not rely on them.
 """
 
 from __future__ import annotations
 
 from django.db import models
 
+from govserve.audit.chain import GENESIS_HASH, CanonicalJSONEncoder
 from govserve.core import clock
 
 
@@ -32,7 +38,8 @@ class AuditEntry(models.Model):
     subject_id = models.CharField(max_length=64, blank=True, default="")
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SUCCESS)
     request_id = models.CharField(max_length=64, blank=True, default="")
-    details = models.JSONField(default=dict, blank=True)
+    # Stored canonically, so the verifier can hash the stored text as is on SQLite.
+    details = models.JSONField(default=dict, blank=True, encoder=CanonicalJSONEncoder)
     # Filled by the sealer, never by the writer.
     previous_hash = models.CharField(max_length=64, blank=True, default="")
     entry_hash = models.CharField(max_length=64, blank=True, default="")
@@ -48,3 +55,27 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.id} {self.action} {self.subject_type}:{self.subject_id}"
+
+
+class AuditChainHead(models.Model):
+    """The one row that says how far the chain is sealed; sealers lock it, writers never touch it.
+
+    ``last_sealed_id``/``last_hash`` are the head of the chain: every id from 1
+    to ``last_sealed_id`` is an entry (or a recorded hole) chained in order.
+    ``horizon_id``/``horizon_at`` and ``probe_upto_id`` pace the detection of
+    ids that never committed (see ``govserve.audit.sealer``).
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_sealed_id = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    last_sealed_at = models.DateTimeField(null=True, blank=True)
+    horizon_id = models.BigIntegerField(default=0)
+    horizon_at = models.DateTimeField(null=True, blank=True)
+    probe_upto_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_chain_head_single_row")]
+
+    def __str__(self) -> str:
+        return f"audit chain head #{self.last_sealed_id} {self.last_hash[:12]}"

@@ -21,7 +21,7 @@ Storage: a row per (key, window) in the database, incremented with one
 fails the "several processes" requirement in its default forms: the
 local-memory cache is per process, and the database cache's ``incr`` is a
 read followed by a write, which loses hits under concurrency. Keys are
-stored as an HMAC (under SECRET_KEY), never in clear, because they often
+stored as an HMAC (under SECRET_KEY, with the window length), never in clear, because they often
 contain an address. Expired windows are deleted by the scheduled job
 ``web.ratelimit.prune`` (:mod:`govserve.web.jobs`).
 
@@ -105,7 +105,8 @@ def rate_limit(key: str, limit: int, window: int | dt.timedelta) -> int:
     now = clock.now().timestamp()
     window_start = int(now // seconds) * seconds
     expires_at = window_start + seconds
-    digest = salted_hmac(_KEY_SALT, key, algorithm="sha256").hexdigest()
+    # The window length is part of the digest: two limits on one key with different windows never share a row.
+    digest = salted_hmac(_KEY_SALT, f"{seconds}:{key}", algorithm="sha256").hexdigest()
     hits = _count_hit(digest, window_start=window_start, expires_at=expires_at)
     if hits > limit:
         retry_after = max(1, math.ceil(expires_at - now))

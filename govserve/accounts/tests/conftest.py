@@ -107,3 +107,30 @@ def signed_in_officer(client: Client, officer: Staff) -> Staff:
 def signed_in_administrator(client: Client, administrator: Staff) -> Staff:
     sign_in(client, administrator)
     return administrator
+
+
+@dataclass(frozen=True)
+class SentEmail:
+    recipient: str
+    subject: str
+    body: str
+    template: str
+    owner: str
+
+
+def sent_emails() -> list[SentEmail]:
+    """Return every email queued so far, oldest first, opened (tests only)."""
+    from govserve.notifications.email import FIELD_BODY, FIELD_RECIPIENT, FIELD_SUBJECT  # noqa: PLC0415
+    from govserve.notifications.models import OutboundEmail  # noqa: PLC0415
+    from govserve.privacy.crypto import unseal_text  # noqa: PLC0415
+
+    return [
+        SentEmail(
+            recipient=unseal_text(owner=email.owner, field=FIELD_RECIPIENT, sealed=email.recipient_sealed),
+            subject=unseal_text(owner=email.owner, field=FIELD_SUBJECT, sealed=email.subject_sealed),
+            body=unseal_text(owner=email.owner, field=FIELD_BODY, sealed=email.body_sealed),
+            template=email.template,
+            owner=email.owner,
+        )
+        for email in OutboundEmail.objects.order_by("created_at", "id")
+    ]

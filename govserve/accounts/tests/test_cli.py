@@ -228,3 +228,21 @@ def test_list_shows_accounts_and_roles(officer: Staff, administrator: Staff) -> 
     assert lines[2].split() == ["officer", "active", "-", "city-council:licensing_officer"]
     with pytest.raises(CommandError, match="There is no institution with the code atlantis"):
         staff("list", "--institution", "atlantis")
+
+
+def test_invite_can_email_the_link(institution: Institution) -> None:
+    from govserve.accounts.tests.conftest import sent_emails  # noqa: PLC0415
+
+    out = staff("invite", "mailed", "--email", "mailed@westmoor.gov.uk", "--send-email")
+
+    assert "emailed to mailed@westmoor.gov.uk" in out
+    [email] = sent_emails()
+    assert (email.recipient, email.template) == ("mailed@westmoor.gov.uk", "accounts_staff_invitation")
+    assert LINK.search(out).group(0) in email.body  # type: ignore[union-attr]
+
+
+def test_invite_cannot_email_without_an_address(institution: Institution) -> None:
+    with pytest.raises(CommandError, match="mailed has no email address to send the link to"):
+        staff("invite", "mailed", "--send-email")
+
+    assert not User.objects.filter(username="mailed").exists()

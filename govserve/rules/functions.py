@@ -450,7 +450,8 @@ def make_functions(time_zone: ZoneInfo, today: dt.date, state: FunctionState) ->
         return local_date(value, time_zone)
 
     def cel_age(value: Any) -> int:
-        born = _date_argument("age", value)
+        # The exact-type test first: age() sits in hot conditions.
+        born = value.astimezone(time_zone).date() if type(value) is dt.datetime else _date_argument("age", value)
         # A birthday not yet reached this year does not count; someone born on
         # 29 February turns a year older on 1 March in common years.
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

@@ -179,6 +179,9 @@ LANGUAGE_COOKIE_HTTPONLY = True
 # first is current. The blind-index key is separate. Never stored in the DB.
 GOVSERVE_KEYS = env_list("GOVSERVE_KEYS", [])
 GOVSERVE_BLIND_INDEX_KEY = env_str("GOVSERVE_BLIND_INDEX_KEY", "")
+# Unwrapped data keys kept per process (entries, seconds); 0 disables the cache.
+GOVSERVE_DATA_KEY_CACHE_SIZE = env_int("GOVSERVE_DATA_KEY_CACHE_SIZE", 1024)
+GOVSERVE_DATA_KEY_CACHE_SECONDS = env_int("GOVSERVE_DATA_KEY_CACHE_SECONDS", 30)
 
 # --- Web hardening ----------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", default=False) else None

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from govserve.core import clock
 from govserve.rules import ExpressionEvaluationError, build_context, compile_expression, evaluate, round_half_up
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -275,3 +277,27 @@ def test_every_expression_either_evaluates_or_raises_the_typed_error(source: str
             "evaluation_failed",
         }
         assert failure.message
+
+
+@given(
+    moment=st.datetimes(
+        min_value=dt.datetime(2020, 1, 1),  # noqa: DTZ001 - naive bounds; the zone is added by timezones=
+        max_value=dt.datetime(2030, 12, 31),  # noqa: DTZ001
+        timezones=st.just(dt.UTC),
+    )
+)
+def test_today_is_the_start_of_the_london_date_at_any_instant(moment: dt.datetime) -> None:
+    # given the clock at any instant (DST changes and both midnights included)
+    london = ZoneInfo("Europe/London")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, "now", lambda: moment)
+        context = build_context({})
+
+    # when
+    midnight = evaluate(compile_expression("today()"), context)
+
+    # then today() is 00:00 London time on the London date of that instant, with London's offset
+    local_day = moment.astimezone(london).date()
+    assert midnight == dt.datetime.combine(local_day, dt.time(0), tzinfo=london)
+    assert midnight.utcoffset() == dt.datetime.combine(local_day, dt.time(0), tzinfo=london).utcoffset()
+    assert midnight <= moment < midnight + dt.timedelta(hours=25)

@@ -146,7 +146,7 @@ def _cross_file_problems(results: list[LoadResult]) -> list[Problem]:
             catalogue_id = getattr(item, "options_from", None)
             if catalogue_id is None or catalogue_id in catalogues:
                 continue
-            matches = difflib.get_close_matches(catalogue_id, sorted(catalogues), n=1, cutoff=0.6)
+            matches = difflib.get_close_matches(catalogue_id, sorted(catalogues), n=1, cutoff=0.8)
             if matches:
                 problems.append(
                     _problem(

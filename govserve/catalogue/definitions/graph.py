@@ -83,10 +83,10 @@ def analyse_pages(pages: Sequence[PageNode]) -> PageGraphFindings:
         if not loop_pages:
             continue
         members = set(component)
-        closing = min(
-            (route for (source, target), route in route_edges.items() if source in members and target in members),
-            default=None,
-        )
+        routes = [route for (source, target), route in route_edges.items() if source in members and target in members]
+        # The route that closes the loop goes back (or stays): its target is not after its page.
+        backward = [route for route in routes if (pages[route[0]].routes[route[1]][1] or 0) <= route[0]]
+        closing = min(backward or routes, default=None)
         findings.loops.append((loop_pages, closing))
         in_loop.update(loop_pages)
 

@@ -19,7 +19,7 @@ never an exception: the only exceptions that escape are bugs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -34,14 +34,21 @@ MAX_DEPTH = 64
 MAX_PROBLEMS = 500
 """Stop reporting after this many problems in one file (hostile files could have millions)."""
 
+# Plain scalars YAML may read as something other than text: numbers (and timestamps), and
+# these words (YAML 1.1 booleans and nulls). Any other plain scalar is text: no resolver runs.
+_NUMERIC_START = frozenset("0123456789+-.~")
+_SPECIAL_WORDS = frozenset(
+    {"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE"}
+    | {"on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL"}
+)
+
 # The implicit types we construct; everything else (timestamps, ``<<``, ``=``) stays text.
 _CONSTRUCTED_TAGS = frozenset(
     {"tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
+class Mark(NamedTuple):
     """A 1-based position in the file, and for text values how the scalar was written.
 
     ``style`` is the YAML scalar style: ``""`` plain, ``"'"`` or ``'"'`` quoted,
@@ -232,17 +239,98 @@ class _Composer:
             message += ")"
         self.problem(ProblemCode.YAML_SYNTAX, message, exc.problem_mark or exc.context_mark)
 
-    def _compose(self) -> tuple[Any, SourceMap, bool]:
-        loader = self.loader
+    def _compose(self) -> tuple[Any, SourceMap, bool]:  # noqa: PLR0912, PLR0915 - the hot loop, in one piece
+        # A method call per event costs a third of the parse of a large definition, so the
+        # common events (plain mappings, lists and scalars) are handled inline; anything
+        # unusual (anchors, tags, aliases, bad keys, depth) goes through _event.
+        loader: Any = self.loader
+        get_event = loader.get_event
+        resolve = loader.resolve
+        values = self.source.values
+        keys = self.source.keys
+        stack = self.stack
+        scalar_event = yaml.ScalarEvent
+        mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+        mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+        new_tuple = tuple.__new__  # Mark(...) without the Python-level __new__ of a NamedTuple
         root: Any = None
         documents = 0
         while True:
-            event = loader.get_event()
-            if event is None or isinstance(event, yaml.StreamEndEvent | yaml.StreamStartEvent | yaml.DocumentEndEvent):
-                if event is None or isinstance(event, yaml.StreamEndEvent):
-                    return root, self.source, documents > 0
+            event: Any = get_event()
+            kind = type(event)
+            container: Any
+            if kind is scalar_event and event.anchor is None and event.tag is None and stack:
+                # The fast path: a plain or quoted scalar inside a mapping or a list (most events).
+                value: Any = event.value
+                style = event.style or ""
+                raw = None
+                if not style and (not value or value[0] in _NUMERIC_START or value in _SPECIAL_WORDS):
+                    resolved = resolve(yaml.ScalarNode, value, event.implicit)
+                    if resolved in _CONSTRUCTED_TAGS:
+                        raw = value
+                        value = loader.construct_object(yaml.ScalarNode(resolved, value, style=style))
+                start = event.start_mark
+                mark = new_tuple(Mark, (start.line + 1, start.column + 1, style, raw))
+                frame = stack[-1]
+                container = frame.container
+                if type(container) is list:
+                    values[(*frame.path, len(container))] = mark
+                    container.append(value)
+                elif frame.key is None and not frame.skip_value:
+                    if type(value) is str and value not in container:
+                        frame.key = value
+                        keys[(*frame.path, value)] = mark
+                    else:
+                        self._key(value, mark)
+                elif frame.skip_value:
+                    values[(*frame.path, "<invalid key>")] = mark
+                    frame.key, frame.skip_value = None, False
+                else:
+                    key: Any = frame.key
+                    values[(*frame.path, key)] = mark
+                    container[key] = value
+                    frame.key = None
                 continue
-            if isinstance(event, yaml.DocumentStartEvent):
+            if kind is mapping_end or kind is sequence_end:
+                popped = stack.pop()
+                container = popped.container
+                if not stack:
+                    root = container
+                    continue
+                frame = stack[-1]
+                parent: Any = frame.container
+                if type(parent) is list:
+                    parent.append(container)
+                elif frame.key is not None and not frame.skip_value:
+                    parent[frame.key] = container
+                    frame.key = None
+                else:
+                    self._attach(container, popped.mark)
+                continue
+            if (
+                (kind is mapping_start or kind is sequence_start)
+                and event.anchor is None
+                and event.tag is None
+                and stack
+                and len(stack) < MAX_DEPTH
+            ):
+                frame = stack[-1]
+                if type(frame.container) is list:
+                    path = (*frame.path, len(frame.container))
+                elif frame.key is not None and not frame.skip_value:
+                    path = (*frame.path, frame.key)
+                else:
+                    done, value = self._event(event)  # a collection as a key, or after a refused key
+                    continue
+                start = event.start_mark
+                values[path] = new_tuple(Mark, (start.line + 1, start.column + 1, None, None))
+                stack.append(_Frame({} if kind is mapping_start else [], path, values[path]))
+                continue
+            if event is None or kind is yaml.StreamEndEvent:
+                return root, self.source, documents > 0
+            if kind is yaml.StreamStartEvent or kind is yaml.DocumentEndEvent:
+                continue
+            if kind is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
                     self.problem(

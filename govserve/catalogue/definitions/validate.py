@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
-import phonenumbers
 from pydantic import BaseModel
 
 from govserve.catalogue.definitions import schema
@@ -166,7 +165,7 @@ class _Validator:
                 f"`time_zone` `{definition.time_zone}` is not an IANA time zone",
                 f"Did you mean `{closest}`?" if closest else "Use a name such as Europe/London",
             )
-        if definition.phone_region not in phonenumbers.SUPPORTED_REGIONS:
+        if definition.phone_region != "GB" and definition.phone_region not in _phone_regions():
             self.add(
                 ProblemCode.SCHEMA_INVALID_VALUE,
                 ("phone_region",),
@@ -299,8 +298,9 @@ class _Validator:
     def check_validation(self, path: Path, item: schema.AnyField) -> None:
         validation = item.validation
         vpath: Path = (*path, "validation")
+        present = validation.__dict__  # getattr of a missing name is slow on pydantic models
         for low, high in _RANGES:
-            low_value, high_value = getattr(validation, low, None), getattr(validation, high, None)
+            low_value, high_value = present.get(low), present.get(high)
             if low_value is not None and high_value is not None and low_value > high_value:
                 self.add(
                     ProblemCode.FIELD_INVALID_RANGE,
@@ -976,14 +976,14 @@ _FORMAT_MESSAGES = frozenset({"email", "phone", "postcode", "number", "money", "
 def _message_is_used(item: schema.AnyField, key: str) -> bool:
     validation = item.validation
     if key == "required":
-        return bool(getattr(validation, "required", True))
+        return bool(validation.__dict__.get("required", True))
     if key == "format":
         return item.type in _FORMAT_MESSAGES
     if isinstance(item, schema.AddressField):
         return key != "postcode" or not item.international
     if isinstance(item, schema.FileField | schema.GroupField):
         return True
-    return getattr(validation, key, None) is not None
+    return validation.__dict__.get(key) is not None
 
 
 def _date_bound_order(bound: str) -> Any:
@@ -1039,6 +1039,13 @@ def _field_sample(item: schema.AnyField) -> Any:
     return sample_value(item.type, decimal=decimal)
 
 
+def _phone_regions() -> frozenset[str]:
+    """Return the regions phone numbers can be read in (phonenumbers loads slowly: only when needed)."""
+    import phonenumbers  # noqa: PLC0415
+
+    return frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+
 def _safe_zone(definition: schema.ServiceDefinition) -> str:
     try:
         ZoneInfo(definition.time_zone)
@@ -1072,9 +1079,9 @@ def _cycles(successors: Sequence[Sequence[int]], count: int) -> list[list[int]]:
 
 def _texts(model: BaseModel, path: Path) -> Iterator[tuple[Path, schema.LocalisedText]]:
     """Yield every LocalisedText in ``model`` with its path."""
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        yield from _texts_in(value, (*path, name))
+    for name, value in model.__dict__.items():
+        if isinstance(value, BaseModel | list):
+            yield from _texts_in(value, (*path, name))
 
 
 def _texts_in(value: Any, path: Path) -> Iterator[tuple[Path, schema.LocalisedText]]:

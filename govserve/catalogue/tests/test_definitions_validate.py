@@ -350,8 +350,8 @@ def test_a_routing_loop_and_the_dead_end_before_it() -> None:
         "check your answers: nobody can submit an application",
         f"service.yaml:{at(text, 'id: a')}: error graph.dead_end pages[0]: Page `a` is a dead end: no "
         "path from it reaches check your answers or an exit page",
-        f"service.yaml:{at(text, 'goto: c', offset=6)}: error graph.routing_loop pages[1].next[0].goto: Pages can "
-        "route in a loop: b -> c (Route forward only; for 'add another', use a group field)",
+        f"service.yaml:{at(text, 'goto: b', occurrence=2, offset=6)}: error graph.routing_loop pages[2].next[0].goto: "
+        "Pages can route in a loop: b -> c (Route forward only; for 'add another', use a group field)",
     ]
 
 

@@ -11,11 +11,14 @@ With no path, with ``--deploy`` or with Django's own options (``--tag``,
 ``--list-tags``, ``--database``), or when every argument is an installed app
 label, this is Django's ``check`` command, unchanged: ``govserve check
 --deploy`` runs the deployment checks.
+
+``govserve.cli`` answers a definition check before setting Django up
+(:func:`govserve.catalogue.definitions.command.fast_check`); this command is
+the same check for ``call_command`` and ``manage.py``.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +26,7 @@ from django.apps import apps
 from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands.check import Command as DjangoCheckCommand
 
-from govserve.catalogue.definitions.check import MissingPathError, check_paths
-
-USAGE_ERROR = 2
+from govserve.catalogue.definitions.command import EXIT_OK, EXIT_USAGE, run_check
 
 
 class Command(DjangoCheckCommand):
@@ -52,34 +53,22 @@ class Command(DjangoCheckCommand):
 
     def handle(self, *app_labels: Any, **options: Any) -> None:
         """Check the definition files given, or hand over to Django's check."""
-        args = tuple(str(arg) for arg in app_labels)
-        if not _checks_definitions(args, options):
+        arguments = tuple(str(argument) for argument in app_labels)
+        if not _checks_definitions(arguments, options):
             super().handle(*app_labels, **options)
             return
-        try:
-            report = check_paths(args)
-        except MissingPathError as error:
-            raise CommandError(str(error), returncode=USAGE_ERROR) from error
-        if options["format"] == "json":
-            document = {
-                "ok": report.ok,
-                "files": report.files,
-                "errors": report.error_count,
-                "warnings": report.warning_count,
-                "problems": [problem.as_dict() for problem in report.problems],
-            }
-            self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
-        else:
-            for problem in report.problems:
-                self.stdout.write(problem.format())
-            self.stdout.write(report.summary())
-        if not report.ok:
-            raise SystemExit(1)
+        status = run_check(arguments, output_format=options["format"], stdout=self.stdout, stderr=self.stderr)  # type: ignore[arg-type]
+        if status == EXIT_USAGE:
+            raise CommandError("a path to check does not exist", returncode=EXIT_USAGE)
+        if status != EXIT_OK:
+            raise SystemExit(status)
 
 
-def _checks_definitions(args: tuple[str, ...], options: dict[str, Any]) -> bool:
+def _checks_definitions(arguments: tuple[str, ...], options: dict[str, Any]) -> bool:
     """Return whether this run checks definition files rather than the Django project."""
-    if not args or options.get("deploy") or options.get("list_tags") or options.get("tags") or options.get("databases"):
+    if options.get("deploy") or options.get("list_tags") or options.get("tags") or options.get("databases"):
+        return False
+    if not arguments:
         return False
     labels = {config.label for config in apps.get_app_configs()}
-    return not all(arg in labels and not Path(arg).exists() for arg in args)
+    return not all(argument in labels and not Path(argument).exists() for argument in arguments)

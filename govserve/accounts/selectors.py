@@ -11,10 +11,14 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 
 from govserve.accounts import errors, policies, signin
+from govserve.accounts.auditing import staff_actor
+from govserve.accounts.citizens import citizen_email
 from govserve.accounts.models import Citizen, Institution, PlatformRole, RoleAssignment, User
+from govserve.audit.services import audit_record
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -105,3 +109,25 @@ def current_citizen(request: HttpRequest) -> Citizen | None:
     if citizen is not None:
         request._govserve_citizen = citizen  # type: ignore[attr-defined]
     return citizen
+
+
+def citizen_email_for_staff(*, viewer: User, citizen: Citizen, institution_code: str, purpose: str) -> str:
+    """Return ``citizen``'s email address to a staff member working for ``institution_code``; audited.
+
+    The caller (casework, for an application of this citizen to that
+    institution) states the ``purpose`` code; this checks that ``viewer`` may
+    act for the institution and writes ``accounts.citizen.email_read``
+    (a read of personal data) before returning the value. Raise
+    AccountsPermissionDeniedError otherwise (nothing is read).
+    """
+    if not policies.can_view_institution(viewer, institution_code):
+        raise errors.AccountsPermissionDeniedError("You may not see the contact details of this applicant")
+    with transaction.atomic():
+        audit_record(
+            actor=staff_actor(viewer),
+            action="accounts.citizen.email_read",
+            subject_type="accounts.citizen",
+            subject_id=citizen.id,
+            details={"institution": institution_code, "purpose": purpose},
+        )
+    return citizen_email(citizen)

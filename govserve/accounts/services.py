@@ -27,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from govserve.accounts import conf, email_templates, errors, mail, policies
 from govserve.accounts.auditing import staff_actor
 from govserve.accounts.models import (
+    CitizenLink,
     Institution,
     InstitutionHoliday,
     RoleAssignment,
@@ -433,3 +434,19 @@ def institution_holiday_remove(*, actor: Actor, institution_code: str, date: dat
             details={"date": date.isoformat()},
         )
     return bool(deleted)
+
+
+# --- housekeeping -------------------------------------------------------------------------------
+
+
+def one_time_links_purge(*, older_than: datetime.timedelta = datetime.timedelta(days=7)) -> int:
+    """Delete citizen and staff one-time links that expired more than ``older_than`` ago; return how many.
+
+    Only hashes and ids are stored, but a link's row (and, for an email
+    change, the sealed new address) has no use once it can no longer work.
+    """
+    cutoff = clock.now() - older_than
+    with transaction.atomic():
+        citizen_links, _counts = CitizenLink.objects.filter(expires_at__lt=cutoff).delete()
+        staff_links, _counts = StaffPasswordLink.objects.filter(expires_at__lt=cutoff).delete()
+    return int(citizen_links) + int(staff_links)

@@ -246,3 +246,14 @@ def test_invite_cannot_email_without_an_address(institution: Institution) -> Non
         staff("invite", "mailed", "--send-email")
 
     assert not User.objects.filter(username="mailed").exists()
+
+
+def test_expired_links_are_purged_after_a_week(clock: MovableClock, institution: Institution) -> None:
+    from govserve.accounts.services import one_time_links_purge  # noqa: PLC0415
+
+    staff("invite", "old")
+    clock.advance(hours=72 + 24 * 7, seconds=1)
+    staff("invite", "recent")
+
+    assert one_time_links_purge() == 1
+    assert list(StaffPasswordLink.objects.values_list("user__username", flat=True)) == ["recent"]

@@ -99,3 +99,30 @@ def test_staff_roles_for_user_labels_platform_and_flow_roles(officer: Staff) -> 
         ("city-council", "auditor", "Auditor"),
         ("city-council", "licensing_officer", "Licensing officer"),
     ]
+
+
+def test_staff_read_a_citizens_email_only_for_their_institution_and_it_is_audited(
+    officer: Staff, clock: MovableClock
+) -> None:
+    from govserve.accounts.citizens import citizen_create  # noqa: PLC0415
+    from govserve.audit.models import AuditEntry  # noqa: PLC0415
+
+    citizen = citizen_create(email="applicant@example.org")
+    institution_create(code="health-agency")
+
+    email = selectors.citizen_email_for_staff(
+        viewer=officer.user, citizen=citizen, institution_code="city-council", purpose="casework"
+    )
+
+    assert email == "applicant@example.org"
+    entry = AuditEntry.objects.get(action="accounts.citizen.email_read")
+    assert (entry.actor_id, entry.subject_id, entry.details) == (
+        str(officer.user.pk),
+        str(citizen.id),
+        {"institution": "city-council", "purpose": "casework"},
+    )
+    with pytest.raises(errors.AccountsPermissionDeniedError):
+        selectors.citizen_email_for_staff(
+            viewer=officer.user, citizen=citizen, institution_code="health-agency", purpose="casework"
+        )
+    assert AuditEntry.objects.filter(action="accounts.citizen.email_read").count() == 1

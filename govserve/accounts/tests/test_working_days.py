@@ -156,3 +156,30 @@ def test_holiday_overrides_are_audited_and_removable(db: None) -> None:
         ("accounts.institution.holiday_set", {"date": "2026-11-24", "is_working_day": False}),
         ("accounts.institution.holiday_removed", {"date": "2026-11-24"}),
     ]
+
+
+def test_the_holidays_command(db: None) -> None:
+    import io  # noqa: PLC0415
+
+    from django.core.management import call_command  # noqa: PLC0415
+    from django.core.management.base import CommandError  # noqa: PLC0415
+
+    institution_create(code="council")
+
+    def run(*args: str) -> str:
+        out = io.StringIO()
+        call_command("holidays", *args, stdout=out)
+        return out.getvalue()
+
+    assert run("set", "council", "2026-12-29", "Office closed") == "2026-12-29 is closed for council\n"
+    listing = run("list", "council", "--year", "2026").splitlines()
+    assert listing[-2:] == [
+        "2026-12-28  Mon  closed       national  Boxing Day (observed)",
+        "2026-12-29  Tue  closed       local     Office closed",
+    ]
+    assert run("due", "council", "2026-12-24", "1") == "2026-12-30\n"
+    assert run("remove", "council", "2026-12-29") == "removed\n"
+    with pytest.raises(CommandError, match="There is no institution with the code nowhere"):
+        run("list", "nowhere")
+    with pytest.raises(CommandError, match="days must be zero or more"):
+        run("due", "council", "2026-12-24", "-1")

@@ -148,3 +148,15 @@ def test_generate_prints_a_usable_new_entry() -> None:
 def test_generate_refuses_a_malformed_id() -> None:
     with pytest.raises(CommandError, match="the id must be 1-32 characters"):
         keys("generate", "bad id")
+
+
+def test_status_marks_an_unused_older_key(settings: object) -> None:
+    settings.GOVSERVE_KEYS = [NEW_KEK, OLD_KEK]  # type: ignore[attr-defined]
+
+    output = keys("status")
+
+    assert output.splitlines()[1:3] == [
+        f"  {'new':<32} {'current':<9} {0:>10} data keys",
+        f"  {'old':<32} {'readable':<9} {0:>10} data keys  (unused)",
+    ]
+    assert output.splitlines()[-1] == "Every live data key is under the current key 'new'."

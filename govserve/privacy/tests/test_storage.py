@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +11,7 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
+from govserve.privacy.crypto import data_key_cache_clear, seal, unseal_text
 from govserve.privacy.models import DataKey
 from govserve.privacy.testing import assert_no_plaintext, plaintext_scan
 from govserve.privacy.tests import scenarios
@@ -147,3 +150,39 @@ def _assert_rotation_under_load(result: dict[str, Any], *, owners: int, writers:
     assert result["values_checked"] == owners + result["written"]
     assert result["unreadable"] == 0
     assert result["kek_ids"] == {"new": owners + writers * (batches + 1)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_transactions_sealing_a_new_owner_at_once_share_one_data_key() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's IMMEDIATE transactions serialise writers: no two first seals can overlap")
+    owner = "application:concurrent-first-seal"
+    first_sealed = threading.Event()
+    results: dict[str, bytes] = {}
+    errors: list[str] = []
+
+    def first_writer() -> None:
+        try:
+            with transaction.atomic():
+                results["first"] = seal(owner=owner, field="answers.name", plaintext="First writer")
+                first_sealed.set()
+                time.sleep(0.5)  # the second writer's INSERT now waits on the unique owner
+        except Exception as error:  # asserted below
+            errors.append(repr(error))
+        finally:
+            first_sealed.set()
+            connection.close()
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    first_sealed.wait(timeout=10)
+    with transaction.atomic():
+        results["second"] = seal(owner=owner, field="answers.name", plaintext="Second writer")
+    thread.join(timeout=10)
+
+    assert errors == []
+    assert DataKey.objects.filter(owner=owner).count() == 1
+    assert results["first"][1:17] == results["second"][1:17] == DataKey.objects.get(owner=owner).id.bytes
+    data_key_cache_clear()
+    assert unseal_text(owner=owner, field="answers.name", sealed=results["first"]) == "First writer"
+    assert unseal_text(owner=owner, field="answers.name", sealed=results["second"]) == "Second writer"

@@ -85,7 +85,7 @@ class Command(BaseCommand):
             for kek_id in ring.ids:
                 count = counts.live_by_kek.get(kek_id, 0)
                 role = "current" if kek_id == ring.current.id else "readable"
-                note = "  (unused: can be retired)" if role == "readable" and count == 0 else ""
+                note = "  (unused)" if role == "readable" and count == 0 else ""
                 self.stdout.write(f"  {kek_id:<32} {role:<9} {count:>10} data keys{note}")
             for kek_id, count in sorted(unconfigured.items()):
                 self.stdout.write(f"  {kek_id:<32} {'MISSING':<9} {count:>10} data keys  (unreadable: configure it)")

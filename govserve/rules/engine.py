@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ from govserve.rules.values import cel_type_name, start_of_day, to_cel
 
 DEFAULT_TIME_ZONE = "Europe/London"
 _COMPILED_CACHE_SIZE = 16384
+_COMPILE_LOCK = threading.Lock()
 
 # The exceptions the CEL library raises for a failed evaluation.
 _CEL_FAILURES = (RuntimeError, TypeError, ValueError, ArithmeticError, LookupError)
@@ -140,7 +142,12 @@ def compile_expression(source: str, *, location: str | None = None) -> CompiledE
     """
     if not isinstance(source, str):
         raise TypeError(f"A CEL expression must be a str, not {type(source).__name__}")
-    return _compile_cached(source, location)
+    # lru_cache is thread-safe but may compute a missing entry twice when two
+    # threads miss at once, handing them different objects; the lock keeps
+    # "same source, same object" true under gunicorn threads. Compiling is not
+    # on the request path (versions are compiled once when loaded).
+    with _COMPILE_LOCK:
+        return _compile_cached(source, location)
 
 
 @functools.lru_cache(maxsize=_COMPILED_CACHE_SIZE)

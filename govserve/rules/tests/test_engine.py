@@ -500,3 +500,25 @@ def test_argument_refusals_are_not_logged_but_bugs_are(
     assert [record.getMessage() for record in caplog.records if record.name == "cel"] == [
         "Python function 'count' failed: KeyError: 'internal'"
     ]
+
+
+def test_concurrent_compilation_of_a_new_source_gives_one_object() -> None:
+    # given a source no test has compiled, and threads that start together
+    source = "concurrently_compiled_field > 41"
+    barrier = threading.Barrier(8)
+    results: list[object] = []
+
+    def compile_once() -> None:
+        barrier.wait()
+        results.append(compile_expression(source, location="c.yaml:1:1"))
+
+    # when
+    workers = [threading.Thread(target=compile_once) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    # then
+    assert len(results) == 8
+    assert all(result is results[0] for result in results)

@@ -297,6 +297,11 @@ def staff_reauthenticate(request: HttpRequest) -> HttpResponse:
             except errors.InvalidTotpCodeError as error:
                 page_errors.add("code", error.message)
                 status = error.status
+            except errors.SignInLockedOutError:
+                # A locked account keeps no session: whoever holds this one must sign in again
+                # once the lock ends (django-axes' middleware renders the lockout page).
+                signin.session_end(request, reason="access_ended")
+                return HttpResponse(status=429)
             except errors.SignInError as error:
                 page_errors.add(
                     "password",

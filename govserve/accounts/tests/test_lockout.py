@@ -88,3 +88,17 @@ def test_after_a_wrong_code_the_device_asks_to_wait(client: Client, officer: Sta
     assert response.status_code == 401
     assert "seconds, then enter the code your app shows" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+@override_settings(AXES_FAILURE_LIMIT=3)
+def test_locking_during_re_authentication_ends_the_session(client: Client, signed_in_officer: Staff) -> None:
+    for _ in range(2):
+        response = client.post("/staff/confirm-it-is-you", {"password": "guess", "code": "123456"})
+        assert response.status_code == 401
+
+    response = client.post("/staff/confirm-it-is-you", {"password": "guess", "code": "123456"})
+
+    assert response.status_code == 429
+    assert "Sign-in is locked" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get("/staff/")["Location"] == "/staff/sign-in?next=%2Fstaff%2F"

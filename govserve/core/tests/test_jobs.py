@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.tasks import TaskResultStatus, task
 from django.test import override_settings
-from django_tasks_db.models import DBTaskResult, get_date_max
+from django_tasks_db.models import DBTaskResult
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -109,7 +109,7 @@ def test_enqueue_then_raise_inside_atomic_leaves_no_task_row() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_enqueue_committed_writes_the_job_and_its_task_row() -> None:
+def test_enqueue_committed_writes_the_job_and_its_task_row(movable_clock: MovableClock) -> None:
     # given a business transaction that commits
     with transaction.atomic():
         record = enqueue(echo, idempotency_key="echo:committed", item_id="a1", tags=["x", "y"])
@@ -127,7 +127,7 @@ def test_enqueue_committed_writes_the_job_and_its_task_row() -> None:
     assert row.status == TaskResultStatus.READY
     assert row.task_path == "govserve.core.jobs.run_job_task"
     assert row.args_kwargs == {"args": [], "kwargs": {"job_id": str(stored.id)}}
-    assert row.run_after == get_date_max()
+    assert row.run_after == movable_clock.current  # due now, so it sorts before deferred retries
 
 
 @pytest.mark.django_db

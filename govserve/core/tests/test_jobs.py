@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -592,3 +594,132 @@ def test_djangos_db_worker_runs_jobs_with_retries() -> None:
     assert (failing.state, failing.attempts) == (JobState.RETRYING, 1)
     first = JobAttempt.objects.get(job=failing)
     assert DBTaskResult.objects.get(id=_row_id(first.task_result_id)).status == TaskResultStatus.FAILED
+
+
+# --- Unusual paths ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_job_whose_function_is_gone_is_dead_with_the_reason() -> None:
+    # given a queued job whose name no longer maps to any function (renamed in a release)
+    with transaction.atomic():
+        record = enqueue(echo, idempotency_key="echo:gone", item_id="g1")
+    JobRecord.objects.filter(id=record.id).update(name="tests.renamed_away", module="")
+    # when a worker reaches it
+    assert run_pending() == 1
+    # then it is dead at once, saying why, and nothing ran
+    record.refresh_from_db()
+    assert (record.state, record.attempts) == (JobState.DEAD, 1)
+    assert record.last_error == (
+        "govserve.core.jobs.PermanentJobError: no job is registered under the name 'tests.renamed_away'"
+    )
+    assert jobs_for_tests.CALLS == []
+
+
+@pytest.mark.django_db
+def test_run_pending_can_raise_the_failure_after_recording_it() -> None:
+    with transaction.atomic():
+        record = enqueue(flaky, idempotency_key="flaky:raise", item_id="r1")
+    with pytest.raises(ConnectionError, match="remote system unavailable for r1"):
+        run_pending(raise_errors=True)
+    record.refresh_from_db()
+    assert (record.state, record.attempts) == (JobState.RETRYING, 1)
+
+
+@task()
+def plain_failing_task() -> None:
+    """A plain django.tasks task that fails."""
+    msg = "plain failure"
+    raise ValueError(msg)
+
+
+@pytest.mark.django_db
+def test_a_failing_plain_task_is_marked_failed_like_db_worker_does() -> None:
+    with transaction.atomic():
+        result = plain_failing_task.enqueue()
+    run_pending()
+    row = DBTaskResult.objects.get(id=result.id)
+    assert (row.status, row.exception_class_path) == (TaskResultStatus.FAILED, "builtins.ValueError")
+    assert "ValueError: plain failure" in row.traceback
+
+
+@pytest.mark.django_db
+def test_a_jobs_own_lease_is_used(movable_clock: MovableClock) -> None:
+    @jobs.job(name="tests.short_lease", lease=dt.timedelta(seconds=30))
+    def short_lease(*, item_id: str) -> None: ...  # pragma: no cover - never called
+
+    with transaction.atomic():
+        record = enqueue(short_lease, idempotency_key="lease:1", item_id="l1")
+        claimed = _begin(record, worker_id="w1")
+    assert claimed.record.lease_expires_at == movable_clock.current + dt.timedelta(seconds=30)
+    movable_clock.advance(seconds=31)
+    assert jobs.recover_lost_attempts() == 1
+
+
+@pytest.mark.django_db
+def test_run_pending_with_schedules_claims_the_current_period_once(movable_clock: MovableClock) -> None:
+    from govserve.core.tests import schedules_for_tests  # noqa: PLC0415 - registers tests.tick
+
+    schedules = {"tests.tick": jobs.Schedule(job=schedules_for_tests.tick, every=dt.timedelta(seconds=1))}
+    movable_clock.current = dt.datetime(2025, 6, 1, 9, 30, 15, 250_000, tzinfo=dt.UTC)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jobs, "registered_schedules", lambda: schedules)
+        assert run_pending(include_scheduled=True) == 1
+        assert run_pending(include_scheduled=True) == 0  # same period: claimed already
+        movable_clock.advance(seconds=1)
+        assert run_pending(include_scheduled=True) == 1
+    keys = list(JobRecord.objects.order_by("created_at").values_list("idempotency_key", "state"))
+    assert keys == [
+        ("schedule:tests.tick:2025-06-01T09:30:15+00:00", "succeeded"),
+        ("schedule:tests.tick:2025-06-01T09:30:16+00:00", "succeeded"),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_enqueues_of_one_key_make_one_job() -> None:
+    from django.db import connection  # noqa: PLC0415
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers (IMMEDIATE): two transactions cannot insert at once")
+    barrier = threading.Barrier(2)
+    results: dict[str, Any] = {}
+
+    def first() -> None:
+        with transaction.atomic():
+            results["first"] = enqueue(echo, idempotency_key="echo:race", item_id="a1").id
+            barrier.wait(timeout=10)
+            time.sleep(0.3)  # the second transaction's insert now waits on this one's key
+        connection.close()
+
+    def second() -> None:
+        barrier.wait(timeout=10)
+        with transaction.atomic():
+            results["second"] = enqueue(echo, idempotency_key="echo:race", item_id="a1").id
+        connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert results["first"] == results["second"]
+    assert JobRecord.objects.count() == 1
+    assert DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_that_enqueues_wakes_a_listening_worker_at_once() -> None:
+    from django.db import connection  # noqa: PLC0415
+
+    if connection.vendor != "postgresql":
+        pytest.skip("NOTIFY is PostgreSQL's; SQLite workers poll")
+    listener = jobs._Listener()
+    listener.wait(0)  # connect and LISTEN
+    try:
+        with transaction.atomic():
+            enqueue(echo, idempotency_key="echo:notify", item_id="n1")
+        started = time.monotonic()
+        listener.wait(10)
+        assert time.monotonic() - started < 2
+    finally:
+        listener.close()

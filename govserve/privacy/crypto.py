@@ -505,7 +505,6 @@ def _record_destroyed(*, owner: str, row: DataKey, actor: Actor | None, had_key:
 
 def _evict_now_and_on_commit(owner: str) -> None:
     _cache.evict(owner)
-    _uncommitted_owners().discard(owner)
     # Another thread may re-cache the still-committed key before this
     # transaction commits: evict again once the destruction is durable.
     transaction.on_commit(lambda: _cache.evict(owner))

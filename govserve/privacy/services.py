@@ -73,11 +73,10 @@ def _rewrap_batch(
     Return how many rows were selected, how many changed, and the last id
     seen (None when none was left). Run inside the batch's transaction. The
     rows are locked (PostgreSQL) or the database is (SQLite's IMMEDIATE
-    transactions), so a
-    concurrent :func:`~govserve.privacy.crypto.data_key_destroy` either waits
-    for this batch or has already taken the row out of it; the UPDATE
-    re-checks the row's state all the same, so a destroyed key never gets a
-    wrapped key back.
+    transactions), so a concurrent
+    :func:`~govserve.privacy.crypto.data_key_destroy` either waits for this
+    batch or has already taken the row out of it; the UPDATE re-checks the
+    row's state all the same, so a destroyed key never gets a wrapped key back.
     """
     rows = DataKey.objects.select_for_update().filter(kek_id=source_kek_id, destroyed_at__isnull=True)
     if after_id is not None:
@@ -85,8 +84,7 @@ def _rewrap_batch(
     batch = list(rows.order_by("id").values_list("id", "owner", "wrapped_key")[:batch_size])
     if not batch:
         return 0, 0, None
-    pk = DataKey._meta.pk
-    assert pk is not None  # noqa: S101 - every concrete model has one
+    pk = DataKey._meta.get_field("id")
     values: list[Any] = []
     for data_key_id, owner, wrapped in batch:
         if wrapped is None:
@@ -99,8 +97,8 @@ def _rewrap_batch(
     if not values:
         return len(batch), 0, batch[-1][0]
     # One UPDATE ... FROM (VALUES ...) per batch (SQLite >= 3.33 and
-    # PostgreSQL): about ten times faster on PostgreSQL than one statement per
-    # row, even pipelined. The WHERE re-checks each row's KEK and liveness.
+    # PostgreSQL) instead of one statement per row: a third less time for a
+    # rotation on PostgreSQL here. The WHERE re-checks each row's KEK and liveness.
     quote = connection.ops.quote_name
     table, id_column = quote(DataKey._meta.db_table), quote(str(pk.column))
     row = "(%s::uuid, %s::bytea)" if connection.vendor == "postgresql" else "(%s, %s)"

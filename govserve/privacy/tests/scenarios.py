@@ -279,6 +279,7 @@ def run_on_sqlite_file(name: str, directory: Path, *, timeout: float = 120) -> d
     completed = subprocess.run(
         [sys.executable, "-c", _ENTRY, name],
         env=environment,
+        cwd=Path(__file__).resolve().parents[3],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -76,7 +76,7 @@ def test_the_table_scan_finds_values_written_in_clear() -> None:
 
 
 @pytest.mark.django_db
-def test_sqlite_connections_run_with_secure_delete_and_wal() -> None:
+def test_sqlite_connections_run_with_secure_delete() -> None:
     if connection.vendor != "sqlite":
         pytest.skip("SQLite pragma; the SQLite file scenario checks it in every run")
 

@@ -116,7 +116,9 @@ def child(engine: str, count: int) -> dict[str, Any]:
     assert sealed.sealed == count, sealed
     assert sealed.last_sealed_id == count, sealed
     assert sealed.waiting_for_id is None, sealed
+    cpu_started = time.process_time()
     report = verify_chain()
+    verify_cpu_parent = time.process_time() - cpu_started
     assert report.intact, report.problems[:5]
     assert report.checked == count, report.checked
     assert report.slow_path_rows == 0, report.slow_path_rows
@@ -137,6 +139,9 @@ def child(engine: str, count: int) -> dict[str, Any]:
         "seal_seconds": round(seal_seconds, 2),
         "seal_entries_per_second": round(count / seal_seconds),
         "verify_seconds": round(report.seconds, 2),
+        "verify_workers": report.workers,
+        "verify_parent_cpu_seconds": round(verify_cpu_parent, 2),
+        "load_average_1min": round(os.getloadavg()[0], 1),
         "verify_entries_per_second": round(count / report.seconds),
         "verify_checked": report.checked,
         "verify_tampered_seconds": round(tampered.seconds, 2),

@@ -10,7 +10,9 @@ from typing import Protocol
 class _StaffUser(Protocol):
     """What audit needs of a staff user (audit sits above accounts, so no import of it)."""
 
-    pk: object
+    @property
+    def pk(self) -> object:  # read-only, so any primary key type (UUID, int) matches
+        """The user's primary key."""
 
 
 class ActorKind(StrEnum):

@@ -70,13 +70,14 @@ def chain_verify(
     using: str = DEFAULT_DB_ALIAS,
     max_unsealed_age: dt.timedelta = DEFAULT_MAX_UNSEALED_AGE,
     anchors: Mapping[int, str] | None = None,
+    workers: int | None = None,
 ) -> VerifyReport:
     """Verify the whole chain (see :func:`govserve.audit.verify.verify_chain`) and record ``audit.chain.verified``.
 
     The entry's outcome is ``success`` when the chain is intact, ``failure``
     otherwise; its details carry the counts and the first problem ids, never content.
     """
-    report = verify_chain(using=using, max_unsealed_age=max_unsealed_age, anchors=anchors)
+    report = verify_chain(using=using, max_unsealed_age=max_unsealed_age, anchors=anchors, workers=workers)
     with transaction.atomic(using=using):
         audit_record(
             actor=actor,

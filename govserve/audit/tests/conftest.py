@@ -108,5 +108,6 @@ def live_audit_database(transactional_db: None, tmp_path: Any) -> Iterator[str]:
         yield alias
     finally:
         connections[alias].close()
+        del connections[alias]  # this thread's wrapper would keep the old file's settings
         del connections.settings[alias]
         BaseDatabaseWrapper.ensure_connection = patched  # type: ignore[method-assign]

@@ -6,13 +6,16 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from govserve.audit import guards
+from govserve.audit.actors import Actor
 from govserve.audit.chain import GENESIS_HASH
 from govserve.audit.models import AuditChainHead, AuditEntry
 from govserve.audit.sealer import seal_pending
-from govserve.audit.tests.conftest import NO_GRACE, record
+from govserve.audit.tests.conftest import NO_GRACE, TEST_ACTION, record, sequence_restart
 from govserve.audit.verify import verify_chain
 from govserve.core import clock
 
@@ -203,3 +206,75 @@ def test_missing_guard_triggers_are_a_warning(chain: None) -> None:
     assert report.intact
     assert len(report.warnings) == 1
     assert report.warnings[0].startswith("append-only guard triggers are missing (")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_processes_find_exactly_what_one_process_finds(live_audit_database: str) -> None:
+    # given a chain of 40 entries in a database worker processes can open
+    alias = live_audit_database
+    with transaction.atomic(using=alias):
+        for number in range(40):
+            AuditEntry.objects.using(alias).create(
+                actor_kind="system", actor_id="tests", action=TEST_ACTION, subject_id=str(number)
+            )
+    seal_pending(using=alias)
+    intact = verify_chain(using=alias, workers=4)
+    assert (intact.intact, intact.workers, intact.checked) == (True, 4, 40)
+    # when an attacker changes an entry at a range edge, swaps two entries across another edge and
+    # deletes entries across a third (ranges: 1-10, 11-20, 21-30, 31-40)
+    with connections[alias].cursor() as cursor:
+        guards.uninstall(connections[alias])
+        cursor.execute("UPDATE audit_auditentry SET subject_id = 'forged' WHERE id = 11")
+        cursor.execute("UPDATE audit_auditentry SET id = -20 WHERE id = 20")
+        cursor.execute("UPDATE audit_auditentry SET id = 20 WHERE id = 21")
+        cursor.execute("UPDATE audit_auditentry SET id = 21 WHERE id = -20")
+        cursor.execute("DELETE FROM audit_auditentry WHERE id BETWEEN 29 AND 32")
+        guards.install(connections[alias])
+    # then four workers report exactly what one process reports
+    parallel = verify_chain(using=alias, workers=4)
+    sequential = verify_chain(using=alias, workers=1)
+    assert (parallel.workers, sequential.workers) == (4, 1)
+    assert parallel.problems == sequential.problems
+    assert [(p.kind, p.entry_id) for p in parallel.problems] == [
+        ("altered", 11),
+        ("altered", 20),
+        ("broken_link", 20),
+        ("altered", 21),
+        ("broken_link", 21),
+        ("broken_link", 22),
+        ("missing", 29),
+    ]
+    assert parallel.problems[-1].message == "entries 29..32 are missing (deleted)"
+    assert parallel.checked == sequential.checked == 36
+
+
+class _UndoError(Exception):
+    pass
+
+
+_TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=12)
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=_TEXT,
+    details=st.dictionaries(_TEXT, st.one_of(st.none(), st.booleans(), st.integers(), _TEXT), max_size=3),
+)
+def test_any_stored_text_verifies_and_only_control_characters_take_the_slow_path(
+    chain: None, text: str, details: dict[str, object]
+) -> None:
+    # (NUL is refused by PostgreSQL text and jsonb alike, so no entry can hold it.)
+    try:
+        with transaction.atomic():
+            sequence_restart()
+            record(2, subject_id=text, actor=Actor.for_citizen(text), details=details)
+            seal_pending()
+            report = verify_chain()
+            assert report.intact, report.problems
+            assert report.checked == 2
+            # PostgreSQL quotes the string columns in SQL by escaping \ and " only (details go through Python)
+            controls = any(ord(c) < 0x20 for c in text)
+            assert report.slow_path_rows == (2 if controls and connection.vendor == "postgresql" else 0)
+            raise _UndoError
+    except _UndoError:
+        pass

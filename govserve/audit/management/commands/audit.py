@@ -23,7 +23,7 @@ from govserve.audit import selectors, services
 from govserve.audit.actors import Actor
 from govserve.audit.errors import AnchorError
 from govserve.audit.sealer import seal_pending
-from govserve.audit.verify import DEFAULT_MAX_UNSEALED_AGE, VerifyReport
+from govserve.audit.verify import DEFAULT_MAX_UNSEALED_AGE, VerifyReport, verify_chain
 
 _DURATION = re.compile(r"^(\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -99,6 +99,12 @@ class Command(BaseCommand):
             metavar="FILE",
             help="A chain head exported earlier (export-head output, or JSON lines of them); repeatable.",
         )
+        verify.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Processes verifying id ranges at once (default: CPUs up to 4 for large chains; 1: this process).",
+        )
         verify.add_argument("--json", action="store_true", help="Print the report as JSON.")
         verify.add_argument(
             "--no-record", action="store_true", help="Do not write the audit.chain.verified entry (read-only run)."
@@ -140,13 +146,19 @@ class Command(BaseCommand):
             anchors = anchors_load(options["anchor"])
         except AnchorError as error:
             raise CommandError(error.message) from error
+        if options["workers"] is not None and options["workers"] < 1:
+            raise CommandError("--workers must be at least 1")
         if options["no_record"]:
-            from govserve.audit.verify import verify_chain  # noqa: PLC0415
-
-            report = verify_chain(using=options["database"], max_unsealed_age=max_age, anchors=anchors)
+            report = verify_chain(
+                using=options["database"], max_unsealed_age=max_age, anchors=anchors, workers=options["workers"]
+            )
         else:
             report = services.chain_verify(
-                actor=Actor.system("cli"), using=options["database"], max_unsealed_age=max_age, anchors=anchors
+                actor=Actor.system("cli"),
+                using=options["database"],
+                max_unsealed_age=max_age,
+                anchors=anchors,
+                workers=options["workers"],
             )
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), sort_keys=True))
@@ -165,7 +177,8 @@ class Command(BaseCommand):
         verdict = "intact" if report.intact else f"NOT intact ({report.problem_count} problem(s))"
         self.stdout.write(
             f"audit chain {verdict}: {report.checked} sealed entries checked up to #{report.head.id}"
-            f" (head {report.head.hash}), {report.unsealed} awaiting their seal, {report.seconds:.2f} s"
+            f" (head {report.head.hash}), {report.unsealed} awaiting their seal,"
+            f" {report.seconds:.2f} s with {report.workers} process(es)"
         )
 
     def _seal(self, options: dict[str, Any]) -> None:

@@ -253,3 +253,38 @@ def test_demo_serves_the_examples_prints_the_sign_ins_and_stops_cleanly(demo_dir
             for pid in re.findall(r"pid (\d+)", "\n".join(lines)):
                 if _alive(int(pid)):
                     os.kill(int(pid), signal.SIGKILL)
+
+
+def test_serve_refuses_to_start_with_unsafe_production_settings(tmp_path: Path) -> None:
+    # given production settings without encryption keys (and other deployment errors)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"GOVSERVE_KEYS", "GOVSERVE_BLIND_INDEX_KEY", "DATABASE_URL"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="x" * 64,
+        LOG_LEVEL="WARNING",
+        GOVSERVE_VAR_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+    )
+    port = _free_port()
+
+    # when the production server is started
+    completed = subprocess.run(
+        [sys.executable, "-m", "govserve.cli", "serve", "--port", str(port), "--workers", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=settings.BASE_DIR,
+        env=env,
+        timeout=120,
+    )
+
+    # then the deployment checks refuse it before gunicorn starts
+    assert completed.returncode == 1
+    assert "(privacy.E001) GOVSERVE_KEYS is empty" in completed.stderr
+    assert "gunicorn" not in completed.stderr
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0

@@ -136,8 +136,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "govserve <noreply@govserve.l
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    # Admin permissions come from the administrator role (authenticates nobody).
-    "govserve.accounts.backends.PlatformAdministratorBackend",
+    # Django permissions come from platform roles (authenticates nobody).
+    "govserve.accounts.backends.RolePermissionBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

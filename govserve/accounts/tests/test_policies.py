@@ -126,3 +126,19 @@ def test_staff_read_a_citizens_email_only_for_their_institution_and_it_is_audite
             viewer=officer.user, citizen=citizen, institution_code="health-agency", purpose="casework"
         )
     assert AuditEntry.objects.filter(action="accounts.citizen.email_read").count() == 1
+
+
+def test_django_permissions_follow_platform_roles(officer: Staff, administrator: Staff) -> None:
+    auditor = staff_create(username="auditor")
+    role_grant(user=auditor, institution=officer.institution, role="auditor")
+
+    assert administrator.user.has_perm("accounts.change_institution") is True
+    assert administrator.user.has_perm("audit.view_auditentry") is True
+    assert auditor.has_perm("audit.view_auditentry") is True
+    assert auditor.has_perm("audit.change_auditentry") is False
+    assert auditor.has_module_perms("audit") is True
+    assert auditor.has_module_perms("accounts") is False
+    assert officer.user.has_perm("audit.view_auditentry") is False
+    assert officer.user.has_perm("accounts.change_institution") is False
+    auditor.is_active = False
+    assert auditor.has_perm("audit.view_auditentry") is False

@@ -335,12 +335,20 @@ def current_job() -> JobContext:
 
 
 def _setting_float(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
+    value = float(getattr(settings, name, default))
+    if not math.isfinite(value) or value <= 0:
+        msg = f"{name} must be a positive number of seconds; got {value}"
+        raise ImproperlyConfigured(msg)
+    return value
 
 
 def default_max_attempts() -> int:
-    """Return ``GOVSERVE_JOBS_MAX_ATTEMPTS`` (8 when unset)."""
-    return int(getattr(settings, "GOVSERVE_JOBS_MAX_ATTEMPTS", _DEFAULT_MAX_ATTEMPTS))
+    """Return ``GOVSERVE_JOBS_MAX_ATTEMPTS`` (8 when unset); raise ImproperlyConfigured below 1."""
+    value = int(getattr(settings, "GOVSERVE_JOBS_MAX_ATTEMPTS", _DEFAULT_MAX_ATTEMPTS))
+    if value < 1:
+        msg = f"GOVSERVE_JOBS_MAX_ATTEMPTS must be at least 1; got {value}"
+        raise ImproperlyConfigured(msg)
+    return value
 
 
 def _max_attempts(declared: Job[..., Any]) -> int:
@@ -1221,6 +1229,36 @@ def job_counts() -> dict[str, int]:
     for row in JobRecord.objects.values("state").order_by().annotate(n=Count("id")):
         counts[str(row["state"])] = int(row["n"])
     return counts
+
+
+def job_prune(*, older_than: dt.timedelta) -> tuple[int, int]:
+    """Delete succeeded jobs finished more than ``older_than`` ago, and finished task rows as old.
+
+    Return (jobs deleted, task rows deleted). Dead jobs are never pruned: they
+    wait for an operator. A pruned job's idempotency key is free again, so
+    keep ``older_than`` longer than any producer might re-send the same key.
+    """
+    if older_than < dt.timedelta(days=1):
+        msg = "older_than must be at least one day: recent keys still guard against duplicates"
+        raise ValueError(msg)
+    from django_tasks_db.models import DBTaskResult  # noqa: PLC0415 - needs the app registry
+
+    cutoff = clock.now() - older_than
+    with transaction.atomic():
+        old = JobRecord.objects.filter(state=JobState.SUCCEEDED, finished_at__lt=cutoff)
+        jobs_deleted = old.count()
+        ScheduledRun.objects.filter(job__in=old).delete()
+        JobAttempt.objects.filter(job__in=old).delete()
+        old.delete()
+        rows_deleted, _ = (
+            DBTaskResult.objects.filter(
+                status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED], finished_at__lt=cutoff
+            )
+            .exclude(id__in=JobRecord.objects.exclude(task_result_id=None).values("task_result_id"))
+            .delete()
+        )
+    logger.info("jobs.pruned", jobs=jobs_deleted, task_rows=rows_deleted, cutoff=cutoff)
+    return jobs_deleted, rows_deleted
 
 
 @contextlib.contextmanager

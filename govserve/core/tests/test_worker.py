@@ -15,15 +15,17 @@ from collections.abc import Iterator
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.tasks import TaskResultStatus
+from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
-from govserve.core import jobs
+from govserve.core import clock, jobs
 from govserve.core.jobs import Schedule, enqueue
-from govserve.core.models import JobRecord, JobState, ScheduledRun
+from govserve.core.models import JobAttempt, JobRecord, JobState, ScheduledRun
 from govserve.core.tests import jobs_for_tests
 from govserve.core.tests.conftest import PYTHON, LiveDatabase
 from govserve.core.tests.jobs_for_tests import echo, permanent
@@ -237,3 +239,56 @@ def test_two_workers_and_a_web_process_run_every_job_once_without_lock_errors(li
         stderr = live_database.stderr(name)
         assert "database is locked" not in stderr
         assert "Traceback" not in stderr
+
+
+@pytest.mark.django_db
+def test_jobs_prune_deletes_old_succeeded_jobs_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given an old succeeded job, an old dead job and a recent succeeded job
+    with transaction.atomic():
+        old = enqueue(echo, idempotency_key="echo:old", item_id="1")
+        dead = enqueue(permanent, idempotency_key="permanent:old", item_id="2")
+    jobs.run_pending()
+    later = clock.now() + dt.timedelta(days=31)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    with transaction.atomic():
+        recent = enqueue(echo, idempotency_key="echo:recent", item_id="3")
+    jobs.run_pending()
+    # when jobs older than 30 days are pruned
+    assert _command("jobs", "prune", "--older-than", "30") == "pruned 1 succeeded job(s) and 1 finished task row(s)\n"
+    # then only the old succeeded job and its task rows are gone; the dead job stays for the operator
+    assert set(JobRecord.objects.values_list("id", flat=True)) == {dead.id, recent.id}
+    assert not DBTaskResult.objects.filter(id=str(old.task_result_id)).exists()
+    assert DBTaskResult.objects.filter(id=str(dead.task_result_id)).exists()
+    assert JobAttempt.objects.filter(job_id=old.id).count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["prune", "--older-than", "0"], "older_than must be at least one day"),
+        (["list", "--limit", "0"], "--limit must be between 1 and 10000"),
+    ],
+)
+def test_jobs_command_refuses_bad_values(args: list[str], message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        call_command("jobs", *args)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("GOVSERVE_JOBS_MAX_ATTEMPTS", 0, "GOVSERVE_JOBS_MAX_ATTEMPTS must be at least 1; got 0"),
+        ("GOVSERVE_JOBS_BACKOFF_BASE_SECONDS", -5, "GOVSERVE_JOBS_BACKOFF_BASE_SECONDS must be a positive number"),
+        ("GOVSERVE_JOBS_LEASE_SECONDS", 0, "GOVSERVE_JOBS_LEASE_SECONDS must be a positive number"),
+    ],
+)
+def test_bad_job_settings_are_refused_by_name(setting: str, value: int, message: str) -> None:
+    def enqueue_and_run() -> None:
+        with transaction.atomic():
+            enqueue("tests.defaults", idempotency_key="defaults:bad-setting", item_id="x")
+        jobs.run_pending()
+
+    with override_settings(**{setting: value}), pytest.raises(ImproperlyConfigured, match=message):
+        enqueue_and_run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from argparse import ArgumentParser
 from typing import Any
@@ -14,7 +15,10 @@ from govserve.core.models import JobState
 
 
 class Command(BaseCommand):
-    help = "Inspect background jobs: list [--state dead], dead, counts, inspect ID, retry ID | --all-dead."
+    help = (
+        "Inspect background jobs: list [--state dead], dead, counts, inspect ID, retry ID | --all-dead, "
+        "prune --older-than DAYS."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         commands = parser.add_subparsers(dest="action", required=True)
@@ -33,9 +37,13 @@ class Command(BaseCommand):
         target.add_argument("job", nargs="?", help="Job id or idempotency key.")
         target.add_argument("--all-dead", action="store_true", help="Retry every dead job.")
         retry.add_argument("--name", default=None, help="With --all-dead: only jobs with this name.")
+        prune = commands.add_parser("prune", help="Delete succeeded jobs (and finished task rows) older than DAYS.")
+        prune.add_argument("--older-than", type=int, required=True, metavar="DAYS")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
+        if options.get("limit") is not None and not 1 <= options["limit"] <= 10_000:
+            raise CommandError("--limit must be between 1 and 10000")
         try:
             if action in {"list", "dead"}:
                 state = JobState.DEAD if action == "dead" else options["state"]
@@ -45,6 +53,9 @@ class Command(BaseCommand):
                     self.stdout.write(f"{state:<10} {count}")
             elif action == "inspect":
                 self._inspect(options["job"])
+            elif action == "prune":
+                jobs_deleted, rows_deleted = jobs.job_prune(older_than=dt.timedelta(days=options["older_than"]))
+                self.stdout.write(f"pruned {jobs_deleted} succeeded job(s) and {rows_deleted} finished task row(s)")
             elif options["all_dead"]:
                 retried = jobs.job_retry_all_dead(name=options["name"])
                 self.stdout.write(f"retried {retried} dead job(s)")
@@ -53,6 +64,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"retried {record.id} ({record.name}): queued, {record.attempts_left} attempt(s)")
         except ApplicationError as error:
             raise CommandError(f"{error.message} [{error.code}]") from error
+        except ValueError as error:
+            raise CommandError(str(error)) from error
 
     def _list(self, *, state: str | None, name: str | None, limit: int) -> None:
         records = jobs.job_list(state=state, name=name, limit=limit)

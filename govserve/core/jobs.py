@@ -171,15 +171,16 @@ class Job[**P, R]:
 
 @dataclass(frozen=True)
 class Schedule:
-    """A job that runs once per ``every`` (periods aligned on the Unix epoch, UTC)."""
+    """A job that runs once per ``every``; periods start at the Unix epoch (UTC) plus ``offset``."""
 
     job: Job[[], Any]
     every: dt.timedelta
+    offset: dt.timedelta = dt.timedelta(0)
 
     def period_start(self, now: dt.datetime) -> dt.datetime:
         """Return the start of the period containing ``now``."""
-        periods = (now - _EPOCH) // self.every
-        return _EPOCH + periods * self.every
+        origin = _EPOCH + self.offset
+        return origin + ((now - origin) // self.every) * self.every
 
 
 _JOBS: dict[str, Job[..., Any]] = {}
@@ -252,13 +253,16 @@ def scheduled(
     *,
     name: str,
     every: dt.timedelta,
+    offset: dt.timedelta = dt.timedelta(0),
     max_attempts: int = 1,
     lease: dt.timedelta | None = None,
     priority: int = 0,
 ) -> Callable[[Callable[[], R]], Job[[], R]]:
     """Register the decorated function (no arguments) to run once per ``every`` across all workers.
 
-    Each period's run is a job with the idempotency key
+    Periods start at the Unix epoch (UTC) plus ``offset`` (below ``every``):
+    ``every=timedelta(days=1), offset=timedelta(hours=2)`` runs daily at 02:00
+    UTC. Each period's run is a job with the idempotency key
     ``schedule:<name>:<period start ISO>``. ``max_attempts`` defaults to 1: the
     next period is the retry, so a failure goes straight to the dead letter for
     the operator to see. A schedule must be defined in a module imported before
@@ -267,14 +271,17 @@ def scheduled(
     if every < dt.timedelta(seconds=1):
         msg = f"scheduled job {name!r}: every must be at least one second"
         raise ValueError(msg)
+    if not dt.timedelta(0) <= offset < every:
+        msg = f"scheduled job {name!r}: offset must be at least zero and less than every"
+        raise ValueError(msg)
 
     def decorate(func: Callable[[], R]) -> Job[[], R]:
-        registered = _register(Job(name=name, func=func, max_attempts=max_attempts, priority=priority, lease=lease))
         if inspect.signature(func).parameters:
             msg = f"scheduled job {name!r} must take no arguments"
             raise ValueError(msg)
+        registered = _register(Job(name=name, func=func, max_attempts=max_attempts, priority=priority, lease=lease))
         with _registry_lock:
-            _SCHEDULES[name] = Schedule(job=registered, every=every)
+            _SCHEDULES[name] = Schedule(job=registered, every=every, offset=offset)
         return registered
 
     return decorate

@@ -126,6 +126,43 @@ def test_periods_are_aligned_on_the_epoch() -> None:
     assert schedule.period_start(moment + dt.timedelta(microseconds=1)) == dt.datetime(2025, 3, 30, 1, tzinfo=dt.UTC)
 
 
+def test_an_offset_moves_the_period_starts() -> None:
+    daily_at_two = Schedule(
+        job=jobs_for_tests.echo,  # type: ignore[arg-type]
+        every=dt.timedelta(days=1),
+        offset=dt.timedelta(hours=2),
+    )
+    assert daily_at_two.period_start(dt.datetime(2025, 3, 30, 1, 59, tzinfo=dt.UTC)) == dt.datetime(
+        2025, 3, 29, 2, tzinfo=dt.UTC
+    )
+    assert daily_at_two.period_start(dt.datetime(2025, 3, 30, 2, 0, tzinfo=dt.UTC)) == dt.datetime(
+        2025, 3, 30, 2, tzinfo=dt.UTC
+    )
+
+
+def _no_arguments() -> None: ...
+
+
+def _one_argument(*, item_id: str) -> None: ...
+
+
+@pytest.mark.parametrize(
+    ("options", "function", "message"),
+    [
+        ({"every": dt.timedelta(milliseconds=500)}, _no_arguments, "every must be at least one second"),
+        ({"every": dt.timedelta(hours=1), "offset": dt.timedelta(hours=1)}, _no_arguments, "offset must be"),
+        ({"every": dt.timedelta(hours=1)}, _one_argument, "must take no arguments"),
+    ],
+)
+def test_bad_schedules_are_refused_and_not_registered(
+    options: dict[str, dt.timedelta], function: object, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        jobs.scheduled(name="tests.bad_schedule", **options)(function)  # type: ignore[arg-type]
+    assert "tests.bad_schedule" not in jobs.registered_jobs()
+    assert "tests.bad_schedule" not in jobs.registered_schedules()
+
+
 @pytest.mark.django_db
 def test_a_period_is_claimed_once_and_its_job_enqueued() -> None:
     from govserve.core.tests import schedules_for_tests  # noqa: PLC0415 - registers tests.tick

@@ -359,7 +359,11 @@ def main() -> dict[str, Any]:
         "in_process_cpu_median_s": _median(in_process_cpu[1:]),
         "command_wall_median_s": _median(wall),
         "command_cpu_median_s": _median(cpu),
-        "under_1s": _median(wall) < 1.0,
+        # Wall clock is the target; on a busy machine (other processes on both cores) it
+        # stretches, and CPU time is what this process would take alone.
+        "under_1s_wall": _median(wall) < 1.0,
+        "under_1s_cpu": _median(cpu) < 1.0,
+        "load_average_1min": round(os.getloadavg()[0], 1),
     }
     for name, value in figures.items():
         print(f"{name}: {value}")

@@ -40,6 +40,7 @@ class ProblemCode(enum.StrEnum):
     YAML_ALIAS = "yaml.alias"
     YAML_EXPLICIT_TAG = "yaml.explicit_tag"
     YAML_TOO_DEEP = "yaml.too_deep"
+    YAML_TOO_MANY_VALUES = "yaml.too_many_values"
     YAML_NON_STRING_KEY = "yaml.non_string_key"
     YAML_MULTIPLE_DOCUMENTS = "yaml.multiple_documents"
     # The shape of the document (pydantic models in schema.py).
@@ -64,6 +65,7 @@ class ProblemCode(enum.StrEnum):
     CEL_UNKNOWN_FUNCTION = "cel.unknown_function"
     CEL_TYPE_ERROR = "cel.type_error"
     CEL_DETERMINANT_CYCLE = "cel.determinant_cycle"
+    CEL_TOO_COMPLEX = "cel.too_complex"
     # The page graph.
     GRAPH_UNREACHABLE_PAGE = "graph.unreachable_page"
     GRAPH_DEAD_END = "graph.dead_end"

@@ -316,6 +316,8 @@ def _report_validation_error(
     exc: pydantic.ValidationError, root: type[pydantic.BaseModel], data: Any, reporter: _Reporter
 ) -> None:
     for error in exc.errors(include_url=False):
+        if len(reporter.problems) > MAX_PROBLEMS:
+            break  # the rest would not be shown
         target = _resolve(root, tuple(error["loc"]), data)
         _report_error(error, target, reporter)
 

@@ -31,6 +31,13 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
 """The deepest nesting of mappings and lists a definition may have."""
 
+MAX_VALUES = 100_000
+"""The most values (scalars, mappings, lists) a definition may hold.
+
+A 200-page, 2,000-field service holds about 26,000; a file of millions of
+tiny values (``[1,1,1,...]``) is an attack on the time the check takes.
+"""
+
 MAX_PROBLEMS = 500
 """Stop reporting after this many problems in one file (hostile files could have millions)."""
 
@@ -255,9 +262,21 @@ class _Composer:
         new_tuple = tuple.__new__  # Mark(...) without the Python-level __new__ of a NamedTuple
         root: Any = None
         documents = 0
+        node_events = (scalar_event, mapping_start, sequence_start, yaml.AliasEvent)
+        remaining_values = MAX_VALUES
         while True:
             event: Any = get_event()
             kind = type(event)
+            if kind in node_events:
+                remaining_values -= 1
+                if remaining_values < 0:
+                    self.problem(
+                        ProblemCode.YAML_TOO_MANY_VALUES,
+                        f"The file holds more than {MAX_VALUES:,} values; a definition never needs as many",
+                        event.start_mark,
+                        "Split the service, or move long option lists into catalogue files",
+                    )
+                    raise _StopParsingError
             container: Any
             if kind is scalar_event and event.anchor is None and event.tag is None and stack:
                 # The fast path: a plain or quoted scalar inside a mapping or a list (most events).

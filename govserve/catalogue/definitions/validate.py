@@ -51,9 +51,16 @@ from govserve.rules import (
     evaluate,
     sample_value,
 )
-from govserve.rules.names import CEL_RESERVED_WORDS, CEL_TYPE_NAMES, tokens
+from govserve.rules.names import CEL_RESERVED_WORDS, CEL_TYPE_NAMES, COMPREHENSION_MACROS, tokens
 
 ExpressionKind = Literal["condition", "formula"]
+
+MAX_COMPREHENSION_DEPTH = 2
+"""How deeply comprehensions (``.map``, ``.all``...) may nest in one expression.
+
+Each level multiplies the work by the length of its list: three levels over
+literal lists can take hours to evaluate, in ``check`` and in every request.
+Two levels cover a group inside a condition over another list."""
 
 COMMON_PLACEHOLDERS = frozenset({"reference", "service_title", "link"})
 """Placeholders every notification may use: the application's reference, the service's title, a link to it."""
@@ -594,7 +601,10 @@ class _Validator:
             if expression.compiled is not None and expression.path[0] == "determinants":
                 name = self.definition.determinants[int(expression.path[1])].id
                 determinant_expressions.setdefault(name, expression.compiled)
-        names_ok = {id(expression): self.check_names(expression) for expression in self.expressions}
+        names_ok = {
+            id(expression): self.check_names(expression) and self.check_complexity(expression)
+            for expression in self.expressions
+        }
         in_cycles = self.check_determinant_cycles(determinant_expressions)
         self.fold_constants({name: value for name, value in determinant_expressions.items() if name not in in_cycles})
         for expression in self.expressions:
@@ -661,6 +671,21 @@ class _Validator:
                 position=self.position_of_name(expression, function),
             )
         return ok
+
+    def check_complexity(self, expression: _Expression) -> bool:
+        """Report comprehensions nested too deeply; return whether the expression may be evaluated."""
+        depth, offset = comprehension_depth(expression.source)
+        if depth <= MAX_COMPREHENSION_DEPTH:
+            return True
+        self.add(
+            ProblemCode.CEL_TOO_COMPLEX,
+            expression.path,
+            f"Comprehensions (map, filter, all, exists) are nested {depth} deep; at most "
+            f"{MAX_COMPREHENSION_DEPTH} are allowed, since each level multiplies the work",
+            "Split the expression into determinants",
+            position=self.source.position_in_scalar(expression.path, offset),
+        )
+        return False
 
     def position_of_name(self, expression: _Expression, name: str) -> tuple[int, int]:
         for token in tokens(expression.source):
@@ -1020,6 +1045,32 @@ def _reserved_reason(name: str) -> str:
     if name in CEL_TYPE_NAMES:
         return "a CEL type name"
     return "a notification placeholder the platform fills in"
+
+
+def comprehension_depth(source: str) -> tuple[int, int]:
+    """Return how deeply comprehension macros nest in ``source``, and the offset of the deepest one."""
+    significant = list(tokens(source))
+    open_brackets: list[bool] = []  # per open bracket: whether a comprehension opened it
+    depth = deepest = deepest_offset = 0
+    for index, token in enumerate(significant):
+        if token.text in {"(", "[", "{"}:
+            previous = significant[index - 1] if index else None
+            before = significant[index - 2] if index > 1 else None
+            is_macro = (
+                token.text == "("
+                and previous is not None
+                and previous.text in COMPREHENSION_MACROS
+                and before is not None
+                and before.text == "."
+            )
+            open_brackets.append(is_macro)
+            if is_macro:
+                depth += 1
+                if depth > deepest:
+                    deepest, deepest_offset = depth, previous.offset if previous is not None else 0
+        elif token.text in {")", "]", "}"} and open_brackets and open_brackets.pop():
+            depth -= 1
+    return deepest, deepest_offset
 
 
 def _syntax_hint(source: str) -> str | None:

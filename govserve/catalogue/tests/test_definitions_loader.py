@@ -423,6 +423,23 @@ def test_millions_of_open_brackets_are_too_deep_not_a_crash() -> None:
     assert [problem.code for problem in result.problems] == [ProblemCode.YAML_TOO_DEEP]
 
 
+def test_more_than_100000_values_are_refused_without_reading_on() -> None:
+    # Given: a list of 200,000 tiny values (400 KB)
+    text = "schema_version: 1\npages: [" + "1," * 200_000 + "1]\n"
+
+    # When
+    result = load(text)
+
+    # Then
+    assert len(result.problems) == 1
+    problem = result.problems[0]
+    assert problem.code == ProblemCode.YAML_TOO_MANY_VALUES
+    assert problem.message == "The file holds more than 100,000 values; a definition never needs as many"
+    assert problem.suggestion == "Split the service, or move long option lists into catalogue files"
+    # At the 100,001st value: the document, two keys, the version and the list come before the items.
+    assert (problem.line, problem.column) == (2, 9 + 2 * (100_001 - 5 - 1))
+
+
 @pytest.mark.parametrize(("key", "shown"), [("1", "1"), ("yes", "yes"), ("null", "null"), ("3.5", "3.5")])
 def test_keys_that_are_not_text_are_refused(key: str, shown: str) -> None:
     # Given
@@ -559,3 +576,88 @@ def test_any_yaml_document_under_a_valid_header_never_crashes(document: object) 
     # Then: refused with located problems (or, rarely, accepted)
     assert result.ok or result.problems
     assert all(problem.line is not None for problem in result.problems)
+
+
+FIXTURE_DATA = yaml.safe_load((FIXTURES / "valid_service.yaml").read_text(encoding="utf-8"))
+
+REPLACEMENTS = st.sampled_from(
+    [
+        None,
+        True,
+        0,
+        -1,
+        10**20,
+        1.5,
+        "",
+        "x",
+        "today",
+        "P1Y",
+        "check-answers",
+        "end",
+        "next",
+        "applicant",
+        "date_of_birth",
+        "is_adult",
+        "helpers",
+        "helper_name",
+        "goods",
+        "too-young",
+        "a ? b : c",
+        "1 +",
+        "((",
+        "age(date_of_birth) >= 18",
+        "helpers.map(h, h.helper_name)",
+        "size(goods) > 1",
+        "[1, 2].map(x, x)",
+        "licence-fee",
+        "((reference))",
+        "((full_name??x))",
+        [],
+        {},
+        ["x"],
+        {"en": "x"},
+        {"en": "x", "cy": "y"},
+    ]
+)
+
+
+def _mutate(document: object, choices: list[tuple[str, int, object]]) -> object:
+    """Apply ``choices`` (action, which node, new value) to a copy of ``document``, visiting nodes in order."""
+    counter = iter(range(10**9))
+    plan = {index: (action, value) for action, index, value in choices}
+
+    def visit(node: object) -> object:
+        step = plan.get(next(counter))
+        if step is not None:
+            action, value = step
+            if action == "replace":
+                return value
+            if action == "drop" and isinstance(node, dict) and node:
+                node = dict(list(node.items())[1:])
+            if action == "double" and isinstance(node, list) and node:
+                node = [*node, node[0]]
+        if isinstance(node, dict):
+            return {key: visit(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [visit(item) for item in node]
+        return node
+
+    return visit(document)
+
+
+MUTATIONS = st.tuples(
+    st.sampled_from(["replace", "drop", "double"]), st.integers(min_value=0, max_value=700), REPLACEMENTS
+)
+
+
+@given(st.lists(MUTATIONS, min_size=1, max_size=4))
+def test_mutations_of_a_valid_definition_never_crash_the_checks(choices: list[tuple[str, int, object]]) -> None:
+    # Given: the valid fixture with a few values replaced, keys dropped or list items doubled
+    text = yaml.safe_dump(_mutate(FIXTURE_DATA, choices), allow_unicode=True, sort_keys=False)
+
+    # When: every check runs on whatever survives the schema
+    result = load(text)
+
+    # Then: problems, located, with known codes (or none)
+    assert all(problem.code in ProblemCode for problem in result.problems)
+    assert all(problem.line is not None and problem.line >= 1 for problem in result.problems)

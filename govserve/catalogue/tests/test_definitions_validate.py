@@ -886,3 +886,63 @@ def test_a_welsh_service_with_english_only_text_is_warned_once() -> None:
         f"service.yaml:{at(text, 'The least')}: warning text.missing_translation summary: 5 text(s) have no Welsh "
         "(cy) version, the first at summary; English is shown instead (Write text as {en: ..., cy: ...})"
     ]
+
+
+def test_a_role_no_decision_leads_to_is_a_warning() -> None:
+    # Given: the officer's decisions all end the processing
+    text = service(flow=flow(role("officer", "approve: end, reject: end") + role("manager", "approve: end")))
+
+    # When
+    result = load(text)
+
+    # Then
+    assert formatted(result) == [
+        f"service.yaml:{at(text, 'id: manager')}: warning flow.unreachable_role flow.roles[1]: No decision leads to "
+        "role `manager`: it never gets a task"
+    ]
+    assert result.ok
+
+
+def test_a_skipped_role_leads_on_to_the_next() -> None:
+    # Given: the manager may be skipped, so the issuer after it is reached too
+    roles = (
+        role("officer", "approve: manager")
+        + role("manager", "approve: next", "      when: owns_car\n")
+        + role("issuer", "approve: end")
+    )
+    text = service(pages=QUESTIONS, flow=flow(roles))
+
+    # When
+    result = load(text)
+
+    # Then
+    assert result.problems == []
+
+
+def test_comprehensions_nested_three_deep_are_too_complex_and_not_evaluated() -> None:
+    # Given: three levels over ten-item lists would be 1,000 evaluations here, and hours with a few more levels
+    ten = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"
+    expression = f"{ten}.all(a, {ten}.exists(b, {ten}.map(c, c * a * b).size() > 0))"
+    text = service(determinants=f"determinants:\n  - id: busy\n    expression: '{expression}'\n")
+
+    # When
+    result = load(text)
+
+    # Then
+    assert formatted(result) == [
+        f"service.yaml:{at(text, 'map(c')}: error cel.too_complex determinants[0].expression: Comprehensions (map, "
+        "filter, all, exists) are nested 3 deep; at most 2 are allowed, since each level multiplies the work (Split "
+        "the expression into determinants)"
+    ]
+
+
+def test_two_levels_of_comprehension_are_allowed() -> None:
+    # Given
+    expression = "[1, 2].all(a, [3, 4].exists(b, a < b))"
+    text = service(determinants=f"determinants:\n  - id: fine\n    expression: '{expression}'\n")
+
+    # When
+    result = load(text)
+
+    # Then
+    assert result.problems == []

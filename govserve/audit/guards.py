@@ -119,8 +119,13 @@ def _sqlite_statements() -> list[str]:
 
 def _postgresql_statements() -> list[str]:
     # Fixed identifiers only: no value of any entry is ever interpolated into this SQL.
-    new_row = ", ".join(f"NEW.{column}" for column in _CONTENT_COLUMNS)
-    old_row = ", ".join(f"OLD.{column}" for column in _CONTENT_COLUMNS)
+    # json has no equality operator: compare its exact text.
+    new_row = ", ".join(
+        f"NEW.{column}::text" if column == "details" else f"NEW.{column}" for column in _CONTENT_COLUMNS
+    )
+    old_row = ", ".join(
+        f"OLD.{column}::text" if column == "details" else f"OLD.{column}" for column in _CONTENT_COLUMNS
+    )
     return [
         """CREATE OR REPLACE FUNCTION govserve_audit_flush_permitted() RETURNS boolean
         LANGUAGE sql STABLE AS $$ SELECT coalesce(current_setting('govserve.audit_flush', true), '') = 'on' $$""",

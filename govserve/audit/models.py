@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.db import models
 
 from govserve.audit.chain import GENESIS_HASH, CanonicalJSONEncoder
+from govserve.audit.fields import CanonicalJSONField
 from govserve.core import clock
 
 
@@ -38,8 +39,8 @@ class AuditEntry(models.Model):
     subject_id = models.CharField(max_length=64, blank=True, default="")
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SUCCESS)
     request_id = models.CharField(max_length=64, blank=True, default="")
-    # Stored canonically, so the verifier can hash the stored text as is on SQLite.
-    details = models.JSONField(default=dict, blank=True, encoder=CanonicalJSONEncoder)
+    # Stored as exact canonical text, so the verifier hashes it as stored (see fields.py).
+    details = CanonicalJSONField(default=dict, blank=True, encoder=CanonicalJSONEncoder)
     # Filled by the sealer, never by the writer.
     previous_hash = models.CharField(max_length=64, blank=True, default="")
     entry_hash = models.CharField(max_length=64, blank=True, default="")

@@ -16,10 +16,9 @@ Checks, all against the stored rows and the chain head, never the triggers:
 - entries after the head older than ``max_unsealed_age`` (``unsealed_too_long``:
   the sealer is not running, or an id is stuck in flight).
 
-Speed. The database assembles most of each row's hash input (``previous_hash``
-then the canonical bytes) in SQL — all of it on SQLite, where details are
-stored canonically; all but the details on PostgreSQL, whose ``jsonb`` text
-is re-serialised in Python — so Python mostly hashes and compares. A row whose
+Speed. The database assembles each row's hash input (``previous_hash`` then
+the canonical bytes) in SQL — details are stored as exact canonical text, see
+``govserve.audit.fields`` — so Python only hashes and compares. A row whose
 assembled bytes do not hash to its ``entry_hash`` (or cannot be assembled, a
 NULL) is re-read and canonicalised by :mod:`govserve.audit.chain` before
 anything is reported: an unusual value (a control character) costs time,
@@ -35,7 +34,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
-import json
 import multiprocessing
 import os
 import sqlite3
@@ -162,9 +160,10 @@ def chain_head_read(connection: BaseDatabaseWrapper) -> ChainHead:
 
 # --- SQL that assembles the hash input of each row ------------------------------------------------
 #
-# Columns: id, previous_hash, entry_hash, prefix, details, suffix. The hash input
-# is prefix + canonical(details) + suffix; on SQLite the prefix is all of it
-# (details are stored canonically) and details/suffix are NULL.
+# Columns: id, previous_hash, entry_hash, hash input (previous_hash then the
+# canonical bytes). Details are stored as exact canonical text (fields.py), so
+# they are concatenated as stored; a row that was not stored canonically (or is
+# tampered with) simply mismatches and is re-checked in Python.
 
 _SQLITE_TIMESTAMP = "(replace({0}, ' ', 'T') || CASE length({0}) WHEN 19 THEN '.000000Z' WHEN 26 THEN 'Z' END)"
 _POSTGRESQL_TIMESTAMP = "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
@@ -176,12 +175,12 @@ _POSTGRESQL_QUOTE = """('"' || replace(replace({0}, '\\', '\\\\'), '"', '\\"') |
 def hash_input_sql(vendor: str) -> str:
     """Return the SELECT of the hash input of every entry (see the column comment above)."""
     if vendor == "postgresql":
-        quote, timestamp = _POSTGRESQL_QUOTE, _POSTGRESQL_TIMESTAMP
+        quote, timestamp, details = _POSTGRESQL_QUOTE, _POSTGRESQL_TIMESTAMP, "details::text"
         supplier = "CASE WHEN actor_is_supplier THEN 'true' ELSE 'false' END"
     else:
-        quote, timestamp = "json_quote({0})", _SQLITE_TIMESTAMP
+        quote, timestamp, details = "json_quote({0})", _SQLITE_TIMESTAMP, "details"
         supplier = "CASE actor_is_supplier WHEN 1 THEN 'true' WHEN 0 THEN 'false' END"
-    prefix = [
+    parts = [
         "previous_hash",
         """'{"action":'""",
         quote.format("action"),
@@ -192,8 +191,7 @@ def hash_input_sql(vendor: str) -> str:
         """',"actor_kind":'""",
         quote.format("actor_kind"),
         """',"details":'""",
-    ]
-    suffix = [
+        details,
         """',"format":1,"id":'""",
         "id",
         """',"occurred_at":"'""",
@@ -210,11 +208,7 @@ def hash_input_sql(vendor: str) -> str:
         quote.format("subject_type"),
         "'}'",
     ]
-    if vendor == "postgresql":
-        columns = f"{' || '.join(prefix)}, details::text, {' || '.join(suffix)}"
-    else:
-        columns = f"{' || '.join([*prefix, 'details', *suffix])}, NULL, NULL"
-    return f"SELECT id, previous_hash, entry_hash, {columns} FROM audit_auditentry"  # noqa: S608
+    return f"SELECT id, previous_hash, entry_hash, {' || '.join(parts)} FROM audit_auditentry"  # noqa: S608
 
 
 STORED_NAMES: Final = (
@@ -313,8 +307,6 @@ def _altered_reason(stored: Mapping[str, Any] | None) -> str | None:
 
 # --- The walk over a range of ids ----------------------------------------------------------------
 
-_DUMPS: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")).encode
-
 
 class _Walker:
     """Check consecutive rows of one id range; ``previous_hash=None`` leaves the first link to the caller."""
@@ -341,27 +333,22 @@ class _Walker:
     def feed(self, batch: list[tuple[Any, ...]]) -> None:
         if not batch:
             return
-        sha256, loads, dumps = hashlib.sha256, json.loads, _DUMPS
+        sha256, anchors = hashlib.sha256, self.anchors
         if self.first is None:
             self.first = (batch[0][0], batch[0][1])
         self.checked += len(batch)
         expected_id, previous = self.expected_id, self.previous_hash
-        for entry_id, previous_hash, entry_hash, prefix, details, suffix in batch:
-            data = prefix
-            if details is not None:
-                try:
-                    data = prefix + ("{}" if details == "{}" else dumps(loads(details))) + suffix
-                except (TypeError, ValueError):  # a NULL part, an unusual number: the slow path decides
-                    data = None
-            intact = data is not None and sha256(data.encode()).hexdigest() == entry_hash
+        for entry_id, previous_hash, entry_hash, hash_input in batch:
+            # One hash and two comparisons for an intact entry (a NULL input is never intact).
+            intact = hash_input is not None and sha256(hash_input.encode()).hexdigest() == entry_hash
             if intact and entry_id == expected_id and previous_hash == previous:
                 expected_id, previous = entry_id + 1, entry_hash
             else:
                 self.expected_id, self.previous_hash = expected_id, previous
                 self._check(entry_id, previous_hash, entry_hash, intact=intact)
                 expected_id, previous = self.expected_id, self.previous_hash
-            if self.anchors and entry_id in self.anchors:
-                anchored = self.anchors.pop(entry_id)
+            if anchors and entry_id in anchors:
+                anchored = anchors.pop(entry_id)
                 if anchored != entry_hash:
                     self.problems.append(
                         Problem(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.admin.sites import site
 from django.contrib.auth.models import AnonymousUser, Permission
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import RequestFactory
 
 from govserve.accounts.models import User
@@ -84,3 +84,24 @@ def test_the_admin_never_adds_changes_or_deletes_entries(db: None) -> None:
     assert (admin.has_add_permission(request), admin.has_change_permission(request)) == (False, False)
     assert admin.has_delete_permission(request) is False
     assert admin.get_actions(request) == {}
+
+
+def test_details_are_stored_as_exact_canonical_text_and_remain_queryable(chain: None) -> None:
+    record(1, details={"queue": "licensing", "b": [2, 1], "a": {"z": None, "y": "é"}})
+    record(1, subject_id="other", details={"queue": "registry"})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT details FROM audit_auditentry WHERE id = 1")
+        stored = cursor.fetchone()[0]
+    text = stored if isinstance(stored, str) else None
+    if connection.vendor == "postgresql":  # psycopg decodes json: read the exact text instead
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT details::text FROM audit_auditentry WHERE id = 1")
+            text = cursor.fetchone()[0]
+    assert text == '{"a":{"y":"é","z":null},"b":[2,1],"queue":"licensing"}'
+    entries = AuditEntry.objects.order_by("id")
+    assert list(entries.filter(details__queue="registry").values_list("id", flat=True)) == [2]
+    if connection.vendor == "postgresql":  # Django has no JSON "contains" on SQLite
+        assert list(entries.filter(details__contains={"queue": "licensing"}).values_list("id", flat=True)) == [1]
+    assert list(entries.filter(details__has_key="b").values_list("id", flat=True)) == [1]
+    assert list(entries.filter(details__a__y="é").values_list("id", flat=True)) == [1]
+    assert AuditEntry.objects.get(id=1).details == {"a": {"y": "é", "z": None}, "b": [2, 1], "queue": "licensing"}

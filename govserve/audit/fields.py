@@ -1,0 +1,78 @@
+"""A JSON field stored as the exact canonical text the chain hashes.
+
+``AuditEntry.details`` is hashed in canonical form (``govserve.audit.chain``).
+PostgreSQL's ``jsonb`` re-orders keys and re-spaces the text, so verifying
+every entry would mean parsing and re-serialising every row's details (the
+largest cost of ``audit verify``, measured). This field stores them as
+PostgreSQL ``json``, which keeps the input text exactly (and still refuses
+invalid JSON), and as text on SQLite, always written canonically; the
+verifier hashes the stored text as is.
+
+Lookups still work: on PostgreSQL every lookup and key transform applies to
+``details::jsonb`` (``details__queue="x"``, ``details__contains={...}``,
+``details__has_key="x"``), at the cost of a cast per row scanned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import Expression
+from django.db.models.functions import Cast
+from django.db.models.sql.compiler import SQLCompiler
+
+from govserve.audit.chain import canonical_json
+
+
+class _AsJsonb(Cast):
+    """``value::jsonb`` on PostgreSQL; the value itself elsewhere (SQLite's JSON is text already)."""
+
+    def __init__(self, expression: Any) -> None:
+        super().__init__(expression, output_field=models.JSONField())
+
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> Any:
+        return compiler.compile(self.source_expressions[0])
+
+
+class CanonicalJSONField(models.JSONField):
+    """A JSONField stored as exact canonical JSON text (``json`` on PostgreSQL, text on SQLite)."""
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
+        if connection.vendor == "postgresql":
+            return "json"
+        return super().db_type(connection)
+
+    def get_db_prep_value(self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False) -> Any:
+        if not prepared:
+            value = self.get_prep_value(value)
+        if isinstance(value, Expression) or hasattr(value, "as_sql"):
+            return value
+        # A plain string parameter: PostgreSQL reads it with json's input function, keeping it byte for byte.
+        return canonical_json(value)
+
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+        if value is not None and not isinstance(value, str):
+            return value  # psycopg's json loader already decoded it
+        return super().from_db_value(value, expression, connection)
+
+    def get_transform(self, name: str) -> Any:
+        factory = super().get_transform(name)
+        if factory is None:
+            return None
+        return _on_jsonb(factory)
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        lookup = super().get_lookup(lookup_name)
+        if lookup is None:
+            return None
+        return _on_jsonb(lookup)
+
+
+def _on_jsonb(factory: Callable[..., Any]) -> Callable[..., Any]:
+    def build(lhs: Any, *args: Any, **kwargs: Any) -> Any:
+        return factory(_AsJsonb(lhs), *args, **kwargs)
+
+    return build

@@ -254,6 +254,27 @@ def test_two_workers_run_each_scheduled_period_exactly_once(live_database: LiveD
 
 
 @pytest.mark.slow
+def test_two_worker_threads_on_their_own_connections_run_each_period_exactly_once(
+    live_database: LiveDatabase,
+) -> None:
+    # given one process with two worker threads, each on its own connection, for about four periods
+    process = live_database.start("threads", [PYTHON, "-m", "govserve.core.tests.threaded_workers", "4.5"])
+    # when they have run side by side
+    assert _wait(process, timeout=120) == 0, live_database.stderr("threads")
+    # then each period ran exactly once, and nobody hit a lock error
+    ticks = collections.Counter(line[1] for line in live_database.log_lines() if line[0] == "tick")
+    assert len(ticks) >= 3
+    assert set(ticks.values()) == {1}
+    claimed = live_database.query(
+        "SELECT COUNT(*), COUNT(DISTINCT period_start) FROM core_scheduledrun WHERE name = 'tests.tick'"
+    )
+    assert claimed == [(len(ticks), len(ticks))]
+    stderr = live_database.stderr("threads")
+    assert "database is locked" not in stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.slow
 def test_two_workers_and_a_web_process_run_every_job_once_without_lock_errors(live_database: LiveDatabase) -> None:
     # given two workers polling while a web process commits jobs in business transactions
     workers = [live_database.start_worker(name, "--no-schedules") for name in ("w1", "w2")]

@@ -164,6 +164,12 @@ class SourceMap:
         return mark if mark is not None else self.value(path)
 
 
+if not hasattr(yaml, "CSafeLoader"):  # pragma: no cover - the PyYAML wheels ship libyaml
+    # The pure-Python parser would work, about twenty times slower: refuse loudly rather than
+    # let `govserve check` quietly miss its one-second budget.
+    raise ImportError("govserve needs PyYAML built with libyaml (yaml.CSafeLoader); reinstall PyYAML from a wheel")
+
+
 class DefinitionLoader(yaml.CSafeLoader):
     """PyYAML's C loader, used only as an event source and a scalar resolver."""
 

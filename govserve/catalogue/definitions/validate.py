@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, available_timezones
@@ -972,12 +972,12 @@ class _Validator:
     def check_translations(self) -> None:
         if "cy" not in self.definition.languages:
             return
-        missing = [path for path, text in _texts(self.definition, ()) if text.cy is None]
-        if missing:
+        count, first = _count_missing_welsh(self.definition)
+        if first is not None:
             self.add(
                 ProblemCode.TEXT_MISSING_TRANSLATION,
-                missing[0],
-                f"{len(missing)} text(s) have no Welsh (cy) version, the first at {format_path(missing[0])}; "
+                first,
+                f"{count} text(s) have no Welsh (cy) version, the first at {format_path(first)}; "
                 "English is shown instead",
                 "Write text as {en: ..., cy: ...}",
                 severity="warning",
@@ -1128,21 +1128,24 @@ def _cycles(successors: Sequence[Sequence[int]], count: int) -> list[list[int]]:
     return cycles
 
 
-def _texts(model: BaseModel, path: Path) -> Iterator[tuple[Path, schema.LocalisedText]]:
-    """Yield every LocalisedText in ``model`` with its path."""
-    for name, value in model.__dict__.items():
-        if isinstance(value, BaseModel | list):
-            yield from _texts_in(value, (*path, name))
-
-
-def _texts_in(value: Any, path: Path) -> Iterator[tuple[Path, schema.LocalisedText]]:
-    if isinstance(value, schema.LocalisedText):
-        yield path, value
-    elif isinstance(value, BaseModel):
-        yield from _texts(value, path)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _texts_in(item, (*path, index))
+def _count_missing_welsh(definition: schema.ServiceDefinition) -> tuple[int, Path | None]:
+    """Return how many texts lack a Welsh version, and the path of the first in file order."""
+    count = 0
+    first: Path | None = None
+    stack: list[tuple[Path, Any]] = [((), definition)]
+    localised = schema.LocalisedText
+    while stack:
+        path, node = stack.pop()
+        if type(node) is localised:
+            if node.cy is None:
+                count += 1
+                first = first or path
+        elif type(node) is list:
+            stack.extend(((*path, index), item) for index, item in reversed(list(enumerate(node))))
+        elif isinstance(node, BaseModel):
+            children = [(name, value) for name, value in node.__dict__.items() if isinstance(value, BaseModel | list)]
+            stack.extend(((*path, name), value) for name, value in reversed(children))
+    return count, first
 
 
 def validate_definition(definition: schema.ServiceDefinition, *, source: SourceMap, filename: str) -> list[Problem]:

@@ -85,6 +85,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import Count, F, Q
+from django.dispatch import Signal
 from django.tasks import TaskContext, TaskResultStatus, task, task_backends
 from django.utils.module_loading import autodiscover_modules
 
@@ -110,6 +111,13 @@ _DEFAULT_POLL_INTERVAL = {"sqlite": 0.1, "postgresql": 1.0}
 NOTIFY_CHANNEL = "govserve_jobs"
 _SCHEDULE_KEY_PREFIX = "schedule:"
 
+
+# --- Signals --------------------------------------------------------------------------
+# Sent inside the transaction that makes the change, with ``record`` (the JobRecord):
+# a receiver in an app above core (audit) writes its entry atomically with it.
+# Core cannot import audit (layering), so these are the hooks.
+job_dead_lettered = Signal()  # the job entered the dead letter (attempts exhausted or permanent error)
+job_retried = Signal()  # an operator retried a dead job
 
 # --- Errors ---------------------------------------------------------------------------
 
@@ -705,6 +713,7 @@ def _dead(record: JobRecord, *, now: dt.datetime) -> None:
     record.lease_expires_at = None
     record.save()
     logger.warning("job.dead", job_id=str(record.id), job_name=record.name, attempts=record.attempts)
+    job_dead_lettered.send(sender=JobRecord, record=record)
 
 
 def _task_row_succeeded(task_result_id: uuid.UUID) -> None:
@@ -1214,6 +1223,7 @@ def _retry_locked(record: JobRecord) -> JobRecord:
     record.task_result_id = _write_task_row(job_id=record.id, priority=record.priority, run_after=None)
     record.save()
     logger.info("job.retried", job_id=str(record.id), job_name=record.name)
+    job_retried.send(sender=JobRecord, record=record)
     return record
 
 

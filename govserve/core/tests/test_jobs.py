@@ -723,3 +723,30 @@ def test_a_commit_that_enqueues_wakes_a_listening_worker_at_once() -> None:
         assert time.monotonic() - started < 2
     finally:
         listener.close()
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction: in_atomic_block must be the job's own
+def test_dead_letter_and_retry_signals_carry_the_job_inside_its_transaction() -> None:
+    seen: list[tuple[str, str, str, bool]] = []
+
+    def on_dead(sender: object, record: JobRecord, **kwargs: object) -> None:
+        from django.db import connection  # noqa: PLC0415
+
+        seen.append(("dead", record.idempotency_key, record.state, connection.in_atomic_block))
+
+    def on_retried(sender: object, record: JobRecord, **kwargs: object) -> None:
+        from django.db import connection  # noqa: PLC0415
+
+        seen.append(("retried", record.idempotency_key, record.state, connection.in_atomic_block))
+
+    jobs.job_dead_lettered.connect(on_dead)
+    jobs.job_retried.connect(on_retried)
+    try:
+        with transaction.atomic():
+            enqueue(permanent, idempotency_key="permanent:signals", item_id="s1")
+        run_pending()
+        jobs.job_retry(job_id="permanent:signals")
+    finally:
+        jobs.job_dead_lettered.disconnect(on_dead)
+        jobs.job_retried.disconnect(on_retried)
+    assert seen == [("dead", "permanent:signals", "dead", True), ("retried", "permanent:signals", "queued", True)]

@@ -109,6 +109,7 @@ def test_the_message_id_is_derived_from_the_idempotency_key_and_public_host(sett
     assert message_id_for("k-1") == f"<{hashlib.sha256(b'k-1').hexdigest()[:32]}@services.westmoor.gov.example>"
 
 
+@pytest.mark.django_db(transaction=True)  # committed, so a file database's pages and WAL are scanned too
 def test_no_address_subject_or_body_is_in_clear_in_the_database(settings: Settings) -> None:
     settings.EMAIL_URL = "log://"
     _send()

@@ -102,6 +102,16 @@ def test_a_5xx_reply_to_data_is_permanent(sink: SmtpSink) -> None:
     assert (raised.value.code, raised.value.detail) == ("smtp_554", "data")
 
 
+def test_starttls_required_but_not_offered_is_a_temporary_failure(sink: SmtpSink) -> None:
+    provider = SmtpProvider(host="127.0.0.1", port=sink.port, security=SmtpSecurity.STARTTLS, timeout=5)
+
+    with pytest.raises(TemporaryProviderError) as raised:
+        provider.send(_message())
+
+    assert raised.value.code == "smtp_extension_missing"
+    assert sink.received == []
+
+
 def test_a_server_that_is_down_is_a_temporary_failure() -> None:
     provider = SmtpProvider(host="127.0.0.1", port=free_port(), timeout=2)
 

@@ -162,5 +162,6 @@ def test_govserve_check_deploy_accepts_a_proper_production_configuration() -> No
         }
     )
 
+    # Other apps may still warn (exit 0); none of web's checks may fire.
     assert result.returncode == 0, result.stderr
-    assert "System check identified no issues" in result.stdout
+    assert "govserve.web." not in result.stdout + result.stderr

@@ -55,6 +55,9 @@ from govserve.rules.names import CEL_RESERVED_WORDS, CEL_TYPE_NAMES, COMPREHENSI
 
 ExpressionKind = Literal["condition", "formula"]
 
+TIME_DEPENDENT_FUNCTIONS = frozenset({"today", "age"})
+"""Functions whose result depends on the day: an expression calling them is never constant."""
+
 MAX_COMPREHENSION_DEPTH = 2
 """How deeply comprehensions (``.map``, ``.all``...) may nest in one expression.
 
@@ -734,7 +737,7 @@ class _Validator:
             return
         for name in order:
             compiled = determinants[name]
-            if compiled.references <= self.constants.keys():
+            if compiled.references <= self.constants.keys() and not compiled.functions & TIME_DEPENDENT_FUNCTIONS:
                 value = self.constant_value(compiled)
                 if isinstance(value, bool):
                     self.constants[name] = value
@@ -753,7 +756,7 @@ class _Validator:
         compiled = self.compiled.get(path)
         if compiled is None:
             return Truth.MAYBE  # it did not compile: reported already
-        if not compiled.references <= self.constants.keys():
+        if not compiled.references <= self.constants.keys() or compiled.functions & TIME_DEPENDENT_FUNCTIONS:
             return Truth.MAYBE
         value = self.constant_value(compiled)
         if value is True:

@@ -946,3 +946,17 @@ def test_two_levels_of_comprehension_are_allowed() -> None:
 
     # Then
     assert result.problems == []
+
+
+def test_a_condition_on_today_is_not_constant() -> None:
+    # Given: a page for a scheme that opens in the future (false today, true later)
+    opens = 'today() >= timestamp("2999-01-01T00:00:00Z")'
+    determinants = f"determinants:\n  - id: scheme_open\n    expression: '{opens}'\n"
+    pages = QUESTIONS + content_page("scheme", "    when: scheme_open\n")
+    text = service(determinants=determinants, pages=pages)
+
+    # When
+    result = load(text)
+
+    # Then
+    assert result.problems == []

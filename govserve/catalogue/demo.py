@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -155,6 +156,19 @@ def _probe_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """Return whether something already listens on ``host:port`` (its /readyz would fool the readiness wait)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As gunicorn does: a port left in TIME_WAIT by a previous run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def demo_url(host: str, port: int) -> str:
     """Return the URL people open for a server bound to ``host:port``."""
     return f"http://{_probe_host(host)}:{port}/"
@@ -187,20 +201,24 @@ class DemoProcesses:
         """Return the exit statuses of the children that have exited."""
         return [code for child in self.children if (code := child.poll()) is not None]
 
-    def wait_ready(self, url: str, *, timeout: float = READY_TIMEOUT_SECONDS) -> bool:
-        """Poll ``url`` until it answers 200; return False if a child exits or the time runs out."""
+    def wait_ready(self, url: str, *, timeout: float = READY_TIMEOUT_SECONDS) -> str | None:
+        """Poll ``url`` until it answers 200 and return None; else return why not (a child exited, time ran out)."""
         deadline = time.monotonic() + timeout
+        last = "no answer"
         while time.monotonic() < deadline:
-            if self.exited():
-                return False
+            for name, child in zip(("the web server", "the worker"), self.children, strict=False):
+                if child.poll() is not None:
+                    return f"{name} exited with status {child.returncode}"
             try:
-                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own http URL
+                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own http URL
                     if response.status == 200:
-                        return True
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+                        return None
+            except urllib.error.HTTPError as error:
+                last = f"{error.code} {error.read(500).decode('utf-8', 'replace')}"
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+                last = str(error)
             time.sleep(0.2)
-        return False
+        return f"{url} did not answer 200 within {timeout:.0f} s (last: {last})"
 
     def stop(self) -> None:
         """Send SIGTERM to every running child, wait for them, SIGKILL those still running after the grace period."""

@@ -58,6 +58,12 @@ class DefinitionReferenceError(ValidationError):
         self.problems = list(problems)
 
 
+class DefinitionKindError(ValidationError):
+    """The file is not what the operation needs (a catalogue file for a service, another service's text)."""
+
+    code = "definition_wrong_kind"
+
+
 class BundleInvalidError(ValidationError):
     """An import file is not a govserve definition bundle, or does not match its own hashes."""
 

@@ -39,13 +39,14 @@ from govserve.accounts.models import Institution
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
 from govserve.catalogue.bundle import Bundle, bundle_parse, catalogue_hash_for, content_hash_for
-from govserve.catalogue.definitions.errors import DefinitionInvalidError, Problem, ProblemCode, format_path
+from govserve.catalogue.definitions.errors import DefinitionInvalidError, Problem, format_path
 from govserve.catalogue.definitions.loader import LoadResult, load_definition_text
 from govserve.catalogue.definitions.schema import Catalogue as CatalogueSchema
 from govserve.catalogue.definitions.schema import ServiceDefinition
 from govserve.catalogue.definitions.source import MAX_BYTES, too_large
 from govserve.catalogue.errors import (
     BundleInvalidError,
+    DefinitionKindError,
     DefinitionReferenceError,
     DraftNotFoundError,
     ReferenceProblem,
@@ -136,19 +137,10 @@ def _load(source: DefinitionSource) -> LoadResult:
 def _load_service(source: DefinitionSource) -> tuple[LoadResult, ServiceDefinition]:
     result = _load(source)
     if result.definition is None:
-        raise DefinitionInvalidError(
-            [
-                _problem(
-                    source.name,
-                    "This is a catalogue file, not a service definition: publish it with `govserve publish`",
-                )
-            ]
+        raise DefinitionKindError(
+            f"{source.name} is a catalogue file, not a service definition: publish it with `govserve publish`."
         )
     return result, result.definition
-
-
-def _problem(filename: str, message: str) -> Problem:
-    return Problem(ProblemCode.SCHEMA_EXPECTED_MAPPING, "error", message, filename, 1, 1, "")
 
 
 def _institution_references(definition: ServiceDefinition) -> list[tuple[tuple[str | int, ...], str]]:
@@ -332,7 +324,8 @@ def version_draft_save(*, source: DefinitionSource, actor: User | None) -> Servi
     """Create the draft of the service ``source`` defines, or replace its draft; return the draft.
 
     Refuse (nothing saved) with DefinitionInvalidError when the text does not
-    pass ``govserve check``, DefinitionReferenceError when it names an
+    pass ``govserve check``, DefinitionKindError for a catalogue file,
+    DefinitionReferenceError when it names an
     institution or catalogue this database lacks, and ServiceRetiredError for
     a retired service. The service is created on its first draft. Audited
     (``catalogue.draft.saved``).
@@ -348,8 +341,8 @@ def version_update(*, version_id: object, source: DefinitionSource, actor: User 
     """Replace the text of the draft ``version_id``; return it.
 
     Refuse with VersionImmutableError (nothing changed) when the version is
-    published or retired: publish a new version instead. The text must define
-    the same service. Otherwise as :func:`version_draft_save`.
+    published or retired: publish a new version instead; DefinitionKindError
+    when the text defines another service. Otherwise as :func:`version_draft_save`.
     """
     try:
         version = ServiceVersion.objects.select_for_update().get(pk=uuid.UUID(str(version_id)))
@@ -362,8 +355,8 @@ def version_update(*, version_id: object, source: DefinitionSource, actor: User 
         )
     result, definition = _load_service(source)
     if definition.id != version.service_id:
-        raise DefinitionInvalidError(
-            [_problem(source.name, f"This version belongs to service '{version.service_id}', not '{definition.id}'")]
+        raise DefinitionKindError(
+            f"{source.name} defines service '{definition.id}', but this draft is of '{version.service_id}'."
         )
     draft = _write_draft(source=source, result=result, definition=definition, actor=actor)
     _audit_draft_saved(draft, actor)
@@ -451,14 +444,14 @@ def catalogue_publish(*, source: DefinitionSource, actor: User | None, reason: s
     """Publish each catalogue of the catalogue file ``source`` whose content changed.
 
     Refuse with DefinitionInvalidError when the file does not pass
-    ``govserve check`` or is not a catalogue file, and with
+    ``govserve check``, DefinitionKindError when it is not a catalogue file, and with
     VersionUnchangedError when every catalogue in it is already published
     with this content. Services keep the catalogue versions they pinned until
     they publish again. Audited per catalogue (``catalogue.catalogue.published``).
     """
     result = _load(source)
     if result.definition is not None or not result.catalogues:
-        raise DefinitionInvalidError([_problem(source.name, "This is a service definition, not a catalogue file")])
+        raise DefinitionKindError(f"{source.name} is a service definition, not a catalogue file.")
     outcome = _catalogues_publish(
         source=source, catalogues=result.catalogues, actor=actor, reason=reason, warnings=result.warnings
     )

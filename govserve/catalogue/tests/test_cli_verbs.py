@@ -113,8 +113,31 @@ def test_publish_usage_errors_exit_2(capsys: Capsys, files: dict[str, Path]) -> 
 
     status, _, err = run_cli(capsys, "publish", str(files["service"].parent / "missing.yaml"))
     assert status == 2
-    assert "not a file:" in err
+    assert f"no such file or directory: {files['service'].parent / 'missing.yaml'}" in err
+
+    empty = files["service"].parent / "empty"
+    empty.mkdir()
+    status, _, err = run_cli(capsys, "publish", str(empty))
+    assert status == 2
+    assert f"no definition files (*.yaml, *.yml) under {empty}" in err
     assert not ServiceVersion.objects.exists()
+
+
+def test_publish_takes_directories(capsys: Capsys, files: dict[str, Path], tmp_path: Path) -> None:
+    # given a directory holding the service (in a subdirectory) and its catalogue
+    directory = tmp_path / "definitions"
+    (directory / "services").mkdir(parents=True)
+    (directory / "services" / "market-stall.yml").write_text(service_text(), encoding="utf-8")
+    (directory / "goods.yaml").write_text(goods_catalogue_text(), encoding="utf-8")
+    (directory / "README.md").write_text("not a definition", encoding="utf-8")
+
+    status, out, err = run_cli(capsys, "publish", str(directory))
+
+    assert (status, err) == (0, "")
+    assert [line.split(" (")[0] for line in out.splitlines()] == [
+        "Published catalogue goods version 1",
+        "Published market-stall version 1",
+    ]
 
 
 # --- retire ------------------------------------------------------------------------------

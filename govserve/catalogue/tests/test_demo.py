@@ -238,7 +238,21 @@ def test_demo_serves_the_examples_prints_the_sign_ins_and_stops_cleanly(demo_dir
         with urllib.request.urlopen(url, timeout=10) as response:
             assert response.status == 200
 
-        # when it is told to stop
+        # when a second demo is started on the same database and port
+        second = subprocess.run(
+            command, check=False, env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=240
+        )
+
+        # then it publishes nothing (every example unchanged) and refuses the port in use, exit 1
+        for example in sorted((PROJECT_EXAMPLES / "services").glob("*.yaml")):
+            assert f"govserve demo:   {example.name}: unchanged" in second.stdout
+        assert second.returncode == 1
+        assert f"port {port} on 127.0.0.1 is in use" in second.stderr
+        assert "Starting the web server" not in second.stdout
+        with urllib.request.urlopen(f"{url}readyz", timeout=10) as response:  # noqa: S310 - http, our server
+            assert response.status == 200
+
+        # when the first one is told to stop
         process.send_signal(signal.SIGTERM)
         status = process.wait(timeout=60)
 

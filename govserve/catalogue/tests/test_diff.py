@@ -319,3 +319,34 @@ def test_definition_diff_refuses_unknown_services_and_versions() -> None:
         definition_diff(SERVICE_ID, 1, 3)
     with pytest.raises(ServiceNotFoundError):
         definition_diff("no-such-service", 1, 2)
+
+
+def test_fees_documents_registrations_and_notification_texts_are_named() -> None:
+    # given a fee rise, a new document, a conditional mandatory flag and a changed email body
+    before = BEFORE + textwrap.dedent(
+        """\
+        notifications:
+          submitted:
+            email:
+              subject: Received
+              body: Thank you.
+        """
+    )
+    after = (
+        before.replace("amount: 15000", "amount: 16500")
+        .replace(
+            "    institution: city-council\n    fees:",
+            "    institution: city-council\n    mandatory: sells_food\n    documents:\n"
+            "      - id: insurance\n        name: Public liability insurance\n    fees:",
+        )
+        .replace("body: Thank you.", "body: Thank you for applying.")
+    )
+
+    changes = render_changes(definition_changes(_definition(before), _definition(after))).splitlines()
+
+    assert changes == [
+        "Registration 'licence': mandatory changed from yes to `sells_food`",
+        "Registration 'licence': document 'insurance' added (upload)",
+        "Registration 'licence': fee 'licence-fee': amount changed from 15000 to 16500",
+        "Notification 'submitted': email: body changed from 'Thank you.' to 'Thank you for applying.'",
+    ]

@@ -8,6 +8,7 @@ from govserve.accounts.models import User
 from govserve.audit.models import AuditEntry
 from govserve.catalogue.definitions.errors import DefinitionInvalidError
 from govserve.catalogue.errors import (
+    DefinitionKindError,
     DefinitionReferenceError,
     DraftNotFoundError,
     ServiceNotFoundError,
@@ -238,13 +239,17 @@ def test_a_catalogue_change_publishes_its_next_version_with_an_audit_entry(counc
     assert AuditEntry.objects.filter(action="catalogue.catalogue.published", subject_id="goods").count() == 2
 
 
-def test_a_catalogue_file_is_not_accepted_as_a_service_draft(council: None) -> None:
-    with pytest.raises(DefinitionInvalidError) as refused:
+def test_a_catalogue_file_is_not_accepted_as_a_service_draft_nor_a_service_as_a_catalogue(council: None) -> None:
+    with pytest.raises(DefinitionKindError) as refused:
         version_draft_save(source=source(goods_catalogue_text(), "goods.yaml"), actor=None)
-
-    assert refused.value.problems[0].message == (
-        "This is a catalogue file, not a service definition: publish it with `govserve publish`"
+    assert refused.value.code == "definition_wrong_kind"
+    assert refused.value.message == (
+        "goods.yaml is a catalogue file, not a service definition: publish it with `govserve publish`."
     )
+
+    with pytest.raises(DefinitionKindError, match=r"market-stall\.yaml is a service definition, not a catalogue file"):
+        catalogue_publish(source=source(service_text()), actor=None, reason="wrong file")
+    assert not ServiceVersion.objects.exists()
 
 
 def test_a_draft_is_saved_then_published_by_service_id(council: None) -> None:

@@ -12,6 +12,7 @@ from govserve.accounts.models import Institution, RoleAssignment, User
 from govserve.audit.models import AuditEntry
 from govserve.catalogue import selectors, services
 from govserve.catalogue.errors import (
+    DefinitionKindError,
     DraftNotFoundError,
     PreviewNotAllowedError,
     ServiceNotFoundError,
@@ -94,6 +95,14 @@ def test_version_update_replaces_a_draft(published: ServiceVersion) -> None:
 
     assert (updated.pk, updated.number, updated.state) == (draft.pk, 2, "draft")
     assert "amount: 7000" in ServiceVersion.objects.get(pk=draft.pk).source_text
+
+
+def test_version_update_refuses_another_services_text(published: ServiceVersion) -> None:
+    draft = version_draft_save(source=source(service_text(fee_amount=6000)), actor=None)
+
+    with pytest.raises(DefinitionKindError, match="defines service 'other-stall', but this draft is of 'market-stall'"):
+        version_update(version_id=draft.pk, source=source(service_text(service_id="other-stall")), actor=None)
+    assert "amount: 6000" in ServiceVersion.objects.get(pk=draft.pk).source_text
 
 
 def test_version_update_of_an_unknown_version_is_not_found(published: ServiceVersion) -> None:

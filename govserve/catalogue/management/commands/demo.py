@@ -21,6 +21,7 @@ from govserve.catalogue.demo import (
     child_environment,
     demo_prepare,
     demo_url,
+    port_in_use,
     worker_command,
 )
 from govserve.catalogue.management.cli import EXIT_REFUSED, EXIT_USAGE, CatalogueCommand
@@ -69,6 +70,11 @@ class Command(CatalogueCommand):
         if options["prepare_only"]:
             self.stdout.write(report.sign_ins)
             return
+        if port_in_use(options["host"], options["port"]):
+            raise CommandError(
+                f"port {options['port']} on {options['host']} is in use: stop what listens there or use --port",
+                returncode=EXIT_REFUSED,
+            )
         url = demo_url(options["host"], options["port"])
         processes = DemoProcesses(
             server_command=gunicorn_command(host=options["host"], port=options["port"], workers=DEMO_WEB_WORKERS),
@@ -77,10 +83,11 @@ class Command(CatalogueCommand):
         )
         self.say("Starting the web server and the background worker")
         processes.start()
-        if not processes.wait_ready(f"{url}readyz"):
+        not_ready = processes.wait_ready(f"{url}readyz")
+        if not_ready is not None:
             processes.stop()
             raise CommandError(
-                f"the server did not become ready at {url} (is the port in use? see the messages above)",
+                f"the demo did not start: {not_ready} (is the port in use? see the messages above)",
                 returncode=EXIT_REFUSED,
             )
         self.stdout.write("")

@@ -1,5 +1,7 @@
 """``govserve publish PATH... [--reason TEXT]``: publish service definitions and catalogue files.
 
+A PATH may be a directory: every ``*.yaml``/``*.yml`` file under it is published.
+
 Catalogue files are published before service definitions, whatever the
 order of the paths, so a service can use a catalogue published in the same
 run. Each file is published in its own transaction: a refused file changes
@@ -26,6 +28,25 @@ def _is_catalogue_file(path: Path) -> bool:
     return result.definition is None and bool(result.catalogues)
 
 
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """Return the files named, with each directory replaced by the ``*.yaml``/``*.yml`` files under it.
+
+    Raise a usage error (exit 2) for a path that does not exist or a directory without definition files.
+    """
+    files: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            found = sorted(found for pattern in ("*.yaml", "*.yml") for found in path.rglob(pattern) if found.is_file())
+            if not found:
+                raise CommandError(f"no definition files (*.yaml, *.yml) under {path}", returncode=EXIT_USAGE)
+            files.extend(found)
+        else:
+            raise CommandError(f"no such file or directory: {path}", returncode=EXIT_USAGE)
+    return list(dict.fromkeys(files))
+
+
 def publish_order(paths: list[Path]) -> list[Path]:
     """Return ``paths`` with catalogue files first, each group in the order given."""
     catalogues = [path for path in paths if _is_catalogue_file(path)]
@@ -50,14 +71,13 @@ class Command(CatalogueCommand):
     help = "Publish service definition and catalogue files as new immutable versions (catalogues first)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("paths", nargs="+", metavar="PATH", help="Definition or catalogue files (YAML).")
+        parser.add_argument(
+            "paths", nargs="+", metavar="PATH", help="Definition or catalogue files (YAML), or directories of them."
+        )
         parser.add_argument("--reason", default="", help="Why this version is published (recorded with it).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        paths = [Path(path) for path in options["paths"]]
-        missing = [str(path) for path in paths if not path.is_file()]
-        if missing:
-            raise CommandError(f"not a file: {', '.join(missing)}", returncode=EXIT_USAGE)
+        paths = expand_paths([Path(path) for path in options["paths"]])
         refused = 0
         for path in publish_order(paths):
             reason = options["reason"] or f"Published from {path.name} with govserve publish"

@@ -9,6 +9,7 @@ urlpatterns = [
     path("staff/admin/", admin.site.urls),
     path("", include("govserve.accounts.urls")),
     path("", include("govserve.notifications.urls")),
+    path("", include("govserve.documents.urls")),
     path("", include("govserve.web.urls")),
 ]
 

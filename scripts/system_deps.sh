@@ -4,6 +4,9 @@
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# clamd (ClamAV's daemon): the upload tests scan through a real one, started with
+# the shipped EICAR-only signatures (scripts/clamd_test_signatures); freshclam is not needed.
+{ command -v clamd || ls /usr/sbin/clamd; } >/dev/null 2>&1 || missing+=(clamav-daemon)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "govserve setup: the tests need: ${missing[*]}. Run as root:" >&2

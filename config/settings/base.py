@@ -223,6 +223,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
+# --- Uploads and malware scanning (govserve.documents; docs/operations.md) ---------------
+# Uploads stay in memory (never a plaintext temporary file), bounded per file by
+# GOVSERVE_UPLOAD_MAX_BYTES; keep that at or under clamd's StreamMaxLength.
+FILE_UPLOAD_HANDLERS = ["govserve.documents.upload_handlers.BoundedMemoryUploadHandler"]
+GOVSERVE_UPLOAD_MAX_BYTES = env_int("GOVSERVE_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+GOVSERVE_UPLOAD_MAX_IMAGE_PIXELS = env_int("GOVSERVE_UPLOAD_MAX_IMAGE_PIXELS", 50_000_000)
+# "clamd://127.0.0.1:3310", "unix:///run/clamav/clamd.ctl", or "test": the built-in
+# test scanner, NOT malware protection (EICAR only; `govserve check --deploy` warns).
+GOVSERVE_SCANNER = env_str("GOVSERVE_SCANNER", "test")
+GOVSERVE_SCANNER_SYNC_TIMEOUT_SECONDS = env_int("GOVSERVE_SCANNER_SYNC_TIMEOUT_SECONDS", 10)
+GOVSERVE_SCANNER_TIMEOUT_SECONDS = env_int("GOVSERVE_SCANNER_TIMEOUT_SECONDS", 120)
+
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("cy", "Cymraeg")]

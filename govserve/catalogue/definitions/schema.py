@@ -201,7 +201,7 @@ class TextValidation(DefinitionModel):
     min_length: Annotated[int, Field(ge=1, le=100_000)] | None = None
     max_length: Annotated[int, Field(ge=1, le=100_000)] | None = None
     pattern: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = Field(
-        default=None, description="A Python regular expression the whole answer must match."
+        default=None, description="A regular expression (the Python regex module's syntax) the whole answer must match."
     )
     rules: list[Rule] = []
     messages: TextMessages = TextMessages()

@@ -25,6 +25,7 @@ there are verified when a version is published.
 from __future__ import annotations
 
 import difflib
+import importlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -326,14 +327,13 @@ class _Validator:
                     f"`after` ({validation.after}) is not before `before` ({validation.before}): no date can pass",
                 )
         if isinstance(validation, schema.TextValidation) and validation.pattern is not None:
-            try:
-                re.compile(validation.pattern)
-            except re.error as error:
-                offset = error.pos or 0
+            failure = pattern_error(validation.pattern)
+            if failure is not None:
+                message, offset = failure
                 self.add(
                     ProblemCode.FIELD_INVALID_PATTERN,
                     (*vpath, "pattern"),
-                    f"The regular expression does not compile: {error.msg} (at character {offset + 1})",
+                    f"The regular expression does not compile: {message} (at character {offset + 1})",
                     position=self.source.position_in_scalar((*vpath, "pattern"), offset),
                 )
             if not isinstance(item, schema.TextField | schema.LongTextField):
@@ -1048,6 +1048,25 @@ def _reserved_reason(name: str) -> str:
     if name in CEL_TYPE_NAMES:
         return "a CEL type name"
     return "a notification placeholder the platform fills in"
+
+
+def pattern_error(pattern: str) -> tuple[str, int] | None:
+    """Return why ``pattern`` does not compile and where (0-based), or None when it compiles.
+
+    Patterns are matched by the ``regex`` module (it can time a match out), so
+    that is the judge; when it refuses a pattern, Python's ``re`` usually says
+    more precisely where (an unclosed group at its opening bracket).
+    """
+    regex: Any = importlib.import_module("regex")
+    try:
+        regex.compile(pattern)
+    except regex.error as error:
+        try:
+            re.compile(pattern)
+        except re.error as detail:
+            return detail.msg, detail.pos or 0
+        return error.msg, error.pos or 0
+    return None
 
 
 def comprehension_depth(source: str) -> tuple[int, int]:

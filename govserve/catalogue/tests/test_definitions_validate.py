@@ -960,3 +960,14 @@ def test_a_condition_on_today_is_not_constant() -> None:
 
     # Then
     assert result.problems == []
+
+
+def test_a_pattern_the_regex_engine_accepts_is_valid() -> None:
+    # Given: a Unicode letter class, which Python's re lacks but the matching engine has
+    text = service(pages=PAGES + "        validation:\n          pattern: '^[\\p{L} -]+$'\n")
+
+    # When
+    result = load(text)
+
+    # Then
+    assert result.problems == []

@@ -83,7 +83,7 @@ from typing import Any, ParamSpec, TypeVar
 import structlog
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.db.models import Count, F, Q
 from django.dispatch import Signal
 from django.tasks import TaskContext, TaskResultStatus, task, task_backends
@@ -831,6 +831,7 @@ class Worker:
         self._claimed_periods: dict[str, dt.datetime] = {}
         self._last_recovery: float | None = None
         self._idle = True
+        self._database_failures = 0
         self._started = 0
         self._pending: tuple[_Attempt, BaseException | None] | None = None
         self.current_job_id: uuid.UUID | None = None
@@ -852,8 +853,15 @@ class Worker:
         listener = _Listener() if not self.batch and connection.vendor == "postgresql" else None
         try:
             while not self._stop.is_set():
-                self._tick_housekeeping(schedules)
-                ran = self._run_one()
+                try:
+                    self._tick_housekeeping(schedules)
+                    ran = self._run_one()
+                except (OperationalError, InterfaceError) as error:
+                    if self.batch:
+                        raise
+                    self._database_trouble(error)
+                    continue
+                self._database_failures = 0
                 self._idle = not ran
                 if ran:
                     if self.max_jobs is not None and self._started >= self.max_jobs:
@@ -870,9 +878,7 @@ class Worker:
         finally:
             if listener is not None:
                 listener.close()
-            if self._pending is not None:
-                with transaction.atomic():
-                    self._record_pending()
+            self.flush()
             _close_old_connections()
             logger.info(
                 "worker.stopped",
@@ -883,6 +889,24 @@ class Worker:
                 recovered=self.stats.recovered,
             )
         return self.stats
+
+    def _database_trouble(self, error: Exception) -> None:
+        """Survive a lost or unreachable database: log, drop the connection, wait longer each time.
+
+        An outcome not yet committed stays pending and is written on the next try.
+        """
+        self._database_failures += 1
+        wait = min(30.0, 0.5 * 2 ** min(self._database_failures - 1, 6))
+        logger.warning(
+            "worker.database_unavailable",
+            error_class=_class_path(error),
+            failures=self._database_failures,
+            retry_in_seconds=wait,
+            exc_info=error,
+        )
+        with contextlib.suppress(Exception):
+            connection.close()
+        self._stop.wait(wait)
 
     def _tick_housekeeping(self, schedules: dict[str, Schedule]) -> None:
         monotonic = _monotonic()
@@ -906,13 +930,16 @@ class Worker:
         """Record the last attempt's outcome, claim the next due task row and run it; False when none is due.
 
         The outcome of one attempt and the claim of the next share a transaction:
-        one commit (one fsync, one round trip fewer) per job instead of two.
+        one commit (one fsync, one round trip fewer) per job instead of two. The
+        outcome counts as recorded only once that transaction has committed.
         """
         now = clock.now()
         if self._pending is None and self._idle and connection.vendor == "sqlite" and not _due_rows(now).exists():
             # When idle, a plain read first: BEGIN IMMEDIATE takes SQLite's one write lock,
             # which an idle poll has no reason to take from the web processes.
             return False
+        claimed: _Attempt | None = None
+        plain: Any = None
         with transaction.atomic():
             self._record_pending()
             row = (
@@ -921,19 +948,22 @@ class Worker:
                 .order_by(F("priority").desc(), F("run_after").asc(), F("enqueued_at").asc())
                 .first()
             )
-            if row is None:
-                return False
-            row.claim(self.worker_id)
-            claimed: _Attempt | None = None
-            if row.task_path == run_job_task.module_path:
-                job_id = (row.args_kwargs.get("kwargs") or {}).get("job_id")
-                if isinstance(job_id, str) and _is_uuid(job_id):
-                    claimed = _attempt_begin(job_id=job_id, task_result_id=row.id, worker_id=self.worker_id)
-                if claimed is None:
-                    _task_row_succeeded(row.id)  # a stale row: the job has moved on without it
-                    return True
+            if row is not None:
+                row.claim(self.worker_id)
+                if row.task_path != run_job_task.module_path:
+                    plain = row
+                else:
+                    job_id = (row.args_kwargs.get("kwargs") or {}).get("job_id")
+                    if isinstance(job_id, str) and _is_uuid(job_id):
+                        claimed = _attempt_begin(job_id=job_id, task_result_id=row.id, worker_id=self.worker_id)
+                    if claimed is None:
+                        _task_row_succeeded(row.id)  # a stale row: the job has moved on without it
+        self._pending_recorded()
+        if row is None:
+            return False
+        if plain is not None:
+            self._run_plain(plain)
         if claimed is None:
-            self._run_plain(row)
             return True
         self._started += 1
         self.current_job_id = claimed.record.id
@@ -941,28 +971,41 @@ class Worker:
         self.current_job_id = None
         self._pending = (claimed, error)
         if error is not None and (not isinstance(error, Exception) or self.raise_errors):
-            with transaction.atomic():
-                self._record_pending()
+            self.flush()
             raise error
         return True
 
+    def flush(self) -> None:
+        """Record the outcome of the attempt that ran last, in a transaction of its own."""
+        if self._pending is not None:
+            with transaction.atomic():
+                self._record_pending()
+            self._pending_recorded()
+
     def _record_pending(self) -> None:
-        """Record the outcome of the attempt that ran last (inside the caller's transaction)."""
+        """Write the outcome of the attempt that ran last (inside the caller's transaction)."""
         if self._pending is None:
             return
         claimed, error = self._pending
-        self._pending = None
         _attempt_finish(claimed, error)
         task_result_id = claimed.attempt.task_result_id
+        if task_result_id is not None:
+            if error is None:
+                _task_row_succeeded(task_result_id)
+            else:
+                _task_row_failed(task_result_id, error)
+
+    def _pending_recorded(self) -> None:
+        """Count the outcome written by :meth:`_record_pending`, now that it is committed."""
+        if self._pending is None:
+            return
+        _, error = self._pending
+        self._pending = None
         if error is None:
             self.stats.succeeded += 1
-            if task_result_id is not None:
-                _task_row_succeeded(task_result_id)
-            return
-        self.stats.failed += 1
-        self.stats.errors.append(error)
-        if task_result_id is not None:
-            _task_row_failed(task_result_id, error)
+        else:
+            self.stats.failed += 1
+            self.stats.errors.append(error)
 
     def _run_plain(self, row: Any) -> None:
         """Run a task row that is not a govserve job (a plain ``@task``), as ``db_worker`` does."""

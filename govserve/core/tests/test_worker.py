@@ -18,7 +18,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.tasks import TaskResultStatus
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
@@ -350,3 +350,40 @@ def test_bad_job_settings_are_refused_by_name(setting: str, value: int, message:
 
     with override_settings(**{setting: value}), pytest.raises(ImproperlyConfigured, match=message):
         enqueue_and_run()
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection: no test transaction around it
+def test_a_worker_survives_a_lost_database_and_carries_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a due job, and a database that fails the worker's first query
+    with transaction.atomic():
+        record = enqueue(echo, idempotency_key="echo:db-down", item_id="d1")
+    real_due_rows = jobs._due_rows
+    calls = {"n": 0}
+
+    def failing_once(now: dt.datetime) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            msg = "server closed the connection unexpectedly"
+            raise OperationalError(msg)
+        return real_due_rows(now)
+
+    monkeypatch.setattr(jobs, "_due_rows", failing_once)
+    # when a long-running worker meets it
+    stats = jobs.Worker(worker_id="survivor", interval=0.01, max_jobs=1, run_schedules=False).run()
+    # then it waited, reconnected and ran the job
+    assert calls["n"] >= 2
+    assert (stats.succeeded, stats.failed) == (1, 0)
+    record.refresh_from_db()
+    assert record.state == JobState.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_in_batch_mode_a_database_error_is_raised() -> None:
+    def broken(now: dt.datetime) -> object:
+        msg = "no such table"
+        raise OperationalError(msg)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jobs, "_due_rows", broken)
+        with pytest.raises(OperationalError, match="no such table"):
+            jobs.run_pending()

@@ -15,8 +15,9 @@ ORDER = [
     "accounts",
     "rules",
     "catalogue",
-    "journeys",
+    # documents before journeys: docs/decisions/0004-documents-below-journeys.md
     "documents",
+    "journeys",
     "casework",
     "payments",
     "notifications",

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "govserve.audit",
     "govserve.accounts",
     "govserve.catalogue",
+    "govserve.journeys",
     "govserve.documents",
     "govserve.privacy",
     "govserve.notifications",

@@ -1,0 +1,1 @@
+"""The citizen journey: applications, answers, page routing, submission and the applicant's pages."""

@@ -1,0 +1,117 @@
+"""How answers are stored: one sealed JSON value per field, never in clear.
+
+Each :class:`~govserve.journeys.models.Answer` holds the canonical JSON form
+of one field's typed value (:func:`govserve.journeys.fields.value_to_json`:
+dates ``"YYYY-MM-DD"``, money an int of minor units, an address a map),
+sealed with the application's data key (owner ``application:<uuid>``, field
+``answer:<field id>``), so a sealed answer cannot be moved to another field
+or application. A repeating group is one answer: a list of items, each a map
+of child field id to the child's canonical JSON plus ``_id``, the item's own
+random id (links to change or remove an item name it, not a position). A
+file answer is the map ``{id, name, size, content_type}`` (``id`` the document's) of the
+upload in govserve.documents.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from govserve.catalogue.definitions.schema import AnyField, GroupField, ServiceDefinition
+from govserve.core import clock
+from govserve.journeys.fields import value_from_json, value_to_json
+from govserve.journeys.models import Answer, Application
+from govserve.journeys.routing import ITEM_ID
+from govserve.privacy.crypto import data_keys_prefetch, seal, unseal
+
+
+def answer_field_name(field_id: str) -> str:
+    """Return the sealing field name of the answer to ``field_id``."""
+    return f"answer:{field_id}"
+
+
+def page_fields_by_id(definition: ServiceDefinition) -> dict[str, AnyField]:
+    """Return every page field (not group children, not processing fields) by id."""
+    return {page_field.id: page_field for page in definition.pages for page_field in page.fields}
+
+
+def to_json(definition_field: AnyField, value: Any) -> Any:
+    """Return the canonical JSON form of a typed answer."""
+    if value is None:
+        return None
+    if isinstance(definition_field, GroupField):
+        items = []
+        for item in value:
+            stored: dict[str, Any] = {ITEM_ID: str(item[ITEM_ID])}
+            for child in definition_field.fields:
+                stored[child.id] = to_json(child, item.get(child.id))
+            items.append(stored)
+        return items
+    return value_to_json(definition_field, value)
+
+
+def from_json(definition_field: AnyField, stored: Any) -> Any:
+    """Return the typed answer from its canonical JSON form."""
+    if stored is None:
+        return None
+    if isinstance(definition_field, GroupField):
+        items = []
+        for item in stored:
+            typed: dict[str, Any] = {ITEM_ID: str(item[ITEM_ID])}
+            for child in definition_field.fields:
+                typed[child.id] = from_json(child, item.get(child.id))
+            items.append(typed)
+        return items
+    return value_from_json(definition_field, stored)
+
+
+def answer_seal(application: Application, definition_field: AnyField, value: Any) -> bytes:
+    """Return ``value`` (typed) sealed for ``application``'s answer to ``definition_field``."""
+    text = json.dumps(to_json(definition_field, value), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return seal(owner=application.crypto_owner, field=answer_field_name(definition_field.id), plaintext=text)
+
+
+def answer_unseal(application: Application, definition_field: AnyField, sealed: bytes | memoryview) -> Any:
+    """Return the typed answer sealed in ``sealed``; DecryptionError propagates (tampering is not an answer)."""
+    text = unseal(owner=application.crypto_owner, field=answer_field_name(definition_field.id), sealed=bytes(sealed))
+    return from_json(definition_field, json.loads(text))
+
+
+def answers_load(application: Application, definition: ServiceDefinition) -> dict[str, Any]:
+    """Return every stored answer of ``application`` by field id, typed (fields the version lacks are skipped)."""
+    fields = page_fields_by_id(definition)
+    loaded: dict[str, Any] = {}
+    for field_id, sealed in Answer.objects.filter(application=application).values_list("field_id", "value_sealed"):
+        definition_field = fields.get(field_id)
+        if definition_field is not None:
+            loaded[field_id] = answer_unseal(application, definition_field, sealed)
+    return loaded
+
+
+def answers_write(application: Application, fields: Iterable[AnyField], values: Mapping[str, Any]) -> list[str]:
+    """Store the answers to ``fields`` from ``values`` (None deletes the answer); return the ids changed.
+
+    Call inside the caller's transaction.
+    """
+    now = clock.now()
+    changed: list[str] = []
+    for definition_field in fields:
+        value = values.get(definition_field.id)
+        if value is None:
+            deleted, _ = Answer.objects.filter(application=application, field_id=definition_field.id).delete()
+            if deleted:
+                changed.append(definition_field.id)
+            continue
+        Answer.objects.update_or_create(
+            application=application,
+            field_id=definition_field.id,
+            defaults={"value_sealed": answer_seal(application, definition_field, value), "updated_at": now},
+        )
+        changed.append(definition_field.id)
+    return changed
+
+
+def answers_prefetch_keys(applications: Iterable[Application]) -> None:
+    """Open the data keys of ``applications`` in one query (lists that unseal many applications)."""
+    data_keys_prefetch(owners=[application.crypto_owner for application in applications])

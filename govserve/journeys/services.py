@@ -1,0 +1,1299 @@
+"""Every write of the citizen journey: start, save pages, repeating groups, submit, withdraw, delete, expire.
+
+Each service runs in one transaction, writes its audit entry (ids and codes,
+never an answer) and records the journey event for the service's data.
+Callers pass the :class:`~govserve.journeys.access.Applicant` making the
+request; every service checks that they may act on the application (the
+same "not found" whether the application does not exist or is someone
+else's, so ids cannot be probed).
+
+Saving a page follows GOV.UK's rule: the page's answers are parsed and
+validated together, and on any error nothing from that page is saved (the
+page is shown again with the person's input and the errors). Uploads of a
+page's file fields go through govserve.documents, each in its own
+transaction, after the other answers validated and before they are saved
+(documents must not run inside an outer transaction, see its module).
+
+Submission (:func:`application_submit`) is idempotent on the submission key
+of the check-answers form: the same key again (double click, refresh, back
+and resubmit) returns the same application and reference and changes
+nothing. It needs the declaration, every page answered and valid, every
+required upload present and scanned clean; answers off the path are deleted
+(the submission holds what the applicant checked); fees are recorded as due,
+and an application with a fee payable before submission waits in
+``awaiting_payment``. The confirmation email goes through the outbox in the
+same transaction. Casework joins through :mod:`govserve.journeys.hooks`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from govserve.accounts.citizens import citizen_email
+from govserve.audit.actors import Actor
+from govserve.audit.services import audit_record
+from govserve.catalogue.compiled import CompiledDefinition
+from govserve.catalogue.definitions.schema import AnyField, FileField, GroupField, Page
+from govserve.catalogue.errors import ServiceNotFoundError, ServiceRetiredError, VersionNotFoundError
+from govserve.catalogue.models import ServiceVersion
+from govserve.catalogue.selectors import published_version_load
+from govserve.core import clock
+from govserve.core.ids import new_reference
+from govserve.documents import errors as document_errors
+from govserve.documents import services as documents
+from govserve.documents.policies import OwnerAccess
+from govserve.documents.selectors import DocumentSummary, documents_blocking_submission, documents_for_owner
+from govserve.documents.services import UploadedFileLike
+from govserve.journeys import errors, hooks
+from govserve.journeys.access import Applicant, token_hash, token_new
+from govserve.journeys.answers import answers_load, answers_write
+from govserve.journeys.fields import FieldError, parse_field, validate_field
+from govserve.journeys.models import (
+    SUBMITTED_STATUSES,
+    WITHDRAWABLE_STATUSES,
+    Answer,
+    Application,
+    ApplicationDocument,
+    ApplicationEvent,
+    ApplicationEventKind,
+    ApplicationFee,
+    ApplicationStatus,
+    Channel,
+    Feedback,
+    JourneyEvent,
+    JourneyEventKind,
+)
+from govserve.journeys.registrations import (
+    FeeSummary,
+    RequiredDocument,
+    document_slot,
+    fee_summary,
+    field_slot,
+    registrations_applied,
+    required_documents,
+)
+from govserve.journeys.routing import ITEM_ID, Evaluator, JourneyState, cel_value, journey_walk, visible_fields
+from govserve.notifications.email import PlatformTemplate, email_send, normalise_recipient
+from govserve.privacy.crypto import data_key_destroy, seal, unseal_text
+
+logger = structlog.get_logger(__name__)
+
+SYSTEM = Actor.system("journeys")
+SUBJECT = "journeys.application"
+CONTACT_EMAIL_FIELD = "contact_email"
+FEEDBACK_COMMENT_FIELD = "comment"
+FEEDBACK_COMMENT_MAX = 1200
+SUBMIT_KEY = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
+REFERENCE_ATTEMPTS = 5
+
+
+# --- Loading -------------------------------------------------------------------------------------
+
+
+def compiled_for(application: Application) -> CompiledDefinition:
+    """Return the pinned version of ``application``'s service (loadable even once the service is retired)."""
+    return published_version_load(application.service_id, application.version_number)
+
+
+def service_today(compiled: CompiledDefinition) -> dt.date:
+    """Return today's date in the service's time zone (what conditions and date checks read)."""
+    return clock.now().astimezone(ZoneInfo(compiled.definition.time_zone)).date()
+
+
+def state_load(application: Application, *, today: dt.date | None = None) -> JourneyState:
+    """Return the journey state of ``application``: its answers walked through its pinned version."""
+    compiled = compiled_for(application)
+    return journey_walk(
+        compiled,
+        answers_load(application, compiled.definition),
+        completed=application.pages_completed,
+        today=today or service_today(compiled),
+    )
+
+
+def _locked(application_id: uuid.UUID, applicant: Applicant) -> Application:
+    """Return the application row locked for update; raise ApplicationNotFoundError unless ``applicant`` may act."""
+    application = Application.objects.select_for_update().filter(pk=application_id).first()
+    if application is None or not applicant.may_act_on(application):
+        raise errors.ApplicationNotFoundError("There is no application with this link")
+    return application
+
+
+def draft_open(application: Application, *, now: dt.datetime | None = None) -> bool:
+    """Return whether ``application`` can still be changed: a draft not past its expiry time."""
+    moment = now or clock.now()
+    return (
+        application.status == ApplicationStatus.DRAFT
+        and application.expires_at is not None
+        and application.expires_at > moment
+    )
+
+
+def _require_draft(application: Application) -> None:
+    if not draft_open(application):
+        raise errors.ApplicationNotEditableError("This application can no longer be changed")
+
+
+def _expiry_from_now(compiled: CompiledDefinition) -> dt.datetime:
+    return clock.now() + dt.timedelta(days=compiled.definition.draft_expiry_days)
+
+
+def _application_event(application: Application, *, kind: str, from_status: str, actor_kind: str) -> None:
+    ApplicationEvent.objects.create(
+        application=application,
+        kind=kind,
+        from_status=from_status,
+        to_status=application.status,
+        actor_kind=actor_kind,
+    )
+
+
+def journey_event_record(
+    *,
+    kind: JourneyEventKind,
+    service_id: str,
+    version: int | None,
+    page_id: str = "",
+    application: Application | None = None,
+    channel: str = Channel.WEB,
+    language: str = "en",
+    is_test: bool = False,
+    details: Mapping[str, Any] | None = None,
+) -> JourneyEvent:
+    """Record one journey event (one insert); ``details`` holds codes and numbers, never a personal value."""
+    return JourneyEvent.objects.create(
+        kind=kind,
+        service_id=service_id,
+        version=version,
+        page_id=page_id,
+        application_id=application.id if application is not None else None,
+        channel=application.channel if application is not None else channel,
+        language=language,
+        is_test=application.is_test if application is not None else is_test,
+        details=dict(details or {}),
+    )
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL}{path}"
+
+
+def _date_text(moment: dt.datetime, language: str) -> str:
+    with translation.override(language):
+        return date_format(moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date(), "j F Y")
+
+
+# --- Starting ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """A started application, and the access token of its emailed link (anonymous applicants only)."""
+
+    application: Application
+    access_token: str | None
+    created: bool
+
+
+def application_start(
+    *,
+    service_id: str,
+    applicant: Applicant,
+    language: str,
+    channel: Channel = Channel.WEB,
+    start_key: str | None = None,
+    contact_email: str | None = None,
+) -> StartResult:
+    """Start an application to ``service_id`` on its latest published version; return it.
+
+    A ``sign_in: required`` service needs a signed-in citizen
+    (SignInRequiredError). An anonymous applicant (nobody signed in) gives
+    ``contact_email``: the application gets an access token, and the link
+    with it is emailed (template ``resume_application``) in the same
+    transaction; the token is returned once, for the caller to grant the
+    session, and never stored. ``start_key`` (the start form's random key)
+    makes a repeated start (double click) return the same application.
+    Raise ServiceClosedError for a retired service or one never published,
+    ApplicationNotFoundError for an unknown service, InvalidRecipientError
+    for a malformed email address. Audited as ``journeys.application.started``.
+    """
+    try:
+        compiled = published_version_load(service_id)
+    except ServiceRetiredError as error:
+        raise errors.ServiceClosedError("This service is closed: it no longer takes applications") from error
+    except VersionNotFoundError as error:
+        raise errors.ServiceClosedError("This service is not open for applications yet") from error
+    except ServiceNotFoundError as error:
+        raise errors.ApplicationNotFoundError("There is no such service") from error
+    definition = compiled.definition
+    if definition.sign_in == "required" and applicant.citizen is None:
+        raise errors.SignInRequiredError("Sign in to apply for this service")
+    if start_key is not None:
+        existing = Application.objects.filter(start_key=start_key).first()
+        if existing is not None and applicant.may_act_on(existing):
+            return StartResult(application=existing, access_token=None, created=False)
+        if existing is not None:
+            start_key = None  # someone else's key (a copied form): start afresh
+    recipient = None
+    if applicant.citizen is None:
+        recipient = normalise_recipient(contact_email or "")
+    version_row = ServiceVersion.objects.only("id").get(service_id=service_id, number=compiled.version)
+    token = token_new() if applicant.citizen is None else None
+    with transaction.atomic():
+        application = _application_create(
+            compiled=compiled,
+            version_row=version_row,
+            applicant=applicant,
+            language=language,
+            channel=channel,
+            start_key=start_key,
+            token=token,
+        )
+        if recipient is not None:
+            application.contact_email_sealed = seal(
+                owner=application.crypto_owner, field=CONTACT_EMAIL_FIELD, plaintext=recipient
+            )
+            application.save(update_fields=["contact_email_sealed"])
+        _application_event(
+            application, kind=ApplicationEventKind.STARTED, from_status="", actor_kind=applicant.actor_kind
+        )
+        audit_record(
+            actor=applicant.actor,
+            action="journeys.application.started",
+            subject_type=SUBJECT,
+            subject_id=application.id,
+            details={
+                "service": service_id,
+                "version": compiled.version,
+                "channel": channel,
+                "anonymous": token is not None,
+            },
+        )
+        journey_event_record(
+            kind=JourneyEventKind.STARTED,
+            service_id=service_id,
+            version=compiled.version,
+            application=application,
+            language=language,
+        )
+        if recipient is not None and token is not None:
+            _access_link_email(application, compiled=compiled, token=token, recipient=recipient, sequence=0)
+    return StartResult(application=application, access_token=token, created=True)
+
+
+def _application_create(
+    *,
+    compiled: CompiledDefinition,
+    version_row: ServiceVersion,
+    applicant: Applicant,
+    language: str,
+    channel: Channel,
+    start_key: str | None,
+    token: str | None,
+) -> Application:
+    """Insert the application, drawing a fresh reference if one collides (about 36 bits: rare)."""
+    for attempt in range(REFERENCE_ATTEMPTS):
+        application = Application(
+            service_id=compiled.service_id,
+            service_version=version_row,
+            version_number=compiled.version,
+            citizen=applicant.citizen,
+            status=ApplicationStatus.DRAFT,
+            reference=new_reference(),
+            language=language,
+            channel=channel,
+            is_test=compiled.preview,
+            expires_at=_expiry_from_now(compiled),
+            start_key=start_key,
+            access_token_hash=token_hash(token) if token is not None else None,
+        )
+        try:
+            with transaction.atomic():
+                application.save(force_insert=True)
+        except IntegrityError:
+            if start_key is not None and Application.objects.filter(start_key=start_key).exists():
+                raise  # a concurrent start with the same key won: the caller's retry finds it
+            if attempt == REFERENCE_ATTEMPTS - 1:
+                raise
+            continue
+        return application
+    msg = "unreachable"
+    raise AssertionError(msg)
+
+
+def _access_link_email(
+    application: Application, *, compiled: CompiledDefinition, token: str, recipient: str, sequence: int
+) -> None:
+    language = application.language
+    assert application.expires_at is not None  # noqa: S101 - a draft always has one (database constraint)
+    email_send(
+        to=recipient,
+        template=PlatformTemplate.RESUME_APPLICATION,
+        context={
+            "service_name": compiled.definition.title.get(language),
+            "resume_url": _absolute(reverse("journeys:resume", args=[token])),
+            "expires_on": _date_text(application.expires_at, language),
+        },
+        language=language,
+        idempotency_key=f"journeys.access-link:{application.id}:{sequence}",
+        owner=application.crypto_owner,
+        purpose="resume_application",
+    )
+    audit_record(
+        actor=SYSTEM,
+        action="journeys.application.access_link_sent",
+        subject_type=SUBJECT,
+        subject_id=application.id,
+        details={"sequence": sequence},
+    )
+
+
+def access_link_resend(*, application_id: uuid.UUID, applicant: Applicant) -> None:
+    """Email a new link to the anonymous applicant's address; the previous link stops working.
+
+    Only for anonymous drafts (a signed-in applicant returns through the
+    dashboard). Raise ApplicationNotFoundError or ApplicationNotEditableError.
+    Audited as ``journeys.application.access_link_sent``.
+    """
+    with transaction.atomic():
+        application = _locked(application_id, applicant)
+        _require_draft(application)
+        if application.citizen_id is not None or application.contact_email_sealed is None:
+            raise errors.ApplicationNotEditableError("Return to this application from your account")
+        recipient = unseal_text(
+            owner=application.crypto_owner, field=CONTACT_EMAIL_FIELD, sealed=bytes(application.contact_email_sealed)
+        )
+        token = token_new()
+        application.access_token_hash = token_hash(token)
+        application.save(update_fields=["access_token_hash", "updated_at"])
+        sent = ApplicationEvent.objects.filter(application=application).count()
+        _access_link_email(
+            application, compiled=compiled_for(application), token=token, recipient=recipient, sequence=sent
+        )
+
+
+def access_link_use(*, token: str) -> Application:
+    """Return the application the emailed ``token`` opens; audited. Raise AccessLinkInvalidError.
+
+    The caller grants its session the application
+    (:func:`govserve.journeys.access.session_grant`).
+    """
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        raise errors.AccessLinkInvalidError("This link is not valid")
+    with transaction.atomic():
+        application = Application.objects.filter(access_token_hash=token_hash(token)).first()
+        if application is None or application.status == ApplicationStatus.EXPIRED:
+            raise errors.AccessLinkInvalidError(
+                "This link is not valid, or the application it was for has been deleted"
+            )
+        audit_record(
+            actor=Actor.system("anonymous_applicant"),
+            action="journeys.application.access_link_used",
+            subject_type=SUBJECT,
+            subject_id=application.id,
+        )
+    return application
+
+
+# --- Saving pages ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageSaveResult:
+    """The application after a page was saved, its new journey state and the field ids changed."""
+
+    application: Application
+    state: JourneyState
+    changed: list[str]
+
+
+def _page_of(state: JourneyState, page_id: str) -> tuple[int, Page]:
+    for number, page in enumerate(state.definition.pages):
+        if page.id == page_id:
+            return number, page
+    raise errors.PageNotFoundError("There is no such page in this application")
+
+
+def _validate(definition_field: AnyField, value: Any, evaluator: Evaluator, language: str) -> list[FieldError]:
+    """Validate one answer with the answers ``evaluator`` holds (custom rules read them)."""
+    return validate_field(
+        definition_field,
+        value,
+        context=evaluator.context,
+        language=language,
+        today=evaluator.today,
+        currency=evaluator.compiled.definition.currency,
+    )
+
+
+def _validation_event(application: Application, state: JourneyState, page_id: str, found: Sequence[FieldError]) -> None:
+    with transaction.atomic():
+        journey_event_record(
+            kind=JourneyEventKind.VALIDATION_ERROR,
+            service_id=application.service_id,
+            version=application.version_number,
+            page_id=page_id,
+            application=application,
+            language=application.language,
+            details={"errors": [{"field": error.field_id, "code": error.code} for error in found]},
+        )
+
+
+def page_answers_parse(
+    *,
+    state: JourneyState,
+    page_id: str,
+    data: Mapping[str, list[str]],
+    language: str,
+    adding_item: bool = False,
+) -> tuple[dict[str, Any], list[AnyField], list[FieldError]]:
+    """Parse and validate the posted answers of ``page_id``; return (values, visible fields, errors).
+
+    Pure (no database). File fields are not parsed here (uploads are the
+    caller's); a group field is checked for its number of items and rules
+    unless ``adding_item`` (the applicant asked to add another).
+    """
+    number, page = _page_of(state, page_id)
+    definition = state.definition
+    phone_region = definition.phone_region
+    values: dict[str, Any] = {}
+    found: list[FieldError] = []
+    parse_errors: dict[str, list[FieldError]] = {}
+    for page_field in page.fields:
+        if isinstance(page_field, GroupField | FileField):
+            values[page_field.id] = state.answers.get(page_field.id)
+            continue
+        value, problems = parse_field(
+            page_field,
+            data,
+            language=language,
+            phone_region=phone_region,
+            currency=definition.currency,
+            catalogues=state.compiled.catalogues,
+        )
+        values[page_field.id] = value
+        if problems:
+            parse_errors[page_field.id] = problems
+    evaluator = state.page_evaluator(
+        page_id, {page_field.id: cel_value(page_field, values.get(page_field.id)) for page_field in page.fields}
+    )
+    shown = visible_fields(evaluator, definition, number)
+    for page_field in shown:
+        if page_field.id in parse_errors:
+            found.extend(parse_errors[page_field.id])
+            continue
+        if isinstance(page_field, FileField):
+            continue  # checked by the caller, who has the upload
+        if isinstance(page_field, GroupField):
+            if adding_item:
+                continue
+            found.extend(_validate(page_field, values[page_field.id] or [], evaluator, language))
+            continue
+        found.extend(_validate(page_field, values[page_field.id], evaluator, language))
+    hidden = {page_field.id for page_field in page.fields} - {page_field.id for page_field in shown}
+    return {key: value for key, value in values.items() if key not in hidden}, shown, found
+
+
+def page_answers_save(
+    *,
+    application_id: uuid.UUID,
+    applicant: Applicant,
+    page_id: str,
+    data: Mapping[str, list[str]],
+    files: Mapping[str, UploadedFileLike] | None = None,
+    language: str,
+    adding_item: bool = False,
+) -> PageSaveResult:
+    """Validate and save the answers of one page; return the new state.
+
+    ``data`` is the posted form (``request.POST.lists()``), ``files`` the
+    uploads by field id. On any error raise AnswersInvalidError with every
+    FieldError and save nothing from the page (uploads included); a
+    validation-error journey event records the field ids and error codes.
+    The page must be on the applicant's path (PageNotFoundError otherwise)
+    and the application an open draft (ApplicationNotEditableError). Marks
+    the page answered (unless ``adding_item``), moves the draft's expiry to
+    ``draft_expiry_days`` from now. Audited as ``journeys.application.answers_saved``.
+    """
+    application = Application.objects.filter(pk=application_id).first()
+    if application is None or not applicant.may_act_on(application):
+        raise errors.ApplicationNotFoundError("There is no application with this link")
+    _require_draft(application)
+    state = state_load(application)
+    if not state.on_path(page_id):
+        raise errors.PageNotFoundError("This page is not part of your application yet")
+    _, page = _page_of(state, page_id)
+    if page.exit:
+        raise errors.PageNotFoundError("This page has no questions")
+    values, shown, found = page_answers_parse(
+        state=state, page_id=page_id, data=data, language=language, adding_item=adding_item
+    )
+    file_fields = [page_field for page_field in shown if isinstance(page_field, FileField)]
+    uploads = dict(files or {})
+    if not found:
+        found.extend(_file_fields_check(file_fields, state=state, uploads=uploads, language=language))
+    if found:
+        _validation_event(application, state, page_id, found)
+        raise errors.AnswersInvalidError("There is a problem with your answers", errors=found)
+    for file_field in file_fields:
+        upload = uploads.get(file_field.id)
+        if upload is None:
+            continue
+        try:
+            values[file_field.id] = _file_store(application, applicant, file_field, upload)
+        except document_errors.UploadRefusedError as error:
+            refused = [FieldError(field_id=file_field.id, code=error.code, message=error.message, anchor=file_field.id)]
+            _validation_event(application, state, page_id, refused)
+            raise errors.AnswersInvalidError("There is a problem with your answers", errors=refused) from error
+    with transaction.atomic():
+        application = _locked(application_id, applicant)
+        _require_draft(application)
+        compiled = state.compiled
+        to_write = [page_field for page_field in shown if not isinstance(page_field, GroupField)]
+        changed = answers_write(application, to_write, values)
+        completed = list(application.pages_completed)
+        if not adding_item and page_id not in completed:
+            completed.append(page_id)
+        application.pages_completed = completed
+        application.current_page = page_id
+        application.expires_at = _expiry_from_now(compiled)
+        application.save(update_fields=["pages_completed", "current_page", "expires_at", "updated_at"])
+        audit_record(
+            actor=applicant.actor,
+            action="journeys.application.answers_saved",
+            subject_type=SUBJECT,
+            subject_id=application.id,
+            details={"page": page_id, "fields": changed},
+        )
+        journey_event_record(
+            kind=JourneyEventKind.PAGE_SUBMIT,
+            service_id=application.service_id,
+            version=application.version_number,
+            page_id=page_id,
+            application=application,
+            language=language,
+        )
+    return PageSaveResult(application=application, state=state_load(application), changed=changed)
+
+
+def _file_fields_check(
+    file_fields: Sequence[FileField], *, state: JourneyState, uploads: Mapping[str, Any], language: str
+) -> list[FieldError]:
+    """Return the error of each required file field with neither an upload now nor one saved before."""
+    found: list[FieldError] = []
+    for file_field in file_fields:
+        if uploads.get(file_field.id) is not None or state.answers.get(file_field.id) is not None:
+            continue
+        found.extend(_validate(file_field, None, state.final_evaluator(), language))
+    return found
+
+
+def _file_store(
+    application: Application, applicant: Applicant, file_field: FileField, upload: UploadedFileLike
+) -> dict[str, Any]:
+    """Upload (or replace) the file of ``file_field``; return its answer value. Raise UploadRefusedError."""
+    slot = field_slot(file_field.id)
+    max_bytes = file_field.validation.max_size_mb * 1024 * 1024
+    current = _current_document_id(application, slot)
+    if current is None:
+        document = documents.document_upload(
+            owner=application.crypto_owner,
+            slot=slot,
+            uploaded_file=upload,
+            allowed_types=file_field.validation.types,
+            max_size_bytes=max_bytes,
+            actor=applicant.actor,
+            citizen=applicant.citizen,
+        )
+    else:
+        document = documents.document_replace(
+            owner=application.crypto_owner,
+            document_id=current,
+            uploaded_file=upload,
+            allowed_types=file_field.validation.types,
+            max_size_bytes=max_bytes,
+            actor=applicant.actor,
+            citizen=applicant.citizen,
+        )
+    name = (upload.name or "").rsplit("/", 1)[-1][:255]
+    return {
+        "id": str(document.id),
+        "name": name,
+        "size": document.size_bytes,
+        "content_type": document.content_type,
+    }
+
+
+def _current_document_id(application: Application, slot: str) -> uuid.UUID | None:
+    for summary in _documents_of(application):
+        if summary.slot == slot:
+            return summary.id
+    return None
+
+
+# --- Repeating groups ------------------------------------------------------------------------------
+
+
+def _group_of(state: JourneyState, page_id: str, group_id: str) -> tuple[str, Page, GroupField]:
+    """Return (path of the group in the definition, its page, the group); raise PageNotFoundError."""
+    number, page = _page_of(state, page_id)
+    for field_number, page_field in enumerate(page.fields):
+        if page_field.id == group_id and isinstance(page_field, GroupField):
+            return f"pages[{number}].fields[{field_number}]", page, page_field
+    raise errors.PageNotFoundError("There is no such list on this page")
+
+
+def group_item_parse(
+    *,
+    state: JourneyState,
+    page_id: str,
+    group_id: str,
+    data: Mapping[str, list[str]],
+    language: str,
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """Parse and validate one item of a repeating group; return (child values, errors). Pure.
+
+    Child fields read the answers before the page and their sibling answers
+    of the same item, bare (``age(assistant_date_of_birth) >= 16``).
+    """
+    group_path, _, group = _group_of(state, page_id, group_id)
+    phone_region = state.definition.phone_region
+    values: dict[str, Any] = {}
+    parse_errors: dict[str, list[FieldError]] = {}
+    for child in group.fields:
+        if isinstance(child, GroupField | FileField):
+            continue  # nested groups and files in groups are refused by `check`
+        value, problems = parse_field(
+            child,
+            data,
+            language=language,
+            phone_region=phone_region,
+            currency=state.definition.currency,
+            catalogues=state.compiled.catalogues,
+        )
+        values[child.id] = value
+        if problems:
+            parse_errors[child.id] = problems
+    evaluator = state.page_evaluator(
+        page_id, {child.id: cel_value(child, values.get(child.id)) for child in group.fields}
+    )
+    found: list[FieldError] = []
+    for child_number, child in enumerate(group.fields):
+        if child.id not in values:
+            continue
+        if child.when is not None and not evaluator.condition(f"{group_path}.fields[{child_number}].when"):
+            values[child.id] = None
+            continue
+        if child.id in parse_errors:
+            found.extend(parse_errors[child.id])
+            continue
+        found.extend(_validate(child, values[child.id], evaluator, language))
+    return values, found
+
+
+def group_item_save(
+    *,
+    application_id: uuid.UUID,
+    applicant: Applicant,
+    page_id: str,
+    group_id: str,
+    item_id: str | None,
+    data: Mapping[str, list[str]],
+    language: str,
+) -> str:
+    """Add (``item_id`` None) or change one item of a repeating group; return the item's id.
+
+    Raise AnswersInvalidError (nothing saved) for invalid answers or when the
+    list is already at ``max_items``; GroupItemNotFoundError for an unknown
+    ``item_id``. Audited as ``journeys.application.group_item_saved``.
+    """
+    application = Application.objects.filter(pk=application_id).first()
+    if application is None or not applicant.may_act_on(application):
+        raise errors.ApplicationNotFoundError("There is no application with this link")
+    _require_draft(application)
+    state = state_load(application)
+    if not state.on_path(page_id):
+        raise errors.PageNotFoundError("This page is not part of your application yet")
+    _, _, group = _group_of(state, page_id, group_id)
+    values, found = group_item_parse(state=state, page_id=page_id, group_id=group_id, data=data, language=language)
+    if found:
+        _validation_event(application, state, page_id, found)
+        raise errors.AnswersInvalidError("There is a problem with your answers", errors=found)
+    with transaction.atomic():
+        application = _locked(application_id, applicant)
+        _require_draft(application)
+        items = [dict(item) for item in (answers_load(application, state.definition).get(group_id) or [])]
+        if item_id is None:
+            if len(items) >= group.validation.max_items:
+                limit = FieldError(
+                    field_id=group_id,
+                    code="max_items",
+                    message=_max_items_message(group, language),
+                    anchor=group_id,
+                )
+                raise errors.AnswersInvalidError("There is a problem with your answers", errors=[limit])
+            item_id = uuid.uuid4().hex[:12]
+            items.append({ITEM_ID: item_id, **values})
+        else:
+            position = _item_position(items, item_id)
+            items[position] = {ITEM_ID: item_id, **values}
+        answers_write(application, [group], {group_id: items})
+        application.current_page = page_id
+        application.expires_at = _expiry_from_now(state.compiled)
+        application.save(update_fields=["current_page", "expires_at", "updated_at"])
+        audit_record(
+            actor=applicant.actor,
+            action="journeys.application.group_item_saved",
+            subject_type=SUBJECT,
+            subject_id=application.id,
+            details={"page": page_id, "group": group_id, "items": len(items)},
+        )
+    return item_id
+
+
+def _max_items_message(group: GroupField, language: str) -> str:
+    custom = group.validation.messages.max_items
+    if custom is not None:
+        return custom.get(language)
+    with translation.override(language):
+        return _("You can add up to %(count)d %(items)s") % {
+            "count": group.validation.max_items,
+            "items": group.item_label.get(language),
+        }
+
+
+def _item_position(items: Sequence[Mapping[str, Any]], item_id: str) -> int:
+    for position, item in enumerate(items):
+        if item.get(ITEM_ID) == item_id:
+            return position
+    raise errors.GroupItemNotFoundError("This item is not in your list")
+
+
+def group_item_remove(
+    *, application_id: uuid.UUID, applicant: Applicant, page_id: str, group_id: str, item_id: str
+) -> None:
+    """Remove one item of a repeating group; the page must be confirmed again. Raise GroupItemNotFoundError.
+
+    Audited as ``journeys.application.group_item_removed``.
+    """
+    with transaction.atomic():
+        application = _locked(application_id, applicant)
+        _require_draft(application)
+        state = state_load(application)
+        if not state.on_path(page_id):
+            raise errors.PageNotFoundError("This page is not part of your application yet")
+        _, _, group = _group_of(state, page_id, group_id)
+        items = [dict(item) for item in (state.answers.get(group_id) or [])]
+        del items[_item_position(items, item_id)]
+        answers_write(application, [group], {group_id: items})
+        # The list changed under the page: the applicant confirms it again ("Do you need to add another?").
+        application.pages_completed = [page for page in application.pages_completed if page != page_id]
+        application.expires_at = _expiry_from_now(state.compiled)
+        application.save(update_fields=["pages_completed", "expires_at", "updated_at"])
+        audit_record(
+            actor=applicant.actor,
+            action="journeys.application.group_item_removed",
+            subject_type=SUBJECT,
+            subject_id=application.id,
+            details={"page": page_id, "group": group_id, "items": len(items)},
+        )
+
+
+# --- Documents ------------------------------------------------------------------------------------
+
+
+def requirement_upload(
+    *,
+    application_id: uuid.UUID,
+    applicant: Applicant,
+    document_id: str,
+    upload: UploadedFileLike | None,
+) -> None:
+    """Upload (or replace) the file for the required document ``document_id``.
+
+    The document must be required by the current answers and delivered by
+    upload (PageNotFoundError otherwise). Raise the documents app's
+    UploadRefusedError with the person's message. Audited by documents.
+    """
+    application = Application.objects.filter(pk=application_id).first()
+    if application is None or not applicant.may_act_on(application):
+        raise errors.ApplicationNotFoundError("There is no application with this link")
+    _require_draft(application)
+    state = state_load(application)
+    requirement = _upload_requirement(state, document_id)
+    slot = requirement.slot
+    max_bytes = requirement.document.max_size_mb * 1024 * 1024
+    current = _current_document_id(application, slot)
+    if current is None:
+        documents.document_upload(
+            owner=application.crypto_owner,
+            slot=slot,
+            uploaded_file=upload,
+            allowed_types=requirement.document.types,
+            max_size_bytes=max_bytes,
+            actor=applicant.actor,
+            citizen=applicant.citizen,
+        )
+    else:
+        documents.document_replace(
+            owner=application.crypto_owner,
+            document_id=current,
+            uploaded_file=upload,
+            allowed_types=requirement.document.types,
+            max_size_bytes=max_bytes,
+            actor=applicant.actor,
+            citizen=applicant.citizen,
+        )
+    with transaction.atomic():
+        application = _locked(application_id, applicant)
+        application.expires_at = _expiry_from_now(state.compiled)
+        application.save(update_fields=["expires_at", "updated_at"])
+
+
+def requirement_remove(*, application_id: uuid.UUID, applicant: Applicant, document_id: str) -> None:
+    """Remove the uploaded file of the required document ``document_id`` (nothing to remove: DocumentNotFoundError)."""
+    application = Application.objects.filter(pk=application_id).first()
+    if application is None or not applicant.may_act_on(application):
+        raise errors.ApplicationNotFoundError("There is no application with this link")
+    _require_draft(application)
+    current = _current_document_id(application, document_slot(document_id))
+    if current is None:
+        raise document_errors.DocumentNotFoundError
+    documents.document_remove(owner=application.crypto_owner, document_id=current, actor=applicant.actor)
+
+
+def _upload_requirement(state: JourneyState, document_id: str) -> RequiredDocument:
+    if not state.complete:
+        raise errors.PageNotFoundError("Answer the questions before you upload documents")
+    for requirement in required_documents(state.final_evaluator()):
+        if requirement.id == document_id and requirement.delivery == "upload":
+            return requirement
+    raise errors.PageNotFoundError("This document is not needed for your application")
+
+
+# --- Submitting ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """The sent application; ``replayed`` when this key had already sent it (nothing changed)."""
+
+    application: Application
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class SubmissionProblem:
+    """Something that stops an application being sent: where to fix it, a code and the person's message."""
+
+    where: str
+    code: str
+    message: str
+
+
+def submission_problems(application: Application, state: JourneyState, *, language: str) -> list[SubmissionProblem]:
+    """Return what must be fixed before ``application`` can be sent (empty: it can be sent).
+
+    Every page answered and every answer valid (checked again: rules may read
+    other pages' answers), every required upload present, none blocked by
+    the virus scan. Messages are in ``language``.
+    """
+    with translation.override(language):
+        if state.exit_page is not None:
+            return [
+                SubmissionProblem(where=state.exit_page, code="exit", message=_("Your answers mean you cannot apply"))
+            ]
+        if state.first_unanswered is not None:
+            message = _("Answer all the questions before you send your application")
+            return [SubmissionProblem(where=state.first_unanswered, code="unanswered", message=message)]
+        return _answer_problems(state, language) + _document_problems(application, state, language)
+
+
+def _answer_problems(state: JourneyState, language: str) -> list[SubmissionProblem]:
+    problems: list[SubmissionProblem] = []
+    for page_id in state.path:
+        number, page = _page_of(state, page_id)
+        evaluator = state.page_evaluator(
+            page_id,
+            {page_field.id: cel_value(page_field, state.answers.get(page_field.id)) for page_field in page.fields},
+        )
+        for page_field in visible_fields(evaluator, state.definition, number):
+            value = state.answers.get(page_field.id)
+            if isinstance(page_field, GroupField):
+                value = value or []
+            problems.extend(
+                SubmissionProblem(where=page_id, code=error.code, message=error.message)
+                for error in _validate(page_field, value, evaluator, language)
+            )
+    return problems
+
+
+def _document_problems(application: Application, state: JourneyState, language: str) -> list[SubmissionProblem]:
+    problems: list[SubmissionProblem] = []
+    present = {summary.slot for summary in _documents_of(application)}
+    slots_used: set[str] = set()
+    for requirement in required_documents(state.final_evaluator()):
+        if requirement.delivery != "upload":
+            continue
+        slots_used.add(requirement.slot)
+        if requirement.slot not in present:
+            name = requirement.document.name.get(language)
+            message = _("Upload %(document)s") % {"document": name[:1].lower() + name[1:]}
+            problems.append(SubmissionProblem(where="documents", code="document_missing", message=message))
+    for page_id in state.path:
+        for field_id in state.visible.get(page_id, []):
+            if _is_file_answer(state.answers.get(field_id)):
+                slots_used.add(field_slot(field_id))
+    for block in documents_blocking_submission(application.crypto_owner):
+        if block.slot in slots_used:
+            where = "documents" if block.slot.startswith("document:") else _page_of_slot(state, block.slot)
+            problems.append(SubmissionProblem(where=where, code=block.code, message=block.message))
+    return problems
+
+
+def _documents_of(application: Application) -> list[DocumentSummary]:
+    """Return the application's current uploads (a system read for the journey's own checks)."""
+    return documents_for_owner(viewer=OwnerAccess(owner=application.crypto_owner), owner=application.crypto_owner)
+
+
+def _is_file_answer(value: Any) -> bool:
+    return isinstance(value, Mapping) and "id" in value and "content_type" in value
+
+
+def _page_of_slot(state: JourneyState, slot: str) -> str:
+    field_id = slot.removeprefix("field:")
+    for page_id in state.path:
+        if field_id in state.visible.get(page_id, []):
+            return page_id
+    return "documents"
+
+
+def application_submit(
+    *,
+    application_id: uuid.UUID,
+    applicant: Applicant,
+    idempotency_key: str,
+    declaration_accepted: bool,
+    language: str,
+) -> SubmitResult:
+    """Send the application (module docstring); return it. Idempotent on ``idempotency_key``.
+
+    Raise DeclarationRequiredError, SubmissionIncompleteError (``problems``:
+    SubmissionProblem list), ApplicationAlreadySubmittedError (sent with
+    another key), ApplicationNotEditableError (expired, withdrawn),
+    ApplicationNotFoundError. Concurrent submissions of one application are
+    serialised by a row lock: exactly one sends it. Audited as
+    ``journeys.application.submitted``.
+    """
+    if not isinstance(idempotency_key, str) or not SUBMIT_KEY.match(idempotency_key):
+        raise errors.SubmissionIncompleteError(
+            "The form was not sent correctly: go back to check your answers and try again",
+            problems=[SubmissionProblem(where="check-answers", code="submit_key_invalid", message="Try again")],
+        )
+    with transaction.atomic():
+        application = _locked(application_id, applicant)
+        if application.status in SUBMITTED_STATUSES:
+            if application.submit_key == idempotency_key:
+                return SubmitResult(application=application, replayed=True)
+            raise errors.ApplicationAlreadySubmittedError("This application has already been sent")
+        if not declaration_accepted:
+            raise errors.DeclarationRequiredError("Confirm that the information you have given is correct and complete")
+        _require_draft(application)
+        state = state_load(application)
+        problems = submission_problems(application, state, language=language)
+        if problems:
+            raise errors.SubmissionIncompleteError("Your application is not ready to send", problems=problems)
+        evaluator = state.final_evaluator()
+        fees = fee_summary(evaluator)
+        requirements = required_documents(evaluator)
+        effective = state.effective_answers()
+        # The submission holds what the applicant checked: answers off the path go.
+        Answer.objects.filter(application=application).exclude(field_id__in=list(effective)).delete()
+        previous = application.status
+        application.status = (
+            ApplicationStatus.AWAITING_PAYMENT if fees.due_before_submission_minor > 0 else ApplicationStatus.SUBMITTED
+        )
+        application.submitted_at = clock.now()
+        application.submit_key = idempotency_key
+        application.expires_at = None
+        application.registrations = [registration.id for _, registration in registrations_applied(evaluator)]
+        application.save(
+            update_fields=["status", "submitted_at", "submit_key", "expires_at", "registrations", "updated_at"]
+        )
+        _fees_record(application, fees)
+        _documents_record(application, requirements)
+        _application_event(
+            application, kind=ApplicationEventKind.SUBMITTED, from_status=previous, actor_kind=applicant.actor_kind
+        )
+        audit_record(
+            actor=applicant.actor,
+            action="journeys.application.submitted",
+            subject_type=SUBJECT,
+            subject_id=application.id,
+            details={
+                "status": application.status,
+                "fees_due_minor": fees.total_minor,
+                "due_before_submission_minor": fees.due_before_submission_minor,
+                "answers": len(effective),
+            },
+        )
+        journey_event_record(
+            kind=JourneyEventKind.SUBMISSION,
+            service_id=application.service_id,
+            version=application.version_number,
+            page_id="check-answers",
+            application=application,
+            language=language,
+            details={"status": application.status, "fees_minor": fees.total_minor, "documents": len(requirements)},
+        )
+        _confirmation_email(application, state.compiled)
+        hooks.submitted_hooks_run(application)
+    return SubmitResult(application=application, replayed=False)
+
+
+def _fees_record(application: Application, fees: FeeSummary) -> None:
+    ApplicationFee.objects.bulk_create(
+        ApplicationFee(
+            application=application,
+            registration_id=item.registration.id,
+            fee_id=item.fee.id,
+            amount_minor=item.amount_minor,
+            currency=fees.currency,
+            paid_when=item.fee.paid,
+        )
+        for item in fees.items
+    )
+
+
+def _documents_record(application: Application, requirements: Sequence[RequiredDocument]) -> None:
+    present = {summary.slot: summary.id for summary in _documents_of(application)}
+    ApplicationDocument.objects.bulk_create(
+        ApplicationDocument(
+            application=application,
+            requirement_id=requirement.id,
+            registration_ids=list(requirement.registration_ids),
+            delivery=requirement.delivery,
+            document_id=present.get(requirement.slot) if requirement.delivery == "upload" else None,
+        )
+        for requirement in requirements
+    )
+
+
+def applicant_email(application: Application) -> str | None:
+    """Return the address the applicant is written to: their account's, or the one given at the start."""
+    if application.citizen is not None:
+        return citizen_email(application.citizen)
+    if application.contact_email_sealed is not None:
+        return unseal_text(
+            owner=application.crypto_owner, field=CONTACT_EMAIL_FIELD, sealed=bytes(application.contact_email_sealed)
+        )
+    return None
+
+
+def _confirmation_email(application: Application, compiled: CompiledDefinition) -> None:
+    recipient = applicant_email(application)
+    if recipient is None:
+        return
+    email_send(
+        to=recipient,
+        template=PlatformTemplate.SUBMISSION_CONFIRMATION,
+        context={
+            "service_name": compiled.definition.title.get(application.language),
+            "reference": application.reference,
+            "status_url": _absolute(reverse("journeys:application_detail", args=[application.id])),
+        },
+        language=application.language,
+        idempotency_key=f"journeys.submitted:{application.id}",
+        owner=application.crypto_owner,
+        purpose="submission_confirmation",
+    )
+
+
+# --- Withdrawing, deleting, expiring ---------------------------------------------------------------
+
+
+def application_withdraw(*, application_id: uuid.UUID, applicant: Applicant) -> Application:
+    """Withdraw a sent application that has no decision yet; return it. Raise NotWithdrawableError.
+
+    Withdrawing twice is refused the same way. Audited as ``journeys.application.withdrawn``.
+    """
+    with transaction.atomic():
+        application = _locked(application_id, applicant)
+        if application.status not in WITHDRAWABLE_STATUSES:
+            raise errors.NotWithdrawableError("This application cannot be withdrawn")
+        previous = application.status
+        application.status = ApplicationStatus.WITHDRAWN
+        application.withdrawn_at = clock.now()
+        application.save(update_fields=["status", "withdrawn_at", "updated_at"])
+        _application_event(
+            application, kind=ApplicationEventKind.WITHDRAWN, from_status=previous, actor_kind=applicant.actor_kind
+        )
+        audit_record(
+            actor=applicant.actor,
+            action="journeys.application.withdrawn",
+            subject_type=SUBJECT,
+            subject_id=application.id,
+            details={"from": previous},
+        )
+        hooks.withdrawn_hooks_run(application)
+    return application
+
+
+def _documents_remove_all(application: Application, actor: Actor) -> int:
+    removed = 0
+    for summary in _documents_of(application):
+        try:
+            documents.document_remove(owner=application.crypto_owner, document_id=summary.id, actor=actor)
+        except document_errors.DocumentNotFoundError:
+            continue  # removed concurrently
+        removed += 1
+    return removed
+
+
+def application_draft_delete(*, application_id: uuid.UUID, applicant: Applicant) -> None:
+    """Delete a draft and everything in it (answers, uploads, its data key). Raise NotDeletableError.
+
+    The row goes; the audit entry and anonymous journey events stay. Audited
+    as ``journeys.application.draft_deleted``.
+    """
+    application = Application.objects.filter(pk=application_id).first()
+    if application is None or not applicant.may_act_on(application):
+        raise errors.ApplicationNotFoundError("There is no application with this link")
+    if application.status != ApplicationStatus.DRAFT:
+        raise errors.NotDeletableError("Only an application you have not sent can be deleted")
+    _documents_remove_all(application, applicant.actor)
+    with transaction.atomic():
+        application = _locked(application_id, applicant)
+        if application.status != ApplicationStatus.DRAFT:
+            raise errors.NotDeletableError("Only an application you have not sent can be deleted")
+        owner = application.crypto_owner
+        service_id, reference = application.service_id, application.reference
+        application.delete()
+        data_key_destroy(owner=owner, actor=applicant.actor)
+        audit_record(
+            actor=applicant.actor,
+            action="journeys.application.draft_deleted",
+            subject_type=SUBJECT,
+            subject_id=application_id,
+            details={"service": service_id, "reference": reference},
+        )
+
+
+def drafts_expire(*, now: dt.datetime | None = None, batch: int = 200) -> int:
+    """Expire drafts past their expiry time: delete their answers and uploads, shred their key; return how many.
+
+    The row stays with the status ``expired`` (the applicant's dashboard says
+    so). Reminders before expiry ("draft_expiring" notifications) belong to
+    notifications. Each draft in its own transaction; audited as
+    ``journeys.application.expired``.
+    """
+    moment = now or clock.now()
+    expired = 0
+    candidates = list(
+        Application.objects.filter(status=ApplicationStatus.DRAFT, expires_at__lte=moment)
+        .order_by("expires_at")
+        .values_list("id", flat=True)[:batch]
+    )
+    for application_id in candidates:
+        application = Application.objects.get(pk=application_id)
+        _documents_remove_all(application, SYSTEM)
+        with transaction.atomic():
+            application = Application.objects.select_for_update().get(pk=application_id)
+            if (
+                application.status != ApplicationStatus.DRAFT
+                or application.expires_at is None
+                or application.expires_at > moment
+            ):
+                continue  # saved again meanwhile
+            Answer.objects.filter(application=application).delete()
+            application.status = ApplicationStatus.EXPIRED
+            application.contact_email_sealed = None
+            application.save(update_fields=["status", "contact_email_sealed", "updated_at"])
+            _application_event(
+                application, kind=ApplicationEventKind.EXPIRED, from_status=ApplicationStatus.DRAFT, actor_kind="system"
+            )
+            data_key_destroy(owner=application.crypto_owner, actor=SYSTEM)
+            audit_record(
+                actor=SYSTEM,
+                action="journeys.application.expired",
+                subject_type=SUBJECT,
+                subject_id=application.id,
+                details={"service": application.service_id},
+            )
+        expired += 1
+    return expired
+
+
+# --- Satisfaction ---------------------------------------------------------------------------------
+
+
+def satisfaction_record(
+    *,
+    service_id: str,
+    version: int | None,
+    page_id: str,
+    rating: int,
+    comment: str,
+    application: Application | None,
+    language: str,
+    channel: str = Channel.WEB,
+    is_test: bool = False,
+) -> Feedback:
+    """Record a satisfaction answer (rating 1-5, optional comment, sealed); return it.
+
+    Raise FeedbackInvalidError for a rating outside 1-5 or a comment over
+    FEEDBACK_COMMENT_MAX characters. Audited as ``journeys.feedback.recorded``
+    with the rating only.
+    """
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise errors.FeedbackInvalidError("Select how satisfied you are with this service")
+    text = (comment or "").strip()
+    if len(text) > FEEDBACK_COMMENT_MAX:
+        raise errors.FeedbackInvalidError(f"Your comments must be {FEEDBACK_COMMENT_MAX} characters or fewer")
+    with transaction.atomic():
+        feedback = Feedback(
+            service_id=service_id,
+            version=version,
+            application=application,
+            page_id=page_id,
+            rating=rating,
+            channel=application.channel if application is not None else channel,
+            language=language,
+            is_test=application.is_test if application is not None else is_test,
+        )
+        if text:
+            feedback.comment_sealed = seal(owner=feedback.crypto_owner, field=FEEDBACK_COMMENT_FIELD, plaintext=text)
+        feedback.save(force_insert=True)
+        journey_event_record(
+            kind=JourneyEventKind.FEEDBACK,
+            service_id=service_id,
+            version=version,
+            page_id=page_id,
+            application=application,
+            channel=channel,
+            language=language,
+            is_test=is_test,
+            details={"rating": rating, "comment": bool(text)},
+        )
+        audit_record(
+            actor=SYSTEM,
+            action="journeys.feedback.recorded",
+            subject_type="journeys.feedback",
+            subject_id=feedback.id,
+            details={"service": service_id, "rating": rating},
+        )
+    return feedback

@@ -4,6 +4,7 @@ Always (``govserve check``):
 
 - govserve.web.E010: ``EMAIL_URL`` cannot be parsed.
 - govserve.web.E011: a security middleware is missing from ``MIDDLEWARE``.
+- govserve.web.E012: ``DEFAULT_FROM_EMAIL`` is not one address on one line.
 
 With ``--deploy`` (production):
 
@@ -28,6 +29,7 @@ by govserve.privacy (privacy.E00x).
 
 from __future__ import annotations
 
+import email.utils
 import urllib.parse
 from typing import Any
 
@@ -53,7 +55,7 @@ REQUIRED_MIDDLEWARE = (
 
 @register(Tags.security)
 def check_security_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Refuse an unparsable EMAIL_URL and missing security middleware (every environment)."""
+    """Refuse an unparsable EMAIL_URL or sender and missing security middleware (every environment)."""
     from govserve.notifications.providers import email_provider_from_url  # noqa: PLC0415 - app registry ready
 
     messages: list[CheckMessage] = []
@@ -61,6 +63,15 @@ def check_security_configuration(app_configs: Any = None, **kwargs: Any) -> list
         email_provider_from_url(settings.EMAIL_URL)
     except ImproperlyConfigured as error:
         messages.append(Error(str(error), hint="See docs/notifications.md for EMAIL_URL.", id="govserve.web.E010"))
+    sender = str(settings.DEFAULT_FROM_EMAIL)
+    if any(character in sender for character in "\r\n\x00") or "@" not in email.utils.parseaddr(sender)[1]:
+        messages.append(
+            Error(
+                "DEFAULT_FROM_EMAIL is not one address on one line: no email could be sent.",
+                hint='Set DEFAULT_FROM_EMAIL like "Westmoor City Council <noreply@westmoor.gov.example>".',
+                id="govserve.web.E012",
+            )
+        )
     missing = [name for name in REQUIRED_MIDDLEWARE if name not in settings.MIDDLEWARE]
     if missing:
         messages.append(

@@ -103,6 +103,15 @@ def test_an_unparsable_email_url_is_refused_everywhere(settings: Settings) -> No
     assert [str(m.id) for m in messages] == ["govserve.web.E010"]
 
 
+@pytest.mark.parametrize("sender", ["noreply", "Westmoor <noreply@westmoor.example>\r\nBcc: all@example.org", ""])
+def test_a_sender_that_is_not_one_address_is_refused_everywhere(settings: Settings, sender: str) -> None:
+    settings.DEFAULT_FROM_EMAIL = sender
+
+    messages = check_security_configuration()
+
+    assert [str(m.id) for m in messages] == ["govserve.web.E012"]
+
+
 def test_missing_security_middleware_is_refused_everywhere(settings: Settings) -> None:
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "govserve.web.security.SecurityHeadersMiddleware"]
 

@@ -48,6 +48,10 @@ class OversizeUploadedFile(UploadedFile[bytes]):
 PLACEHOLDER_NAME = "upload"
 
 
+def _raw_name_attach(uploaded: Any, raw_name: str) -> None:
+    uploaded.govserve_raw_name = raw_name
+
+
 class _RawNameMultiPartParser(MultiPartParser):
     """Django's parser, telling ``handler`` each file name exactly as sent before Django sanitises it."""
 
@@ -114,17 +118,24 @@ class BoundedMemoryUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> UploadedFile[bytes] | None:
         name = self.file_name or ""
+        uploaded: UploadedFile[bytes]
         if self.oversize or self.buffer is None:
-            return OversizeUploadedFile(
+            uploaded = OversizeUploadedFile(
                 name=name, content_type=self.content_type, size=self.received, charset=self.charset
             )
-        self.buffer.seek(0)
-        return InMemoryUploadedFile(
-            file=self.buffer,
-            field_name=self.field_name,
-            name=name,
-            content_type=self.content_type or "application/octet-stream",
-            size=file_size,
-            charset=self.charset,
-            content_type_extra=self.content_type_extra,
-        )
+        else:
+            self.buffer.seek(0)
+            uploaded = InMemoryUploadedFile(
+                file=self.buffer,
+                field_name=self.field_name,
+                name=name,
+                content_type=self.content_type or "application/octet-stream",
+                size=file_size,
+                charset=self.charset,
+                content_type_extra=self.content_type_extra,
+            )
+        # The name as the client sent it, for the upload service to judge (see the module docstring).
+        _raw_name_attach(uploaded, self.raw_name if self.raw_name is not None else name)
+        self.raw_name = None
+        self.buffer = None
+        return uploaded

@@ -38,7 +38,9 @@ _FALLBACK_UNSAFE = re.compile(r"[^A-Za-z0-9._ ()+-]")
 
 def content_disposition(filename: str, *, inline: bool) -> str:
     """Return a Content-Disposition value for ``filename`` (RFC 6266 with an RFC 8187 ``filename*``)."""
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    # Accents go (NFKD splits "ë" into "e" and a combining mark), anything else unsafe becomes "_".
+    decomposed = unicodedata.normalize("NFKD", filename)
+    ascii_name = "".join(character for character in decomposed if not unicodedata.combining(character))
     fallback = _FALLBACK_UNSAFE.sub("_", ascii_name).strip(" .") or "document"
     encoded = urllib.parse.quote(filename, safe="")
     disposition = "inline" if inline else "attachment"

@@ -6,7 +6,6 @@ See docs/operations.md for the full list of variables.
 from pathlib import Path
 
 import dj_database_url
-import dj_email_url
 from django.utils.csp import CSP
 
 from config.env import env_bool, env_int, env_list, env_str
@@ -128,9 +127,11 @@ GOVSERVE_JOBS_BACKOFF_CAP_SECONDS = env_int("GOVSERVE_JOBS_BACKOFF_CAP_SECONDS",
 GOVSERVE_JOBS_LEASE_SECONDS = env_int("GOVSERVE_JOBS_LEASE_SECONDS", 900)
 
 # --- Email ------------------------------------------------------------------------
+# Platform email (govserve.notifications) reads EMAIL_URL when it sends and
+# `govserve check` validates it (docs/notifications.md). Nothing in govserve uses
+# Django's own mailer, so no EMAIL_* settings are derived (Django 6.1 deprecates
+# them in favour of MAILERS; dj-email-url also lacks smtp+tls:// and smtps://).
 EMAIL_URL = env_str("EMAIL_URL", "log://")
-if not EMAIL_URL.startswith("log://"):
-    vars().update(dj_email_url.parse(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "govserve <noreply@govserve.localhost>")
 
 # --- Authentication ----------------------------------------------------------------

@@ -278,3 +278,23 @@ def test_the_installed_command_exits_2_on_a_usage_error() -> None:
     )
     assert completed.returncode == 2
     assert "the following arguments are required: SERVICE" in completed.stderr
+
+
+def test_publish_prints_warnings_on_stderr_and_still_publishes(capsys: Capsys, files: dict[str, Path]) -> None:
+    # given a definition with a message that can never be shown (a warning, not an error)
+    warned = service_text(
+        extra_field=(
+            "      - id: stall_name\n        type: text\n        label: Stall name\n        classification: public\n"
+            "        validation:\n          required: false\n          messages:\n            required: Enter a name\n"
+        )
+    )
+    files["service"].write_text(warned, encoding="utf-8")
+
+    status, out, err = run_cli(capsys, "publish", str(files["goods"]), str(files["service"]))
+
+    assert status == 0
+    assert out.splitlines()[-1].startswith("Published market-stall version 1")
+    assert err.splitlines() == [
+        "market-stall.yaml:41:13: warning field.unused_message pages[1].fields[1].validation.messages.required: "
+        "The `required` message is never shown: the field is optional"
+    ]

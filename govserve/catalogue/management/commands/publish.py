@@ -54,8 +54,8 @@ def publish_order(paths: list[Path]) -> list[Path]:
 
 
 def outcome_lines(outcome: PublishOutcome) -> list[str]:
-    """Describe what publishing one file did, one line per version published."""
-    lines = [problem.format() for problem in outcome.warnings]
+    """Describe what publishing one file did, one line per version published (warnings: see ``handle``)."""
+    lines: list[str] = []
     if outcome.service_version is not None:
         version = outcome.service_version
         lines.append(f"Published {version.service_id} version {version.number} (content {version.content_hash[:12]})")
@@ -88,6 +88,8 @@ class Command(CatalogueCommand):
                 self.stderr.write(f"{path}: refused")
                 self.refusal_print(error)
                 continue
+            for problem in outcome.warnings:
+                self.stderr.write(problem.format())
             for line in outcome_lines(outcome):
                 self.stdout.write(line)
         if refused:

@@ -9,7 +9,8 @@ its transactions, exactly as a web request does.
 - Throughput: the workers are started and idle; one transaction commits
   ``THROUGHPUT_JOBS`` no-op jobs; jobs per second = jobs / (last attempt
   finished - first attempt started), from the attempt rows, so process start-up
-  is not counted.
+  is not counted. Also the workers' CPU time per job (``/proc``), which other
+  load on the machine affects far less than wall-clock rates.
 - Latency: two idle workers; the business process commits one job per
   transaction, 20 a second; latency = the attempt's start (worker clock) - the
   wall-clock time at which the business transaction's COMMIT returned (same
@@ -268,11 +269,20 @@ def _fresh(vendor: str, template: str, directory: Path) -> Iterator[Database]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _throughput(vendor: str, template: str, directory: Path, workers: int) -> float:
+def _cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU time of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _throughput(vendor: str, template: str, directory: Path, workers: int) -> dict[str, float]:
     with _fresh(vendor, template, directory) as database:
         names = database.start_workers(workers)
+        worker_pids = [process.pid for process in database.processes]
+        cpu_before = sum(_cpu_seconds(pid) for pid in worker_pids)
         database.produce("bulk", THROUGHPUT_JOBS)
         database.wait_until_done(THROUGHPUT_JOBS)
+        cpu_used = sum(_cpu_seconds(pid) for pid in worker_pids) - cpu_before
         database.stop()
         database.verify_each_ran_once(THROUGHPUT_JOBS, names)
         times = database.attempt_times()
@@ -281,7 +291,10 @@ def _throughput(vendor: str, template: str, directory: Path, workers: int) -> fl
         if len(pids) != workers:
             msg = f"expected all {workers} workers to take part, saw {len(pids)}"
             raise AssertionError(msg)
-        return round(THROUGHPUT_JOBS / span, 1)
+        return {
+            "jobs_per_second": round(THROUGHPUT_JOBS / span, 1),
+            "worker_cpu_ms_per_job": round(cpu_used / THROUGHPUT_JOBS * 1000, 2),
+        }
 
 
 def _latency(vendor: str, template: str, directory: Path) -> dict[str, float]:
@@ -313,9 +326,10 @@ def main() -> dict[str, Any]:
         for vendor in vendors:
             with _templates(vendor, directory) as template:
                 result: dict[str, Any] = {
-                    "jobs_per_second_1_worker": _throughput(vendor, template, directory, 1),
-                    "jobs_per_second_2_workers": _throughput(vendor, template, directory, 2),
+                    "1_worker": _throughput(vendor, template, directory, 1),
+                    "2_workers": _throughput(vendor, template, directory, 2),
                     "commit_to_start_latency": _latency(vendor, template, directory),
+                    "load_average_1min": round(os.getloadavg()[0], 1),
                 }
             figures[vendor] = result
             print(json.dumps({vendor: result}), flush=True)

@@ -31,6 +31,7 @@ from govserve.core.tests.conftest import PYTHON, LiveDatabase
 from govserve.core.tests.jobs_for_tests import echo, permanent
 
 TICK_MODULE = "govserve.core.tests.schedules_for_tests"
+JOBS_FROM_WEB = 120
 
 
 @pytest.fixture(autouse=True)
@@ -278,19 +279,20 @@ def test_two_worker_threads_on_their_own_connections_run_each_period_exactly_onc
 def test_two_workers_and_a_web_process_run_every_job_once_without_lock_errors(live_database: LiveDatabase) -> None:
     # given two workers polling while a web process commits jobs in business transactions
     workers = [live_database.start_worker(name, "--no-schedules") for name in ("w1", "w2")]
-    _enqueue_via_producer(live_database, count=300, per_transaction=3, prefix="web")
+    _enqueue_via_producer(live_database, count=JOBS_FROM_WEB, per_transaction=2, prefix="web")
     # when the workers drain the queue
-    live_database.wait_for_log(lambda lines: len(lines) >= 300, timeout=90)
+    live_database.wait_for_log(lambda lines: len(lines) >= JOBS_FROM_WEB, timeout=90)
     time.sleep(0.3)  # a duplicate run, were there one, would show up now
     for worker in workers:
         worker.send_signal(signal.SIGTERM)
     assert [_wait(worker) for worker in workers] == [0, 0]
     # then every job ran exactly once, both workers took part, and nobody saw a lock error
     runs = collections.Counter(line[2] for line in live_database.log_lines() if line[0] == "echo")
-    assert len(runs) == 300
+    assert len(runs) == JOBS_FROM_WEB
     assert set(runs.values()) == {1}
-    assert live_database.query("SELECT state, COUNT(*) FROM core_jobrecord GROUP BY state") == [("succeeded", 300)]
-    assert live_database.query("SELECT COUNT(*) FROM core_jobattempt") == [(300,)]
+    states = live_database.query("SELECT state, COUNT(*) FROM core_jobrecord GROUP BY state")
+    assert states == [("succeeded", JOBS_FROM_WEB)]
+    assert live_database.query("SELECT COUNT(*) FROM core_jobattempt") == [(JOBS_FROM_WEB,)]
     pids = {line[3] for line in live_database.log_lines()}
     assert len(pids) == 2
     for name in ("w1", "w2", "producer-web"):

@@ -63,7 +63,6 @@ CANONICAL_FIELDS: Final = (
     "subject_type",
 )
 _STRING_FIELDS: Final = ("action", "actor_id", "actor_kind", "outcome", "request_id", "subject_id", "subject_type")
-_TIMESTAMP_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class CanonicalFormError(ValueError):
@@ -139,7 +138,8 @@ def format_timestamp(value: dt.datetime) -> str:
     """
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.strftime(_TIMESTAMP_FORMAT)
+    # isoformat always writes four year digits and, with this timespec, six fraction digits.
+    return value.isoformat(timespec="microseconds") + "Z"
 
 
 def parse_timestamp(value: object) -> dt.datetime:

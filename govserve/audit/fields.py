@@ -59,20 +59,36 @@ class CanonicalJSONField(models.JSONField):
         return super().from_db_value(value, expression, connection)
 
     def get_transform(self, name: str) -> Any:
-        factory = super().get_transform(name)
-        if factory is None:
+        transform = super().get_transform(name)
+        if transform is None:
             return None
-        return _on_jsonb(factory)
+        return _on_jsonb(transform) if isinstance(transform, type) else _JsonbFactory(transform)
 
     def get_lookup(self, lookup_name: str) -> Any:
         lookup = super().get_lookup(lookup_name)
-        if lookup is None:
-            return None
-        return _on_jsonb(lookup)
+        return None if lookup is None else _on_jsonb(lookup)
 
 
-def _on_jsonb(factory: Callable[..., Any]) -> Callable[..., Any]:
-    def build(lhs: Any, *args: Any, **kwargs: Any) -> Any:
-        return factory(_AsJsonb(lhs), *args, **kwargs)
+_ON_JSONB: dict[type, type] = {}
 
-    return build
+
+def _on_jsonb(cls: type) -> type:
+    """Return a subclass of the lookup or transform ``cls`` that applies to its left side cast to jsonb."""
+    if cls not in _ON_JSONB:
+        base_init: Callable[..., None] = cls.__init__  # type: ignore[misc]
+
+        def __init__(self: Any, lhs: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807
+            base_init(self, _AsJsonb(lhs), *args, **kwargs)
+
+        _ON_JSONB[cls] = type(f"Jsonb{cls.__name__}", (cls,), {"__init__": __init__, "__module__": __name__})
+    return _ON_JSONB[cls]
+
+
+class _JsonbFactory:
+    """A key-transform factory (``details__queue``) applied to the left side cast to jsonb."""
+
+    def __init__(self, factory: Callable[..., Any]) -> None:
+        self.factory = factory
+
+    def __call__(self, lhs: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.factory(_AsJsonb(lhs), *args, **kwargs)

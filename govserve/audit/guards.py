@@ -20,9 +20,11 @@ by the SQL function ``govserve_audit_flush_permitted()`` that govserve
 registers on its own connections. Any other SQLite client (the ``sqlite3``
 shell, a script) lacks that function, so its DELETE fails too.
 
-SQLite drops a table's triggers when Django's schema editor rebuilds the
-table: a future migration that alters ``audit_auditentry`` on SQLite must call
-:func:`install` again (``govserve audit verify`` warns when they are missing).
+A migration that alters ``audit_auditentry`` must run :func:`uninstall` before
+and :func:`install` after (see migration 0004): PostgreSQL refuses to change
+the type of a column a trigger uses, and SQLite drops a table's triggers when
+Django's schema editor rebuilds the table (``govserve audit verify`` warns
+when they are missing).
 """
 
 # ruff: noqa: S608  (the trigger SQL interpolates fixed table and column names, never a value)
@@ -129,17 +131,15 @@ def _postgresql_statements() -> list[str]:
     return [
         """CREATE OR REPLACE FUNCTION govserve_audit_flush_permitted() RETURNS boolean
         LANGUAGE sql STABLE AS $$ SELECT coalesce(current_setting('govserve.audit_flush', true), '') = 'on' $$""",
-        f"""CREATE OR REPLACE FUNCTION audit_entry_refuse_update() RETURNS trigger LANGUAGE plpgsql AS $$
+        # The WHEN condition runs in C for every sealed row; the function only words the refusal.
+        """CREATE OR REPLACE FUNCTION audit_entry_refuse_update() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
           IF OLD.sealed_at IS NOT NULL THEN
             RAISE EXCEPTION 'audit entries are append-only: sealed entry % cannot be changed', OLD.id
               USING ERRCODE = 'restrict_violation';
           END IF;
-          IF ROW({new_row}) IS DISTINCT FROM ROW({old_row}) THEN
-            RAISE EXCEPTION 'audit entries are append-only: only the sealer may set the seal of entry %', OLD.id
-              USING ERRCODE = 'restrict_violation';
-          END IF;
-          RETURN NEW;
+          RAISE EXCEPTION 'audit entries are append-only: only the sealer may set the seal of entry %', OLD.id
+            USING ERRCODE = 'restrict_violation';
         END $$""",
         """CREATE OR REPLACE FUNCTION audit_refuse_removal() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -157,7 +157,8 @@ def _postgresql_statements() -> list[str]:
           RETURN NEW;
         END $$""",
         f"""CREATE OR REPLACE TRIGGER audit_entry_refuse_update BEFORE UPDATE ON {ENTRY_TABLE}
-        FOR EACH ROW EXECUTE FUNCTION audit_entry_refuse_update()""",
+        FOR EACH ROW WHEN (OLD.sealed_at IS NOT NULL OR ROW({new_row}) IS DISTINCT FROM ROW({old_row}))
+        EXECUTE FUNCTION audit_entry_refuse_update()""",
         f"""CREATE OR REPLACE TRIGGER audit_entry_refuse_delete BEFORE DELETE ON {ENTRY_TABLE}
         FOR EACH ROW EXECUTE FUNCTION audit_refuse_removal()""",
         f"""CREATE OR REPLACE TRIGGER audit_entry_refuse_truncate BEFORE TRUNCATE ON {ENTRY_TABLE}

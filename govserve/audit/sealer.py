@@ -51,6 +51,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import psycopg
 import structlog
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connections, transaction
@@ -237,27 +238,40 @@ def _chain(connection: BaseDatabaseWrapper, head: AuditChainHead, run: list[tupl
         digest = chain_hash(previous, canonical_bytes(values))
         seals.append((entry_id, previous, digest))
         previous = digest
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
+    if connection.vendor == "postgresql":
+        # A server-side-binding cursor sends the three arrays as parameters (Django's client-side
+        # binding would quote each element); the id range lets PostgreSQL walk the primary key.
+        with psycopg.Cursor(connection.connection) as raw:
+            raw.execute(
                 "UPDATE audit_auditentry AS e SET previous_hash = v.previous_hash, entry_hash = v.entry_hash,"
                 " sealed_at = %s FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[])"
-                " AS v(id, previous_hash, entry_hash) WHERE e.id = v.id AND e.sealed_at IS NULL",
-                [sealed_at, [s[0] for s in seals], [s[1] for s in seals], [s[2] for s in seals]],
+                " AS v(id, previous_hash, entry_hash)"
+                " WHERE e.id = v.id AND e.id BETWEEN %s AND %s AND e.sealed_at IS NULL",
+                [
+                    sealed_at,
+                    [seal[0] for seal in seals],
+                    [seal[1] for seal in seals],
+                    [seal[2] for seal in seals],
+                    seals[0][0],
+                    seals[-1][0],
+                ],
             )
-        else:
-            stored_at = connection.ops.adapt_datetimefield_value(sealed_at)
+            updated = raw.rowcount
+    else:
+        stored_at = connection.ops.adapt_datetimefield_value(sealed_at)
+        with connection.cursor() as cursor:
             cursor.executemany(
                 "UPDATE audit_auditentry SET previous_hash = %s, entry_hash = %s, sealed_at = %s"
                 " WHERE id = %s AND sealed_at IS NULL",
                 [(previous_hash, digest, stored_at, entry_id) for entry_id, previous_hash, digest in seals],
             )
-        if cursor.rowcount != len(seals):
-            msg = (
-                f"audit entries {seals[0][0]}..{seals[-1][0]} follow the chain head but some are already sealed:"
-                " run `govserve audit verify`"
-            )
-            raise SealRefusedError(msg, entry_id=seals[0][0])
+            updated = cursor.rowcount
+    if updated != len(seals):
+        msg = (
+            f"audit entries {seals[0][0]}..{seals[-1][0]} follow the chain head but some are already sealed:"
+            " run `govserve audit verify`"
+        )
+        raise SealRefusedError(msg, entry_id=seals[0][0])
     head.last_sealed_id = seals[-1][0]
     head.last_hash = previous
     head.last_sealed_at = sealed_at

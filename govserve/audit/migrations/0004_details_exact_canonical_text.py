@@ -5,6 +5,13 @@ import govserve.audit.fields
 from django.db import migrations
 
 
+def guards_uninstall(apps, schema_editor):
+    # PostgreSQL refuses to change the type of a column a trigger's WHEN clause uses.
+    from govserve.audit import guards
+
+    guards.uninstall(schema_editor.connection)
+
+
 def guards_install(apps, schema_editor):
     # The PostgreSQL trigger compares details as text now (json has no "=");
     # on SQLite an altered table loses its triggers.
@@ -20,10 +27,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(guards_uninstall, guards_install, elidable=False),
         migrations.AlterField(
             model_name='auditentry',
             name='details',
             field=govserve.audit.fields.CanonicalJSONField(blank=True, default=dict, encoder=govserve.audit.chain.CanonicalJSONEncoder),
         ),
-        migrations.RunPython(guards_install, migrations.RunPython.noop, elidable=False),
+        migrations.RunPython(guards_install, guards_uninstall, elidable=False),
     ]

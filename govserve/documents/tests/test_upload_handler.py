@@ -22,7 +22,7 @@ BOUNDARY = "govserve-test-boundary"
 
 
 def _file(request: HttpRequest) -> UploadedFile[bytes]:
-    uploaded = _file(request)
+    uploaded = request.FILES["file"]
     assert isinstance(uploaded, UploadedFile)
     return uploaded
 

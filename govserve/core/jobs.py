@@ -517,6 +517,8 @@ def _enqueue_checked(declared: Job[..., Any], *, idempotency_key: str, kwargs: d
         try:
             # A savepoint: a concurrent insert of the same key must not poison the caller's transaction.
             with transaction.atomic():
+                task_result_id = _write_task_row(job_id=job_id, priority=declared.priority, run_after=None)
+                # The job row's unique key is the idempotency check; a duplicate rolls back the task row too.
                 record = JobRecord.objects.create(
                     id=job_id,
                     name=declared.name,
@@ -527,9 +529,8 @@ def _enqueue_checked(declared: Job[..., Any], *, idempotency_key: str, kwargs: d
                     priority=declared.priority,
                     attempts_left=max_attempts,
                     max_attempts=max_attempts,
+                    task_result_id=task_result_id,
                 )
-                record.task_result_id = _write_task_row(job_id=job_id, priority=declared.priority, run_after=None)
-                record.save(update_fields=["task_result_id"])
         except IntegrityError:
             existing = JobRecord.objects.filter(idempotency_key=idempotency_key).first()
             if existing is None:

@@ -57,3 +57,71 @@ def render(field: Any, **arguments: Any) -> str:
         '{% from "journeys/fields.html" import render_field %}{{ render_field(field, **arguments) }}'
     )
     return template.render(field=field, arguments=arguments)
+
+
+class Element:
+    """One HTML element: its tag, attributes and the text directly inside it."""
+
+    def __init__(self, tag: str, attributes: dict[str, str | None]) -> None:
+        self.tag = tag
+        self.attributes = attributes
+        self.text = ""
+
+    @property
+    def classes(self) -> set[str]:
+        return set((self.attributes.get("class") or "").split())
+
+
+def elements(html: str) -> list[Element]:
+    """Return every element of ``html`` in document order."""
+    from html.parser import HTMLParser  # noqa: PLC0415 - test helper
+
+    found: list[Element] = []
+    stack: list[Element] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            element = Element(tag, dict(attrs))
+            found.append(element)
+            if tag not in {"input", "br", "img", "meta", "link"}:
+                stack.append(element)
+
+        def handle_endtag(self, tag: str) -> None:
+            while stack and stack.pop().tag != tag:
+                pass
+
+        def handle_data(self, data: str) -> None:
+            if stack:
+                stack[-1].text += data
+
+    Collector().feed(html)
+    return found
+
+
+def by_id(html: str) -> dict[str, Element]:
+    """Return the elements of ``html`` that have an id, by id."""
+    return {element.attributes["id"] or "": element for element in elements(html) if element.attributes.get("id")}
+
+
+def text_of(html: str) -> str:
+    """Return the text of ``html`` in document order, whitespace collapsed."""
+    from html.parser import HTMLParser  # noqa: PLC0415 - test helper
+
+    chunks: list[str] = []
+
+    class Collector(HTMLParser):
+        def handle_data(self, data: str) -> None:
+            chunks.append(data)
+
+    Collector().feed(html)
+    return " ".join(" ".join(chunks).split())
+
+
+def render_fields(fields: list[Any], **arguments: Any) -> str:
+    """Return the HTML ``render_fields`` gives a page's ``fields`` with ``arguments``."""
+    render(fields[0])  # builds the environment
+    assert _environment is not None
+    template = _environment.from_string(
+        '{% from "journeys/fields.html" import render_fields %}{{ render_fields(fields, **arguments) }}'
+    )
+    return template.render(fields=fields, arguments=arguments)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("govserve.accounts.urls")),
     path("", include("govserve.notifications.urls")),
     path("", include("govserve.documents.urls")),
+    path("", include("govserve.journeys.urls")),
     path("", include("govserve.web.urls")),
 ]
 

@@ -55,13 +55,13 @@ from govserve.core import clock
 from govserve.core.ids import new_reference
 from govserve.documents import errors as document_errors
 from govserve.documents import services as documents
-from govserve.documents.policies import OwnerAccess
-from govserve.documents.selectors import DocumentSummary, documents_blocking_submission, documents_for_owner
+from govserve.documents.selectors import documents_blocking_submission
 from govserve.documents.services import UploadedFileLike
 from govserve.journeys import errors, hooks
 from govserve.journeys.access import Applicant, token_hash, token_new
 from govserve.journeys.answers import answers_load, answers_write
 from govserve.journeys.fields import FieldError, parse_field, validate_field
+from govserve.journeys.fields.parse import FormData
 from govserve.journeys.models import (
     SUBMITTED_STATUSES,
     WITHDRAWABLE_STATUSES,
@@ -86,7 +86,8 @@ from govserve.journeys.registrations import (
     registrations_applied,
     required_documents,
 )
-from govserve.journeys.routing import ITEM_ID, Evaluator, JourneyState, cel_value, journey_walk, visible_fields
+from govserve.journeys.routing import ITEM_ID, Evaluator, JourneyState, cel_value, visible_fields
+from govserve.journeys.selectors import compiled_for, documents_of, state_load
 from govserve.notifications.email import PlatformTemplate, email_send, normalise_recipient
 from govserve.privacy.crypto import data_key_destroy, seal, unseal_text
 
@@ -102,27 +103,6 @@ REFERENCE_ATTEMPTS = 5
 
 
 # --- Loading -------------------------------------------------------------------------------------
-
-
-def compiled_for(application: Application) -> CompiledDefinition:
-    """Return the pinned version of ``application``'s service (loadable even once the service is retired)."""
-    return published_version_load(application.service_id, application.version_number)
-
-
-def service_today(compiled: CompiledDefinition) -> dt.date:
-    """Return today's date in the service's time zone (what conditions and date checks read)."""
-    return clock.now().astimezone(ZoneInfo(compiled.definition.time_zone)).date()
-
-
-def state_load(application: Application, *, today: dt.date | None = None) -> JourneyState:
-    """Return the journey state of ``application``: its answers walked through its pinned version."""
-    compiled = compiled_for(application)
-    return journey_walk(
-        compiled,
-        answers_load(application, compiled.definition),
-        completed=application.pages_completed,
-        today=today or service_today(compiled),
-    )
 
 
 def _locked(application_id: uuid.UUID, applicant: Applicant) -> Application:
@@ -243,16 +223,72 @@ def application_start(
     if definition.sign_in == "required" and applicant.citizen is None:
         raise errors.SignInRequiredError("Sign in to apply for this service")
     if start_key is not None:
-        existing = Application.objects.filter(start_key=start_key).first()
-        if existing is not None and applicant.may_act_on(existing):
-            return StartResult(application=existing, access_token=None, created=False)
+        existing = _started_with(start_key, applicant)
         if existing is not None:
+            return StartResult(application=existing, access_token=None, created=False)
+        if Application.objects.filter(start_key=start_key).exists():
             start_key = None  # someone else's key (a copied form): start afresh
     recipient = None
     if applicant.citizen is None:
         recipient = normalise_recipient(contact_email or "")
     version_row = ServiceVersion.objects.only("id").get(service_id=service_id, number=compiled.version)
     token = token_new() if applicant.citizen is None else None
+    try:
+        return _application_start(
+            compiled=compiled,
+            version_row=version_row,
+            applicant=applicant,
+            language=language,
+            channel=channel,
+            start_key=start_key,
+            token=token,
+            recipient=recipient,
+        )
+    except _StartKeyTakenError:
+        # A concurrent start with the same key (double click) won the insert: that one is the application.
+        existing = _started_with(start_key or "", applicant)
+        if existing is None:
+            raise errors.ApplicationNotEditableError("This application was started in another window") from None
+        return StartResult(application=existing, access_token=None, created=False)
+
+
+START_KEY_REUSE = dt.timedelta(minutes=10)
+
+
+class _StartKeyTakenError(Exception):
+    """Another request inserted an application with this start key first."""
+
+
+def _started_with(start_key: str, applicant: Applicant) -> Application | None:
+    """Return the application this start key created, if it is this applicant's.
+
+    For anonymous applicants, whose session may not hold the grant yet (a
+    double click sends two requests at once), the random key of the start
+    form is the proof, for a few minutes and while the application is a draft.
+    """
+    existing = Application.objects.filter(start_key=start_key).first()
+    if existing is None:
+        return None
+    if applicant.may_act_on(existing):
+        return existing
+    fresh = clock.now() - existing.created_at < START_KEY_REUSE
+    if existing.citizen_id is None and applicant.citizen is None and fresh and existing.is_draft:
+        return existing
+    return None
+
+
+def _application_start(
+    *,
+    compiled: CompiledDefinition,
+    version_row: ServiceVersion,
+    applicant: Applicant,
+    language: str,
+    channel: Channel,
+    start_key: str | None,
+    token: str | None,
+    recipient: str | None,
+) -> StartResult:
+    service_id = compiled.service_id
     with transaction.atomic():
         application = _application_create(
             compiled=compiled,
@@ -306,8 +342,10 @@ def _application_create(
     token: str | None,
 ) -> Application:
     """Insert the application, drawing a fresh reference if one collides (about 36 bits: rare)."""
+    now = clock.now()
     for attempt in range(REFERENCE_ATTEMPTS):
         application = Application(
+            created_at=now,
             service_id=compiled.service_id,
             service_version=version_row,
             version_number=compiled.version,
@@ -317,7 +355,7 @@ def _application_create(
             language=language,
             channel=channel,
             is_test=compiled.preview,
-            expires_at=_expiry_from_now(compiled),
+            expires_at=now + dt.timedelta(days=compiled.definition.draft_expiry_days),
             start_key=start_key,
             access_token_hash=token_hash(token) if token is not None else None,
         )
@@ -326,7 +364,7 @@ def _application_create(
                 application.save(force_insert=True)
         except IntegrityError:
             if start_key is not None and Application.objects.filter(start_key=start_key).exists():
-                raise  # a concurrent start with the same key won: the caller's retry finds it
+                raise _StartKeyTakenError from None
             if attempt == REFERENCE_ATTEMPTS - 1:
                 raise
             continue
@@ -457,7 +495,7 @@ def page_answers_parse(
     *,
     state: JourneyState,
     page_id: str,
-    data: Mapping[str, list[str]],
+    data: FormData,
     language: str,
     adding_item: bool = False,
 ) -> tuple[dict[str, Any], list[AnyField], list[FieldError]]:
@@ -513,7 +551,7 @@ def page_answers_save(
     application_id: uuid.UUID,
     applicant: Applicant,
     page_id: str,
-    data: Mapping[str, list[str]],
+    data: FormData,
     files: Mapping[str, UploadedFileLike] | None = None,
     language: str,
     adding_item: bool = False,
@@ -563,7 +601,13 @@ def page_answers_save(
         application = _locked(application_id, applicant)
         _require_draft(application)
         compiled = state.compiled
-        to_write = [page_field for page_field in shown if not isinstance(page_field, GroupField)]
+        to_write: list[AnyField] = [page_field for page_field in shown if not isinstance(page_field, GroupField)]
+        if not adding_item:
+            # A list confirmed with no items is an answer (an empty list), not a missing one.
+            for group in (page_field for page_field in shown if isinstance(page_field, GroupField)):
+                if values.get(group.id) is None:
+                    to_write.append(group)
+                    values[group.id] = []
         changed = answers_write(application, to_write, values)
         completed = list(application.pages_completed)
         if not adding_item and page_id not in completed:
@@ -639,7 +683,7 @@ def _file_store(
 
 
 def _current_document_id(application: Application, slot: str) -> uuid.UUID | None:
-    for summary in _documents_of(application):
+    for summary in documents_of(application):
         if summary.slot == slot:
             return summary.id
     return None
@@ -662,7 +706,7 @@ def group_item_parse(
     state: JourneyState,
     page_id: str,
     group_id: str,
-    data: Mapping[str, list[str]],
+    data: FormData,
     language: str,
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """Parse and validate one item of a repeating group; return (child values, errors). Pure.
@@ -712,7 +756,7 @@ def group_item_save(
     page_id: str,
     group_id: str,
     item_id: str | None,
-    data: Mapping[str, list[str]],
+    data: FormData,
     language: str,
 ) -> str:
     """Add (``item_id`` None) or change one item of a repeating group; return the item's id.
@@ -944,7 +988,7 @@ def _answer_problems(state: JourneyState, language: str) -> list[SubmissionProbl
 
 def _document_problems(application: Application, state: JourneyState, language: str) -> list[SubmissionProblem]:
     problems: list[SubmissionProblem] = []
-    present = {summary.slot for summary in _documents_of(application)}
+    present = {summary.slot for summary in documents_of(application)}
     slots_used: set[str] = set()
     for requirement in required_documents(state.final_evaluator()):
         if requirement.delivery != "upload":
@@ -963,11 +1007,6 @@ def _document_problems(application: Application, state: JourneyState, language: 
             where = "documents" if block.slot.startswith("document:") else _page_of_slot(state, block.slot)
             problems.append(SubmissionProblem(where=where, code=block.code, message=block.message))
     return problems
-
-
-def _documents_of(application: Application) -> list[DocumentSummary]:
-    """Return the application's current uploads (a system read for the journey's own checks)."""
-    return documents_for_owner(viewer=OwnerAccess(owner=application.crypto_owner), owner=application.crypto_owner)
 
 
 def _is_file_answer(value: Any) -> bool:
@@ -1080,7 +1119,7 @@ def _fees_record(application: Application, fees: FeeSummary) -> None:
 
 
 def _documents_record(application: Application, requirements: Sequence[RequiredDocument]) -> None:
-    present = {summary.slot: summary.id for summary in _documents_of(application)}
+    present = {summary.slot: summary.id for summary in documents_of(application)}
     ApplicationDocument.objects.bulk_create(
         ApplicationDocument(
             application=application,
@@ -1155,7 +1194,7 @@ def application_withdraw(*, application_id: uuid.UUID, applicant: Applicant) -> 
 
 def _documents_remove_all(application: Application, actor: Actor) -> int:
     removed = 0
-    for summary in _documents_of(application):
+    for summary in documents_of(application):
         try:
             documents.document_remove(owner=application.crypto_owner, document_id=summary.id, actor=actor)
         except document_errors.DocumentNotFoundError:

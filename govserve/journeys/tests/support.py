@@ -96,3 +96,93 @@ def sign_in(client: Client, citizen: Citizen) -> None:
 def applicant(citizen: Citizen | None = None, *granted: Any) -> Applicant:
     """Return the applicant identity of ``citizen`` and/or granted application ids."""
     return Applicant(citizen=citizen, granted=frozenset(granted))
+
+
+# --- Form data of each example page (what a browser posts) -------------------------------------------------
+
+Form = dict[str, list[str]]
+
+TRADING_FORMS: dict[str, Form] = {
+    "age": {"date_of_birth-day": ["27"], "date_of_birth-month": ["3"], "date_of_birth-year": ["1990"]},
+    "your-name": {"full_name": ["Ada Lovelace"]},
+    "contact-details": {"email": ["ada.lovelace@example.org"], "phone": ["07700 900123"]},
+    "home-address": {
+        "home_address-line1": ["12 Analytical Row"],
+        "home_address-town": ["Westmoor"],
+        "home_address-postcode": ["wm1 1aa"],
+    },
+    "trading-type": {"trading_type": ["goods"], "goods_description": ["Cut flowers and bouquets"]},
+    "food-business": {"food_registration_number": ["FB123456"]},
+    "pitch": {"pitch_location": ["market-square-1"], "days_per_week": ["5"], "licence_length": ["12_months"]},
+    "assistants": {},
+}
+TRADING_PATH = [
+    "age",
+    "your-name",
+    "contact-details",
+    "home-address",
+    "trading-type",
+    "pitch",
+    "assistants",
+    "photo",
+]
+
+NEWBORN_FORMS: dict[str, Form] = {
+    "baby": {
+        "baby_given_names": ["Augusta Ada"],
+        "baby_family_name": ["Byron"],
+        "baby_sex": ["female"],
+        "place_of_birth": ["hospital"],
+    },
+    "mother": {
+        "mother_full_name": ["Anne Isabella Milbanke"],
+        "mother_date_of_birth-day": ["17"],
+        "mother_date_of_birth-month": ["5"],
+        "mother_date_of_birth-year": ["1992"],
+        "mother_nhs_number": ["485 777 3456"],
+        "home_address-line1": ["13 Piccadilly Terrace"],
+        "home_address-town": ["Westmoor"],
+        "home_address-postcode": ["WM1 2BB"],
+    },
+    "second-parent-question": {"second_parent": ["no"]},
+    "care-programmes": {"optional_registrations": ["infant-care"]},
+    "certificates": {"extra_certificates": ["2"]},
+    "contact": {"contact_email": ["anne.milbanke@example.org"], "contact_phone": [""]},
+}
+NEWBORN_PATH = [
+    "baby-date-of-birth",
+    "baby",
+    "mother",
+    "second-parent-question",
+    "care-programmes",
+    "certificates",
+    "contact",
+]
+
+LIGHT_FORMS: dict[str, Form] = {
+    "private-land": {"on_private_land": ["no"]},
+    "problem": {"problem": ["damaged"], "exposed_wires": ["yes"]},
+    "location": {
+        "lamp_post_number": ["WM-04512"],
+        "street": ["Babbage Street"],
+        "postcode": [""],
+        "location_details": ["Opposite number 12"],
+    },
+    "photo": {},
+    "your-details": {
+        "reporter_name": ["Charles Babbage"],
+        "reporter_email": ["charles.babbage@example.org"],
+        "reporter_phone": [""],
+        "contact_preference": ["email"],
+    },
+}
+LIGHT_PATH = ["private-land", "problem", "location", "photo", "your-details"]
+
+
+def date_form(field_id: str, day: Any) -> Form:
+    """Return the three date inputs of ``field_id`` for the date ``day``."""
+    return {
+        f"{field_id}-day": [str(day.day)],
+        f"{field_id}-month": [str(day.month)],
+        f"{field_id}-year": [str(day.year)],
+    }

@@ -25,3 +25,7 @@ register_event(
     "documents.upload.refused",
     description="An upload was refused before anything was stored (details.code: why; infected: the signature).",
 )
+register_event(
+    "documents.storage.orphans_deleted",
+    description="Sealed objects with no document row (left by a crash or a rolled-back upload) were deleted.",
+)

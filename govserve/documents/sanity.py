@@ -51,7 +51,6 @@ _PDF_HEADER = re.compile(rb"^%PDF-(1\.[0-7]|2\.0)\b")
 _PDF_STARTXREF = re.compile(rb"startxref\s+(\d{1,12})\s+%%EOF")
 _PDF_NAME = re.compile(rb"/([^\x00\t\n\x0c\r /<>\[\]()%{}]*)")
 _PDF_HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_PDF_STREAM = re.compile(rb"\bobj\b(.{0,4096}?)(?<![A-Za-z])stream(?:\r\n|\n|\r)", re.DOTALL)
 _PDF_ACTIVE_NAMES = frozenset(
     {b"JavaScript", b"JS", b"Launch", b"EmbeddedFile", b"EmbeddedFiles", b"RichMedia", b"GoToE"}
 )
@@ -72,18 +71,35 @@ def _pdf_names(data: bytes) -> Iterator[bytes]:
         yield _PDF_HEX_ESCAPE.sub(lambda escape: bytes([int(escape.group(1), 16)]), raw) if b"#" in raw else raw
 
 
+def _pdf_stream_headers(data: bytes) -> Iterator[tuple[bytes, int]]:
+    """Yield (dictionary text, data start) for each ``stream`` keyword: the bytes since the object's ``obj``.
+
+    A plain ``bytes.find`` loop: a regular expression anchored on a word
+    boundary would try every position of a 25 MB file.
+    """
+    position = data.find(b"stream")
+    while position != -1:
+        after = position + len(b"stream")
+        if data[position - 3 : position] != b"end" and data[after : after + 1] in (b"\r", b"\n"):
+            start = data.rfind(b"obj", max(0, position - 4096), position)
+            if start != -1:
+                begin = after + (2 if data[after : after + 2] == b"\r\n" else 1)
+                yield data[start:position], begin
+        position = data.find(b"stream", after)
+
+
 def _pdf_object_streams(data: bytes) -> Iterator[bytes]:
     """Yield the inflated content of every FlateDecode object stream; raise when the budget is spent."""
     budget = PDF_INFLATE_BUDGET
-    for match in _PDF_STREAM.finditer(data):
-        names = set(_pdf_names(match.group(1)))
+    for header, begin in _pdf_stream_headers(data):
+        names = set(_pdf_names(header))
         if b"ObjStm" not in names:
             continue
         filters = names & (_PDF_FLATE_NAMES | {b"ASCIIHexDecode", b"ASCII85Decode", b"LZWDecode", b"RunLengthDecode"})
         if not filters or not filters <= _PDF_FLATE_NAMES:
             continue  # another filter chain: rare for object streams; the scanner still reads the file
-        end = data.find(b"endstream", match.end())
-        body = data[match.end() : end if end != -1 else len(data)]
+        end = data.find(b"endstream", begin)
+        body = data[begin : end if end != -1 else len(data)]
         inflater = zlib.decompressobj()
         try:
             content = inflater.decompress(body, budget + 1)

@@ -33,6 +33,7 @@ from govserve.documents import errors
 from govserve.documents.models import Document, ScanState
 from govserve.documents.policies import OwnerAccess, can_view_document
 from govserve.documents.services import SUBJECT, document_plaintext, filename_field
+from govserve.documents.storage import sealed_object_modified_at, sealed_object_names
 from govserve.privacy.crypto import unseal_text
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "document_open",
     "documents_blocking_submission",
     "documents_for_owner",
+    "storage_orphans_find",
 ]
 
 Viewer = Citizen | User | OwnerAccess | Any
@@ -217,3 +219,18 @@ def documents_blocking_submission(owner: str) -> list[SubmissionBlock]:
             )
         )
     return blocks
+
+
+def storage_orphans_find(*, older_than: dt.timedelta) -> list[str]:
+    """Return the stored objects no document row names, written more than ``older_than`` ago.
+
+    Orphans come from a process that died between writing the sealed object
+    and committing its row, or from an outer transaction rolled back after an
+    upload (see govserve.documents.services). They are sealed, so harmless,
+    but garbage. The age bound keeps uploads still in flight out of the list.
+    """
+    from govserve.core import clock  # noqa: PLC0415 - read at call time, tests move it
+
+    known = set(Document.objects.values_list("storage_name", flat=True))
+    cutoff = clock.now() - older_than
+    return [name for name in sealed_object_names() if name not in known and sealed_object_modified_at(name) < cutoff]

@@ -564,3 +564,26 @@ def document_purge(*, document_id: uuid.UUID) -> bool:
             details={"owner": document.owner, "slot": document.slot, "scan_state": document.scan_state},
         )
     return True
+
+
+def storage_orphans_delete(*, names: Sequence[str], actor: Actor) -> int:
+    """Delete the stored objects ``names`` that still have no document row; return how many were deleted.
+
+    ``names`` come from :func:`govserve.documents.selectors.storage_orphans_find`;
+    each is checked again here (a row may have appeared since). Audited as
+    ``documents.storage.orphans_deleted`` with the count (names are random, not personal).
+    """
+    with transaction.atomic():
+        known = set(Document.objects.filter(storage_name__in=list(names)).values_list("storage_name", flat=True))
+        deleted = 0
+        for name in names:
+            if name not in known:
+                sealed_object_delete(name)
+                deleted += 1
+        audit_record(
+            actor=actor,
+            action="documents.storage.orphans_deleted",
+            subject_type="documents.storage",
+            details={"deleted": deleted},
+        )
+    return deleted

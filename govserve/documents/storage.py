@@ -10,7 +10,9 @@ the storage directly: only the decrypting, permission-checked view serves them.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -55,3 +57,20 @@ def sealed_object_read(name: str) -> bytes:
 def sealed_object_delete(name: str) -> None:
     """Delete the object ``name``; idempotent (a missing object is not an error)."""
     document_storage().delete(name)
+
+
+def sealed_object_names() -> Iterator[str]:
+    """Yield the name of every object under ``documents/`` in the storage (for the orphan sweep)."""
+    storage = document_storage()
+    if not storage.exists(PREFIX):
+        return
+    directories, _files = storage.listdir(PREFIX)
+    for directory in sorted(directories):
+        _subdirectories, names = storage.listdir(f"{PREFIX}/{directory}")
+        for name in sorted(names):
+            yield f"{PREFIX}/{directory}/{name}"
+
+
+def sealed_object_modified_at(name: str) -> dt.datetime:
+    """Return when the object ``name`` was last written (aware)."""
+    return document_storage().get_modified_time(name)

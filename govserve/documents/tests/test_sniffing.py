@@ -128,6 +128,7 @@ def test_malformed_pdfs_are_damaged(data: bytes, reason: str) -> None:
         (samples.pdf_with_javascript(), "JavaScript"),
         (samples.pdf_with_javascript(escaped=True), "JavaScript"),
         (samples.pdf_with_javascript_in_object_stream(), "JavaScript"),
+        (samples.pdf_with_javascript_in_object_stream().replace(b"/Type /ObjStm", b"/Type /Obj#53tm"), "JavaScript"),
         (samples.pdf_with_launch(), "Launch"),
         (samples.pdf_with_embedded_file(), "EmbeddedFiles"),
     ],

@@ -651,7 +651,7 @@ def test_a_jobs_own_lease_is_used(movable_clock: MovableClock) -> None:
     with transaction.atomic():
         record = enqueue(short_lease, idempotency_key="lease:1", item_id="l1")
         claimed = _begin(record, worker_id="w1")
-    assert claimed.record.lease_expires_at == movable_clock.current + dt.timedelta(seconds=30)
+    assert claimed.lease_expires_at == movable_clock.current + dt.timedelta(seconds=30)
     movable_clock.advance(seconds=31)
     assert jobs.recover_lost_attempts() == 1
 

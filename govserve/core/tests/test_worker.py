@@ -359,17 +359,17 @@ def test_a_worker_survives_a_lost_database_and_carries_on(monkeypatch: pytest.Mo
     # given a due job, and a database that fails the worker's first query
     with transaction.atomic():
         record = enqueue(echo, idempotency_key="echo:db-down", item_id="d1")
-    real_due_rows = jobs._due_rows
+    real_claim_row = jobs._claim_row
     calls = {"n": 0}
 
-    def failing_once(now: dt.datetime) -> object:
+    def failing_once(now: dt.datetime, worker_id: str) -> object:
         calls["n"] += 1
         if calls["n"] == 1:
             msg = "server closed the connection unexpectedly"
             raise OperationalError(msg)
-        return real_due_rows(now)
+        return real_claim_row(now, worker_id)
 
-    monkeypatch.setattr(jobs, "_due_rows", failing_once)
+    monkeypatch.setattr(jobs, "_claim_row", failing_once)
     # when a long-running worker meets it
     stats = jobs.Worker(worker_id="survivor", interval=0.01, max_jobs=1, run_schedules=False).run()
     # then it waited, reconnected and ran the job
@@ -381,11 +381,13 @@ def test_a_worker_survives_a_lost_database_and_carries_on(monkeypatch: pytest.Mo
 
 @pytest.mark.django_db
 def test_in_batch_mode_a_database_error_is_raised() -> None:
-    def broken(now: dt.datetime) -> object:
+    def broken(now: dt.datetime, worker_id: str) -> object:
         msg = "no such table"
         raise OperationalError(msg)
 
+    with transaction.atomic():
+        enqueue(echo, idempotency_key="echo:batch-error", item_id="b1")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(jobs, "_due_rows", broken)
+        patch.setattr(jobs, "_claim_row", broken)
         with pytest.raises(OperationalError, match="no such table"):
             jobs.run_pending()

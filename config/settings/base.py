@@ -245,6 +245,17 @@ TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
 
+# --- Who runs the site (the header, accessibility statement, privacy notice, help page) --
+# Read by govserve.web.conf; the _CY variants fall back to the English values.
+GOVSERVE_SITE_NAME = env_str("GOVSERVE_SITE_NAME", "")
+GOVSERVE_SITE_NAME_CY = env_str("GOVSERVE_SITE_NAME_CY", "")
+GOVSERVE_ORGANISATION_NAME = env_str("GOVSERVE_ORGANISATION_NAME", "")
+GOVSERVE_ORGANISATION_NAME_CY = env_str("GOVSERVE_ORGANISATION_NAME_CY", "")
+GOVSERVE_CONTACT_EMAIL = env_str("GOVSERVE_CONTACT_EMAIL", "help@govserve.localhost")
+GOVSERVE_CONTACT_PHONE = env_str("GOVSERVE_CONTACT_PHONE", "")
+GOVSERVE_DPO_EMAIL = env_str("GOVSERVE_DPO_EMAIL", "dpo@govserve.localhost")
+GOVSERVE_POSTAL_ADDRESS = env_str("GOVSERVE_POSTAL_ADDRESS", "")
+
 # --- Static files --------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))

@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import translation
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader
 
+from govserve.web.layout import page_layout
+
 
 def _url(name: str, *args: Any, **kwargs: Any) -> str:
     return reverse(name, args=args or None, kwargs=kwargs or None)
@@ -31,5 +33,5 @@ def environment(**options: Any) -> Environment:
         [app_loader, PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja", "templates")})]
     )
     env.install_gettext_translations(translation, newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update({"static": static, "url": _url, "settings": settings})
+    env.globals.update({"static": static, "url": _url, "settings": settings, "page_layout": page_layout})
     return env

@@ -16,7 +16,7 @@ from govserve.web.jinja import environment
 
 TODAY = dt.date(2026, 3, 27)
 _FIELD = TypeAdapter(schema.FieldDefinition)
-_TEMPLATES = Path(__file__).resolve().parent.parent / "jinja2"
+TEMPLATES = Path(__file__).resolve().parent.parent / "jinja2"
 
 
 def make_field(**definition: Any) -> Any:
@@ -52,7 +52,7 @@ def render(field: Any, **arguments: Any) -> str:
     """Return the HTML ``render_field`` gives ``field`` with ``arguments``."""
     global _environment  # noqa: PLW0603 - one environment for the test session
     if _environment is None:
-        _environment = environment(loader=FileSystemLoader(_TEMPLATES))
+        _environment = environment(loader=FileSystemLoader(TEMPLATES))
     template = _environment.from_string(
         '{% from "journeys/fields.html" import render_field %}{{ render_field(field, **arguments) }}'
     )

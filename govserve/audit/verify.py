@@ -726,16 +726,15 @@ class read_snapshot:  # noqa: N801 - a context manager, named like one
 def _check_after_head(
     connection: BaseDatabaseWrapper, report: VerifyReport, *, max_unsealed_age: dt.timedelta, now: dt.datetime
 ) -> None:
-    """Entries after the head must be unsealed, and not for too long."""
+    """Entries after the head must be unsealed, and not for too long (streamed: a stalled sealer leaves many)."""
     oldest_allowed = now - max_unsealed_age
+    sql = (
+        "SELECT id, occurred_at, sealed_at IS NOT NULL OR entry_hash <> '' OR previous_hash <> ''"
+        " FROM audit_auditentry WHERE id > %s ORDER BY id"
+    )
     stale: list[int] = []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, occurred_at, sealed_at IS NOT NULL OR entry_hash <> '' OR previous_hash <> ''"
-            " FROM audit_auditentry WHERE id > %s ORDER BY id",
-            [report.head.id],
-        )
-        for entry_id, occurred_at, claims_seal in cursor.fetchall():
+    for batch in stream_rows(connection, sql, [report.head.id], name="govserve_audit_after_head"):
+        for entry_id, occurred_at, claims_seal in batch:
             report.unsealed += 1
             if claims_seal:
                 report.add(
@@ -749,8 +748,10 @@ def _check_after_head(
             if not isinstance(occurred_at, dt.datetime):
                 continue  # unreadable: the sealer refuses it, and verify reports it once it is in range
             occurred = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=dt.UTC)
-            if occurred < oldest_allowed:
+            if occurred < oldest_allowed and len(stale) < MAX_REPORTED_PROBLEMS:
                 stale.append(entry_id)
+            elif occurred < oldest_allowed:
+                report.problem_count += 1  # counted, not listed
     for entry_id in stale:
         report.add(
             Problem(

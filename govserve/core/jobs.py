@@ -1270,6 +1270,8 @@ def recover_lost_attempts(*, now: dt.datetime | None = None, limit: int = 100) -
     """
     now = now or clock.now()
     recovered = 0
+    if not JobRecord.objects.filter(state=JobState.RUNNING, lease_expires_at__lt=now).exists():
+        return 0  # the common case, answered by a read: no write lock taken on SQLite
     with transaction.atomic():
         lost = list(
             JobRecord.objects.select_for_update(skip_locked=True)

@@ -287,6 +287,7 @@ def _question_page(
         back_url = page_url(application, previous)
     else:
         back_url = reverse("journeys:service_start", args=[application.service_id])
+    first_item_questions = {group.id: _first_item_question(group, language) for group in groups}
     single = (
         len(shown) == 1
         and not definition_page.body
@@ -314,9 +315,19 @@ def _question_page(
         field_errors=field_errors,
         summary_errors=summary_errors,
         add_another_error=add_another_error,
+        first_item_questions=first_item_questions,
         anonymous=application.citizen_id is None,
         expires_at=application.expires_at,
     )
+
+
+def _first_item_question(group: GroupField, language: str) -> str:
+    """Return "Do you need to add a child?" / "an assistant?" (Welsh has no indefinite article)."""
+    label = group.item_label.get(language)
+    if language == "cy":
+        return _("Do you need to add %(item)s?") % {"item": label}
+    article = "an" if label[:1].lower() in "aeiou" else "a"
+    return f"Do you need to add {article} {label}?"
 
 
 def _exit_page(
@@ -767,6 +778,11 @@ def _answer_lines(field: AnyField, value: Any, state: JourneyState, language: st
 @_with_application
 def check_answers(request: HttpRequest, application: Application) -> HttpResponse:
     """Show every answer with Change links, the documents and fees, the declaration and "Accept and send"."""
+    if request.method == "POST":
+        rate_limit(f"journeys.submit:ip:{client_ip_bucket(request)}", limit=SUBMIT_LIMIT, window=SUBMIT_WINDOW)
+    if application.status in SUBMITTED_STATUSES:
+        # Sent already (a double click, a refresh, back and send again): the same confirmation.
+        return HttpResponseRedirect(_url("confirmation", application))
     if not services.draft_open(application):
         return _not_a_draft(request, application)
     state = selectors.state_load(application)
@@ -776,7 +792,6 @@ def check_answers(request: HttpRequest, application: Application) -> HttpRespons
     summary_errors: list[dict[str, str]] = []
     declaration_error = ""
     if request.method == "POST":
-        rate_limit(f"journeys.submit:ip:{client_ip_bucket(request)}", limit=SUBMIT_LIMIT, window=SUBMIT_WINDOW)
         try:
             services.application_submit(
                 application_id=application.id,

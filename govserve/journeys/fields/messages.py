@@ -83,10 +83,15 @@ def answer_name(field: schema.AnyField, language: str) -> str:
 
 
 def answer_subject(field: schema.AnyField, language: str) -> str:
-    """Return the answer as the subject of a sentence: "Date of birth" (from "your date of birth")."""
+    """Return the answer as the subject that opens a sentence: "Date of birth" (from "your date of birth").
+
+    Only English sentences open with it; in Welsh the translations put it
+    after "Rhaid i", so it stays as the name is written.
+    """
     name = answer_name(field, language)
-    if language == "en":
-        name = _DETERMINERS.sub("", name)
+    if language != "en":
+        return name
+    name = _DETERMINERS.sub("", name)
     return name[:1].upper() + name[1:]
 
 

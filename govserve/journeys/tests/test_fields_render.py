@@ -355,3 +355,66 @@ def test_welsh_text_from_the_definition() -> None:
     assert "Enw llawn" in html
     assert "I gyd" in html
     assert "Full name" not in html
+
+
+def test_submitted_choices_with_markup_characters_stay_chosen() -> None:
+    kind = make_field(
+        id="kind",
+        type="radios",
+        label="Kind",
+        options=[{"value": "fish & chips", "label": "Fish & chips"}, {"value": "<pie>", "label": "Pie"}],
+    )
+    pitch = make_field(
+        id="pitch",
+        type="select",
+        label="Pitch",
+        options=[{"value": "a&b", "label": "A & B"}, {"value": "c", "label": "C"}],
+    )
+
+    radios = by_id(render(kind, raw={"kind": ["<pie>"]}))
+    options = [element for element in elements(render(pitch, raw={"pitch": "a&b"})) if element.tag == "option"]
+
+    assert radios["kind"].attributes["value"] == "fish & chips"
+    assert "checked" not in radios["kind"].attributes
+    assert (radios["kind-2"].attributes["value"], "checked" in radios["kind-2"].attributes) == ("<pie>", True)
+    assert ["selected" in option.attributes for option in options] == [False, True, False]
+
+
+def test_interface_text_follows_the_active_language() -> None:
+    from django.utils import translation  # noqa: PLC0415
+
+    agree = make_field(id="agree", type="yes_no", label={"en": "Do you agree?", "cy": "Ydych chi'n cytuno?"})
+
+    with translation.override("cy"):
+        html = render(agree, language="cy")
+
+    labels = [" ".join(element.text.split()) for element in elements(html) if element.tag == "label"]
+    assert labels == ["Ie", "Na"]
+    assert "Ydych chi&#39;n cytuno?" in html
+
+
+def test_prefixed_inputs_for_a_group_item() -> None:
+    born = make_field(id="child_born", type="date", label="Date of birth")
+
+    found = by_id(render(born, prefix="item-2-", value=dt.date(2020, 1, 2)))
+
+    assert found["item-2-child_born-day"].attributes["name"] == "item-2-child_born-day"
+    assert found["item-2-child_born-year"].attributes["value"] == "2020"
+
+
+def test_autocomplete_for_the_applicants_own_details_only() -> None:
+    def autocomplete(field_id: str, field_type: str = "text") -> list[str | None]:
+        html = render(make_field(id=field_id, type=field_type, label="Question"))
+        return [element.attributes.get("autocomplete") for element in elements(html) if element.tag == "input"]
+
+    assert autocomplete("full_name") == ["name"]
+    assert autocomplete("surname") == ["family-name"]
+    assert autocomplete("child_name") == [None]
+    assert autocomplete("date_of_birth", "date") == ["bday-day", "bday-month", "bday-year"]
+    assert autocomplete("child_date_of_birth", "date") == [None, None, None]
+    assert (
+        by_id(render(make_field(id="full_name", type="text", label="Name", autocomplete="off")))[
+            "full_name"
+        ].attributes["autocomplete"]
+        == "off"
+    )

@@ -1,0 +1,185 @@
+"""The harness itself: Debian's chromium, a shared database, and checks that do fail when they should.
+
+Each check of the other browser tests (CSP, axe-core, keyboard) is shown
+here to fail on a page built to break it, so a green run means something.
+Broken pages are served through Playwright's routing at a live-server URL
+(same origin, the site's CSS), never added to the site itself.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from playwright.sync_api import Browser, Route
+
+from tests.browser.browsing import Tab
+from tests.browser.conftest import CHROMIUM, OpenTab
+from tests.browser.keyboard import assert_keyboard_operable
+
+pytestmark = pytest.mark.browser
+
+_STYLESHEET = '<link rel="stylesheet" href="/static/govuk/govuk-frontend.min.css">'
+
+
+def _serve(tab: Tab, path: str, body: str) -> None:
+    """Answer ``path`` with ``body`` (no CSP header: the page may carry its own inline script)."""
+
+    def fulfil(route: Route) -> None:
+        route.fulfill(status=200, content_type="text/html; charset=utf-8", body=body)
+
+    tab.page.route(f"{tab.base_url}{path}", fulfil)
+
+
+def _page(body: str, *, script: str = "") -> str:
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><title>Harness page</title>{_STYLESHEET}</head>'
+        f'<body class="govuk-template__body"><main class="govuk-main-wrapper" id="main-content">{body}</main>'
+        f"{script}</body></html>"
+    )
+
+
+def test_playwright_drives_debians_chromium(browser: Browser) -> None:
+    # given Debian's chromium binary
+    reported = subprocess.run([str(CHROMIUM), "--version"], capture_output=True, text=True, check=True).stdout
+    # then the browser under test is that build (same major.minor.build.patch)
+    assert browser.browser_type.name == "chromium"
+    assert browser.version in reported, (browser.version, reported)
+
+
+def test_home_page_loads_with_its_styles_under_the_real_csp(open_tab: OpenTab, javascript: bool) -> None:
+    # given a person with (or without) JavaScript
+    tab = open_tab(javascript=javascript)
+    # when they open the home page
+    response = tab.goto("/")
+    # then it is served with a nonce-based CSP, the GOV.UK styles apply, and nothing was refused
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self' 'nonce-" in policy
+    font = tab.page.evaluate("() => getComputedStyle(document.querySelector('h1')).fontFamily")
+    assert "GDS Transport" in font
+    supported = tab.page.evaluate("() => document.body.classList.contains('govuk-frontend-supported')")
+    assert supported is javascript
+    tab.assert_clean()
+
+
+def test_a_csp_violation_fails_the_page(open_tab: OpenTab) -> None:
+    # given the real home page with an inline script that carries no nonce
+    tab = open_tab(javascript=True)
+
+    def inject(route: Route) -> None:
+        response = route.fetch()
+        body = response.text().replace("</body>", "<script>document.title = 'injected';</script></body>")
+        route.fulfill(response=response, body=body)
+
+    tab.page.route(f"{tab.base_url}/", inject)
+    # when it loads, then the browser refuses the script and the check fails, naming the policy
+    with pytest.raises(AssertionError, match="Content Security Policy violations"):
+        tab.goto("/")
+    assert tab.page.title() != "injected"
+    tab.console.clear()
+
+
+def test_audits_without_javascript_run_none_of_the_pages_scripts(open_tab: OpenTab) -> None:
+    # given a page whose script would hide an unlabelled field when it runs
+    tab = open_tab(javascript=True)
+    script = "<script>document.querySelector('input').remove();</script>"
+    _serve(tab, "/harness/script", _page('<h1 class="govuk-heading-l">Title</h1><input type="text">', script=script))
+    tab.goto("/harness/script")
+    # then the live page passes, and the markup as a browser without JavaScript shows it does not
+    tab.assert_accessible()
+    with pytest.raises(AssertionError, match=r'"label"'):
+        tab.assert_accessible(also_without_javascript=True)
+
+
+def test_axe_fails_a_page_with_an_unlabelled_field(open_tab: OpenTab, javascript: bool) -> None:
+    # given a page whose text input has no label
+    tab = open_tab(javascript=javascript)
+    _serve(tab, "/harness/unlabelled", _page('<h1 class="govuk-heading-l">Title</h1><input type="text" name="x">'))
+    tab.goto("/harness/unlabelled")
+    # when axe-core audits it (live with JavaScript; as its static DOM without), then the rule is reported
+    with pytest.raises(AssertionError, match=r'"label"') as failure:
+        tab.assert_accessible()
+    assert 'input[name="x"]' in str(failure.value) or "input" in str(failure.value)
+
+
+def test_axe_sees_noscript_content_only_without_javascript(open_tab: OpenTab, javascript: bool) -> None:
+    # given a page whose <noscript> block holds an image without alternative text
+    tab = open_tab(javascript=javascript)
+    body = '<h1 class="govuk-heading-l">Title</h1><noscript><img src="/assets/images/favicon.ico"></noscript>'
+    _serve(tab, "/harness/noscript", _page(body))
+    tab.goto("/harness/noscript")
+    # when audited, then only the markup as a browser without JavaScript shows it has the violation
+    if javascript:
+        tab.assert_accessible()
+        with pytest.raises(AssertionError, match=r"without JavaScript\): \[\"image-alt\"\]"):
+            tab.assert_accessible(also_without_javascript=True)
+    else:
+        with pytest.raises(AssertionError, match=r"without JavaScript\): \[\"image-alt\"\]"):
+            tab.assert_accessible()
+
+
+def test_keyboard_check_fails_an_invisible_focus(open_tab: OpenTab) -> None:
+    # given a button whose focus style has been removed (a common mistake)
+    tab = open_tab(javascript=False)
+    body = (
+        '<a class="govuk-link" href="#a">A link</a>'
+        '<button style="outline: none; box-shadow: none; background: #00703c; color: #fff">Continue</button>'
+    )
+    _serve(tab, "/harness/focus", _page(body))
+    tab.goto("/harness/focus")
+    # then the keyboard check names it
+    with pytest.raises(AssertionError, match='no visible focus indicator on button "Continue"'):
+        assert_keyboard_operable(tab.page)
+
+
+def test_keyboard_check_fails_a_trap(open_tab: OpenTab) -> None:
+    # given a field that swallows Tab
+    tab = open_tab(javascript=True)
+    body = '<label for="trap">Trap</label><input id="trap" class="govuk-input"><a class="govuk-link" href="#">Out</a>'
+    script = (
+        "<script>document.getElementById('trap').addEventListener('keydown', "
+        "(event) => { if (event.key === 'Tab') event.preventDefault(); });</script>"
+    )
+    _serve(tab, "/harness/trap", _page(body, script=script))
+    tab.goto("/harness/trap")
+    # then the keyboard check reports the trap
+    with pytest.raises(AssertionError, match="keyboard trap"):
+        assert_keyboard_operable(tab.page)
+
+
+def test_keyboard_check_fails_a_positive_tabindex(open_tab: OpenTab) -> None:
+    # given a link that jumps the queue with tabindex="1"
+    tab = open_tab(javascript=False)
+    body = '<a class="govuk-link" href="#a">First</a><a class="govuk-link" href="#b" tabindex="1">Second</a>'
+    _serve(tab, "/harness/order", _page(body))
+    tab.goto("/harness/order")
+    # then the keyboard check refuses it
+    with pytest.raises(AssertionError, match="positive tabindex"):
+        assert_keyboard_operable(tab.page)
+
+
+def test_keyboard_check_passes_govuk_markup(open_tab: OpenTab, javascript: bool) -> None:
+    # given GOV.UK markup: links, a text input, a radio group and a button
+    tab = open_tab(javascript=javascript)
+    body = (
+        '<a class="govuk-link" href="#a">A link</a>'
+        '<div class="govuk-form-group"><label class="govuk-label" for="name">Name</label>'
+        '<input class="govuk-input" id="name" name="name" type="text"></div>'
+        '<fieldset class="govuk-fieldset"><legend class="govuk-fieldset__legend">Colour</legend>'
+        '<div class="govuk-radios"><div class="govuk-radios__item">'
+        '<input class="govuk-radios__input" id="c1" name="c" type="radio" value="red">'
+        '<label class="govuk-label govuk-radios__label" for="c1">Red</label></div>'
+        '<div class="govuk-radios__item"><input class="govuk-radios__input" id="c2" name="c" type="radio" value="blue">'
+        '<label class="govuk-label govuk-radios__label" for="c2">Blue</label></div></div></fieldset>'
+        '<button class="govuk-button" type="submit">Continue</button>'
+    )
+    _serve(tab, "/harness/govuk", _page(body))
+    tab.goto("/harness/govuk")
+    # then every stop is reached in order, with a visible focus, and Tab leaves the page
+    stops = assert_keyboard_operable(tab.page)
+    assert [stop.label for stop in stops] == [
+        'a "A link"',
+        'input#name[name=name] ""',
+        'input#c1[name=c] "red"',
+        'button "Continue"',
+    ]

@@ -14,7 +14,14 @@ register_event("accounts.staff.signed_out", description="A staff member signed o
 register_event("accounts.staff.session_expired", description="A session ended by the idle or absolute timeout.")
 register_event("accounts.staff.reauthenticated", description="A staff member confirmed password and code again.")
 register_event("accounts.staff.mfa_enrolled", description="A staff member confirmed a new authenticator app.")
-register_event("accounts.staff.mfa_reset", description="A staff member's authenticator devices were removed.")
+register_event(
+    "accounts.staff.mfa_reset",
+    description="A staff member's authenticator devices were removed and a one-time set-up link issued.",
+)
+register_event(
+    "accounts.staff.enrolment_link_used",
+    description="A staff member confirmed their password on an authenticator set-up link (enrolment granted).",
+)
 register_event("accounts.staff.invited", description="A staff account was created with a set-password link.")
 register_event("accounts.staff.password_link_issued", description="A set-password link was issued for a staff account.")
 register_event("accounts.staff.password_set", description="A staff member set their password from a one-time link.")

@@ -6,7 +6,8 @@
 | ``SESSION_COOKIE_AGE`` | 1800 | idle timeout in seconds (refreshed by each request) |
 | ``SESSION_ABSOLUTE_TIMEOUT`` | 43200 | seconds after sign-in when any session ends |
 | ``GOVSERVE_CITIZEN_LINK_MINUTES`` | 30 | lifetime of an emailed sign-in or confirmation link |
-| ``GOVSERVE_STAFF_PASSWORD_LINK_HOURS`` | 72 | lifetime of a staff set-password link |
+| ``GOVSERVE_STAFF_PASSWORD_LINK_HOURS`` | 72 | lifetime of a staff set-password or authenticator set-up link |
+| ``GOVSERVE_STAFF_ENROLMENT_MINUTES`` | 15 | minutes a session may set up an authenticator app after using one |
 | ``GOVSERVE_RATE_LIMITS`` | see :data:`DEFAULT_RATE_LIMITS` | ``{scope: (hits, window seconds)}`` overrides |
 """
 
@@ -55,6 +56,11 @@ def citizen_link_lifetime() -> datetime.timedelta:
 def staff_password_link_lifetime() -> datetime.timedelta:
     """Return how long a staff set-password link stays valid."""
     return datetime.timedelta(hours=int(getattr(settings, "GOVSERVE_STAFF_PASSWORD_LINK_HOURS", 72)))
+
+
+def staff_enrolment_lifetime() -> datetime.timedelta:
+    """Return how long a session that used a one-time staff link may enrol an authenticator app."""
+    return datetime.timedelta(minutes=int(getattr(settings, "GOVSERVE_STAFF_ENROLMENT_MINUTES", 15)))
 
 
 def rate_limit(scope: str) -> tuple[int, int]:

@@ -1,8 +1,10 @@
 """Accounts' own email templates, served to platform email through its template lookup.
 
 ``accounts_email_change`` (the confirmation link, to the new address),
-``accounts_email_changed`` (a notice to the old address) and
-``accounts_staff_invitation`` (a staff member's set-password link). The
+``accounts_email_changed`` (a notice to the old address),
+``accounts_staff_invitation`` (a staff member's set-password link) and
+``accounts_staff_mfa_enrolment`` (the link to set up a new authenticator app
+after ``govserve staff reset-mfa``). The
 citizen sign-in link uses the platform's ``sign_in_link``. Welsh texts are
 pending review by a Welsh speaker, like the platform's.
 """
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 EMAIL_CHANGE = "accounts_email_change"
 EMAIL_CHANGED = "accounts_email_changed"
 STAFF_INVITATION = "accounts_staff_invitation"
+STAFF_MFA_ENROLMENT = "accounts_staff_mfa_enrolment"
 
 _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     EMAIL_CHANGE: {
@@ -58,15 +61,36 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "Create your password for ((service_name)) staff",
             "Use this link to create a password for your ((service_name)) staff account:\n\n"
             "((password_url))\n\n"
-            "The link works once and stops working after ((expiry_hours)) hours. When you first sign in, "
-            "you will set up an authenticator app on your phone.\n",
+            "The link works once and stops working after ((expiry_hours)) hours. After you create your "
+            "password, you will set up an authenticator app on your phone straight away, so have it ready.\n",
         ),
         "cy": (
             "Creu eich cyfrinair ar gyfer staff ((service_name))",
             "Defnyddiwch y ddolen hon i greu cyfrinair ar gyfer eich cyfrif staff ((service_name)):\n\n"
             "((password_url))\n\n"
             "Dim ond unwaith y mae'r ddolen yn gweithio, a bydd yn dod i ben ar ôl ((expiry_hours)) awr. "
-            "Pan fyddwch yn mewngofnodi am y tro cyntaf, byddwch yn gosod ap dilysu ar eich ffôn.\n",
+            "Ar ôl i chi greu eich cyfrinair, byddwch yn gosod ap dilysu ar eich ffôn ar unwaith, "
+            "felly cadwch ef wrth law.\n",
+        ),
+    },
+    STAFF_MFA_ENROLMENT: {
+        "en": (
+            "Set up your authenticator app for ((service_name)) staff",
+            "An administrator removed the authenticator app from your ((service_name)) staff account. "
+            "Use this link to set up a new one:\n\n"
+            "((set_up_url))\n\n"
+            "You will be asked for your password, then to scan a QR code with the app. "
+            "The link works once and stops working after ((expiry_hours)) hours.\n\n"
+            "If you did not ask for this, tell your security team.\n",
+        ),
+        "cy": (
+            "Gosod eich ap dilysu ar gyfer staff ((service_name))",
+            "Mae gweinyddwr wedi tynnu'r ap dilysu oddi ar eich cyfrif staff ((service_name)). "
+            "Defnyddiwch y ddolen hon i osod un newydd:\n\n"
+            "((set_up_url))\n\n"
+            "Gofynnir i chi am eich cyfrinair, yna i sganio cod QR gyda'r ap. "
+            "Dim ond unwaith y mae'r ddolen yn gweithio, a bydd yn dod i ben ar ôl ((expiry_hours)) awr.\n\n"
+            "Os na wnaethoch chi ofyn am hyn, rhowch wybod i'ch tîm diogelwch.\n",
         ),
     },
 }

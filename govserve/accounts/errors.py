@@ -25,6 +25,8 @@ __all__ = [
     "LinkExpiredError",
     "LinkInvalidError",
     "LinkUsedError",
+    "MfaAlreadySetUpError",
+    "MfaNotSetUpError",
     "PendingSignInExpiredError",
     "RoleAlreadyHeldError",
     "RoleNotHeldError",
@@ -65,6 +67,20 @@ class SupplierAccessExpiredError(SignInError):
 class SignInLockedOutError(SignInError):
     code = "locked_out"
     status = 429
+
+
+class MfaNotSetUpError(SignInError):
+    """The password was right, but the account has no authenticator app: only a set-up link can add one."""
+
+    code = "mfa_not_set_up"
+    status = 403
+
+
+class MfaAlreadySetUpError(SignInError):
+    """An authenticator app was confirmed (in another session) while this one was setting one up."""
+
+    code = "mfa_already_set_up"
+    status = 409
 
 
 class PendingSignInExpiredError(SignInError):

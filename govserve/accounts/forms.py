@@ -23,6 +23,10 @@ class TotpCodeForm(forms.Form):
     )
 
 
+class PasswordForm(forms.Form):
+    password = forms.CharField(max_length=4096, strip=False, error_messages={"required": _("Enter your password")})
+
+
 class ReauthenticateForm(forms.Form):
     password = forms.CharField(max_length=4096, strip=False, error_messages={"required": _("Enter your password")})
     code = forms.CharField(

@@ -129,13 +129,18 @@ class InstitutionHoliday(BaseModel):
 class StaffPasswordLinkPurpose(models.TextChoices):
     INVITATION = "invitation", "Invitation"
     RESET = "reset", "Password reset"
+    MFA_ENROLMENT = "mfa_enrolment", "Authenticator set-up"
 
 
 class StaffPasswordLink(BaseModel):
-    """A one-time link that lets a staff member set their password.
+    """A one-time link for a staff member: set a password, or set up an authenticator app.
 
-    Only the SHA-256 hash of the token is stored; the token itself is shown
-    once (printed by ``govserve staff invite`` or emailed).
+    ``invitation`` and ``reset`` links set the password (and, for an account
+    without an authenticator app, go on to set one up in the same session);
+    ``mfa_enrolment`` links (``govserve staff reset-mfa``) set up an
+    authenticator app once the person confirms their password. Only the
+    SHA-256 hash of the token is stored; the token itself is shown once
+    (printed by ``govserve staff`` or emailed).
     """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_links")

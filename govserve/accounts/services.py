@@ -48,13 +48,34 @@ USER_SUBJECT = "accounts.user"
 
 @dataclass(frozen=True)
 class PasswordLinkIssued:
-    """A freshly issued set-password link: the only moment the token exists in clear."""
+    """A freshly issued one-time staff link: the only moment the token exists in clear."""
 
     user: User
     token: str
     url: str
     expires_at: datetime.datetime
     link_id: str
+    purpose: StaffPasswordLinkPurpose = StaffPasswordLinkPurpose.INVITATION
+
+
+@dataclass(frozen=True)
+class PasswordSet:
+    """A password set from a one-time link: who, and which link (an enrolment grant names it)."""
+
+    user: User
+    link_id: str
+    purpose: str
+
+
+@dataclass(frozen=True)
+class MfaReset:
+    """What :func:`staff_mfa_reset` did: devices removed, and the one-time link to set up a new app."""
+
+    devices_removed: int
+    link: PasswordLinkIssued
+
+
+_PASSWORD_PURPOSES = (StaffPasswordLinkPurpose.INVITATION, StaffPasswordLinkPurpose.RESET)
 
 
 # --- look-ups shared by the services --------------------------------------------------
@@ -92,8 +113,13 @@ def _validate_role(role: str) -> str:
     return role
 
 
-def _password_url(token: str) -> str:
-    return f"{conf.public_base_url()}{reverse('accounts:staff_set_password', args=[token])}"
+def _link_url(token: str, purpose: StaffPasswordLinkPurpose) -> str:
+    name = (
+        "accounts:staff_enrolment_link"
+        if purpose == StaffPasswordLinkPurpose.MFA_ENROLMENT
+        else "accounts:staff_set_password"
+    )
+    return f"{conf.public_base_url()}{reverse(name, args=[token])}"
 
 
 def _email_password_link(issued: PasswordLinkIssued) -> None:
@@ -104,14 +130,19 @@ def _email_password_link(issued: PasswordLinkIssued) -> None:
             code="no_email_address",
         )
     hours = int(conf.staff_password_link_lifetime().total_seconds() // 3600)
+    enrolment = issued.purpose == StaffPasswordLinkPurpose.MFA_ENROLMENT
     mail.send(
         to=user.email,
-        template=email_templates.STAFF_INVITATION,
-        context={"service_name": mail.site_name(), "password_url": issued.url, "expiry_hours": str(hours)},
+        template=email_templates.STAFF_MFA_ENROLMENT if enrolment else email_templates.STAFF_INVITATION,
+        context={
+            "service_name": mail.site_name(),
+            ("set_up_url" if enrolment else "password_url"): issued.url,
+            "expiry_hours": str(hours),
+        },
         language="en",
         key=f"staff-password-link:{issued.link_id}",
         owner=f"staff:{user.pk}",
-        purpose="staff_password_link",
+        purpose="staff_mfa_link" if enrolment else "staff_password_link",
     )
 
 
@@ -123,7 +154,12 @@ def _issue_password_link(*, user: User, purpose: StaffPasswordLinkPurpose) -> Pa
     expires_at = now + conf.staff_password_link_lifetime()
     link = StaffPasswordLink.objects.create(user=user, purpose=purpose, token_hash=hashed, expires_at=expires_at)
     return PasswordLinkIssued(
-        user=user, token=token, url=_password_url(token), expires_at=expires_at, link_id=str(link.id)
+        user=user,
+        token=token,
+        url=_link_url(token, purpose),
+        expires_at=expires_at,
+        link_id=str(link.id),
+        purpose=purpose,
     )
 
 
@@ -148,8 +184,9 @@ def staff_invite(
 
     ``unit`` is ``(institution code, unit code)``; ``roles`` are ``(institution
     code, role)`` pairs. A supplier account needs an ``access_expires_at`` in
-    the future. The person sets a password from the link, then enrols an
-    authenticator app at first sign-in. With ``send_email`` the link is also
+    the future. The person sets a password from the link, then sets up an
+    authenticator app in the same session (the only way to enrol one; see
+    :mod:`govserve.accounts.signin`). With ``send_email`` the link is also
     emailed to ``email`` (through the outbox, in this transaction). Audited as ``accounts.staff.invited``.
     Raise StaffUsernameTakenError, ValidationError, InstitutionNotFoundError,
     UnitNotFoundError or InvalidRoleError; nothing is created then.
@@ -233,12 +270,20 @@ def staff_password_link_issue(*, actor: Actor, user: User, send_email: bool = Fa
     return issued
 
 
-def staff_password_link_get(*, token: str) -> StaffPasswordLink:
-    """Return the usable set-password link for ``token``; raise LinkInvalidError, LinkExpiredError or LinkUsedError."""
+def staff_password_link_get(
+    *, token: str, purposes: Iterable[StaffPasswordLinkPurpose] = _PASSWORD_PURPOSES
+) -> StaffPasswordLink:
+    """Return the usable one-time link for ``token`` if it has one of ``purposes`` (default: set a password).
+
+    Raise LinkInvalidError (unknown, altered, or of another purpose),
+    LinkExpiredError or LinkUsedError.
+    """
     if not token_well_formed(token):
         raise errors.LinkInvalidError(_("This link is not valid"))
     try:
-        link = StaffPasswordLink.objects.select_related("user").get(token_hash=token_hash(token))
+        link = StaffPasswordLink.objects.select_related("user").get(
+            token_hash=token_hash(token), purpose__in=[str(purpose) for purpose in purposes]
+        )
     except StaffPasswordLink.DoesNotExist:
         raise errors.LinkInvalidError(_("This link is not valid")) from None
     if link.used_at is not None:
@@ -256,12 +301,14 @@ def _validate_password(password: str, user: User) -> None:
 
 
 @transaction.atomic
-def staff_password_set_from_link(*, token: str, password: str) -> User:
-    """Set the password of the link's user and use the link up; return the user.
+def staff_password_set_from_link(*, token: str, password: str) -> PasswordSet:
+    """Set the password of the link's user and use the link up; return the user and the link.
 
     Raise LinkInvalidError, LinkExpiredError, LinkUsedError (nothing changes)
     or WeakPasswordError (the link stays usable). Audited as
-    ``accounts.staff.password_set``.
+    ``accounts.staff.password_set``. The caller may then grant its session
+    enrolment of an authenticator app (:func:`govserve.accounts.signin.enrolment_grant`)
+    when the user has none.
     """
     link = staff_password_link_get(token=token)
     link = StaffPasswordLink.objects.select_for_update().select_related("user").get(pk=link.pk)
@@ -280,7 +327,7 @@ def staff_password_set_from_link(*, token: str, password: str) -> User:
         subject_id=user.pk,
         details={"purpose": link.purpose},
     )
-    return user
+    return PasswordSet(user=user, link_id=str(link.pk), purpose=str(link.purpose))
 
 
 @transaction.atomic
@@ -313,21 +360,31 @@ def staff_deactivate(*, actor: Actor, user: User) -> bool:
 
 
 @transaction.atomic
-def staff_mfa_reset(*, actor: Actor, user: User) -> int:
-    """Remove every authenticator device of ``user``; return how many went.
+def staff_mfa_reset(*, actor: Actor, user: User, send_email: bool = False) -> MfaReset:
+    """Remove every authenticator device of ``user`` and issue a one-time link to set up a new one.
 
-    Open sessions lose their verification at the next request (django-otp
-    finds no device) and the person must enrol a new app at next sign-in.
+    Open sessions end at their next request (django-otp finds no device).
+    The person cannot enrol from a password sign-in: they open the link,
+    confirm their password, and set up the new app there. An account without
+    a usable password (invited, never set) gets a set-password link instead,
+    which goes on to the app set-up. Earlier unused links of the account stop
+    working. With ``send_email`` the link is also emailed (through the
+    outbox, in this transaction); ValidationError when there is no address
+    (nothing changes). Audited as ``accounts.staff.mfa_reset``.
     """
     removed, _counts = TOTPDevice.objects.filter(user=user).delete()
+    purpose = StaffPasswordLinkPurpose.MFA_ENROLMENT if user.has_usable_password() else StaffPasswordLinkPurpose.RESET
+    issued = _issue_password_link(user=user, purpose=purpose)
+    if send_email:
+        _email_password_link(issued)
     audit_record(
         actor=actor,
         action="accounts.staff.mfa_reset",
         subject_type=USER_SUBJECT,
         subject_id=user.pk,
-        details={"devices_removed": removed},
+        details={"devices_removed": removed, "link": issued.link_id, "link_purpose": str(purpose)},
     )
-    return int(removed)
+    return MfaReset(devices_removed=int(removed), link=issued)
 
 
 @transaction.atomic

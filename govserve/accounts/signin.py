@@ -2,10 +2,21 @@
 
 Staff sign-in has two steps, and the person is not signed in until both pass:
 the password step leaves only a *pending* marker in the session (the user id
-and when), the second step (a TOTP code, or enrolling an authenticator app if
-the person has none) opens the session. Failures of either step count
-towards django-axes' lockout (``AXES_FAILURE_LIMIT``), so guessing codes is
-as limited as guessing passwords.
+and when), the second step (a TOTP code) opens the session. Failures of
+either step count towards django-axes' lockout (``AXES_FAILURE_LIMIT``), so
+guessing codes is as limited as guessing passwords.
+
+Enrolling an authenticator app is never reachable from a password alone
+(whoever learnt the password of a member of staff who has not enrolled yet
+could otherwise bind their own app to the account). It is granted only by a
+one-time link an administrator issued: the invitation or set-password link
+(``govserve staff invite``, ``reset-password``), once the password is set
+with it, or the set-up link of ``govserve staff reset-mfa``, once the
+person's password is confirmed on it. Using the link leaves an *enrolment
+grant* in that session (user id, link id, when; :data:`ENROL`) for
+``GOVSERVE_STAFF_ENROLMENT_MINUTES`` (15); the set-up page needs it. A
+password sign-in of an account without an authenticator app is refused with
+a page that says to ask an administrator for a new set-up link, and audited.
 
 A session holds the kind of account (``staff`` or ``citizen``), the account
 id, and three times: signed in, last seen, last re-authenticated. Nothing
@@ -45,13 +56,11 @@ AUTH_AT = "gs.auth_at"
 SEEN_AT = "gs.seen_at"
 REAUTH_AT = "gs.reauth_at"
 PENDING = "gs.pending"
+ENROL = "gs.enrol"
 NOTICE = "gs.notice"
 
 KIND_STAFF = "staff"
 KIND_CITIZEN = "citizen"
-
-STAGE_CODE = "code"
-STAGE_ENROL = "enrol"
 
 _CODE = re.compile(r"^\d{6}$")
 _MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -61,11 +70,19 @@ ANONYMOUS = Actor.system("web")
 
 @dataclass(frozen=True)
 class PendingSignIn:
-    """The password step passed for ``user``; ``stage`` says what the second step is."""
+    """The password step passed for ``user``, who has an authenticator app: the code is next."""
 
     user: User
-    stage: str
     next_url: str
+
+
+@dataclass(frozen=True)
+class EnrolmentGrant:
+    """This session may enrol an authenticator app for ``user``: granted by the one-time link ``link_id``."""
+
+    user: User
+    link_id: str
+    purpose: str
 
 
 def _axes() -> Any:
@@ -162,21 +179,31 @@ def confirmed_devices(user: User) -> list[TOTPDevice]:
     return list(TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id"))
 
 
-def pending_begin(request: HttpRequest, *, user: User, next_url: str) -> PendingSignIn:
-    """Record that ``user`` passed the password step; return what the second step is."""
-    stage = STAGE_CODE if confirmed_devices(user) else STAGE_ENROL
+def staff_second_step_begin(request: HttpRequest, *, user: User, next_url: str) -> PendingSignIn:
+    """Record that ``user`` passed the password step; the code of their authenticator app is next.
+
+    Raise MfaNotSetUpError, audited as ``accounts.staff.sign_in_failed``
+    (reason ``mfa_not_set_up``, outcome denied), when ``user`` has no
+    confirmed authenticator app: a password alone never leads to enrolment
+    (see the module docstring). Nothing is stored in the session then.
+    """
+    if not confirmed_devices(user):
+        _record_failure(user=user, reason="mfa_not_set_up", outcome=Outcome.DENIED)
+        raise errors.MfaNotSetUpError(
+            _("Your account has no authenticator app set up. Ask an administrator for a new set-up link.")
+        )
     request.session.cycle_key()
-    request.session[PENDING] = {
-        "user_id": str(user.pk),
-        "at": clock.now().timestamp(),
-        "stage": stage,
-        "next": next_url,
-    }
-    return PendingSignIn(user=user, stage=stage, next_url=next_url)
+    request.session.pop(ENROL, None)
+    request.session[PENDING] = {"user_id": str(user.pk), "at": clock.now().timestamp(), "next": next_url}
+    return PendingSignIn(user=user, next_url=next_url)
 
 
 def pending_get(request: HttpRequest) -> PendingSignIn | None:
-    """Return the pending sign-in of this session, or None if none, expired, or the account is no longer usable."""
+    """Return the pending sign-in of this session, or None if none, expired, or the account is no longer usable.
+
+    An account whose authenticator apps were removed since the password step
+    has no pending sign-in either.
+    """
     pending = request.session.get(PENDING)
     if not isinstance(pending, dict):
         return None
@@ -184,11 +211,94 @@ def pending_get(request: HttpRequest) -> PendingSignIn | None:
         del request.session[PENDING]
         return None
     user = User.objects.filter(pk=str(pending.get("user_id", "")), is_active=True).first()
-    if user is None or not policies.supplier_access_current(user):
+    if user is None or not policies.supplier_access_current(user) or not confirmed_devices(user):
         del request.session[PENDING]
         return None
-    stage = STAGE_CODE if confirmed_devices(user) else STAGE_ENROL
-    return PendingSignIn(user=user, stage=stage, next_url=str(pending.get("next", "")))
+    return PendingSignIn(user=user, next_url=str(pending.get("next", "")))
+
+
+# --- staff: enrolment, granted by a one-time link -------------------------------------------------
+
+
+def enrolment_grant(request: HttpRequest, *, user: User, link_id: str, purpose: str) -> None:
+    """Let this session enrol an authenticator app for ``user``, on the strength of the used link ``link_id``.
+
+    Only callers that have just used a one-time link of ``user`` may call
+    this (:func:`govserve.accounts.services.staff_password_set_from_link`,
+    :func:`staff_enrolment_link_use`). The grant lasts
+    ``GOVSERVE_STAFF_ENROLMENT_MINUTES`` and holds ids and a time only.
+    """
+    request.session.cycle_key()
+    request.session.pop(PENDING, None)
+    request.session[ENROL] = {
+        "user_id": str(user.pk),
+        "link_id": link_id,
+        "purpose": purpose,
+        "at": clock.now().timestamp(),
+    }
+
+
+def enrolment_grant_get(request: HttpRequest) -> EnrolmentGrant | None:
+    """Return this session's enrolment grant, or None (none, expired, account unusable, or already enrolled).
+
+    An expired or spent grant is removed from the session.
+    """
+    grant = request.session.get(ENROL)
+    if not isinstance(grant, dict):
+        return None
+    if clock.now().timestamp() - float(grant.get("at", 0)) > conf.staff_enrolment_lifetime().total_seconds():
+        del request.session[ENROL]
+        return None
+    user = User.objects.filter(pk=str(grant.get("user_id", "")), is_active=True).first()
+    if user is None or not policies.supplier_access_current(user) or confirmed_devices(user):
+        del request.session[ENROL]
+        return None
+    return EnrolmentGrant(user=user, link_id=str(grant.get("link_id", "")), purpose=str(grant.get("purpose", "")))
+
+
+def enrolment_grant_expired(request: HttpRequest) -> bool:
+    """Return whether the session holds an enrolment grant that has run out of time (to say so on the page)."""
+    grant = request.session.get(ENROL)
+    if not isinstance(grant, dict):
+        return False
+    return clock.now().timestamp() - float(grant.get("at", 0)) > conf.staff_enrolment_lifetime().total_seconds()
+
+
+def staff_enrolment_link_use(*, request: HttpRequest, token: str, password: str) -> EnrolmentGrant:
+    """Use an authenticator set-up link (``govserve staff reset-mfa``): confirm the password, grant enrolment.
+
+    The link alone is not enough, nor the password alone: the person proves
+    both, so neither a leaked link nor a leaked password binds a stranger's
+    app to the account. The password check is django-axes counted and its
+    failures audited as for sign-in; the link stays usable after a wrong
+    password. Success uses the link up (audited as
+    ``accounts.staff.enrolment_link_used``) and grants this session
+    enrolment (:func:`enrolment_grant`). Raise LinkInvalidError,
+    LinkExpiredError, LinkUsedError, or the SignInErrors of
+    :func:`staff_password_verify`.
+    """
+    from govserve.accounts import services  # noqa: PLC0415  (services imports this module)
+    from govserve.accounts.models import StaffPasswordLink, StaffPasswordLinkPurpose  # noqa: PLC0415
+
+    link = services.staff_password_link_get(token=token, purposes=(StaffPasswordLinkPurpose.MFA_ENROLMENT,))
+    user = staff_password_verify(request=request, username=link.user.get_username(), password=password)
+    with transaction.atomic():
+        locked = StaffPasswordLink.objects.select_for_update().get(pk=link.pk)
+        if locked.used_at is not None:
+            raise errors.LinkUsedError(_("This link has already been used"))
+        if locked.expires_at <= clock.now():
+            raise errors.LinkExpiredError(_("This link has expired"))
+        locked.used_at = clock.now()
+        locked.save(update_fields=["used_at", "updated_at"])
+        audit_record(
+            actor=staff_actor(user),
+            action="accounts.staff.enrolment_link_used",
+            subject_type=USER_SUBJECT,
+            subject_id=user.pk,
+            details={"link": str(locked.pk)},
+        )
+    enrolment_grant(request, user=user, link_id=str(link.pk), purpose=str(link.purpose))
+    return EnrolmentGrant(user=user, link_id=str(link.pk), purpose=str(link.purpose))
 
 
 def _normalise_code(code: str) -> str:
@@ -251,18 +361,25 @@ def enrolment_device(user: User) -> TOTPDevice:
     return device
 
 
-def staff_enrolment_confirm(*, request: HttpRequest, user: User, code: str) -> TOTPDevice:
-    """Confirm ``user``'s new authenticator app with a code it shows; return the confirmed device.
+def staff_enrolment_confirm(*, request: HttpRequest, grant: EnrolmentGrant, code: str) -> TOTPDevice:
+    """Confirm the new authenticator app of the grant's user with a code it shows; return the confirmed device.
 
-    Audited as ``accounts.staff.mfa_enrolled``. Raise InvalidTotpCodeError or
-    SignInLockedOutError (a wrong code counts towards lockout).
+    Needs the session's enrolment grant (:func:`enrolment_grant_get`).
+    Audited as ``accounts.staff.mfa_enrolled`` with the link that granted it.
+    Raise InvalidTotpCodeError or SignInLockedOutError (a wrong code counts
+    towards lockout), or MfaAlreadySetUpError when another session of the
+    same person confirmed an app first.
     """
+    user = grant.user
     if not _axes().is_allowed(request, {"username": user.get_username()}):
         request.axes_locked_out = True  # type: ignore[attr-defined]
         raise _locked_error()
     code = _check_code_shape(code)
     with transaction.atomic():
-        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("id").first()
+        devices = list(TOTPDevice.objects.select_for_update().filter(user=user).order_by("id"))
+        if any(device.confirmed for device in devices):
+            raise errors.MfaAlreadySetUpError(_("An authenticator app is already set up: sign in with it"))
+        device = next((device for device in devices if not device.confirmed), None)
         if device is None:
             raise errors.InvalidTotpCodeError(_("Scan the QR code again: the set-up has been restarted"))
         message = _throttle_message(device)
@@ -277,7 +394,7 @@ def staff_enrolment_confirm(*, request: HttpRequest, user: User, code: str) -> T
                 action="accounts.staff.mfa_enrolled",
                 subject_type=USER_SUBJECT,
                 subject_id=user.pk,
-                details={"device": device.persistent_id},
+                details={"device": device.persistent_id, "link": grant.link_id, "via": grant.purpose},
             )
             return device
     _count_failure(request, user, "invalid_enrolment_code")
@@ -309,6 +426,7 @@ def staff_session_begin(*, request: HttpRequest, user: User, device: TOTPDevice 
     if request.session.get(KIND) == KIND_CITIZEN:
         request.session.flush()
     request.session.pop(PENDING, None)
+    request.session.pop(ENROL, None)
     request.session.pop(NOTICE, None)
     with transaction.atomic():
         login(request, user, backend=_MODEL_BACKEND)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("staff/confirm-it-is-you", views.staff_reauthenticate, name="staff_reauthenticate"),
     path("staff/account/password", views.staff_change_password, name="staff_change_password"),
     path("staff/set-password/<str:token>", views.staff_set_password, name="staff_set_password"),
+    path("staff/set-up-authenticator/<str:token>", views.staff_enrolment_link, name="staff_enrolment_link"),
     path("sign-in", citizen_views.citizen_sign_in, name="citizen_sign_in"),
     path("sign-in/check-your-email", citizen_views.citizen_check_email, name="citizen_check_email"),
     path("sign-in/link/<str:token>", citizen_views.citizen_link, name="citizen_link"),

@@ -1,4 +1,4 @@
-"""Staff sign-in pages: password, TOTP code, authenticator set-up, re-authentication, sign-out.
+"""Staff sign-in pages: password, TOTP code, authenticator set-up (by one-time link only), re-authentication, sign-out.
 
 Thin: parse the form, call :mod:`govserve.accounts.signin` or
 :mod:`govserve.accounts.services`, render. Only typed ApplicationErrors are
@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods
 
 from govserve.accounts import conf, errors, forms, policies, selectors, services, signin
 from govserve.accounts.decorators import require_recent_authentication, staff_required, staff_session_valid
-from govserve.accounts.models import User
+from govserve.accounts.models import StaffPasswordLinkPurpose, User
 from govserve.core.errors import ApplicationError
 
 STAFF_HOME = "/staff/"
@@ -130,9 +130,11 @@ def staff_sign_in(request: HttpRequest) -> HttpResponse:
                 if not conf.staff_mfa_required() and not signin.confirmed_devices(user):
                     signin.staff_session_begin(request=request, user=user, device=None, method="password")
                     return _after_sign_in(next_url)
-                pending = signin.pending_begin(request, user=user, next_url=next_url)
-                target = "accounts:staff_sign_in_code" if pending.stage == signin.STAGE_CODE else "accounts:staff_enrol"
-                return HttpResponseRedirect(reverse(target))
+                try:
+                    signin.staff_second_step_begin(request, user=user, next_url=next_url)
+                except errors.MfaNotSetUpError as error:
+                    return _no_authenticator(request, error.message, status=error.status)
+                return HttpResponseRedirect(reverse("accounts:staff_sign_in_code"))
         else:
             page_errors.add_form(form)
     return page(
@@ -147,23 +149,18 @@ def staff_sign_in(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _pending_or_restart(request: HttpRequest, stage: str) -> signin.PendingSignIn | HttpResponse:
-    pending = signin.pending_get(request)
-    if pending is None:
-        return HttpResponseRedirect(reverse("accounts:staff_sign_in"))
-    if pending.stage != stage:
-        target = "accounts:staff_sign_in_code" if pending.stage == signin.STAGE_CODE else "accounts:staff_enrol"
-        return HttpResponseRedirect(reverse(target))
-    return pending
+def _no_authenticator(request: HttpRequest, message: str, *, status: int, expired: bool = False) -> HttpResponse:
+    """Say that an authenticator app can only be set up from a new link an administrator issues."""
+    return page(request, "accounts/staff_no_authenticator.html", title=message, status=status, expired=expired)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def staff_sign_in_code(request: HttpRequest) -> HttpResponse:
     """Step 2: the code from the authenticator app."""
-    pending = _pending_or_restart(request, signin.STAGE_CODE)
-    if isinstance(pending, HttpResponse):
-        return pending
+    pending = signin.pending_get(request)
+    if pending is None:
+        return HttpResponseRedirect(reverse("accounts:staff_sign_in"))
     form = forms.TotpCodeForm(request.POST or None)
     page_errors = PageErrors()
     status = 200
@@ -201,28 +198,37 @@ def _grouped_secret(device: Any) -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def staff_enrol(request: HttpRequest) -> HttpResponse:
-    """Step 2 at first sign-in (or after an MFA reset): set up an authenticator app and confirm a code."""
-    pending = _pending_or_restart(request, signin.STAGE_ENROL)
-    if isinstance(pending, HttpResponse):
-        return pending
-    device = signin.enrolment_device(pending.user)
+    """Set up an authenticator app and confirm a code: only in a session that just used a one-time link.
+
+    The grant comes from the invitation or set-password link (after the
+    password is set) or from the set-up link of ``govserve staff reset-mfa``
+    (after the password is confirmed); see :mod:`govserve.accounts.signin`.
+    """
+    if signin.enrolment_grant_expired(request):
+        request.session.pop(signin.ENROL, None)
+        return _no_authenticator(
+            request, _("The time to set up your authenticator app has run out"), status=403, expired=True
+        )
+    grant = signin.enrolment_grant_get(request)
+    if grant is None:
+        return HttpResponseRedirect(reverse("accounts:staff_sign_in"))
+    device = signin.enrolment_device(grant.user)
     form = forms.TotpCodeForm(request.POST or None)
     page_errors = PageErrors()
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                device = signin.staff_enrolment_confirm(
-                    request=request, user=pending.user, code=form.cleaned_data["code"]
-                )
+                device = signin.staff_enrolment_confirm(request=request, grant=grant, code=form.cleaned_data["code"])
+            except errors.MfaAlreadySetUpError:
+                request.session.pop(signin.ENROL, None)
+                return HttpResponseRedirect(reverse("accounts:staff_sign_in"))
             except errors.SignInError as error:
                 page_errors.add("code", error.message)
                 status = error.status
             else:
-                signin.staff_session_begin(
-                    request=request, user=pending.user, device=device, method="password+totp-enrol"
-                )
-                return _after_sign_in(pending.next_url)
+                signin.staff_session_begin(request=request, user=grant.user, device=device, method="link+totp-enrol")
+                return _after_sign_in(STAFF_HOME)
         else:
             page_errors.add_form(form)
     return page(
@@ -235,6 +241,44 @@ def staff_enrol(request: HttpRequest) -> HttpResponse:
         qr_data_uri=_qr_data_uri(device.config_url),
         secret=_grouped_secret(device),
         otpauth_uri=device.config_url,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def staff_enrolment_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The set-up link of ``govserve staff reset-mfa``: confirm the password, then set up the new app."""
+    try:
+        link = services.staff_password_link_get(token=token, purposes=(StaffPasswordLinkPurpose.MFA_ENROLMENT,))
+    except (errors.LinkInvalidError, errors.LinkExpiredError, errors.LinkUsedError) as error:
+        return _link_problem(request, error, staff=True)
+    form = forms.PasswordForm(request.POST or None)
+    page_errors = PageErrors()
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                signin.staff_enrolment_link_use(request=request, token=token, password=form.cleaned_data["password"])
+            except (errors.LinkInvalidError, errors.LinkExpiredError, errors.LinkUsedError) as error:
+                return _link_problem(request, error, staff=True)
+            except errors.SignInError as error:
+                page_errors.add(
+                    "password",
+                    error.message if error.code != "invalid_credentials" else _("Enter your correct password"),
+                )
+                status = error.status
+            else:
+                return HttpResponseRedirect(reverse("accounts:staff_enrol"))
+        else:
+            page_errors.add_form(form)
+    return page(
+        request,
+        "accounts/staff_enrolment_link.html",
+        title=_("Set up a new authenticator app"),
+        status=status,
+        page_errors=page_errors,
+        form=form,
+        username=link.user.get_username(),
     )
 
 
@@ -379,12 +423,20 @@ def staff_set_password(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.staff_password_set_from_link(token=token, password=form.cleaned_data["password"])
+                password_set = services.staff_password_set_from_link(
+                    token=token, password=form.cleaned_data["password"]
+                )
             except errors.WeakPasswordError as error:
                 page_errors.add("password", error.message)
             except (errors.LinkInvalidError, errors.LinkExpiredError, errors.LinkUsedError) as error:
                 return _link_problem(request, error, staff=True)
             else:
+                if not signin.confirmed_devices(password_set.user):
+                    # The one moment a session may enrol an app: it has just used the person's one-time link.
+                    signin.enrolment_grant(
+                        request, user=password_set.user, link_id=password_set.link_id, purpose=password_set.purpose
+                    )
+                    return HttpResponseRedirect(reverse("accounts:staff_enrol"))
                 return page(request, "accounts/staff_password_set.html", title=_("Your password is set"))
         else:
             page_errors.add_form(form)

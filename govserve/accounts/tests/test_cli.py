@@ -74,22 +74,17 @@ def test_invite_creates_an_account_without_password_and_prints_a_one_time_link(i
     ]
 
 
-def test_the_invitation_link_sets_the_password_then_first_sign_in_enrols_mfa(
-    client: Client, institution: Institution
-) -> None:
+def test_the_invitation_link_sets_the_password_then_sets_up_mfa(client: Client, institution: Institution) -> None:
     out = staff("invite", "newbie", "--role", "city-council:reviewer")
     token = LINK.search(out).group(1)  # type: ignore[union-attr]
 
     assert client.get(f"/staff/set-password/{token}").status_code == 200
     response = client.post(f"/staff/set-password/{token}", {"password": PASSWORD, "password_confirm": PASSWORD})
-    assert response.status_code == 200
-    assert "Your password is set" in response.content.decode()
-
-    response = client.post("/staff/sign-in", {"username": "newbie", "password": PASSWORD})
     assert response["Location"] == "/staff/sign-in/set-up-authenticator"
     client.get(response["Location"])
     device = TOTPDevice.objects.get(user__username="newbie")
     assert client.post(response["Location"], {"code": totp_code(device)})["Location"] == "/staff/"
+    assert User.objects.get(username="newbie").check_password(PASSWORD)
     # the link works once
     again = client.get(f"/staff/set-password/{token}")
     assert again.status_code == 410
@@ -198,14 +193,18 @@ def test_deactivate(officer: Staff) -> None:
     assert len(_cli_entries("accounts.staff.deactivated")) == 1
 
 
-def test_reset_mfa_sends_the_person_to_enrolment_again(client: Client, officer: Staff) -> None:
+def test_reset_mfa_removes_the_app_and_prints_a_set_up_link(client: Client, officer: Staff) -> None:
     out = staff("reset-mfa", "officer")
 
     assert out.startswith("removed 1 authenticator device(s) of officer")
+    assert re.search(r"http://[^ \n]+/staff/set-up-authenticator/[A-Za-z0-9_-]{43}", out) is not None
     assert not TOTPDevice.objects.filter(user=officer.user).exists()
     response = client.post("/staff/sign-in", {"username": "officer", "password": officer.password})
-    assert response["Location"] == "/staff/sign-in/set-up-authenticator"
-    assert _cli_entries("accounts.staff.mfa_reset") == [("system", "cli", {"devices_removed": 1})]
+    assert response.status_code == 403
+    link = StaffPasswordLink.objects.get(user=officer.user)
+    assert _cli_entries("accounts.staff.mfa_reset") == [
+        ("system", "cli", {"devices_removed": 1, "link": str(link.pk), "link_purpose": "mfa_enrolment"})
+    ]
 
 
 def test_reset_password_issues_a_new_link_and_the_old_one_stops_working(

@@ -1,18 +1,14 @@
-"""Staff sign-in: password then TOTP, enrolment at first sign-in, refusals, sign-out."""
+"""Staff sign-in: password then TOTP, refusals, sign-out (enrolment: test_enrolment.py)."""
 
 from __future__ import annotations
 
-import base64
 import datetime
-import re
 
 import pytest
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from govserve.accounts.models import Institution, User
+from govserve.accounts.models import User
 from govserve.accounts.tests.conftest import MovableClock, Staff, fresh_code, sign_in, totp_code
-from govserve.accounts.tests.factories import role_grant, staff_create
 from govserve.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -180,61 +176,6 @@ def test_sign_in_returns_to_a_local_next_page_only(client: Client, officer: Staf
 
 def test_a_signed_in_officer_visiting_sign_in_goes_to_their_page(client: Client, signed_in_officer: Staff) -> None:
     assert client.get("/staff/sign-in")["Location"] == "/staff/"
-
-
-# --- enrolment ---------------------------------------------------------------------------------------
-
-
-def test_first_sign_in_enrols_an_authenticator_app(client: Client, institution: Institution) -> None:
-    # given a new member of staff without a device
-    user = staff_create(username="newcomer")
-    role_grant(user=user, institution=institution, role="reviewer")
-    # when they enter their password
-    response = client.post("/staff/sign-in", {"username": "newcomer", "password": "correct-horse-battery-staple-42"})
-    # then they are sent to set up an app, shown a QR code (PNG data URI) and the secret
-    assert response["Location"] == "/staff/sign-in/set-up-authenticator"
-    page = client.get("/staff/sign-in/set-up-authenticator").content.decode()
-    assert 'src="data:image/png;base64,' in page
-    device = TOTPDevice.objects.get(user=user)
-    assert device.confirmed is False
-    secret = base64.b32encode(device.bin_key).decode()
-    shown = re.search(r'id="secret-key">([A-Z2-7 ]+)<', page)
-    assert shown is not None
-    assert shown.group(1).replace(" ", "") == secret
-    # and reloading the page keeps the same secret (the app was scanned once)
-    client.get("/staff/sign-in/set-up-authenticator")
-    assert TOTPDevice.objects.filter(user=user).count() == 1
-    # when they confirm a code from the app
-    response = client.post("/staff/sign-in/set-up-authenticator", {"code": totp_code(device)})
-    # then the device is confirmed and they are signed in, verified
-    assert response["Location"] == "/staff/"
-    device.refresh_from_db()
-    assert device.confirmed is True
-    assert client.get("/staff/").status_code == 200
-    assert [a for a, _, _ in _actions()] == ["accounts.staff.mfa_enrolled", "accounts.staff.signed_in"]
-
-
-def test_enrolment_refuses_a_wrong_code_and_keeps_the_device_unconfirmed(client: Client, db: None) -> None:
-    staff_create(username="newcomer")
-    client.post("/staff/sign-in", {"username": "newcomer", "password": "correct-horse-battery-staple-42"})
-    client.get("/staff/sign-in/set-up-authenticator")
-    device = TOTPDevice.objects.get(user__username="newcomer")
-    wrong = f"{(int(totp_code(device)) + 7) % 1_000_000:06d}"
-
-    response = client.post("/staff/sign-in/set-up-authenticator", {"code": wrong})
-
-    assert response.status_code == 401
-    assert "The code is not correct" in response.content.decode()
-    device.refresh_from_db()
-    assert device.confirmed is False
-    assert "_auth_user_id" not in client.session
-
-
-def test_a_user_with_a_device_cannot_open_the_enrolment_page(client: Client, officer: Staff) -> None:
-    client.post("/staff/sign-in", {"username": "officer", "password": officer.password})
-
-    assert client.get("/staff/sign-in/set-up-authenticator")["Location"] == "/staff/sign-in/code"
-    assert TOTPDevice.objects.filter(user=officer.user).count() == 1
 
 
 # --- supplier access -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from govserve.accounts import selectors, services
+from govserve.accounts.models import StaffPasswordLinkPurpose
 from govserve.audit.actors import Actor
 from govserve.core.errors import ApplicationError
 
@@ -81,10 +82,15 @@ class Command(BaseCommand):
 
         for name, text in (
             ("deactivate", "Deactivate an account (open sessions end at their next request)."),
-            ("reset-mfa", "Remove the authenticator app; the person enrols a new one at next sign-in."),
             ("unlock", "Clear a sign-in lockout after repeated failures."),
         ):
             commands.add_parser(name, help=text).add_argument("username")
+
+        reset_mfa = commands.add_parser(
+            "reset-mfa", help="Remove the authenticator app and print (optionally email) a one-time set-up link."
+        )
+        reset_mfa.add_argument("username")
+        reset_mfa.add_argument("--send-email", action="store_true")
 
         reset = commands.add_parser("reset-password", help="Print (and optionally email) a set-password link.")
         reset.add_argument("username")
@@ -118,7 +124,8 @@ class Command(BaseCommand):
 
     def _print_link(self, issued: services.PasswordLinkIssued, *, emailed: bool) -> None:
         expires = timezone.localtime(issued.expires_at)
-        self.stdout.write(f"set-password link (works once, until {expires:%Y-%m-%d %H:%M %Z}):")
+        kind = "authenticator set-up" if issued.purpose == StaffPasswordLinkPurpose.MFA_ENROLMENT else "set-password"
+        self.stdout.write(f"{kind} link (works once, until {expires:%Y-%m-%d %H:%M %Z}):")
         self.stdout.write(f"  {issued.url}")
         if emailed:
             self.stdout.write(f"emailed to {issued.user.email}")
@@ -140,10 +147,12 @@ class Command(BaseCommand):
 
     def _reset_mfa(self, options: dict[str, Any]) -> None:
         user = services.staff_user_get(options["username"])
-        removed = services.staff_mfa_reset(actor=CLI, user=user)
+        reset = services.staff_mfa_reset(actor=CLI, user=user, send_email=options["send_email"])
         self.stdout.write(
-            f"removed {removed} authenticator device(s) of {user.username}: they set up a new app at their next sign-in"
+            f"removed {reset.devices_removed} authenticator device(s) of {user.username}: "
+            "they set up a new app from this link only (a password sign-in cannot)"
         )
+        self._print_link(reset.link, emailed=options["send_email"])
 
     def _reset_password(self, options: dict[str, Any]) -> None:
         user = services.staff_user_get(options["username"])

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.utils import translation
 from django.utils.translation import gettext
 
 from govserve.catalogue.definitions import schema
+from govserve.journeys.fields import messages
 from govserve.journeys.fields.formats import format_date, format_money, format_number, format_phone
 from govserve.journeys.fields.options import options_for
 from govserve.journeys.fields.parse import ADDRESS_PARTS, UK_COUNTRY
@@ -37,7 +37,7 @@ def display_value(
     """
     if value is None:
         return ""
-    with translation.override(language):
+    with messages.in_language(language):
         return _display(field, value, language, catalogues, currency, phone_region)
 
 

@@ -15,7 +15,7 @@ into one the message is "Select yes or no".
 
 The defaults are English msgids translated through Django's gettext (the
 Welsh catalogue is govserve/locale/cy); callers activate the language (the
-public functions of this package do, with ``translation.override``). An
+public functions of this package do, with :func:`in_language`). An
 author's message in ``validation.messages`` always wins, in the reader's
 language where the author wrote one, else in English.
 """
@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext, ngettext
 
 from govserve.catalogue.definitions import schema
@@ -373,3 +375,10 @@ def type_message(field: schema.AnyField, language: str) -> str:
         "group": gettext("%(subject)s must be a list of items"),
     }.get(field.type, gettext("%(subject)s must be text"))
     return expected % {"subject": subject}
+
+
+def in_language(language: str) -> AbstractContextManager[object]:
+    """Return a context in which gettext speaks ``language`` (no switch when it already does: the usual case)."""
+    if translation.get_language() == language:
+        return nullcontext()
+    return translation.override(language)

@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.utils import translation
-
 from govserve.catalogue.definitions import schema
 from govserve.journeys.fields import messages
 from govserve.journeys.fields.errors import FieldError
@@ -118,7 +116,7 @@ def parse_field(
     field (uploads go through govserve.documents; a group is answered item by
     item with :func:`parse_group_item`).
     """
-    with translation.override(language):
+    with messages.in_language(language):
         return _parse_form(
             field, data, field_key(field, prefix), _Reading(language, phone_region, currency, catalogues)
         )
@@ -143,7 +141,7 @@ def parse_group_item(
     item: dict[str, Any] = {}
     errors: list[FieldError] = []
     reading = _Reading(language, phone_region, currency, catalogues)
-    with translation.override(language):
+    with messages.in_language(language):
         for child in group.fields:
             if isinstance(child, schema.FileField | schema.GroupField):
                 item[child.id] = None  # answered through their own paths
@@ -307,7 +305,7 @@ def parse_json_value(
     Errors' anchors are answer paths (``children[1].date_of_birth``), from
     ``anchor`` (default the field id). Raise TypeError for a file field.
     """
-    with translation.override(language):
+    with messages.in_language(language):
         return _parse_json(field, value, anchor or field.id, _Reading(language, phone_region, currency, catalogues))
 
 

@@ -37,7 +37,6 @@ from typing import Any, Final
 
 import regex
 import structlog
-from django.utils import translation
 
 from govserve.catalogue.definitions import schema
 from govserve.journeys.fields import messages
@@ -92,7 +91,7 @@ def validate_field(
     anchors). Messages are in ``language``. Raise ExpressionEvaluationError
     when a custom rule cannot be evaluated (a definition fault).
     """
-    with translation.override(language):
+    with messages.in_language(language):
         errors = _builtin(field, value, language=language, today=today, prefix=prefix, currency=currency)
         if errors or value is None:
             return errors

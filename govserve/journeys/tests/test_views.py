@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from govserve.catalogue.services import service_retire
 from govserve.core import clock
 from govserve.journeys.models import Application, ApplicationStatus, Feedback, JourneyEvent
 from govserve.journeys.tests.conftest import jpeg_upload, pdf_upload
@@ -23,6 +24,7 @@ from govserve.journeys.tests.support import (
     sign_in,
 )
 from govserve.journeys.views import journey
+from govserve.journeys.views.common import long_date
 from govserve.notifications.email import FIELD_BODY
 from govserve.notifications.models import OutboundEmail
 from govserve.privacy.crypto import unseal_text
@@ -460,3 +462,54 @@ def test_submissions_are_rate_limited_per_client(client: Client, monkeypatch: py
     statuses = [client.post(target, {"submit_key": "k" * 20}).status_code for _ in range(3)]
 
     assert statuses[-1] == 429
+
+
+def test_a_retired_service_is_closed_to_new_applications_but_a_draft_finishes(client: Client) -> None:
+    signed_in_client(client)
+    application, url = start(client, "street-trading-licence")
+    service_retire(service_id="street-trading-licence", actor=None, reason="closing")
+
+    closed = client.get("/services/street-trading-licence/")
+    assert closed.status_code == 410
+    assert "This service is closed" in html(closed)
+    assert "Apply for a street trading licence" not in html(client.get("/services/"))
+    assert client.post("/services/street-trading-licence/start", {"start_key": "k" * 32}).status_code == 410
+
+    # the draft carries on
+    assert answer(client, url, TRADING_FORMS["age"]) == f"/apply/{application.id}/your-name"
+
+
+def test_an_expired_draft_says_so(client: Client) -> None:
+    signed_in_client(client)
+    application, url = start(client, "street-trading-licence")
+    # past its expiry, before the expiry job ran
+    Application.objects.filter(pk=application.pk).update(expires_at=clock.now() - dt.timedelta(seconds=1))
+
+    response = client.get(url)
+
+    assert response.status_code == 410
+    assert "This application has expired" in html(response)
+    assert client.post(url, TRADING_FORMS["age"]).status_code == 410
+    assert not application.answers.exists()
+
+
+def test_pages_speak_welsh_with_the_definitions_welsh_text(client: Client) -> None:
+    signed_in_client(client)
+    _application, url = start(client, "street-trading-licence")
+    client.cookies["django_language"] = "cy"
+
+    page = html(client.get(url))
+
+    assert 'lang="cy"' in page
+    assert "Beth yw eich dyddiad geni?" in page
+
+
+def test_the_question_page_says_when_a_draft_is_deleted(client: Client) -> None:
+    signed_in_client(client)
+    application, _url = start(client, "street-trading-licence")
+
+    saved = html(client.get(f"/apply/{application.id}/save-and-return"))
+
+    assert application.expires_at is not None
+    assert long_date(application.expires_at, "en") in saved
+    assert "your applications" in saved

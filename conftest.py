@@ -13,6 +13,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)
+def _forget_the_active_language() -> Iterator[None]:
+    """Go back to the default language after each test: LocaleMiddleware leaves a request's on the thread."""
+    yield
+    from django.utils import translation  # noqa: PLC0415 - only once Django is set up
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _forget_cached_data_keys() -> Iterator[None]:
     """Forget the data keys the encryption kernel cached during a test: test transactions roll back."""
     yield

@@ -125,8 +125,15 @@ def extract(languages: Iterable[str] = LANGUAGES) -> list[str]:
     for language in languages:
         path = po_path(language)
         catalogue = read_catalogue(path, language)
+        created = catalogue.creation_date
         catalogue.update(template, no_fuzzy_matching=True, update_header_comment=False)
         catalogue.obsolete.clear()
+        # Keep the header's date unless a message changed: an extraction with nothing new
+        # leaves the file byte for byte as it was.
+        new_date = catalogue.creation_date
+        catalogue.creation_date = created
+        if not path.exists() or render_po(catalogue) != path.read_bytes():
+            catalogue.creation_date = new_date
         _write_if_changed(path, render_po(catalogue))
         missing += [f"{language}: {msgid}" for msgid in untranslated(catalogue)]
     return missing

@@ -175,6 +175,9 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# The language choice (English/Welsh) is remembered for a year (govserve.web.preferences).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 
 # --- Keys ----------------------------------------------------------------------------
 # Key-encryption keys for field-level encryption: "id:base64key" pairs, the

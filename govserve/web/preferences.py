@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -39,6 +40,13 @@ def redirect_target(candidate: str | None) -> str:
     return path
 
 
+def _samesite(value: str | None) -> Literal["Lax", "Strict", "None"]:
+    # The settings type is a plain string; a language cookie is never sent cross-site without "None".
+    if value in {"Strict", "None"}:
+        return "Strict" if value == "Strict" else "None"
+    return "Lax"
+
+
 def _signed_in(request: HttpRequest) -> bool:
     return account_selectors.current_citizen(request) is not None or staff_session_valid(request)
 
@@ -58,7 +66,7 @@ def language_switch(request: HttpRequest, code: str) -> HttpResponse:
         domain=settings.LANGUAGE_COOKIE_DOMAIN,
         secure=settings.LANGUAGE_COOKIE_SECURE,
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        samesite=_samesite(settings.LANGUAGE_COOKIE_SAMESITE),
     )
     return response
 

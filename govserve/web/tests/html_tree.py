@@ -49,7 +49,7 @@ class Element:
         parts: list[str] = []
         for child in self.children:
             parts.append(child if isinstance(child, str) else child.text())
-        return " ".join(" ".join(parts).split())
+        return " ".join("".join(parts).split())
 
     def ancestors(self) -> Iterator[Element]:
         """Yield the parent, its parent, and so on."""

@@ -45,7 +45,14 @@ register_event("accounts.citizen.sign_in_link_requested", description="A one-tim
 register_event("accounts.citizen.signed_in", description="A citizen signed in (details.method: link or password).")
 register_event("accounts.citizen.sign_in_failed", description="A citizen sign-in attempt failed (reason code).")
 register_event("accounts.citizen.signed_out", description="A citizen signed out.")
-register_event("accounts.citizen.password_set", description="A citizen set or changed their password.")
+register_event(
+    "accounts.citizen.password_set",
+    description="A citizen set or changed their password (details.proof: how they proved it was them).",
+)
+register_event(
+    "accounts.citizen.password_change_refused",
+    description="A citizen's password change was refused (wrong current password, or a fresh link needed).",
+)
 register_event("accounts.citizen.email_change_requested", description="A citizen asked to change their email address.")
 register_event("accounts.citizen.email_changed", description="A citizen confirmed a new email address.")
 register_event(

@@ -260,14 +260,28 @@ def citizen_email_confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @citizen_required
 def citizen_password(request: HttpRequest) -> HttpResponse:
-    """Set or change the optional password."""
+    """Set or change the optional password: the current one, a fresh emailed link, or a recent sign-in first."""
     citizen = _citizen(request)
-    form = forms.NewPasswordForm(request.POST or None)
+    proof = citizens.citizen_password_change_proof(request=request, citizen=citizen)
+    if proof == citizens.PasswordChangeProof.LINK:
+        return _password_confirm_page(request)
+    form = forms.CitizenPasswordChangeForm(request.POST or None)
     page_errors = PageErrors()
+    status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                citizens.citizen_password_set(citizen=citizen, password=form.cleaned_data["password"])
+                citizens.citizen_password_change(
+                    request=request,
+                    citizen=citizen,
+                    password=form.cleaned_data["password"],
+                    current_password=form.cleaned_data["current_password"],
+                )
+            except errors.ReauthenticationRequiredError:
+                return _password_confirm_page(request)
+            except errors.CurrentPasswordIncorrectError as error:
+                page_errors.add("current_password", error.message)
+                status = error.status
             except errors.WeakPasswordError as error:
                 page_errors.add("password", error.message)
             else:
@@ -278,7 +292,25 @@ def citizen_password(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/citizen_password.html",
         title=_("Change your password") if citizen.has_password else _("Create a password"),
+        status=status,
         page_errors=page_errors,
         form=form,
         has_password=citizen.has_password,
+        ask_current_password=proof == citizens.PasswordChangeProof.CURRENT_PASSWORD,
     )
+
+
+def _password_confirm_page(request: HttpRequest) -> HttpResponse:
+    return _page(request, "accounts/citizen_password_confirm.html", title=_("Confirm it is you"))
+
+
+@never_cache
+@require_http_methods(["POST"])
+@citizen_required
+def citizen_password_link(request: HttpRequest) -> HttpResponse:
+    """Email a one-time link that confirms it is the citizen and returns to the password page."""
+    citizens.citizen_confirmation_link_request(
+        citizen=_citizen(request), client_ip=_client_ip(request), language=translation.get_language() or "en"
+    )
+    minutes = int(conf.citizen_link_lifetime().total_seconds() // 60)
+    return _page(request, "accounts/citizen_password_link_sent.html", title=_("Check your email"), minutes=minutes)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -154,35 +155,40 @@ def citizen_sign_in_link_request(*, email: str, client_ip: str, language: str = 
                 details={"reason": "account_inactive", "method": "link"},
             )
             return
-        token, hashed = token_new()
-        lifetime = conf.citizen_link_lifetime()
-        link = CitizenLink.objects.create(
-            citizen=citizen,
-            purpose=CitizenLinkPurpose.SIGN_IN,
-            token_hash=hashed,
-            expires_at=clock.now() + lifetime,
-            next_path=next_path,
-        )
-        mail.send(
-            to=normalised,
-            template="sign_in_link",
-            context={
-                "service_name": mail.site_name(),
-                "sign_in_url": _link_url("accounts:citizen_link", token),
-                "expiry_minutes": str(int(lifetime.total_seconds() // 60)),
-            },
-            language=language,
-            key=f"citizen-sign-in:{link.id}",
-            owner=citizen.crypto_owner,
-            purpose="sign_in",
-        )
-        audit_record(
-            actor=Actor.for_citizen(citizen.id),
-            action="accounts.citizen.sign_in_link_requested",
-            subject_type=CITIZEN_SUBJECT,
-            subject_id=citizen.id,
-            details={"link": str(link.id)},
-        )
+        _sign_in_link_send(citizen=citizen, address=normalised, language=language, next_path=next_path, purpose="")
+
+
+def _sign_in_link_send(*, citizen: Citizen, address: str, language: str, next_path: str, purpose: str) -> None:
+    """Create a sign-in link for ``citizen``, email it to ``address`` and audit it (inside the caller's transaction)."""
+    token, hashed = token_new()
+    lifetime = conf.citizen_link_lifetime()
+    link = CitizenLink.objects.create(
+        citizen=citizen,
+        purpose=CitizenLinkPurpose.SIGN_IN,
+        token_hash=hashed,
+        expires_at=clock.now() + lifetime,
+        next_path=next_path,
+    )
+    mail.send(
+        to=address,
+        template="sign_in_link",
+        context={
+            "service_name": mail.site_name(),
+            "sign_in_url": _link_url("accounts:citizen_link", token),
+            "expiry_minutes": str(int(lifetime.total_seconds() // 60)),
+        },
+        language=language,
+        key=f"citizen-sign-in:{link.id}",
+        owner=citizen.crypto_owner,
+        purpose="sign_in",
+    )
+    audit_record(
+        actor=Actor.for_citizen(citizen.id),
+        action="accounts.citizen.sign_in_link_requested",
+        subject_type=CITIZEN_SUBJECT,
+        subject_id=citizen.id,
+        details={"link": str(link.id), "purpose": purpose} if purpose else {"link": str(link.id)},
+    )
 
 
 def citizen_link_get(*, token: str, purpose: CitizenLinkPurpose) -> CitizenLink:
@@ -234,6 +240,8 @@ def citizen_session_begin(*, request: HttpRequest, citizen: Citizen, method: str
     request.session.flush()
     request.session[signin.CITIZEN_ID] = str(citizen.id)
     signin.stamp(request, signin.KIND_CITIZEN)
+    # How the person last proved who they are: a one-time link lets them change a forgotten password.
+    request.session[signin.REAUTH_BY] = method
     citizen.last_signed_in_at = clock.now()
     citizen.save(update_fields=["last_signed_in_at", "email_verified_at", "updated_at"])
     audit_record(
@@ -289,7 +297,15 @@ def citizen_password_sign_in(*, request: HttpRequest, email: str, password: str,
 
 @transaction.atomic
 def citizen_password_set(*, citizen: Citizen, password: str) -> None:
-    """Set or change ``citizen``'s password (argon2); raise WeakPasswordError. Audited."""
+    """Set or change ``citizen``'s password (argon2) without any proof; raise WeakPasswordError. Audited.
+
+    For trusted callers only (the demo, tests): the web goes through
+    :func:`citizen_password_change`, which asks for recent authentication.
+    """
+    _password_store(citizen=citizen, password=password, proof="trusted_caller")
+
+
+def _password_store(*, citizen: Citizen, password: str, proof: str) -> None:
     try:
         validate_password(password)
     except django_exceptions.ValidationError as error:
@@ -302,8 +318,103 @@ def citizen_password_set(*, citizen: Citizen, password: str) -> None:
         action="accounts.citizen.password_set",
         subject_type=CITIZEN_SUBJECT,
         subject_id=citizen.id,
-        details={"changed": had_password},
+        details={"changed": had_password, "proof": proof},
     )
+
+
+class PasswordChangeProof(StrEnum):
+    """What the password page must ask for before a citizen may set or change their password."""
+
+    NONE = "none"
+    """A one-time link was used (or, for an account without a password, any sign-in) within a few minutes."""
+    CURRENT_PASSWORD = "current_password"  # noqa: S105 - a name, not a password
+    """The account has a password: re-enter it (or use a fresh emailed link: the forgotten-password path)."""
+    LINK = "link"
+    """No password and no recent sign-in: confirm by an emailed one-time link first."""
+
+
+def citizen_password_change_proof(*, request: HttpRequest, citizen: Citizen) -> PasswordChangeProof:
+    """Return what ``citizen`` must prove on this session to set or change their password.
+
+    Recent means within ``CITIZEN_RECENT_AUTHENTICATION_SECONDS`` (5 minutes)
+    of the session's last proof. A one-time link used that recently is
+    enough on its own (it is how a citizen who forgot their password sets a
+    new one); otherwise an account with a password must re-enter it, and an
+    account without one needs a recent sign-in or a fresh link.
+    """
+    recent = signin.seconds_since_reauthentication(request) <= conf.CITIZEN_RECENT_AUTHENTICATION_SECONDS
+    if recent and request.session.get(signin.REAUTH_BY) == "link":
+        return PasswordChangeProof.NONE
+    if citizen.has_password:
+        return PasswordChangeProof.CURRENT_PASSWORD
+    return PasswordChangeProof.NONE if recent else PasswordChangeProof.LINK
+
+
+def _password_change_refused(citizen: Citizen, reason: str) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=Actor.for_citizen(citizen.id),
+            action="accounts.citizen.password_change_refused",
+            subject_type=CITIZEN_SUBJECT,
+            subject_id=citizen.id,
+            outcome=Outcome.DENIED,
+            details={"reason": reason},
+        )
+
+
+def citizen_password_change(*, request: HttpRequest, citizen: Citizen, password: str, current_password: str) -> None:
+    """Set or change the signed-in ``citizen``'s password, after the proof :func:`citizen_password_change_proof` asks.
+
+    Every attempt counts towards the ``citizen-password-change`` rate limit
+    (per account; RateLimitedError past it), so the current password cannot
+    be guessed through this page. Raise ReauthenticationRequiredError (an
+    emailed link is needed first), CurrentPasswordIncorrectError (missing or
+    wrong; audited as ``accounts.citizen.password_change_refused``) or
+    WeakPasswordError; nothing changes then. On success the password is
+    stored (argon2), audited as ``accounts.citizen.password_set`` with the
+    proof used, and the session counts as re-authenticated now.
+    """
+    _limit("citizen-password-change", str(citizen.id))
+    proof = citizen_password_change_proof(request=request, citizen=citizen)
+    if proof == PasswordChangeProof.LINK:
+        _password_change_refused(citizen, "reauthentication_required")
+        raise errors.ReauthenticationRequiredError(
+            _("To keep your account safe, confirm it is you with a link we email to you")
+        )
+    if proof == PasswordChangeProof.CURRENT_PASSWORD:
+        if not current_password:
+            raise errors.CurrentPasswordIncorrectError(_("Enter your current password"))
+        if not check_password(current_password, citizen.password_hash):
+            _password_change_refused(citizen, "current_password_incorrect")
+            raise errors.CurrentPasswordIncorrectError(_("Your current password is not right: enter it again"))
+    with transaction.atomic():
+        locked = Citizen.objects.select_for_update().get(pk=citizen.pk)
+        _password_store(citizen=locked, password=password, proof=str(proof))
+    citizen.password_hash = locked.password_hash
+    request.session[signin.REAUTH_AT] = clock.now().timestamp()
+    request.session[signin.REAUTH_BY] = "password"
+
+
+def citizen_confirmation_link_request(*, citizen: Citizen, client_ip: str, language: str = "en") -> None:
+    """Email the signed-in ``citizen`` a one-time link that signs them in afresh and returns to the password page.
+
+    How a citizen without a password (or who forgot it) proves it is them
+    before setting one. Counts towards the same limits as sign-in links
+    (``citizen-link-ip``, ``citizen-link-email``; RateLimitedError past
+    them). Audited as ``accounts.citizen.sign_in_link_requested`` (purpose
+    ``password_change``).
+    """
+    _limit("citizen-link-ip", client_ip)
+    _limit("citizen-link-email", citizen.email_index)
+    language = language if language in {code for code, _label in settings.LANGUAGES} else "en"
+    with transaction.atomic():
+        _sign_in_link_send(
+            citizen=citizen,
+            address=citizen_email(citizen),
+            language=language,
+            next_path=reverse("accounts:citizen_password"),
+            purpose="password_change",
+        )
 
 
 # --- changing email address ----------------------------------------------------------------------------

@@ -27,10 +27,16 @@ DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
     "citizen-password-ip": (50, 60 * 60),
     # Email-change confirmation links: per citizen.
     "citizen-email-change": (5, 60 * 60),
+    # Attempts to set or change the password (a wrong current password included): per citizen.
+    "citizen-password-change": (10, 60 * 60),
 }
 
 # How long the password step of a staff sign-in waits for its second factor.
 PENDING_SIGN_IN_SECONDS = 5 * 60
+
+# How recent a citizen's last proof (sign-in, one-time link) must be for a sensitive
+# change (the password) without asking again.
+CITIZEN_RECENT_AUTHENTICATION_SECONDS = 5 * 60
 
 
 def staff_mfa_required() -> bool:

@@ -17,6 +17,7 @@ __all__ = [
     "INVALID_TOTP_MESSAGE",
     "AccountInactiveError",
     "AccountsPermissionDeniedError",
+    "CurrentPasswordIncorrectError",
     "EmailAddressInUseError",
     "InstitutionNotFoundError",
     "InvalidCredentialsError",
@@ -28,6 +29,7 @@ __all__ = [
     "MfaAlreadySetUpError",
     "MfaNotSetUpError",
     "PendingSignInExpiredError",
+    "ReauthenticationRequiredError",
     "RoleAlreadyHeldError",
     "RoleNotHeldError",
     "SignInError",
@@ -85,6 +87,18 @@ class MfaAlreadySetUpError(SignInError):
 
 class PendingSignInExpiredError(SignInError):
     code = "pending_sign_in_expired"
+
+
+class CurrentPasswordIncorrectError(SignInError):
+    """A sensitive change asked for the current password, and it was missing or wrong."""
+
+    code = "current_password_incorrect"
+
+
+class ReauthenticationRequiredError(PermissionDeniedError):
+    """A sensitive change needs a fresh proof of identity first (an emailed one-time link)."""
+
+    code = "reauthentication_required"
 
 
 class LinkInvalidError(ApplicationError):

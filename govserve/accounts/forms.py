@@ -65,3 +65,9 @@ class CitizenEmailForm(forms.Form):
 
 class CitizenPasswordSignInForm(CitizenEmailForm):
     password = forms.CharField(max_length=4096, strip=False, error_messages={"required": _("Enter your password")})
+
+
+class CitizenPasswordChangeForm(NewPasswordForm):
+    """The new password twice, and the current one when the page asks for it (the service checks it)."""
+
+    current_password = forms.CharField(max_length=4096, strip=False, required=False)

@@ -26,4 +26,5 @@ urlpatterns = [
     path("account/email", citizen_views.citizen_email_change, name="citizen_email_change"),
     path("account/email/confirm/<str:token>", citizen_views.citizen_email_confirm, name="citizen_email_confirm"),
     path("account/password", citizen_views.citizen_password, name="citizen_password"),
+    path("account/password/email-link", citizen_views.citizen_password_link, name="citizen_password_link"),
 ]

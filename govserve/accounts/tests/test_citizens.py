@@ -68,7 +68,15 @@ def test_the_emailed_link_signs_in_and_creates_the_account(client: Client) -> No
     response = client.post(path)
     # then they are signed in, and the session holds only the account id and times
     assert response["Location"] == "/account"
-    assert set(client.session.keys()) == {"gs.kind", "gs.citizen_id", "gs.auth_at", "gs.seen_at", "gs.reauth_at"}
+    assert set(client.session.keys()) == {
+        "gs.kind",
+        "gs.citizen_id",
+        "gs.auth_at",
+        "gs.seen_at",
+        "gs.reauth_at",
+        "gs.reauth_by",
+    }
+    assert client.session["gs.reauth_by"] == "link"
     assert client.session["gs.citizen_id"] == str(citizen.id)
     citizen.refresh_from_db()
     assert citizen.email_verified_at is not None

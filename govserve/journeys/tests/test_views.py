@@ -7,10 +7,12 @@ import re
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from govserve.catalogue.services import service_retire
 from govserve.core import clock
+from govserve.documents.models import Document
 from govserve.journeys.models import Application, ApplicationStatus, Feedback, JourneyEvent
 from govserve.journeys.tests.conftest import jpeg_upload, pdf_upload
 from govserve.journeys.tests.support import (
@@ -513,3 +515,52 @@ def test_the_question_page_says_when_a_draft_is_deleted(client: Client) -> None:
     assert application.expires_at is not None
     assert long_date(application.expires_at, "en") in saved
     assert "your applications" in saved
+
+
+def test_tampered_document_and_item_ids_are_refused_quietly(client: Client) -> None:
+    signed_in_client(client)
+    application, url = start(client, "street-trading-licence")
+    base = f"/apply/{application.id}"
+    for page_id in ("age", "your-name", "contact-details", "home-address", "trading-type", "pitch"):
+        url = answer(client, url, TRADING_FORMS[page_id])
+
+    # an item id that is not in the list, or is not an id at all
+    assert client.get(f"{base}/assistants/assistants/ffffffffffff").status_code == 404
+    assert client.post(f"{base}/assistants/assistants/ffffffffffff/remove", {"remove": "yes"}).status_code == 404
+    assert client.get(f"{base}/assistants/no-such-group/add").status_code == 404
+    answer(client, url, {"add_another": "no"})
+    client.post(f"{base}/photo", {"photo": jpeg_upload()})
+
+    # a document the answers do not need (not a food trader), one that does not exist, a removal of nothing
+    for form in (
+        {"action": "upload", "document": "food-hygiene-certificate", "file-food-hygiene-certificate": pdf_upload()},
+        {"action": "upload", "document": "../../etc/passwd"},
+        {"action": "remove", "document": "public-liability-insurance"},
+        {"action": "explode"},
+    ):
+        response = client.post(f"{base}/documents", form)
+        assert response.status_code == 302, form
+        assert response["Location"] == f"{base}/documents"
+    assert not application.submitted_documents.exists()
+    assert Document.objects.filter(owner=application.crypto_owner, slot__startswith="document:").count() == 0
+
+
+def test_an_upload_refused_by_the_checks_is_shown_on_the_page(client: Client) -> None:
+    signed_in_client(client)
+    application, url = start(client, "street-trading-licence")
+    base = f"/apply/{application.id}"
+    for page_id in ("age", "your-name", "contact-details", "home-address", "trading-type", "pitch"):
+        url = answer(client, url, TRADING_FORMS[page_id])
+    answer(client, url, {"add_another": "no"})
+
+    # a "photo" that is really text
+    fake = SimpleUploadedFile("me.jpg", b"this is not an image at all, just text", content_type="image/jpeg")
+    response = client.post(f"{base}/photo", {"photo": fake})
+
+    assert response.status_code == 400
+    assert 'href="#photo"' in html(response)
+    assert not application.answers.filter(field_id="photo").exists()
+    # nothing chosen at all: the required message
+    empty = client.post(f"{base}/photo", {})
+    assert empty.status_code == 400
+    assert not application.answers.filter(field_id="photo").exists()

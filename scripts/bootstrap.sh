@@ -55,7 +55,8 @@ fi
 if "$PYTHON" -m uv --version >/dev/null 2>&1; then UV=("$PYTHON" -m uv); else UV=(uv); fi
 
 stamp=.venv/.govserve-setup
-inputs_hash=$(cat pyproject.toml uv.lock package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)
+# The Welsh catalogue counts too: build_assets.py compiles it when it changed.
+inputs_hash=$(cat pyproject.toml uv.lock package.json package-lock.json govserve/locale/*/LC_MESSAGES/django.po 2>/dev/null | sha256sum | cut -d' ' -f1)
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs_hash:$PYTHON" ] && [ -d govserve/web/static/govuk ]; then
   exit 0
 fi

@@ -2,7 +2,8 @@
 
 The compiled CSS refers to its fonts and images as ``/assets/...``, so those go
 to ``govserve/web/public/assets`` (served at the site root by whitenoise) and
-the CSS and JavaScript to ``govserve/web/static/govuk``.
+the CSS and JavaScript to ``govserve/web/static/govuk``. The gettext
+catalogues are compiled (scripts/i18n.py) when their .mo is out of date.
 """
 
 import shutil
@@ -30,6 +31,12 @@ def main() -> int:
     if PUBLIC_ASSETS.exists():
         shutil.rmtree(PUBLIC_ASSETS)
     shutil.copytree(DIST / "assets", PUBLIC_ASSETS)
+    # The compiled Welsh catalogue is committed (a test keeps it in step with the .po); compile
+    # again in Python in case the .po was edited by hand (msgfmt may not be installed).
+    import i18n  # noqa: PLC0415 - scripts/i18n.py, beside this script
+
+    for path in i18n.compile_catalogues():
+        sys.stderr.write(f"govserve setup: compiled {path.relative_to(ROOT)}\n")
     return 0
 
 

@@ -39,8 +39,8 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any, Final
 
 from django.conf import settings
@@ -484,6 +484,49 @@ def _verify_range(task: _RangeTask) -> _RangeResult:
     )
 
 
+def _range_worker(task: _RangeTask, results: Connection) -> None:
+    """Worker process body: send back the range's result, or the exception it raised."""
+    try:
+        results.send(_verify_range(task))
+    except BaseException as error:
+        results.send(error)
+    finally:
+        results.close()
+
+
+def _run_in_workers(tasks: list[_RangeTask]) -> list[_RangeResult]:
+    """Verify each range in its own forked process; return the results in order (raise a worker's error).
+
+    Forked directly (no pool thread in this process): the workers inherit the
+    loaded code, open their own connections and never touch the parent's
+    (they end with ``os._exit``, so nothing closes the inherited one).
+    """
+    context = multiprocessing.get_context("fork")
+    started = []
+    for task in tasks:
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_range_worker, args=(task, sender), daemon=True)
+        process.start()
+        sender.close()
+        started.append((process, receiver))
+    results: list[_RangeResult] = []
+    failure: BaseException | None = None
+    for process, receiver in started:
+        try:
+            outcome = receiver.recv()
+        except EOFError:
+            outcome = RuntimeError(f"audit verification worker {process.pid} died (exit code {process.exitcode})")
+        process.join()
+        receiver.close()
+        if isinstance(outcome, BaseException):
+            failure = failure or outcome
+        else:
+            results.append(outcome)
+    if failure is not None:
+        raise failure
+    return results
+
+
 def _worker_connect(connection: BaseDatabaseWrapper) -> dict[str, Any] | None:
     """Return how a worker process connects to this database, or None when it cannot (in-memory SQLite)."""
     settings_dict = connection.settings_dict
@@ -548,10 +591,7 @@ def _walk_parallel(
         )
         for index, (lower, upper) in enumerate(_ranges(report.head.id, workers))
     ]
-    # Fork: the workers inherit the loaded code and never touch the parent's connection
-    # (they open their own and end with os._exit, so nothing closes the inherited one).
-    with ProcessPoolExecutor(max_workers=len(tasks), mp_context=multiprocessing.get_context("fork")) as pool:
-        results = list(pool.map(_verify_range, tasks))
+    results = _run_in_workers(tasks)
     problems: list[Problem] = []
     left = {key: value for key, value in anchors.items() if key > report.head.id}
     last: tuple[int, str] | None = None

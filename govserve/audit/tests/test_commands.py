@@ -157,3 +157,18 @@ def test_the_standalone_verifier_refuses_unreadable_input(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert result.stdout.startswith("unreadable: line 1 cannot be read as an entry")
     assert _standalone(str(tmp_path / "absent.jsonl")).returncode == 2
+
+
+def test_a_partial_export_verifies_from_its_first_entry(chain: None, tmp_path: Path) -> None:
+    record(4)
+    seal_pending()
+    export = tmp_path / "entries.jsonl"
+    _run("export", "--output", str(export), "--from-id", "3")
+    assert [json.loads(line)["id"] for line in export.read_text().splitlines()] == [3, 4]
+    result = _standalone(str(export))
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0] == "note: partial export from entry 3; its link to entry 2 is not checked"
+    with pytest.raises(CommandError, match="--from-id must be at least 1"):
+        _run("export", "--from-id", "0")
+    with pytest.raises(CommandError, match="--workers must be at least 1"):
+        _run("verify", "--workers", "0")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections, transaction
@@ -16,7 +18,7 @@ from govserve.audit.chain import GENESIS_HASH
 from govserve.audit.models import AuditChainHead, AuditEntry
 from govserve.audit.sealer import seal_pending
 from govserve.audit.tests.conftest import NO_GRACE, TEST_ACTION, record, sequence_restart
-from govserve.audit.verify import verify_chain
+from govserve.audit.verify import _RangeTask, _run_in_workers, verify_chain
 from govserve.core import clock
 
 Attacker = Callable[..., int]
@@ -278,3 +280,21 @@ def test_any_stored_text_verifies_and_only_control_characters_take_the_slow_path
             raise _UndoError
     except _UndoError:
         pass
+
+
+def test_a_failing_worker_process_fails_the_verification(tmp_path: Path) -> None:
+    # given a range task against a database without the audit tables
+    empty = tmp_path / "empty.sqlite3"
+    sqlite3.connect(empty).close()
+    task = _RangeTask(
+        vendor="sqlite",
+        connect={"database": str(empty)},
+        snapshot=None,
+        lower=0,
+        upper=10,
+        first_range=True,
+        anchors={},
+    )
+    # then the worker's error is raised in the parent, not reported as an intact range
+    with pytest.raises(sqlite3.OperationalError, match="no such table: audit_auditentry"):
+        _run_in_workers([task])

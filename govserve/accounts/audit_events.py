@@ -56,6 +56,10 @@ register_event(
 register_event("accounts.citizen.email_change_requested", description="A citizen asked to change their email address.")
 register_event("accounts.citizen.email_changed", description="A citizen confirmed a new email address.")
 register_event(
+    "accounts.citizen.removed_unused",
+    description="A citizen account created by a link request and never used was removed (its data key destroyed).",
+)
+register_event(
     "accounts.citizen.email_read",
     description="Staff read a citizen's email address.",
     reads_personal_data=True,

@@ -20,27 +20,30 @@ else (see :mod:`govserve.accounts.signin`).
 
 from __future__ import annotations
 
+import datetime
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+import structlog
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core import exceptions as django_exceptions
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, ProtectedError, QuerySet, RestrictedError
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from govserve.accounts import conf, errors, mail, signin
-from govserve.accounts.models import Citizen, CitizenLink, CitizenLinkPurpose
+from govserve.accounts.models import Citizen, CitizenLink, CitizenLinkPurpose, ExternalIdentity
 from govserve.accounts.tokens import token_hash, token_new, token_well_formed
 from govserve.audit.actors import Actor
 from govserve.audit.models import Outcome
 from govserve.audit.services import audit_record
 from govserve.core import clock
-from govserve.privacy.crypto import blind_index, seal, unseal_text
+from govserve.privacy.crypto import blind_index, data_key_destroy, seal, unseal_text
 from govserve.web.ratelimit import rate_limit
 
 if TYPE_CHECKING:
@@ -51,6 +54,8 @@ FIELD_EMAIL = "email"
 FIELD_PENDING_EMAIL = "pending_email"
 CITIZEN_SUBJECT = "accounts.citizen"
 ANONYMOUS = Actor.system("web")
+
+logger = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -515,3 +520,61 @@ def citizen_email_change_confirm(*, token: str) -> Citizen:
             details={"link": str(link.id)},
         )
     return citizen
+
+
+# --- housekeeping -------------------------------------------------------------------------------------------
+
+HOUSEKEEPING = Actor.system("worker")
+
+
+def _unused(cutoff: datetime.datetime) -> QuerySet[Citizen]:
+    """Citizens created before ``cutoff`` that never signed in, chose no password, and asked for no link since."""
+    return Citizen.objects.filter(
+        ~Exists(CitizenLink.objects.filter(citizen=OuterRef("pk"), created_at__gte=cutoff)),
+        ~Exists(ExternalIdentity.objects.filter(citizen=OuterRef("pk"))),
+        created_at__lt=cutoff,
+        last_signed_in_at__isnull=True,
+        email_verified_at__isnull=True,
+        password_hash="",
+    )
+
+
+def citizens_unused_remove(*, older_than: datetime.timedelta | None = None, batch_size: int = 500) -> int:
+    """Remove up to ``batch_size`` citizen accounts that a link request created and nobody ever used; return how many.
+
+    Unused means: created more than ``older_than`` ago (default
+    ``GOVSERVE_CITIZEN_UNUSED_DAYS``, 7 days), never signed in, address never
+    confirmed, no password, no external identity, and no link asked for
+    within that period either (so an account whose owner is trying again is
+    kept, and no usable link is ever cut off). Each account goes in its own
+    transaction: its data key is destroyed first
+    (:func:`govserve.privacy.crypto.data_key_destroy`, so the sealed address
+    is unreadable even in backups), then the row and its expired links, with
+    an audit entry ``accounts.citizen.removed_unused``. An account another
+    app refers to (PROTECT) is kept, its key untouched, and logged.
+    Idempotent; safe with several workers (rows are re-checked under a lock).
+    """
+    lifetime = older_than if older_than is not None else conf.citizen_unused_lifetime()
+    cutoff = clock.now() - lifetime
+    removed = 0
+    for citizen_id in list(_unused(cutoff).order_by("created_at").values_list("pk", flat=True)[:batch_size]):
+        with transaction.atomic():
+            citizen = _unused(cutoff).select_for_update().filter(pk=citizen_id).first()
+            if citizen is None:  # used, or removed by another worker, since the list was read
+                continue
+            try:
+                with transaction.atomic():
+                    data_key_destroy(owner=citizen.crypto_owner, actor=HOUSEKEEPING)
+                    audit_record(
+                        actor=HOUSEKEEPING,
+                        action="accounts.citizen.removed_unused",
+                        subject_type=CITIZEN_SUBJECT,
+                        subject_id=citizen.id,
+                        details={"unused_days": lifetime.days},
+                    )
+                    citizen.delete()
+            except (ProtectedError, RestrictedError):
+                logger.warning("accounts.citizen.unused_kept", citizen_id=str(citizen_id), reason="referenced")
+                continue
+        removed += 1
+    return removed

@@ -8,6 +8,7 @@
 | ``GOVSERVE_CITIZEN_LINK_MINUTES`` | 30 | lifetime of an emailed sign-in or confirmation link |
 | ``GOVSERVE_STAFF_PASSWORD_LINK_HOURS`` | 72 | lifetime of a staff set-password or authenticator set-up link |
 | ``GOVSERVE_STAFF_ENROLMENT_MINUTES`` | 15 | minutes a session may set up an authenticator app after using one |
+| ``GOVSERVE_CITIZEN_UNUSED_DAYS`` | 7 | days after which a citizen account never signed in to is removed |
 | ``GOVSERVE_RATE_LIMITS`` | see :data:`DEFAULT_RATE_LIMITS` | ``{scope: (hits, window seconds)}`` overrides |
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 # scope -> (maximum attempts, window in seconds); every attempt counts (govserve.web.ratelimit).
 DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
@@ -62,6 +64,15 @@ def citizen_link_lifetime() -> datetime.timedelta:
 def staff_password_link_lifetime() -> datetime.timedelta:
     """Return how long a staff set-password link stays valid."""
     return datetime.timedelta(hours=int(getattr(settings, "GOVSERVE_STAFF_PASSWORD_LINK_HOURS", 72)))
+
+
+def citizen_unused_lifetime() -> datetime.timedelta:
+    """Return how long a citizen account created by a link request and never used is kept (at least one day)."""
+    days = int(getattr(settings, "GOVSERVE_CITIZEN_UNUSED_DAYS", 7))
+    if days < 1:
+        msg = f"GOVSERVE_CITIZEN_UNUSED_DAYS must be at least 1, not {days}"
+        raise ImproperlyConfigured(msg)
+    return datetime.timedelta(days=days)
 
 
 def staff_enrolment_lifetime() -> datetime.timedelta:

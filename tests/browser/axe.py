@@ -14,7 +14,11 @@ removed and its ``<noscript>`` content turned into elements, where the site's
 CSS and fonts load as usual, and audits that.
 
 No rule is disabled. A rule may only be disabled with a recorded decision in
-``docs/decisions/`` (issue 4); the list below would name it and the record.
+``docs/decisions/`` (issue 4). Two findings on GOV.UK Frontend's own
+components are set aside, each for one element shape and one failure only,
+and only after the criterion is checked another way (:data:`SET_ASIDE`,
+docs/decisions/0005-axe-findings-on-govuk-frontend-components.md); any other
+finding of the same rules still fails.
 """
 
 from __future__ import annotations
@@ -32,6 +36,49 @@ AXE_SOURCE_PATH = Path(__file__).resolve().parents[2] / "node_modules" / "axe-co
 WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
 # Rules disabled, each with its decision record in docs/decisions/. None.
 DISABLED_RULES: dict[str, str] = {}
+_DECISION = "docs/decisions/0005-axe-findings-on-govuk-frontend-components.md"
+
+# Findings set aside (see the decision record): rule -> a JavaScript predicate over the element axe
+# flagged and its failure summary; the finding is dropped only when the predicate returns true.
+SET_ASIDE: dict[str, str] = {
+    # GOV.UK Frontend's conditional reveal: aria-expanded on a radio or checkbox that controls the
+    # revealed question, kept on purpose (alphagov/govuk-frontend#979). Only when aria-expanded is
+    # the one attribute refused and the input controls a GOV.UK conditional block.
+    "aria-allowed-attr": r"""([element, summary]) => {
+      const inputs = ".govuk-radios__input[aria-controls], .govuk-checkboxes__input[aria-controls]";
+      if (!element.matches(inputs)) return false;
+      const controlled = document.getElementById(element.getAttribute("aria-controls"));
+      const refused = summary.split("\n").filter((line) => line.includes("ARIA attribute is not allowed"));
+      return (
+        controlled !== null &&
+        controlled.matches(".govuk-radios__conditional, .govuk-checkboxes__conditional") &&
+        refused.length > 0 &&
+        refused.every((line) => /not allowed: aria-expanded="(true|false)"$/.test(line.trim()))
+      );
+    }""",
+    # GOV.UK Frontend's enhanced file upload button is named by its label and its own text
+    # (aria-labelledby="<label> <comma> <itself>"). axe-core joins the text of adjacent elements
+    # without a space ("No file chosenChoose file"), so the words never match. Checked here word by
+    # word instead: every word of every visible text node must be in the accessible name.
+    "label-content-name-mismatch": r"""([element]) => {
+      if (!element.matches("button.govuk-file-upload-button[aria-labelledby]")) return false;
+      axe.setup();
+      try {
+        const name = axe.commons.text.accessibleTextVirtual(axe.utils.getNodeFromTree(element)).toLowerCase();
+        const words = new Set(name.split(/[^\p{L}\p{N}]+/u).filter(Boolean));
+        const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+        const visible = [];
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const parent = node.parentElement;
+          if (parent.closest(".govuk-visually-hidden") || !parent.checkVisibility()) continue;
+          visible.push(...node.nodeValue.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean));
+        }
+        return visible.length > 0 && visible.every((word) => words.has(word));
+      } finally {
+        axe.teardown();
+      }
+    }""",
+}
 
 _RUN_AXE = """async ([tags, disabled]) => {
   const rules = Object.fromEntries(disabled.map((id) => [id, { enabled: false }]));
@@ -101,15 +148,28 @@ def axe_source() -> str:
     return AXE_SOURCE_PATH.read_text(encoding="utf-8")
 
 
+def _set_aside(page: Page, rule: str, node: dict[str, Any]) -> bool:
+    """Return whether this one finding is a documented false alarm (:data:`SET_ASIDE`)."""
+    predicate = SET_ASIDE.get(rule)
+    if predicate is None or len(node["target"]) != 1:
+        return False
+    element = page.query_selector(node["target"][0])
+    if element is None:
+        return False
+    return bool(element.evaluate(f"(element, summary) => ({predicate})([element, summary])", node["summary"]))
+
+
 def violations_in(page: Page) -> list[Violation]:
     """Run axe-core on the page as it is now (JavaScript must be enabled) and return the violations."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(axe_source())
     found = page.evaluate(_RUN_AXE, [list(WCAG_TAGS), sorted(DISABLED_RULES)])
-    return [
-        Violation(rule=item["id"], impact=str(item["impact"]), help=item["help"], nodes=tuple(item["nodes"]))
-        for item in found
-    ]
+    violations = []
+    for item in found:
+        nodes = tuple(node for node in item["nodes"] if not _set_aside(page, item["id"], node))
+        if nodes:
+            violations.append(Violation(rule=item["id"], impact=str(item["impact"]), help=item["help"], nodes=nodes))
+    return violations
 
 
 def static_dom(page: Page) -> str:

@@ -183,3 +183,38 @@ def test_keyboard_check_passes_govuk_markup(open_tab: OpenTab, javascript: bool)
         'input#c1[name=c] "red"',
         'button "Continue"',
     ]
+
+
+@pytest.mark.parametrize(
+    ("markup", "rule"),
+    [
+        # aria-expanded on a radio that reveals nothing GOV.UK-shaped
+        (
+            '<fieldset><legend>Pick</legend><input type="radio" id="r" name="r" aria-controls="x" '
+            'aria-expanded="false" class="govuk-radios__input"><label for="r">A</label></fieldset><div id="x">X</div>',
+            "aria-allowed-attr",
+        ),
+        # another refused attribute on a conditionally revealing radio
+        (
+            '<fieldset><legend>Pick</legend><input type="radio" id="r" name="r" aria-controls="c" aria-pressed="true" '
+            'class="govuk-radios__input"><label for="r">A</label></fieldset>'
+            '<div id="c" class="govuk-radios__conditional">More</div>',
+            "aria-allowed-attr",
+        ),
+        # a file upload button whose name leaves out the words it shows
+        (
+            '<span id="l">Photo</span><button type="button" class="govuk-file-upload-button" '
+            'aria-labelledby="l">Choose file</button>',
+            "label-content-name-mismatch",
+        ),
+    ],
+    ids=["expanded-without-conditional", "other-attribute", "upload-name-without-its-words"],
+)
+def test_findings_outside_the_recorded_exceptions_still_fail(open_tab: OpenTab, markup: str, rule: str) -> None:
+    # given markup that looks like the GOV.UK components of decision 0005 but breaks the rule anyway
+    tab = open_tab(javascript=True)
+    _serve(tab, "/harness/set-aside", _page(f'<h1 class="govuk-heading-l">Title</h1>{markup}'))
+    tab.goto("/harness/set-aside")
+    # then axe's finding stands
+    with pytest.raises(AssertionError, match=f'"{rule}"'):
+        tab.assert_accessible()

@@ -150,8 +150,13 @@ _PILLOW_FORMATS = {"png": "PNG", "jpg": "JPEG", "gif": "GIF", "tiff": "TIFF"}
 
 
 def _pillow_check(data: bytes, kind: FileKind) -> None:
-    from PIL import Image  # noqa: PLC0415 - Pillow loads only when an image is checked
+    from PIL import Image, ImageFile  # noqa: PLC0415 - Pillow loads only when an image is checked
 
+    # WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES on import (it
+    # renders what it can of damaged images), which would make load() accept a
+    # truncated upload once any PDF has been generated in this process. Uploads
+    # must be whole: insist, whatever was imported before.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     pillow_format = _PILLOW_FORMATS[kind.name]
     with warnings.catch_warnings():
         # Our own bound applies before Pillow's (a warning at 89 MP, an error at 179 MP).

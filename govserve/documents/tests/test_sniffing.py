@@ -168,6 +168,19 @@ def test_truncated_images_are_damaged(image_format: str) -> None:
         file_sanity_check(data[: len(data) // 2], kind)
 
 
+@pytest.mark.parametrize("image_format", ["GIF", "TIFF"])
+def test_truncated_images_are_damaged_even_after_weasyprint_was_imported(image_format: str) -> None:
+    import weasyprint  # noqa: F401, PLC0415 - sets ImageFile.LOAD_TRUNCATED_IMAGES = True on import
+    from PIL import ImageFile  # noqa: PLC0415
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # as after any PDF was rendered in this process
+    data = samples.image_bytes(image_format, size=(300, 200))
+    kind = file_kind_sniff(data, allowed_types=EVERYTHING)
+
+    with pytest.raises(errors.FileDamagedError):
+        file_sanity_check(data[: len(data) // 2], kind)
+
+
 def test_a_heic_that_does_not_tile_its_boxes_is_damaged() -> None:
     with pytest.raises(errors.FileDamagedError) as refused:
         file_sanity_check(samples.heic_minimal()[:-10], KINDS["heic"])

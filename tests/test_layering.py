@@ -27,7 +27,13 @@ ORDER = [
     "api",
     "web",
 ]
-KERNELS = {"govserve.privacy.crypto", "govserve.privacy.errors", "govserve.notifications.email"}
+# The kernels' typed errors are part of their interface (callers catch them).
+KERNELS = {
+    "govserve.privacy.crypto",
+    "govserve.privacy.errors",
+    "govserve.notifications.email",
+    "govserve.notifications.errors",
+}
 # Infrastructure every layer may use: the base layout and request plumbing of `web`.
 SHARED = {"govserve.web.jinja", "govserve.web.ratelimit"}
 ROOT = Path(__file__).resolve().parent.parent / "govserve"

@@ -1,7 +1,9 @@
 """Admin registrations for accounts (served by the audited, MFA-guarded StaffAdminSite).
 
 Roles are the source of permissions, so Django's is_staff, is_superuser,
-groups and per-user permissions are not offered. Citizens are listed without
+groups and per-user permissions are not offered. Reading staff and citizen
+pages is audited (``accounts.admin.viewed``; see
+:mod:`govserve.accounts.admin_site`); institutions hold no personal data. Citizens are listed without
 any personal value: their email address is sealed and never shown here.
 """
 
@@ -36,6 +38,7 @@ class InstitutionHolidayInline(admin.TabularInline[InstitutionHoliday, Instituti
 
 @admin.register(Institution)
 class InstitutionAdmin(admin.ModelAdmin[Institution]):
+    personal_data = False  # organisations, their units and calendars: nothing about a person
     list_display = ("code", "name", "holiday_country", "holiday_subdivision", "is_active")
     list_filter = ("is_active",)
     search_fields = ("code", "name")

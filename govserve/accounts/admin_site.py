@@ -10,7 +10,15 @@
 - signs in through the staff sign-in page (password + TOTP), never its own form;
 - mixes :class:`AuditedAdminMixin` into every registered ModelAdmin, so each
   addition, change and deletion writes an audit entry (``accounts.admin.*``)
-  beside Django's LogEntry, in the admin's own transaction.
+  beside Django's LogEntry, in the admin's own transaction, and each *read*
+  of a model holding personal data — its list page, an object's change form
+  or delete confirmation — writes ``accounts.admin.viewed`` (a read of
+  personal data: the model, the object id or the ids on the page, never
+  values, never the search text typed).
+
+Which models hold personal data is declared on the ModelAdmin:
+``personal_data = False`` for one that holds none (institutions). The default
+is ``True``: a model registered without saying is audited (fail closed).
 """
 
 from __future__ import annotations
@@ -21,9 +29,12 @@ from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION
+from django.contrib.admin.utils import unquote
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
@@ -65,8 +76,64 @@ def _audit(request: HttpRequest, flag: int, objects: Iterable[Model], message: A
         )
 
 
+def _audit_view(request: HttpRequest, model: type[Model], view: str, object_ids: list[str]) -> None:
+    user = request.user
+    if not isinstance(user, User):  # pragma: no cover - the site admits signed-in staff only
+        raise TypeError(type(user))
+    details: dict[str, Any] = {"model": model._meta.label_lower, "view": view}
+    if view == "list":
+        details["object_ids"] = object_ids
+        details["searched"] = bool(request.GET.get("q"))
+    with transaction.atomic():
+        audit_record(
+            actor=staff_actor(user),
+            action="accounts.admin.viewed",
+            subject_type=model._meta.label_lower,
+            subject_id=object_ids[0] if view != "list" and object_ids else "",
+            details=details,
+        )
+
+
+def _shown(response: HttpResponse) -> bool:
+    # A redirect (unknown object, bad lookup) or a refusal shows no data.
+    return response.status_code == 200 and isinstance(response, TemplateResponse)
+
+
 class AuditedAdminMixin:
-    """Write an audit entry for each admin addition, change and deletion (beside Django's LogEntry)."""
+    """Audit each admin addition, change and deletion (beside Django's LogEntry) and each read of personal data."""
+
+    # The ModelAdmin's ``personal_data`` (default True) says whether its pages show personal data. Read
+    # with getattr: the mixin comes first in the MRO, so a class attribute here would hide the admin's own.
+    model: type[Model]
+
+    def _reads_personal_data(self) -> bool:
+        return bool(getattr(self, "personal_data", True))
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """Show the list page; audit which objects it showed when the model holds personal data."""
+        response: HttpResponse = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        if self._reads_personal_data() and request.method == "GET" and _shown(response):
+            changelist = (getattr(response, "context_data", None) or {}).get("cl")
+            if changelist is not None:
+                ids = [str(obj.pk) for obj in changelist.result_list]
+                _audit_view(request, self.model, "list", ids)
+        return response
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        """Show an object's form; audit the read when the model holds personal data."""
+        response: HttpResponse = super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        if self._reads_personal_data() and request.method == "GET" and _shown(response):
+            _audit_view(request, self.model, "change", [str(unquote(object_id))])
+        return response
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        """Show the delete confirmation (it names the object and what goes with it); audit it like a read."""
+        response: HttpResponse = super().delete_view(request, object_id, extra_context)  # type: ignore[misc]
+        if self._reads_personal_data() and request.method == "GET" and _shown(response):
+            _audit_view(request, self.model, "delete", [str(unquote(object_id))])
+        return response
 
     def log_addition(self, request: HttpRequest, obj: Model, message: Any) -> Any:
         _audit(request, ADDITION, [obj], message)

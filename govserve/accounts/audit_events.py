@@ -34,6 +34,12 @@ register_event("accounts.role.removed", description="A role in an institution wa
 register_event("accounts.admin.added", description="An object was added through the Django admin.")
 register_event("accounts.admin.changed", description="An object was changed through the Django admin.")
 register_event("accounts.admin.deleted", description="An object was deleted through the Django admin.")
+register_event(
+    "accounts.admin.viewed",
+    description="A list page, change form or delete confirmation of a model holding personal data was shown "
+    "in the Django admin (model and object ids, never values).",
+    reads_personal_data=True,
+)
 
 # Institutions
 register_event("accounts.institution.holiday_set", description="A local working-day override was set.")

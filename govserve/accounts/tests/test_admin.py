@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from django.test import Client, override_settings
 
+from govserve.accounts import citizens
 from govserve.accounts.models import Institution
 from govserve.accounts.tests.conftest import MovableClock, Staff, fresh_code, sign_in
-from govserve.accounts.tests.factories import institution_create, role_grant, staff_create
+from govserve.accounts.tests.factories import device_create, institution_create, role_grant, staff_create
+from govserve.audit.events import event_type
 from govserve.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +167,114 @@ def test_sign_in_then_admin_returns_to_the_admin(client: Client, administrator: 
     sign_in(client, administrator, next_url="/staff/admin/")
 
     assert client.get(ADMIN).status_code == 200
+
+
+# --- reads of personal data ----------------------------------------------------------------------------
+
+
+def _views() -> list[tuple[str, str, dict[str, object]]]:
+    return [
+        (entry.subject_type, entry.subject_id, entry.details)
+        for entry in AuditEntry.objects.filter(action="accounts.admin.viewed").order_by("id")
+    ]
+
+
+def test_viewing_is_a_registered_read_of_personal_data() -> None:
+    assert event_type("accounts.admin.viewed").reads_personal_data is True
+
+
+def test_a_list_page_of_staff_is_audited_with_the_ids_it_showed(client: Client, signed_in_administrator: Staff) -> None:
+    # given another member of staff
+    colleague = staff_create(username="colleague", first_name="Grace", last_name="Hopper")
+    # when the administrator opens the staff list
+    response = client.get("/staff/admin/accounts/user/")
+    # then one read is recorded, with the ids on the page and nothing else
+    assert response.status_code == 200
+    [(subject_type, subject_id, details)] = _views()
+    assert (subject_type, subject_id) == ("accounts.user", "")
+    assert details == {
+        "model": "accounts.user",
+        "view": "list",
+        "object_ids": [str(signed_in_administrator.user.pk), str(colleague.pk)],  # by username: admin, colleague
+        "searched": False,
+    }
+    entry = AuditEntry.objects.get(action="accounts.admin.viewed")
+    assert entry.actor_id == str(signed_in_administrator.user.pk)
+
+
+def test_a_search_is_recorded_as_a_search_without_the_text_typed(
+    client: Client, signed_in_administrator: Staff
+) -> None:
+    colleague = staff_create(username="colleague", first_name="Grace", last_name="Hopper")
+
+    client.get("/staff/admin/accounts/user/", {"q": "Hopper"})
+
+    [(_type, _id, details)] = _views()
+    assert details == {"model": "accounts.user", "view": "list", "object_ids": [str(colleague.pk)], "searched": True}
+    assert "Hopper" not in str(AuditEntry.objects.get(action="accounts.admin.viewed").details)
+
+
+def test_a_change_form_of_a_person_is_audited_with_its_id_never_values(
+    client: Client, signed_in_administrator: Staff
+) -> None:
+    colleague = staff_create(username="colleague", email="grace@westmoor.gov.uk")
+    citizen = citizens.citizen_create(email="ada@example.org")
+
+    assert client.get(f"/staff/admin/accounts/user/{colleague.pk}/change/").status_code == 200
+    assert client.get(f"/staff/admin/accounts/citizen/{citizen.pk}/change/").status_code == 200
+
+    assert _views() == [
+        ("accounts.user", str(colleague.pk), {"model": "accounts.user", "view": "change"}),
+        ("accounts.citizen", str(citizen.pk), {"model": "accounts.citizen", "view": "change"}),
+    ]
+
+
+def test_a_delete_confirmation_is_audited_like_a_read(client: Client, signed_in_administrator: Staff) -> None:
+    colleague = staff_create(username="colleague")
+
+    assert client.get(f"/staff/admin/accounts/user/{colleague.pk}/delete/").status_code == 200
+
+    assert _views() == [("accounts.user", str(colleague.pk), {"model": "accounts.user", "view": "delete"})]
+
+
+def test_pages_that_show_no_personal_data_are_not_recorded_as_reads(
+    client: Client, signed_in_administrator: Staff
+) -> None:
+    institution = signed_in_administrator.institution
+
+    assert client.get("/staff/admin/accounts/institution/").status_code == 200
+    assert client.get(f"/staff/admin/accounts/institution/{institution.pk}/change/").status_code == 200
+    assert client.get("/staff/admin/").status_code == 200
+    assert client.get("/staff/admin/accounts/user/add/").status_code == 200
+
+    assert _views() == []
+
+
+def test_an_unknown_object_or_a_refused_visitor_shows_nothing_and_records_nothing(
+    client: Client, signed_in_officer: Staff
+) -> None:
+    other = Client()
+    admin = staff_create(username="second-admin")
+    role_grant(user=admin, institution=signed_in_officer.institution, role="administrator")
+    admin_staff = Staff(user=admin, device=device_create(user=admin), institution=signed_in_officer.institution)
+    sign_in(other, admin_staff)
+
+    assert other.get("/staff/admin/accounts/user/00000000-0000-0000-0000-000000000000/change/").status_code == 302
+    assert client.get("/staff/admin/accounts/user/", follow=True).status_code == 403
+    assert client.get(f"/staff/admin/accounts/user/{admin.pk}/change/", follow=True).status_code == 403
+
+    assert _views() == []
+
+
+def test_saving_a_change_is_audited_as_a_change_not_a_read(client: Client, signed_in_administrator: Staff) -> None:
+    citizen = citizens.citizen_create(email="ada@example.org")
+
+    response = client.post(
+        f"/staff/admin/accounts/citizen/{citizen.pk}/change/",
+        {"is_active": ""},
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert _views() == []
+    changed = AuditEntry.objects.get(action="accounts.admin.changed")
+    assert (changed.subject_type, changed.subject_id) == ("accounts.citizen", str(citizen.pk))

@@ -65,12 +65,29 @@ def _institution(code: str) -> Institution:
 
 
 def _staff(username: str, unit: Unit | None) -> User:
+    """Return the demo user ``username``, created or put back to the demo state, written only when it differs.
+
+    The password is hashed only when the stored one does not already match
+    (``check_password``): re-hashing every run made ``make run`` slower and,
+    since a new hash (new salt) changes the session auth hash, signed every
+    demo staff member out of their open sessions at each restart.
+    """
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User(username=username, first_name="Demo", last_name=username, unit=unit)
-    user.is_active = True
-    user.set_password(DEMO_STAFF_PASSWORD)
-    user.save()
+        user = User(username=username, first_name="Demo", last_name=username, unit=unit, is_active=True)
+        user.set_password(DEMO_STAFF_PASSWORD)
+        user.save()
+        return user
+    changed: list[str] = []
+    if not user.is_active:
+        user.is_active = True
+        changed.append("is_active")
+    if not user.check_password(DEMO_STAFF_PASSWORD):
+        # check_password may already have saved an upgraded hash of the right password; this is the wrong one.
+        user.set_password(DEMO_STAFF_PASSWORD)
+        changed.append("password")
+    if changed:
+        user.save(update_fields=changed)
     return user
 
 
@@ -123,9 +140,11 @@ def demo_accounts_ensure(*, roles_by_institution: dict[str, set[str]]) -> list[D
     title-cased code otherwise): the institution and a ``demo`` unit; one
     staff user per role (:func:`demo_username`) holding it; ``demo-admin``,
     administrator of every institution named; and the demo citizen
-    (``citizen@example.org``, with a password). Staff passwords are reset to
-    the demo value on every run; TOTP devices are kept once created. Raise
-    ImproperlyConfigured unless ``settings.GOVSERVE_DEMO``.
+    (``citizen@example.org``, with a password). Staff passwords are put back
+    to the demo value when they differ (a matching one is left alone: no
+    re-hash, open sessions stay valid); TOTP devices are enrolled directly,
+    confirmed, and kept once created. Raise ImproperlyConfigured unless
+    ``settings.GOVSERVE_DEMO``.
     """
     if not getattr(settings, "GOVSERVE_DEMO", False):
         msg = "Demo accounts have public passwords: they are created only when GOVSERVE_DEMO is on."

@@ -6,7 +6,9 @@ import base64
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -87,3 +89,55 @@ def test_the_printed_logins_show_secrets_and_uris() -> None:
     assert f"TOTP secret: {logins[0].totp_secret_base32}" in text
     assert logins[1].otpauth_uri in text
     assert f"citizen {DEMO_CITIZEN_EMAIL}  password: {DEMO_CITIZEN_PASSWORD}" in text
+
+
+@override_settings(GOVSERVE_DEMO=True)
+def test_a_rerun_hashes_no_password_and_writes_no_staff_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given the demo accounts exist
+    demo_accounts_ensure(roles_by_institution=ROLES)
+    hashes = dict(User.objects.values_list("username", "password"))
+    hashed: list[str] = []
+    real_set_password = User.set_password
+
+    def counting_set_password(self: User, raw_password: str | None) -> None:
+        hashed.append(self.username)
+        real_set_password(self, raw_password)
+
+    monkeypatch.setattr(User, "set_password", counting_set_password)
+    # when the demo starts again
+    with CaptureQueriesContext(connection) as queries:
+        demo_accounts_ensure(roles_by_institution=ROLES)
+    # then no password was hashed and no staff row written
+    assert hashed == []
+    assert dict(User.objects.values_list("username", "password")) == hashes
+    user_table = User._meta.db_table
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(("UPDATE", "INSERT"))]
+    assert [sql for sql in writes if user_table in sql.split("SET")[0].split("VALUES")[0]] == []
+
+
+@override_settings(GOVSERVE_DEMO=True)
+def test_a_rerun_keeps_an_open_demo_session(client: Client) -> None:
+    logins = demo_accounts_ensure(roles_by_institution=ROLES)
+    officer = logins[1]
+    client.post("/staff/sign-in", {"username": officer.username, "password": DEMO_STAFF_PASSWORD})
+    client.post("/staff/sign-in/code", {"code": f"{totp(base64.b32decode(officer.totp_secret_base32)):06d}"})
+    assert client.get("/staff/").status_code == 200
+
+    demo_accounts_ensure(roles_by_institution=ROLES)
+
+    assert client.get("/staff/").status_code == 200
+
+
+@override_settings(GOVSERVE_DEMO=True)
+def test_a_rerun_puts_back_a_changed_password_and_a_deactivated_account() -> None:
+    demo_accounts_ensure(roles_by_institution=ROLES)
+    changed = User.objects.get(username="city-council-licensing-officer")
+    changed.set_password("someone-changed-it-2026")
+    changed.save()
+    User.objects.filter(username="civil-registry-registrar").update(is_active=False)
+
+    demo_accounts_ensure(roles_by_institution=ROLES)
+
+    changed.refresh_from_db()
+    assert changed.check_password(DEMO_STAFF_PASSWORD)
+    assert User.objects.get(username="civil-registry-registrar").is_active is True

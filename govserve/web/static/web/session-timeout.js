@@ -19,7 +19,7 @@ const TICK_MS = 1000
 const EXPIRY_MARGIN_MS = 5000
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), [tabindex]:not([tabindex="-1"])'
 
-function countdownText (dialog, seconds) {
+export function countdownText (dialog, seconds) {
   const language = document.documentElement.lang || 'en'
   const unit = seconds >= 60 ? 'minutes' : 'seconds'
   const count = unit === 'minutes' ? Math.ceil(seconds / 60) : seconds

@@ -1,0 +1,155 @@
+"""The session-timeout warning in a real browser: Playwright driving Debian's chromium.
+
+With a 10-second idle timeout the warning opens after 5 seconds. Checked: the
+modal takes focus and keeps it (Tab cycles inside), Escape and "Stay signed in"
+extend the session through /session/extend and give focus back, the countdown
+reads in whole seconds, and with no answer the page goes to /session/ended.
+No script or style is blocked by the Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from pytest_django.fixtures import Settings
+from pytest_django.live_server_helper import LiveServer
+
+from govserve.accounts import citizens, signin
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.urls("govserve.web.tests.layout_support"),
+]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def session_key(transactional_db: None) -> str:
+    """Return the key of a signed-in citizen's session (the one the emailed link would open).
+
+    Made before the browser starts: Playwright's sync API runs an event loop in this thread,
+    where Django refuses database work.
+    """
+    citizen = citizens.citizen_create(email="ada.lovelace@example.org")
+    session = SessionStore()
+    session[signin.CITIZEN_ID] = str(citizen.id)
+    now = time.time()
+    for key in (signin.AUTH_AT, signin.SEEN_AT, signin.REAUTH_AT):
+        session[key] = now
+    session[signin.KIND] = signin.KIND_CITIZEN
+    session.save()
+    return str(session.session_key)
+
+
+@pytest.fixture
+def browser_page(live_server: LiveServer, session_key: str, settings: Settings) -> Iterator[Any]:
+    if CHROMIUM is None:
+        pytest.fail("Debian's chromium is not installed (scripts/system_deps.sh installs it)")
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only the browser tests need it
+
+    # Long enough for the browser to start before the session would end, short enough to wait for.
+    settings.SESSION_COOKIE_AGE = 10
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        context = browser.new_context()
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_key, "url": live_server.url}])
+        page: Any = context.new_page()
+        console: list[Any] = []
+        page.on("console", lambda message: console.append(message))  # noqa: PLW0108 - Playwright wraps the callable
+        page.console_errors = lambda: [message.text for message in console if message.type == "error"]
+        yield page
+        context.close()
+        browser.close()
+
+
+def _active_element_id(page: Any) -> str:
+    return str(
+        page.evaluate(
+            "document.activeElement && (document.activeElement.id || document.activeElement.textContent.trim())"
+        )
+    )
+
+
+def _focus_is_inside_the_dialog(page: Any) -> bool:
+    return bool(page.evaluate("document.getElementById('govserve-timeout-dialog').contains(document.activeElement)"))
+
+
+def test_the_warning_takes_focus_extends_on_escape_and_gives_focus_back(
+    browser_page: Any, live_server: LiveServer
+) -> None:
+    page = browser_page
+    page.goto(f"{live_server.url}/test/layout?title=Your+name")
+    help_link = page.locator("footer a[href='/help']")
+    help_link.focus()
+
+    page.wait_for_selector("dialog[open]", timeout=8000)
+
+    assert _active_element_id(page) == "govserve-timeout-heading"
+    assert re.fullmatch(r"[1-5] seconds?", page.locator("[data-countdown]").inner_text())
+    for _ in range(6):  # Tab and Shift+Tab never leave the dialog
+        page.keyboard.press("Tab")
+        assert _focus_is_inside_the_dialog(page)
+    for _ in range(3):
+        page.keyboard.press("Shift+Tab")
+        assert _focus_is_inside_the_dialog(page)
+
+    with page.expect_response(lambda response: response.url.endswith("/session/extend")) as answer:
+        page.keyboard.press("Escape")
+
+    assert answer.value.status == 200
+    assert answer.value.json()["extended"] is True
+    page.wait_for_selector("dialog:not([open])", state="attached", timeout=2000)
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "/help"
+    assert page.url == f"{live_server.url}/test/layout?title=Your+name"
+    assert page.console_errors() == []
+
+
+def test_stay_signed_in_extends_and_no_answer_ends_on_the_ended_page(
+    browser_page: Any, live_server: LiveServer
+) -> None:
+    page = browser_page
+    page.goto(f"{live_server.url}/test/layout")
+
+    page.wait_for_selector("dialog[open]", timeout=8000)
+    with page.expect_response(lambda response: response.url.endswith("/session/extend")):
+        page.get_by_role("button", name="Stay signed in").click()
+    page.wait_for_selector("dialog:not([open])", state="attached", timeout=2000)
+
+    # the warning comes back after another 3 seconds; unanswered, the page leaves 5 seconds after the deadline
+    page.wait_for_selector("dialog[open]", timeout=8000)
+    page.wait_for_url("**/session/ended?**", timeout=15000)
+
+    assert page.locator("h1").inner_text() == "For your security, we signed you out"
+    assert page.console_errors() == []
+
+
+COUNTDOWN = """async (seconds) => {
+  const { countdownText } = await import('/static/web/session-timeout.js')
+  const dialog = document.getElementById('govserve-timeout-dialog')
+  return seconds.map((n) => countdownText(dialog, n))
+}"""
+
+
+def test_the_countdown_takes_the_plural_form_of_the_page_language(
+    browser_page: Any, live_server: LiveServer, settings: Settings
+) -> None:
+    page = browser_page
+    settings.SESSION_COOKIE_AGE = 600  # no warning opens while the countdown is computed
+    seconds = [360, 180, 120, 60, 59, 1, 0]
+
+    page.goto(f"{live_server.url}/test/layout")
+    english = page.evaluate(COUNTDOWN, seconds)
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "cy", "url": live_server.url}])
+    page.goto(f"{live_server.url}/test/layout")
+    welsh = page.evaluate(COUNTDOWN, seconds)
+
+    assert english == ["6 minutes", "3 minutes", "2 minutes", "1 minute", "59 seconds", "1 second", "0 seconds"]
+    assert welsh == ["6 munud", "3 munud", "2 funud", "1 munud", "59 eiliad", "1 eiliad", "0 eiliad"]

@@ -162,6 +162,14 @@ def child(engine: str, count: int) -> dict[str, Any]:
     }
 
 
+def _postgres_admin(*statements: str) -> None:
+    import psycopg  # noqa: PLC0415
+
+    with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as admin:
+        for statement in statements:
+            admin.execute(statement.encode())  # fixed statements, no input
+
+
 def _run_child(engine: str, count: int, workdir: Path) -> dict[str, Any]:
     environment = dict(os.environ)
     environment.update(
@@ -171,8 +179,7 @@ def _run_child(engine: str, count: int, workdir: Path) -> dict[str, Any]:
         LOG_LEVEL="WARNING",
     )
     if engine == "postgresql":
-        for statement in (f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE}", f"CREATE DATABASE {POSTGRES_DATABASE}"):
-            subprocess.run(["psql", f"{POSTGRES_SERVER}/postgres", "-qc", statement], check=True, capture_output=True)
+        _postgres_admin(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE}", f"CREATE DATABASE {POSTGRES_DATABASE}")
         environment["DATABASE_URL"] = f"{POSTGRES_SERVER}/{POSTGRES_DATABASE}"
     else:
         environment["DATABASE_URL"] = f"sqlite:///{workdir / 'audit_bench.sqlite3'}"
@@ -188,11 +195,7 @@ def _run_child(engine: str, count: int, workdir: Path) -> dict[str, Any]:
         msg = f"audit_verify on {engine} failed:\n{completed.stderr[-4000:]}"
         raise RuntimeError(msg)
     if engine == "postgresql":
-        subprocess.run(
-            ["psql", f"{POSTGRES_SERVER}/postgres", "-qc", f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE}"],
-            check=False,
-            capture_output=True,
-        )
+        _postgres_admin(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE}")
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return result
 

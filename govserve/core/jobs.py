@@ -1412,12 +1412,14 @@ def job_counts() -> dict[str, int]:
     return counts
 
 
-def job_prune(*, older_than: dt.timedelta) -> tuple[int, int]:
+def job_prune(*, older_than: dt.timedelta, batch_size: int = 1000) -> tuple[int, int]:
     """Delete succeeded jobs finished more than ``older_than`` ago, and finished task rows as old.
 
-    Return (jobs deleted, task rows deleted). Dead jobs are never pruned: they
-    wait for an operator. A pruned job's idempotency key is free again, so
-    keep ``older_than`` longer than any producer might re-send the same key.
+    Return (jobs deleted, task rows deleted). Deletes ``batch_size`` rows per
+    transaction, so a large first prune never holds SQLite's write lock for
+    long. Dead jobs are never pruned: they wait for an operator. A pruned job's
+    idempotency key is free again, so keep ``older_than`` longer than any
+    producer might re-send the same key.
     """
     if older_than < dt.timedelta(days=1):
         msg = "older_than must be at least one day: recent keys still guard against duplicates"
@@ -1425,19 +1427,34 @@ def job_prune(*, older_than: dt.timedelta) -> tuple[int, int]:
     from django_tasks_db.models import DBTaskResult  # noqa: PLC0415 - needs the app registry
 
     cutoff = clock.now() - older_than
-    with transaction.atomic():
-        old = JobRecord.objects.filter(state=JobState.SUCCEEDED, finished_at__lt=cutoff)
-        jobs_deleted = old.count()
-        ScheduledRun.objects.filter(job__in=old).delete()
-        JobAttempt.objects.filter(job__in=old).delete()
-        old.delete()
-        rows_deleted, _ = (
-            DBTaskResult.objects.filter(
-                status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED], finished_at__lt=cutoff
+    jobs_deleted = rows_deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                JobRecord.objects.filter(state=JobState.SUCCEEDED, finished_at__lt=cutoff)
+                .order_by("finished_at")
+                .values_list("id", flat=True)[:batch_size]
             )
-            .exclude(id__in=JobRecord.objects.exclude(task_result_id=None).values("task_result_id"))
-            .delete()
-        )
+            if not ids:
+                break
+            ScheduledRun.objects.filter(job_id__in=ids).delete()
+            JobAttempt.objects.filter(job_id__in=ids).delete()
+            JobRecord.objects.filter(id__in=ids).delete()
+        jobs_deleted += len(ids)
+    current_rows = JobRecord.objects.exclude(task_result_id=None).values("task_result_id")
+    while True:
+        with transaction.atomic():
+            row_ids = list(
+                DBTaskResult.objects.filter(
+                    status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED], finished_at__lt=cutoff
+                )
+                .exclude(id__in=current_rows)
+                .values_list("id", flat=True)[:batch_size]
+            )
+            if not row_ids:
+                break
+            DBTaskResult.objects.filter(id__in=row_ids).delete()
+        rows_deleted += len(row_ids)
     logger.info("jobs.pruned", jobs=jobs_deleted, task_rows=rows_deleted, cutoff=cutoff)
     return jobs_deleted, rows_deleted
 
@@ -1450,3 +1467,11 @@ def job_context(context: JobContext) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+@scheduled(name="core.jobs.prune", every=dt.timedelta(days=1), offset=dt.timedelta(hours=3))
+def jobs_prune_daily() -> None:
+    """Every day at 03:00 UTC: prune succeeded jobs older than ``GOVSERVE_JOBS_RETENTION_DAYS`` (0: never)."""
+    days = int(getattr(settings, "GOVSERVE_JOBS_RETENTION_DAYS", 30))
+    if days > 0:
+        job_prune(older_than=dt.timedelta(days=days))

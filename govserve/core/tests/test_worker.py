@@ -391,3 +391,37 @@ def test_in_batch_mode_a_database_error_is_raised() -> None:
         patch.setattr(jobs, "_claim_row", broken)
         with pytest.raises(OperationalError, match="no such table"):
             jobs.run_pending()
+
+
+@pytest.mark.django_db
+def test_prune_works_in_batches_and_runs_daily_by_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given three succeeded jobs, 31 days old
+    with transaction.atomic():
+        for n in range(3):
+            enqueue(echo, idempotency_key=f"echo:batch-prune-{n}", item_id=str(n))
+    jobs.run_pending()
+    later = clock.now() + dt.timedelta(days=31)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    # when pruned one row per transaction
+    assert jobs.job_prune(older_than=dt.timedelta(days=30), batch_size=1) == (3, 3)
+    # then all are gone
+    assert JobRecord.objects.count() == 0
+    assert DBTaskResult.objects.count() == 0
+    # and the daily prune is a registered schedule at 03:00 UTC
+    daily = jobs.registered_schedules()["core.jobs.prune"]
+    assert (daily.every, daily.offset) == (dt.timedelta(days=1), dt.timedelta(hours=3))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("retention_days", "remaining"), [(30, 0), (0, 1)])
+def test_the_daily_prune_follows_the_retention_setting(
+    monkeypatch: pytest.MonkeyPatch, retention_days: int, remaining: int
+) -> None:
+    with transaction.atomic():
+        enqueue(echo, idempotency_key="echo:retention", item_id="r")
+    jobs.run_pending()
+    later = clock.now() + dt.timedelta(days=31)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    with override_settings(GOVSERVE_JOBS_RETENTION_DAYS=retention_days):
+        jobs.jobs_prune_daily()
+    assert JobRecord.objects.filter(idempotency_key="echo:retention").count() == remaining

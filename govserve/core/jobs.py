@@ -49,15 +49,22 @@ Contracts
   ``GOVSERVE_JOBS_LEASE_SECONDS``, 900). A worker that finds an expired lease
   records the attempt as lost and schedules a retry as for a failure.
 - **Schedules.** :func:`scheduled` jobs run once per period (periods are aligned
-  on the Unix epoch, UTC) across any number of workers: the worker that first
-  inserts the (name, period start) row in ``core_scheduledrun`` (unique) enqueues
-  that period's job; the others see the conflict and do nothing. Missed periods
-  are not replayed: a scheduled job processes everything due when it runs.
+  on the Unix epoch, UTC, plus an optional offset) across any number of
+  workers: the worker that first inserts the (name, period start) row in
+  ``core_scheduledrun`` (unique) enqueues that period's job in the same
+  transaction; the others see the conflict and do nothing. Missed periods are
+  not replayed: a scheduled job processes everything due when it runs.
+- **Signals.** :data:`job_dead_lettered` and :data:`job_retried` are sent inside
+  the transaction of the change, for apps above core (audit) to record it.
+- **Housekeeping.** The built-in schedule ``core.jobs.prune`` deletes succeeded
+  jobs older than ``GOVSERVE_JOBS_RETENTION_DAYS`` (30) every day.
 
-Tests run due jobs in-process with :func:`run_pending`; production runs
-``govserve worker`` (any number of them). Plain ``govserve db_worker`` also
-runs these jobs correctly (with retries and dead letter) but runs no schedules
-and recovers no lost attempts.
+Tests run due jobs in-process with :func:`run_pending` (and test job functions
+that read :func:`current_job` under :func:`job_context`); production runs
+``govserve worker`` (any number of them; :class:`Worker`). Plain ``govserve
+db_worker`` also runs these jobs correctly (with retries and dead letter) but
+runs no schedules and recovers no lost attempts. Operators: ``govserve jobs``
+and docs/operations.md, "Background work".
 """
 
 from __future__ import annotations

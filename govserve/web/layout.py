@@ -16,12 +16,13 @@ layout reads (the contract with the journey and casework templates):
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop, ngettext
 
@@ -86,6 +87,20 @@ class Layout:
     session_ended_url: str
 
 
+@functools.lru_cache(maxsize=128)
+def _reverse(name: str, args: tuple[str, ...], urlconf: Any, script_prefix: str) -> str:
+    return reverse(name, args=args or None, urlconf=urlconf)
+
+
+def url_for(name: str, *args: str) -> str:
+    """Return ``reverse(name, args)``, cached: every page asks for the same few URLs.
+
+    The cache key holds the active URLconf and script prefix, so test URLconfs and
+    deployments under a path prefix get their own answers.
+    """
+    return _reverse(name, args, get_urlconf(), get_script_prefix())
+
+
 def local_path(candidate: str | None) -> str | None:
     """Return ``candidate`` if it is a path on this site ("/..."), else None.
 
@@ -101,7 +116,7 @@ def local_path(candidate: str | None) -> str | None:
 
 def language_switch_url(code: str, next_path: str) -> str:
     """Return the URL that switches to ``code`` and comes back to ``next_path``."""
-    return f"{reverse('language_switch', args=[code])}?{urlencode({'next': next_path})}"
+    return f"{url_for('language_switch', code)}?{urlencode({'next': next_path})}"
 
 
 def countdown_text(seconds: int) -> str:
@@ -112,6 +127,12 @@ def countdown_text(seconds: int) -> str:
     return ngettext("%(num)s second", "%(num)s seconds", seconds) % {"num": seconds}
 
 
+@functools.lru_cache(maxsize=8)
+def _countdown_forms_in(language: str) -> dict[str, str]:
+    with translation.override(language):
+        return _countdown_forms()
+
+
 def _countdown_forms() -> dict[str, str]:
     forms: dict[str, str] = {}
     for category, sample in _PLURAL_SAMPLES.items():
@@ -120,13 +141,18 @@ def _countdown_forms() -> dict[str, str]:
     return forms
 
 
+@functools.lru_cache(maxsize=8)
+def _change_text(code: str, name: str) -> str:
+    # Each link speaks its own language (it carries lang="<code>"), whatever the page's language.
+    with translation.override(code):
+        return gettext(_CHANGE_TO.get(code, name))
+
+
 def _languages(current: str, next_path: str) -> list[LanguageLink]:
     names = dict(settings.LANGUAGES)
     links = []
     for code, name in names.items():
-        # Each link speaks its own language (it carries lang="<code>"), whatever the page's language.
-        with translation.override(code):
-            change_text = gettext(_CHANGE_TO.get(code, name))
+        change_text = _change_text(code, name)
         links.append(
             LanguageLink(
                 code=code,
@@ -143,11 +169,11 @@ def _citizen_navigation(request: HttpRequest, *, signed_in: bool) -> list[dict[s
     if not signed_in:
         return [
             {
-                "href": f"{reverse('accounts:citizen_sign_in')}?{urlencode({'next': request.path})}",
+                "href": f"{url_for('accounts:citizen_sign_in')}?{urlencode({'next': request.path})}",
                 "text": gettext("Sign in"),
             }
         ]
-    account = reverse("accounts:citizen_account")
+    account = url_for("accounts:citizen_account")
     return [
         {
             "href": APPLICATIONS_URL,
@@ -161,7 +187,7 @@ def _citizen_navigation(request: HttpRequest, *, signed_in: bool) -> list[dict[s
 def _staff_navigation(request: HttpRequest, *, signed_in: bool) -> list[dict[str, Any]]:
     if not signed_in:
         return []
-    home = reverse("accounts:staff_home")
+    home = url_for("accounts:staff_home")
     return [{"href": home, "text": gettext("Staff home"), "active": request.path == home}]
 
 
@@ -204,7 +230,7 @@ def page_layout(
         timeout = SessionTimeout(
             timeout_seconds=conf.idle_timeout_seconds(),
             warning_seconds=conf.session_warning_seconds(),
-            countdown_forms=_countdown_forms(),
+            countdown_forms=_countdown_forms_in(language),
         )
     ended_query = {"next": path, **({"signed_in": "1"} if signed_in else {})}
     return Layout(
@@ -214,9 +240,9 @@ def page_layout(
         staff_area=staff_area,
         signed_in=signed_in,
         navigation=navigation,
-        sign_in_url=reverse("accounts:staff_sign_in" if staff_area else "accounts:citizen_sign_in"),
-        sign_out_url=reverse("accounts:staff_sign_out" if staff_area else "accounts:citizen_sign_out"),
+        sign_in_url=url_for("accounts:staff_sign_in" if staff_area else "accounts:citizen_sign_in"),
+        sign_out_url=url_for("accounts:staff_sign_out" if staff_area else "accounts:citizen_sign_out"),
         session_timeout=timeout,
-        session_extend_url=reverse("session_extend"),
-        session_ended_url=f"{reverse('session_ended')}?{urlencode(ended_query)}",
+        session_extend_url=url_for("session_extend"),
+        session_ended_url=f"{url_for('session_ended')}?{urlencode(ended_query)}",
     )

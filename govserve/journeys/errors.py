@@ -105,6 +105,13 @@ class NotDeletableError(JourneyError, ConflictError):
     status = 409
 
 
+class ContactEmailInvalidError(JourneyError, ValidationError):
+    """The email address an anonymous applicant gave cannot receive the link (malformed, several lines)."""
+
+    code = "contact_email_invalid"
+    status = 422
+
+
 class AccessLinkInvalidError(JourneyError, NotFoundError):
     """The emailed link is not (or no longer) valid."""
 

@@ -253,8 +253,11 @@ class JourneyEvent(models.Model):
 class Feedback(BaseModel):
     """A satisfaction answer (1 very dissatisfied … 5 very satisfied) with optional sealed free text.
 
-    The comment is sealed under its own owner ``feedback:<id>`` (people write
-    personal things in free text); the rating is plain data for the KPIs.
+    People write personal things in free text, so the comment is sealed: with
+    the application's data key when there is one (erasing the application
+    erases the comment), else under its own owner ``feedback:<id>``; the
+    field ``feedback.<id>.comment`` binds it to this row. The rating is plain
+    data for the KPIs.
     """
 
     service_id = models.CharField(max_length=64)
@@ -281,7 +284,14 @@ class Feedback(BaseModel):
     @property
     def crypto_owner(self) -> str:
         """Return the owner the comment is sealed under."""
+        if self.application_id is not None:
+            return f"application:{self.application_id}"
         return f"feedback:{self.id}"
+
+    @property
+    def comment_field(self) -> str:
+        """Return the sealing field of the comment (binds it to this row)."""
+        return f"feedback.{self.id}.comment"
 
 
 class FeeStatus(models.TextChoices):

@@ -52,6 +52,7 @@ from govserve.catalogue.errors import ServiceNotFoundError, ServiceRetiredError,
 from govserve.catalogue.models import ServiceVersion
 from govserve.catalogue.selectors import published_version_load
 from govserve.core import clock
+from govserve.core.errors import ApplicationError
 from govserve.core.ids import new_reference
 from govserve.documents import errors as document_errors
 from govserve.documents import services as documents
@@ -96,7 +97,6 @@ logger = structlog.get_logger(__name__)
 SYSTEM = Actor.system("journeys")
 SUBJECT = "journeys.application"
 CONTACT_EMAIL_FIELD = "contact_email"
-FEEDBACK_COMMENT_FIELD = "comment"
 FEEDBACK_COMMENT_MAX = 1200
 SUBMIT_KEY = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 REFERENCE_ATTEMPTS = 5
@@ -208,8 +208,8 @@ def application_start(
     session, and never stored. ``start_key`` (the start form's random key)
     makes a repeated start (double click) return the same application.
     Raise ServiceClosedError for a retired service or one never published,
-    ApplicationNotFoundError for an unknown service, InvalidRecipientError
-    for a malformed email address. Audited as ``journeys.application.started``.
+    ApplicationNotFoundError for an unknown service, ContactEmailInvalidError
+    for an email address that cannot receive the link. Audited as ``journeys.application.started``.
     """
     try:
         compiled = published_version_load(service_id)
@@ -230,7 +230,12 @@ def application_start(
             start_key = None  # someone else's key (a copied form): start afresh
     recipient = None
     if applicant.citizen is None:
-        recipient = normalise_recipient(contact_email or "")
+        try:
+            recipient = normalise_recipient(contact_email or "")
+        except ApplicationError as error:  # the email kernel's InvalidRecipientError or HeaderInjectionError
+            raise errors.ContactEmailInvalidError(
+                "Enter an email address in the correct format, like name@example.com"
+            ) from error
     version_row = ServiceVersion.objects.only("id").get(service_id=service_id, number=compiled.version)
     token = token_new() if applicant.citizen is None else None
     try:
@@ -327,7 +332,7 @@ def _application_start(
             language=language,
         )
         if recipient is not None and token is not None:
-            _access_link_email(application, compiled=compiled, token=token, recipient=recipient, sequence=0)
+            _access_link_email(application, compiled=compiled, token=token, recipient=recipient)
     return StartResult(application=application, access_token=token, created=True)
 
 
@@ -373,9 +378,7 @@ def _application_create(
     raise AssertionError(msg)
 
 
-def _access_link_email(
-    application: Application, *, compiled: CompiledDefinition, token: str, recipient: str, sequence: int
-) -> None:
+def _access_link_email(application: Application, *, compiled: CompiledDefinition, token: str, recipient: str) -> None:
     language = application.language
     assert application.expires_at is not None  # noqa: S101 - a draft always has one (database constraint)
     email_send(
@@ -387,7 +390,8 @@ def _access_link_email(
             "expires_on": _date_text(application.expires_at, language),
         },
         language=language,
-        idempotency_key=f"journeys.access-link:{application.id}:{sequence}",
+        # One email per token: the key names the token by (a prefix of) its stored hash.
+        idempotency_key=f"journeys.access-link:{application.id}:{token_hash(token)[:16]}",
         owner=application.crypto_owner,
         purpose="resume_application",
     )
@@ -396,7 +400,7 @@ def _access_link_email(
         action="journeys.application.access_link_sent",
         subject_type=SUBJECT,
         subject_id=application.id,
-        details={"sequence": sequence},
+        details={},
     )
 
 
@@ -418,10 +422,7 @@ def access_link_resend(*, application_id: uuid.UUID, applicant: Applicant) -> No
         token = token_new()
         application.access_token_hash = token_hash(token)
         application.save(update_fields=["access_token_hash", "updated_at"])
-        sent = ApplicationEvent.objects.filter(application=application).count()
-        _access_link_email(
-            application, compiled=compiled_for(application), token=token, recipient=recipient, sequence=sent
-        )
+        _access_link_email(application, compiled=compiled_for(application), token=token, recipient=recipient)
 
 
 def access_link_use(*, token: str) -> Application:
@@ -1214,11 +1215,11 @@ def application_draft_delete(*, application_id: uuid.UUID, applicant: Applicant)
         raise errors.ApplicationNotFoundError("There is no application with this link")
     if application.status != ApplicationStatus.DRAFT:
         raise errors.NotDeletableError("Only an application you have not sent can be deleted")
-    _documents_remove_all(application, applicant.actor)
     with transaction.atomic():
         application = _locked(application_id, applicant)
         if application.status != ApplicationStatus.DRAFT:
             raise errors.NotDeletableError("Only an application you have not sent can be deleted")
+        _documents_remove_all(application, applicant.actor)
         owner = application.crypto_owner
         service_id, reference = application.service_id, application.reference
         application.delete()
@@ -1248,8 +1249,6 @@ def drafts_expire(*, now: dt.datetime | None = None, batch: int = 200) -> int:
         .values_list("id", flat=True)[:batch]
     )
     for application_id in candidates:
-        application = Application.objects.get(pk=application_id)
-        _documents_remove_all(application, SYSTEM)
         with transaction.atomic():
             application = Application.objects.select_for_update().get(pk=application_id)
             if (
@@ -1258,6 +1257,7 @@ def drafts_expire(*, now: dt.datetime | None = None, batch: int = 200) -> int:
                 or application.expires_at > moment
             ):
                 continue  # saved again meanwhile
+            _documents_remove_all(application, SYSTEM)
             Answer.objects.filter(application=application).delete()
             application.status = ApplicationStatus.EXPIRED
             application.contact_email_sealed = None
@@ -1315,7 +1315,7 @@ def satisfaction_record(
             is_test=application.is_test if application is not None else is_test,
         )
         if text:
-            feedback.comment_sealed = seal(owner=feedback.crypto_owner, field=FEEDBACK_COMMENT_FIELD, plaintext=text)
+            feedback.comment_sealed = seal(owner=feedback.crypto_owner, field=feedback.comment_field, plaintext=text)
         feedback.save(force_insert=True)
         journey_event_record(
             kind=JourneyEventKind.FEEDBACK,

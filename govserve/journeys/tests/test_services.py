@@ -39,8 +39,8 @@ from govserve.journeys.tests.support import (
     example_text,
     publish_text,
 )
-from govserve.notifications.errors import InvalidRecipientError
 from govserve.notifications.models import OutboundEmail
+from govserve.privacy.crypto import unseal_text
 from govserve.privacy.models import DataKey
 
 pytestmark = pytest.mark.usefixtures("examples")
@@ -141,7 +141,7 @@ def test_an_anonymous_start_emails_the_link_and_keeps_only_the_token_hash() -> N
 
 
 def test_an_anonymous_start_needs_a_valid_email_address() -> None:
-    with pytest.raises(InvalidRecipientError):
+    with pytest.raises(errors.ContactEmailInvalidError):
         services.application_start(service_id=STREET_LIGHT, applicant=Applicant(), language="en", contact_email="nope")
 
     assert Application.objects.count() == 0
@@ -731,6 +731,8 @@ def test_satisfaction_is_recorded_with_the_comment_sealed() -> None:
     assert feedback.rating == 4
     assert feedback.comment_sealed is not None
     assert b"Babbage" not in bytes(feedback.comment_sealed)
+    comment = unseal_text(owner=feedback.crypto_owner, field=feedback.comment_field, sealed=feedback.comment_sealed)
+    assert comment == "The map was confusing for Babbage Street"
     event = JourneyEvent.objects.get(kind="feedback")
     assert event.details == {"rating": 4, "comment": True}
 

@@ -18,7 +18,6 @@ from govserve.journeys import errors, selectors, services
 from govserve.journeys.access import session_grant
 from govserve.journeys.models import JourneyEventKind
 from govserve.journeys.views.common import applicant_of, language_of, page
-from govserve.notifications.errors import HeaderInjectionError, InvalidRecipientError
 from govserve.web.ratelimit import client_ip_bucket, rate_limit
 
 START_LIMIT = 30
@@ -115,7 +114,7 @@ def application_new(request: HttpRequest, service_id: str) -> HttpResponse:
             start_key=start_key,
             contact_email=email or None,
         )
-    except (InvalidRecipientError, HeaderInjectionError):
+    except errors.ContactEmailInvalidError:
         message = _("Enter an email address in the correct format, like name@example.com")
         return page(
             request,

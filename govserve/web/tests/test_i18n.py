@@ -119,6 +119,13 @@ def test_without_next_the_switch_goes_home(client: Client) -> None:
 
 
 @pytest.fixture(scope="module")
+def extracted() -> Catalog:
+    """Return the messages of the code base (extraction takes seconds: once per module)."""
+    template: Catalog = i18n.extract_template()
+    return template
+
+
+@pytest.fixture(scope="module")
 def welsh() -> Catalog:
     catalogue: Catalog = i18n.read_catalogue(i18n.po_path("cy"), "cy")
     return catalogue
@@ -164,11 +171,11 @@ def test_every_message_in_the_catalogue_is_translated(welsh: Catalog) -> None:
     assert list(i18n.untranslated(welsh)) == []
 
 
-def test_every_message_of_the_layout_and_shared_pages_is_in_the_catalogue(welsh: Catalog) -> None:
+def test_every_message_of_the_layout_and_shared_pages_is_in_the_catalogue(welsh: Catalog, extracted: Catalog) -> None:
     known = {message.id if isinstance(message.id, str) else message.id[0] for message in welsh if message.id}
     web_messages = [
         message.id if isinstance(message.id, str) else message.id[0]
-        for message in i18n.extract_template()
+        for message in extracted
         if message.id and any(path.startswith("govserve/web/") for path, _ in message.locations)
     ]
 
@@ -195,16 +202,33 @@ def test_translations_keep_the_placeholders_and_markup_of_their_message(welsh: C
                 assert "%" not in form, (message.id, form)
 
 
-def test_extracting_again_changes_nothing_when_the_code_did_not_change(tmp_path: Path) -> None:
-    # The .po is sorted and carries no line numbers: a second extraction writes the same bytes.
-    catalogue = i18n.read_catalogue(i18n.po_path("cy"), "cy")
-    template = i18n.extract_template()
-    catalogue.update(template, no_fuzzy_matching=True, update_header_comment=False)
-    catalogue.obsolete.clear()
-    first = i18n.render_po(catalogue)
-    again = i18n.read_catalogue(i18n.po_path("cy"), "cy")
-    again.update(template, no_fuzzy_matching=True, update_header_comment=False)
-    again.obsolete.clear()
-    again.creation_date = catalogue.creation_date
+def test_extract_keeps_translations_drops_old_messages_and_is_stable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extracted: Catalog
+) -> None:
+    # given a catalogue with a translation of a message in the code and one the code no longer has
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    monkeypatch.setattr(i18n, "extract_template", lambda: extracted)
+    old = Catalog(locale="cy", project="govserve", charset="utf-8", fuzzy=False)
+    old.add("Cookies", "Cwcis")
+    old.add("A message the code no longer has", "Hen neges")
+    i18n.po_path("cy").parent.mkdir(parents=True)
+    i18n.po_path("cy").write_bytes(i18n.render_po(old))
 
-    assert i18n.render_po(again) == first
+    # when messages are extracted
+    missing = i18n.extract()
+
+    # then the translation stays, the old message goes, the new ones wait for a translation
+    updated = i18n.read_catalogue(i18n.po_path("cy"), "cy")
+    assert updated.get("Cookies").string == "Cwcis"
+    assert updated.get("A message the code no longer has") is None
+    assert updated.get("Privacy notice").string == ""
+    assert "cy: Privacy notice" in missing
+    assert "cy: Cookies" not in missing
+    # and a second extraction writes the same bytes (sorted, no line numbers, same header date)
+    first = i18n.po_path("cy").read_bytes()
+    i18n.extract()
+    assert i18n.po_path("cy").read_bytes() == first
+    assert b"#: govserve/web/jinja2/web/base.html\n" in first  # references without line numbers
+    # and compiling writes the .mo once, then only when the .po changes
+    assert i18n.compile_catalogues() == [i18n.mo_path("cy")]
+    assert i18n.compile_catalogues() == []

@@ -7,4 +7,5 @@ class WebConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from govserve.web import checks  # noqa: F401, PLC0415  (registers the deployment checks)
+        # Importing registers the deployment checks (security; the shared pages' settings).
+        from govserve.web import checks, page_checks  # noqa: F401, PLC0415

@@ -187,16 +187,38 @@ def _field_when(page_number: int, field_number: int) -> str:
     return f"pages[{page_number}].fields[{field_number}].when"
 
 
+def reads(compiled: CompiledDefinition, expression: CompiledExpression) -> set[str]:
+    """Return the field ids ``expression`` reads, directly or through the determinants it uses."""
+    names: set[str] = set()
+    pending = list(expression.references)
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        determinant = compiled.determinants.get(name)
+        if determinant is None:
+            names.add(name)
+        else:
+            pending.extend(determinant.references)
+    return names
+
+
 def fields_decided_on_page(compiled: CompiledDefinition, page_number: int) -> set[str]:
-    """Return the ids of fields whose ``when`` reads another field of the same page (revealed by that answer)."""
+    """Return the ids of fields whose ``when`` reads another field of the same page (revealed by that answer).
+
+    Reads through determinants count: ``when: dangerous`` with ``dangerous``
+    reading this page's ``problem`` is decided by this page too.
+    """
     page = compiled.definition.pages[page_number]
     own = {page_field.id for page_field in page.fields}
     revealed: set[str] = set()
     for number, page_field in enumerate(page.fields):
         if page_field.when is None:
             continue
-        references = compiled.expression(_field_when(page_number, number)).references
-        if any(name in own and name != page_field.id for name in references):
+        read = reads(compiled, compiled.expression(_field_when(page_number, number)))
+        if any(name in own and name != page_field.id for name in read):
             revealed.add(page_field.id)
     return revealed
 

@@ -11,7 +11,7 @@ import pytest
 from govserve.catalogue.compiled import compile_definition
 from govserve.catalogue.definitions.loader import load_definition_text
 from govserve.journeys.registrations import fee_summary, registrations_applied, required_documents
-from govserve.journeys.routing import RoutingLoopError, journey_walk
+from govserve.journeys.routing import RoutingLoopError, journey_walk, visible_fields
 from govserve.journeys.tests.support import NEWBORN, STREET_LIGHT, STREET_TRADING, example_compiled
 from govserve.rules.errors import ExpressionEvaluationError
 
@@ -387,3 +387,28 @@ def test_a_routing_loop_is_refused() -> None:
 
     with pytest.raises(RoutingLoopError):
         journey_walk(compiled, {"a": True, "b": True}, completed=["one", "two"], today=TODAY)
+
+
+def test_a_field_decided_through_a_determinant_of_the_same_page_is_shown_with_the_page() -> None:
+    compiled = _compiled(
+        BASE
+        + """\
+    determinants:
+      - id: damaged
+        expression: problem == "damaged"
+    pages:
+      - id: one
+        title: One
+        fields:
+          - {id: problem, type: radios, label: Problem, classification: public,
+             options: [{value: out, label: Out}, {value: damaged, label: Damaged}]}
+          - {id: wires, type: yes_no, label: Wires, classification: public, when: damaged}
+    """
+    )
+    state = journey_walk(compiled, {}, completed=[], today=TODAY)
+
+    shown = visible_fields(state.page_evaluator("one"), compiled.definition, 0, for_display=True)
+    decided = visible_fields(state.page_evaluator("one", {"problem": "out"}), compiled.definition, 0)
+
+    assert [field.id for field in shown] == ["problem", "wires"]
+    assert [field.id for field in decided] == ["problem"]

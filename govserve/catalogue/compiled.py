@@ -39,7 +39,9 @@ class CompiledDefinition:
     form; ``determinants`` maps determinant ids to theirs, and
     ``determinant_order`` lists them so each follows those it uses.
     ``preview`` is true for a staff preview of a draft: what is submitted on
-    it is a test submission, never counted in statistics.
+    it is a test submission, never counted in statistics. ``templates`` are
+    the result templates stored with the version (``{path: text}``, the
+    paths the results' ``template`` name).
     """
 
     service_id: str
@@ -51,10 +53,15 @@ class CompiledDefinition:
     determinants: Mapping[str, CompiledExpression]
     determinant_order: tuple[str, ...]
     preview: bool = False
+    templates: Mapping[str, str] = MappingProxyType({})
 
     def expression(self, path: str) -> CompiledExpression:
         """Return the compiled expression at ``path``; raise KeyError if there is none."""
         return self.expressions[path]
+
+    def template(self, path: str) -> str:
+        """Return the text of the result template ``path`` (as a result's ``template`` names it); KeyError if none."""
+        return self.templates[path]
 
 
 def iter_expressions(definition: BaseModel, path: PathElements = ()) -> Iterator[tuple[PathElements, str]]:
@@ -81,6 +88,7 @@ def compile_definition(
     catalogues: Mapping[str, Catalogue],
     source_name: str,
     preview: bool = False,
+    templates: Mapping[str, str] | None = None,
 ) -> CompiledDefinition:
     """Return ``definition`` with every expression compiled.
 
@@ -107,4 +115,5 @@ def compile_definition(
         determinants=MappingProxyType(determinants),
         determinant_order=tuple(determinant_order(determinants)),
         preview=preview,
+        templates=MappingProxyType(dict(templates or {})),
     )

@@ -16,6 +16,7 @@ languages names the language that changed (``title (cy)``).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +41,7 @@ class Change:
     """One change between two versions.
 
     ``area`` is one of service, determinant, page, field, registration,
-    document, fee, result, flow, notification, catalogue; ``action`` is added,
+    document, fee, result, flow, notification, catalogue, template; ``action`` is added,
     removed, changed, moved or reordered; ``subject`` locates it
     (``Page 'trading-details': field 'pitch_size'``); ``detail`` says what
     changed (``added (number, required)``).
@@ -583,14 +584,34 @@ def _catalogues_diff(old: Mapping[str, Catalogue], new: Mapping[str, Catalogue])
     return changes
 
 
+def _templates_diff(old: Mapping[str, str], new: Mapping[str, str]) -> list[Change]:
+    """Changes to the text of the result templates the versions store (by path)."""
+    changes: list[Change] = []
+    for path in sorted(set(old) | set(new)):
+        subject = f"Template '{path}'"
+        if path not in new:
+            changes.append(Change("template", "removed", subject, "no longer used"))
+        elif path not in old:
+            changes.append(
+                Change("template", "added", subject, f"added ({_count(len(new[path].splitlines()), 'line')})")
+            )
+        elif old[path] != new[path]:
+            before, after = old[path].splitlines(), new[path].splitlines()
+            changed = sum(1 for line in difflib.ndiff(before, after) if line.startswith(("+ ", "- ")))
+            changes.append(Change("template", "changed", subject, f"text changed ({_count(changed, 'line')} differ)"))
+    return changes
+
+
 def definition_changes(
     old: ServiceDefinition,
     new: ServiceDefinition,
     *,
     old_catalogues: Mapping[str, Catalogue] | None = None,
     new_catalogues: Mapping[str, Catalogue] | None = None,
+    old_templates: Mapping[str, str] | None = None,
+    new_templates: Mapping[str, str] | None = None,
 ) -> list[Change]:
-    """Return every change from ``old`` to ``new``, in a stable, readable order."""
+    """Return every change from ``old`` to ``new``, in a stable, readable order (result templates last)."""
     return [
         *_service_changes(old, new),
         *_determinants_diff(old, new),
@@ -599,4 +620,5 @@ def definition_changes(
         *_flow_diff(old, new),
         *_notifications_diff(old, new),
         *_catalogues_diff(old_catalogues or {}, new_catalogues or {}),
+        *_templates_diff(old_templates or {}, new_templates or {}),
     ]

@@ -58,6 +58,23 @@ class DefinitionReferenceError(ValidationError):
         self.problems = list(problems)
 
 
+class ResultTemplateError(ValidationError):
+    """A result template the definition names cannot be used (missing, outside its folder, too large, not text).
+
+    ``problems`` are :class:`ReferenceProblem` located at each ``template:``
+    key, with the codes ``publish.template_missing``,
+    ``publish.template_path_invalid``, ``publish.template_outside``,
+    ``publish.template_too_large`` and ``publish.template_not_text``. Nothing
+    was saved.
+    """
+
+    code = "result_template_invalid"
+
+    def __init__(self, message: str, *, problems: Sequence[ReferenceProblem]) -> None:
+        super().__init__(message, problems=list(problems))
+        self.problems = list(problems)
+
+
 class DefinitionKindError(ValidationError):
     """The file is not what the operation needs (a catalogue file for a service, another service's text)."""
 

@@ -182,7 +182,10 @@ class ServiceVersion(_ImmutableOncePublished):
 
     ``source_text`` is the definition file exactly as written (comments
     included): it is what export bundles and what the content hash covers,
-    together with the content hashes of the pinned catalogue versions.
+    together with the content hashes of the pinned catalogue versions and the
+    result ``templates`` (``{relative path: text}``, read from the files the
+    definition names when it was saved; see :mod:`govserve.catalogue.templates`),
+    so a published version never depends on a file on disk.
     ``parsed`` is the validated definition as JSON, so readers need not parse
     YAML. ``number`` is the number the draft will take when it is published.
     """
@@ -194,6 +197,7 @@ class ServiceVersion(_ImmutableOncePublished):
         "source_text",
         "content_hash",
         "parsed",
+        "templates",
         "published_at",
         "published_by",
         "publish_reason",
@@ -206,6 +210,9 @@ class ServiceVersion(_ImmutableOncePublished):
     source_text = models.TextField()
     content_hash = models.CharField(max_length=64, help_text="SHA-256 over the source text and pinned catalogues.")
     parsed = models.JSONField(help_text="The validated definition as JSON.")
+    templates = models.JSONField(
+        default=dict, blank=True, help_text="The result templates it names: {relative path: text}."
+    )
     catalogue_versions = models.ManyToManyField(
         CatalogueVersion, through="PinnedCatalogue", related_name="service_versions", blank=True
     )

@@ -18,7 +18,7 @@ from django.db import connection
 
 from govserve.accounts.models import PlatformRole
 from govserve.accounts.policies import account_usable, roles_of
-from govserve.catalogue.bundle import Bundle, BundledCatalogue
+from govserve.catalogue.bundle import Bundle, BundledCatalogue, BundledTemplate
 from govserve.catalogue.compiled import CompiledDefinition, compile_definition
 from govserve.catalogue.definitions.schema import Catalogue as CatalogueSchema
 from govserve.catalogue.definitions.schema import ServiceDefinition
@@ -86,6 +86,7 @@ def _compile_version(version: ServiceVersion, *, preview: bool) -> CompiledDefin
         catalogues=catalogues,
         source_name=version.source_name,
         preview=preview,
+        templates=version.templates,
     )
 
 
@@ -197,7 +198,7 @@ def service_version_get(service_id: str, version: int | None = None) -> ServiceV
 
 
 def definition_export(service_id: str, version: int | None = None) -> Bundle:
-    """Return the bundle of a published version (the latest by default) with the catalogues it pinned.
+    """Return the bundle of a published version (the latest by default) with its catalogues and result templates.
 
     Write it with :meth:`Bundle.to_bytes`; :func:`govserve.catalogue.services.definition_import`
     reads it back. Raise ServiceNotFoundError or VersionNotFoundError.
@@ -227,6 +228,7 @@ def definition_export(service_id: str, version: int | None = None) -> Bundle:
             )
             for pin in pins
         ),
+        templates=tuple(BundledTemplate(path=path, text=text) for path, text in sorted(row.templates.items())),
     )
 
 
@@ -249,6 +251,8 @@ def definition_diff(service_id: str, a: int, b: int) -> list[Change]:
         ServiceDefinition.model_validate(new.parsed),
         old_catalogues=_catalogues_of(old),
         new_catalogues=_catalogues_of(new),
+        old_templates=old.templates,
+        new_templates=new.templates,
     )
 
 

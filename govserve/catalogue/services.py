@@ -13,6 +13,10 @@ Life of a service definition (docs/operations.md, "Service definitions lifecycle
   those catalogues, and numbers the version (1, 2, ...). Publishing content
   identical to the latest published version is refused
   (:class:`VersionUnchangedError`). It records who published and why.
+* The result templates the definition names (certificates, paths relative to
+  the definition file) are read when a draft is saved and stored in the
+  version with its text (:mod:`govserve.catalogue.templates`); the content
+  hash covers them, so a changed template is a change to publish.
 * A published version never changes again: applications pin it. Changes are
   refused here (:class:`VersionImmutableError`), by the models, and by
   database triggers.
@@ -38,7 +42,13 @@ from django.db import transaction
 from govserve.accounts.models import Institution
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
-from govserve.catalogue.bundle import Bundle, bundle_parse, catalogue_hash_for, content_hash_for
+from govserve.catalogue.bundle import (
+    TEMPLATES_SINCE_FORMAT,
+    Bundle,
+    bundle_parse,
+    catalogue_hash_for,
+    content_hash_for,
+)
 from govserve.catalogue.definitions.errors import DefinitionInvalidError, Problem, format_path
 from govserve.catalogue.definitions.loader import LoadResult, load_definition_text
 from govserve.catalogue.definitions.schema import Catalogue as CatalogueSchema
@@ -50,6 +60,7 @@ from govserve.catalogue.errors import (
     DefinitionReferenceError,
     DraftNotFoundError,
     ReferenceProblem,
+    ResultTemplateError,
     ServiceNotFoundError,
     ServiceRetiredError,
     VersionImmutableError,
@@ -65,6 +76,13 @@ from govserve.catalogue.models import (
     ServiceVersion,
     VersionState,
 )
+from govserve.catalogue.templates import (
+    TemplateReadError,
+    template_path_problem,
+    template_read,
+    template_references,
+    template_text_problem,
+)
 from govserve.core import clock
 
 if TYPE_CHECKING:
@@ -73,18 +91,25 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DefinitionSource:
-    """The text of a definition or catalogue file, and the name it is known by.
+    """The text of a definition or catalogue file, the name it is known by, and where its templates come from.
 
     ``name`` appears in problems and is stored with the version (the file's
-    base name: no server paths in the database).
+    base name: no server paths in the database). The result templates a
+    service definition names are taken from ``templates`` (``{relative path:
+    text}``, as a bundle or an editor gives them), else read from
+    ``directory`` (the folder of the file, set by :meth:`from_path`), else —
+    for a text-only source — carried over from the service's current draft
+    or latest version (an editor that changes only the YAML keeps them).
     """
 
     name: str
     text: str
+    templates: Mapping[str, str] = field(default_factory=dict, hash=False)
+    directory: Path | None = field(default=None, hash=False)
 
     @classmethod
     def from_path(cls, path: str | os.PathLike[str]) -> DefinitionSource:
-        """Read the file at ``path``.
+        """Read the file at ``path``; its result templates will be read relative to its folder.
 
         Raise DefinitionInvalidError, with the loader's problem, for a file
         over the size limit (checked before reading) or not UTF-8 text.
@@ -99,7 +124,7 @@ class DefinitionSource:
         except UnicodeDecodeError:
             # The loader names the exact position of the bad byte.
             raise DefinitionInvalidError(load_definition_text(data, filename=file_path.name).problems) from None
-        return cls(name=file_path.name, text=text)
+        return cls(name=file_path.name, text=text, directory=file_path.parent)
 
 
 @dataclass(frozen=True)
@@ -237,11 +262,100 @@ def _latest_catalogue_versions(ids: set[str]) -> dict[str, CatalogueVersion]:
     return latest
 
 
-def _content_hash(source: DefinitionSource, pins: Mapping[str, CatalogueVersion]) -> str:
+def _content_hash(source: DefinitionSource, pins: Mapping[str, CatalogueVersion], templates: Mapping[str, str]) -> str:
     return content_hash_for(
         definition_text=source.text,
         catalogue_hashes={catalogue_id: version.content_hash for catalogue_id, version in pins.items()},
+        templates=templates,
     )
+
+
+def _previous_templates(service_id: str) -> dict[str, str]:
+    """Return the templates of the service's draft, else of its latest published or retired version."""
+    versions = ServiceVersion.objects.filter(service_id=service_id)
+    draft = versions.filter(state=VersionState.DRAFT).values_list("templates", flat=True).first()
+    if draft is not None:
+        return dict(draft)
+    latest = versions.exclude(state=VersionState.DRAFT).order_by("-number").values_list("templates", flat=True).first()
+    return dict(latest or {})
+
+
+def _template_problem(result: LoadResult, path: tuple[str | int, ...], code: str, message: str) -> ReferenceProblem:
+    line, column = _located(result, path)
+    suggestions = {
+        "publish.template_missing": "Put the template file at that path, relative to the definition file",
+        "publish.template_path_invalid": "Write a relative path like templates/licence.html",
+    }
+    return ReferenceProblem(code, message, result.filename, line, column, format_path(path), suggestions.get(code))
+
+
+def _resolve_templates(
+    *,
+    source: DefinitionSource,
+    result: LoadResult,
+    definition: ServiceDefinition,
+    required: bool = True,
+    carry_over: bool = True,
+) -> dict[str, str]:
+    """Return ``{path: text}`` of every template the definition names (see :class:`DefinitionSource`).
+
+    Raise ResultTemplateError listing every template that cannot be used,
+    each at the location of its ``template:`` key. With ``required=False``
+    (a format-1 bundle) a template that was not given is left out; with
+    ``carry_over=False`` (an import: exactly what the bundle holds) nothing is
+    taken from earlier versions.
+    """
+    fallback = _previous_templates(definition.id) if source.directory is None and carry_over else {}
+    problems: list[ReferenceProblem] = []
+    resolved: dict[str, str] = {}
+    seen: set[str] = set()
+    for path, template in template_references(definition):
+        if template in seen:
+            continue
+        seen.add(template)
+        problem = template_path_problem(template)
+        if problem is not None:
+            problems.append(
+                _template_problem(
+                    result, path, "publish.template_path_invalid", f"Template path `{template}` {problem}"
+                )
+            )
+            continue
+        if template in source.templates:
+            text = source.templates[template]
+            problem = template_text_problem(text)
+            if problem is not None:
+                problems.append(
+                    _template_problem(result, path, "publish.template_not_text", f"Template `{template}` {problem}")
+                )
+                continue
+        elif source.directory is not None:
+            try:
+                text = template_read(source.directory, template)
+            except TemplateReadError as error:
+                problems.append(_template_problem(result, path, error.code, error.message))
+                continue
+        elif template in fallback:
+            text = fallback[template]
+        elif not required:
+            continue
+        else:
+            problems.append(
+                _template_problem(
+                    result,
+                    path,
+                    "publish.template_missing",
+                    f"Template `{template}` was not given with the definition's text",
+                )
+            )
+            continue
+        resolved[template] = text
+    if problems:
+        raise ResultTemplateError(
+            f"{len(problems)} result template(s) cannot be used; the first: {problems[0].format()}",
+            problems=problems,
+        )
+    return resolved
 
 
 # --- Drafts ----------------------------------------------------------------------------
@@ -272,12 +386,24 @@ def _write_draft(
     definition: ServiceDefinition,
     actor: User | None,
     catalogues: Mapping[str, CatalogueVersion] | None = None,
+    from_bundle: Bundle | None = None,
 ) -> ServiceVersion:
-    """Create or replace the draft of ``definition.id``, pinning ``catalogues`` (default: the latest). No audit."""
+    """Create or replace the draft of ``definition.id``, pinning ``catalogues`` (default: the latest). No audit.
+
+    The templates the definition names are resolved from ``source`` and
+    stored with the draft; for ``from_bundle``, only from what it carries.
+    """
     referenced = {catalogue_id for _, catalogue_id in _catalogue_references(definition)}
     if catalogues is None:
         catalogues = _latest_catalogue_versions(referenced)
     _verify_references(result, definition, catalogues)
+    templates = _resolve_templates(
+        source=source,
+        result=result,
+        definition=definition,
+        required=from_bundle is None or from_bundle.format_version >= TEMPLATES_SINCE_FORMAT,
+        carry_over=from_bundle is None,
+    )
     pins = {catalogue_id: catalogues[catalogue_id] for catalogue_id in sorted(referenced)}
     service = Service.objects.select_for_update().filter(pk=definition.id).first()
     if service is None:
@@ -292,8 +418,9 @@ def _write_draft(
     values: dict[str, Any] = {
         "source_name": source.name,
         "source_text": source.text,
-        "content_hash": _content_hash(source, pins),
+        "content_hash": _content_hash(source, pins, templates),
         "parsed": definition.model_dump(mode="json"),
+        "templates": dict(sorted(templates.items())),
         "saved_by": actor,
     }
     if draft is None:
@@ -326,9 +453,10 @@ def version_draft_save(*, source: DefinitionSource, actor: User | None) -> Servi
     Refuse (nothing saved) with DefinitionInvalidError when the text does not
     pass ``govserve check``, DefinitionKindError for a catalogue file,
     DefinitionReferenceError when it names an
-    institution or catalogue this database lacks, and ServiceRetiredError for
-    a retired service. The service is created on its first draft. Audited
-    (``catalogue.draft.saved``).
+    institution or catalogue this database lacks, ResultTemplateError when a
+    result template it names cannot be found or used (see
+    :class:`DefinitionSource`), and ServiceRetiredError for a retired service.
+    The service is created on its first draft. Audited (``catalogue.draft.saved``).
     """
     result, definition = _load_service(source)
     draft = _write_draft(source=source, result=result, definition=definition, actor=actor)
@@ -379,7 +507,7 @@ def _publish_draft(
         raise ServiceRetiredError(f"Service '{service.id}' is retired: it takes no new versions.")
     if refresh:
         # The validator or the catalogues may have moved on since the draft was saved.
-        source = DefinitionSource(name=draft.source_name, text=draft.source_text)
+        source = DefinitionSource(name=draft.source_name, text=draft.source_text, templates=dict(draft.templates))
         result, definition = _load_service(source)
         draft = _write_draft(source=source, result=result, definition=definition, actor=draft.saved_by)
     latest = (
@@ -604,21 +732,29 @@ def definition_import(*, data: bytes, actor: User | None, reason: str | None = N
 
     The bundle's catalogues are published first where this database's latest
     version differs; the service version then pins exactly the bundled
-    catalogues, so its content hash equals the bundle's. The version takes
+    catalogues and stores exactly the bundled result templates (never files
+    on this machine, never an earlier version's), so its content hash equals
+    the bundle's. The version takes
     the next number here (which may differ from the bundle's). Refuse,
     changing nothing, with BundleInvalidError (not a bundle, hashes do not
-    match the texts), DefinitionInvalidError, DefinitionReferenceError (an
-    institution is missing), ServiceRetiredError or VersionUnchangedError.
+    match the texts, a template the definition does not name),
+    DefinitionInvalidError, DefinitionReferenceError (an institution is
+    missing), ResultTemplateError (a template it names is not in the
+    bundle), ServiceRetiredError or VersionUnchangedError.
     ``reason`` defaults to "Imported from bundle: <the bundle's reason>".
     """
     bundle = bundle_parse(data)
     bundled = _bundle_catalogues(bundle)
-    source = DefinitionSource(name=bundle.definition_name, text=bundle.definition_text)
+    templates = {template.path: template.text for template in bundle.templates}
+    source = DefinitionSource(name=bundle.definition_name, text=bundle.definition_text, templates=templates)
     result, definition = _load_service(source)
     if definition.id != bundle.service:
         raise BundleInvalidError(
             f"The bundle names service '{bundle.service}' but its definition is '{definition.id}'."
         )
+    unnamed = sorted(set(templates) - {template for _, template in template_references(definition)})
+    if unnamed:
+        raise BundleInvalidError(f"The bundle carries templates its definition does not name: {', '.join(unnamed)}.")
     expected = content_hash_for(
         definition_text=source.text,
         catalogue_hashes={
@@ -626,6 +762,7 @@ def definition_import(*, data: bytes, actor: User | None, reason: str | None = N
             for catalogue_id, (_, catalogue) in bundled.items()
             if catalogue_id in {catalogue_id for _, catalogue_id in _catalogue_references(definition)}
         },
+        templates=templates,
     )
     if expected != bundle.content_hash:
         raise BundleInvalidError("The bundle's definition does not match its content hash: was it edited by hand?")
@@ -635,7 +772,9 @@ def definition_import(*, data: bytes, actor: User | None, reason: str | None = N
             source=catalogue_source, catalogues=[catalogue], actor=actor, reason=import_reason, warnings=[]
         )
     pins = _latest_catalogue_versions(set(bundled))
-    draft = _write_draft(source=source, result=result, definition=definition, actor=actor, catalogues=pins)
+    draft = _write_draft(
+        source=source, result=result, definition=definition, actor=actor, catalogues=pins, from_bundle=bundle
+    )
     _audit_draft_saved(draft, actor)
     version = _publish_draft(draft=draft, actor=actor, reason=import_reason, refresh=False)
     audit_record(
@@ -648,6 +787,7 @@ def definition_import(*, data: bytes, actor: User | None, reason: str | None = N
             "number": version.number,
             "bundle_version": bundle.version,
             "content_hash": version.content_hash,
+            "templates": sorted(templates),
         },
     )
     return version

@@ -35,8 +35,12 @@ def service_text(
     extra_field: str = "",
     comment: str = "",
     goods_from_catalogue: bool = True,
+    result_template: str | None = None,
 ) -> str:
-    """Return a valid service definition; each argument changes one detail."""
+    """Return a valid service definition; each argument changes one detail.
+
+    ``result_template`` adds a result (a licence) issued from that template path.
+    """
     goods = (
         "        options_from: goods"
         if goods_from_catalogue
@@ -101,7 +105,7 @@ def service_text(
                   - id: licence-fee
                     name: Licence fee
                     amount: {fee_amount}
-            flow:
+            {{results}}flow:
               roles:
                 - id: licensing_officer
                   name: Licensing officer
@@ -111,8 +115,14 @@ def service_text(
                     reject: end
                     send_back: applicant
             """
-        )
+        ).replace("{results}", _results(result_template))
     )
+
+
+def _results(template: str | None) -> str:
+    if template is None:
+        return ""
+    return f"    results:\n      - id: licence\n        name: Market stall licence\n        template: {template}\n"
 
 
 PITCH_SIZE_FIELD = """\

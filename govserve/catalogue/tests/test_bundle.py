@@ -59,7 +59,7 @@ def test_export_bundles_the_definition_as_written_and_its_catalogues(published: 
     catalogue = CatalogueVersion.objects.get()
     assert document == {
         "format": "govserve-definition-bundle",
-        "format_version": 1,
+        "format_version": 2,
         "service": SERVICE_ID,
         "version": 1,
         "content_hash": published.content_hash,
@@ -75,6 +75,7 @@ def test_export_bundles_the_definition_as_written_and_its_catalogues(published: 
                 "text": goods_catalogue_text(),
             }
         ],
+        "templates": [],
     }
 
 
@@ -104,6 +105,7 @@ def test_export_then_import_on_a_fresh_database_gives_the_same_content_hash(publ
         "number": 1,
         "bundle_version": 1,
         "content_hash": published.content_hash,
+        "templates": [],
     }
 
 
@@ -201,8 +203,8 @@ def test_a_bundle_with_an_invalid_definition_is_refused_with_its_problems(publis
             "This is not a govserve definition bundle (format must be 'govserve-definition-bundle').",
         ),
         (
-            b'{"format": "govserve-definition-bundle", "format_version": 2}',
-            "Bundle format version 2 is not supported; this govserve reads version 1.",
+            b'{"format": "govserve-definition-bundle", "format_version": 3}',
+            "Bundle format version 3 is not supported; this govserve reads versions 1, 2.",
         ),
         (
             b'{"format": "govserve-definition-bundle", "format_version": true}',

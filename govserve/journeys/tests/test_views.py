@@ -564,3 +564,16 @@ def test_an_upload_refused_by_the_checks_is_shown_on_the_page(client: Client) ->
     empty = client.post(f"{base}/photo", {})
     assert empty.status_code == 400
     assert not application.answers.filter(field_id="photo").exists()
+
+
+def test_the_address_given_at_the_start_fills_the_first_email_question(client: Client) -> None:
+    application, url = start(client, "report-street-light", email="charles@example.org")
+    base = f"/apply/{application.id}"
+    for page_id in LIGHT_PATH[:4]:
+        url = answer(client, url, LIGHT_FORMS[page_id])
+    assert url == f"{base}/your-details"
+
+    page = html(client.get(url))
+
+    assert 'value="charles@example.org"' in page
+    assert not application.answers.filter(field_id="reporter_email").exists()

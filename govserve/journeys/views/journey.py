@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from govserve.catalogue.definitions.schema import CHECK_ANSWERS, AnyField, FileField, GroupField, Page
+from govserve.catalogue.definitions.schema import CHECK_ANSWERS, AnyField, EmailField, FileField, GroupField, Page
 from govserve.documents import errors as document_errors
 from govserve.documents.access import owner_access_grant
 from govserve.journeys import errors, selectors, services
@@ -304,7 +304,7 @@ def _question_page(
         fields=plain,
         groups=groups,
         group_items=group_items,
-        values=state.answers,
+        values=_with_contact_email(application, state, plain),
         raw=raw,
         catalogues=state.compiled.catalogues,
         currency=state.definition.currency,
@@ -319,6 +319,19 @@ def _question_page(
         anonymous=application.citizen_id is None,
         expires_at=application.expires_at,
     )
+
+
+def _with_contact_email(application: Application, state: JourneyState, fields: Sequence[AnyField]) -> Mapping[str, Any]:
+    """Return the answers to show, an unanswered email question filled with the address given at the start.
+
+    Tell us once: an anonymous applicant gave an email address to get the
+    link back; the first email question of the service shows it, to keep or change.
+    """
+    unanswered = [field for field in fields if isinstance(field, EmailField) and state.answers.get(field.id) is None]
+    if not unanswered or application.citizen_id is not None or application.contact_email_sealed is None:
+        return state.answers
+    address = services.applicant_email(application)
+    return {**state.answers, **dict.fromkeys((field.id for field in unanswered), address)}
 
 
 def _first_item_question(group: GroupField, language: str) -> str:

@@ -1,16 +1,19 @@
 """Support for the layout tests: pages rendered from a template string, signed-in citizens and staff.
 
-``layout_urls`` serves ``/test/layout`` and ``/staff/test/layout``: a page
+The URLconf here serves ``/test/layout`` and ``/staff/test/layout``: a page
 extending ``web/base.html`` whose context comes from the query string, so each
-test states exactly what the page sets (``errors``, ``back_link``, ...).
+test states exactly what the page sets (``errors``, ``back_link``, ...); and
+``/test/sign-in?next=...``, which signs a new citizen in on the browser's own
+session (the browser tests: the session starts when the page is first seen).
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template import engines
 from django.test import Client
 from django.urls import path
@@ -45,7 +48,15 @@ def layout_page(request: HttpRequest) -> HttpResponse:
     return HttpResponse(template.render(context, request))
 
 
+def sign_in_here(request: HttpRequest) -> HttpResponse:
+    """Sign a new citizen in on this browser's session and go to ``next`` (the browser tests)."""
+    citizen = citizens.citizen_create(email=f"citizen-{uuid.uuid4().hex[:12]}@example.org")
+    citizens.citizen_session_begin(request=request, citizen=citizen, method="link")
+    return HttpResponseRedirect(request.GET.get("next", "/"))
+
+
 urlpatterns = [
+    path("test/sign-in", sign_in_here),
     path("test/layout", layout_page),
     path("staff/test/layout", layout_page),
     *site_urls.urlpatterns,

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
-
-from govserve.accounts import citizens, signin
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,25 +28,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture
-def session_key(transactional_db: None) -> str:
-    """Return the key of a signed-in citizen's session (the one the emailed link would open).
-
-    Made before the browser starts: Playwright's sync API runs an event loop in this thread,
-    where Django refuses database work.
-    """
-    citizen = citizens.citizen_create(email="ada.lovelace@example.org")
-    session = SessionStore()
-    session[signin.CITIZEN_ID] = str(citizen.id)
-    now = time.time()
-    for key in (signin.AUTH_AT, signin.SEEN_AT, signin.REAUTH_AT):
-        session[key] = now
-    session[signin.KIND] = signin.KIND_CITIZEN
-    session.save()
-    return str(session.session_key)
-
-
-@pytest.fixture
-def browser_page(live_server: LiveServer, session_key: str, settings: Settings) -> Iterator[Any]:
+def browser_page(live_server: LiveServer, transactional_db: None, settings: Settings) -> Iterator[Any]:
     if CHROMIUM is None:
         pytest.fail("Debian's chromium is not installed (scripts/system_deps.sh installs it)")
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only the browser tests need it
@@ -60,7 +38,6 @@ def browser_page(live_server: LiveServer, session_key: str, settings: Settings) 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM)
         context = browser.new_context()
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_key, "url": live_server.url}])
         page: Any = context.new_page()
         console: list[Any] = []
         page.on("console", lambda message: console.append(message))  # noqa: PLW0108 - Playwright wraps the callable
@@ -86,13 +63,14 @@ def test_the_warning_takes_focus_extends_on_escape_and_gives_focus_back(
     browser_page: Any, live_server: LiveServer
 ) -> None:
     page = browser_page
-    page.goto(f"{live_server.url}/test/layout?title=Your+name")
+    page.goto(f"{live_server.url}/test/sign-in?next=/test/layout%3Ftitle%3DYour%2Bname")
     help_link = page.locator("footer a[href='/help']")
     help_link.focus()
 
     page.wait_for_selector("dialog[open]", timeout=8000)
 
     assert _active_element_id(page) == "govserve-timeout-heading"
+    assert page.locator("[data-extend-problem]").is_hidden()
     assert re.fullmatch(r"[1-5] seconds?", page.locator("[data-countdown]").inner_text())
     for _ in range(6):  # Tab and Shift+Tab never leave the dialog
         page.keyboard.press("Tab")
@@ -116,7 +94,7 @@ def test_stay_signed_in_extends_and_no_answer_ends_on_the_ended_page(
     browser_page: Any, live_server: LiveServer
 ) -> None:
     page = browser_page
-    page.goto(f"{live_server.url}/test/layout")
+    page.goto(f"{live_server.url}/test/sign-in?next=/test/layout")
 
     page.wait_for_selector("dialog[open]", timeout=8000)
     with page.expect_response(lambda response: response.url.endswith("/session/extend")):
@@ -145,7 +123,7 @@ def test_the_countdown_takes_the_plural_form_of_the_page_language(
     settings.SESSION_COOKIE_AGE = 600  # no warning opens while the countdown is computed
     seconds = [360, 180, 120, 60, 59, 1, 0]
 
-    page.goto(f"{live_server.url}/test/layout")
+    page.goto(f"{live_server.url}/test/sign-in?next=/test/layout")
     english = page.evaluate(COUNTDOWN, seconds)
     page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "cy", "url": live_server.url}])
     page.goto(f"{live_server.url}/test/layout")

@@ -20,10 +20,12 @@ from typing import Any
 from django.conf import settings
 from django.test import RequestFactory
 
-from govserve.accounts.services import staff_password_link_issue
+from govserve.accounts.services import staff_invite, staff_mfa_reset
+from govserve.accounts.tests.factories import institution_create
 from govserve.audit.actors import Actor
 from tests.browser import people
 from tests.browser.browsing import Tab
+from tests.browser.inventory_journeys import JOURNEY_PAGES
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,42 @@ def _staff_code_error(tab: Tab) -> None:
     tab.click_button("Sign in", status=401)
 
 
+def _staff_invited(tab: Tab) -> None:
+    institution_create(code="city-council", name="Westmoor City Council")
+    issued = staff_invite(
+        actor=Actor.system("test"), username="new-officer", roles=[("city-council", "licensing_officer")]
+    )
+    tab.goto(f"/staff/set-password/{issued.token}")
+
+
 def _staff_enrol(tab: Tab) -> None:
-    people.officer_sign_in_to_code_step(tab, people.officer_create(enrolled=False))
-    assert tab.path == "/staff/sign-in/set-up-authenticator"
+    # An invitation: set a password from the link, then set up the authenticator in the same session.
+    _staff_invited(tab)
+    tab.page.locator("#password").fill(people.NEW_STAFF_PASSWORD)
+    tab.page.locator("#password_confirm").fill(people.NEW_STAFF_PASSWORD)
+    tab.click_button("Create password")
+    assert tab.path == "/staff/sign-in/set-up-authenticator", tab.path
+
+
+def _staff_enrol_error(tab: Tab) -> None:
+    _staff_enrol(tab)
+    tab.page.locator("#code").fill("000000")
+    tab.click_button("Confirm and sign in", status=401)
+
+
+def _staff_no_authenticator(tab: Tab) -> None:
+    people.officer_sign_in_to_code_step(tab, people.officer_create(enrolled=False), status=403)
+
+
+def _staff_enrolment_link(tab: Tab) -> None:
+    officer = people.officer_create()
+    reset = staff_mfa_reset(actor=Actor.system("test"), user=officer.user)
+    tab.goto(f"/staff/set-up-authenticator/{reset.link.token}")
+
+
+def _citizen_password_link_sent(tab: Tab) -> None:
+    _citizen_signed_in("/account/password")(tab)
+    tab.click_button("Email me a link")
 
 
 def _staff_signed_in(path: str) -> Callable[[Tab], None]:
@@ -78,12 +113,6 @@ def _staff_signed_in(path: str) -> Callable[[Tab], None]:
         tab.goto(path)
 
     return reach
-
-
-def _staff_set_password(tab: Tab) -> None:
-    officer = people.officer_create()
-    issued = staff_password_link_issue(actor=Actor.system("test"), user=officer.user)
-    tab.goto(f"/staff/set-password/{issued.token}")
 
 
 def _staff_locked_out(tab: Tab) -> None:
@@ -207,6 +236,18 @@ def _server_error(request: Any) -> Any:
     return server_error(request)
 
 
+def _forbidden(request: Any) -> Any:
+    from govserve.web.errors import permission_denied  # noqa: PLC0415
+
+    return permission_denied(request)
+
+
+def _bad_request(request: Any) -> Any:
+    from govserve.web.errors import bad_request  # noqa: PLC0415
+
+    return bad_request(request)
+
+
 def _welsh(path: str) -> Callable[[Tab], None]:
     def reach(tab: Tab) -> None:
         tab.goto(path)
@@ -241,13 +282,16 @@ INVENTORY: tuple[PageType, ...] = (
     PageType("staff-code", "accounts:staff_sign_in_code", _staff_code),
     PageType("staff-code-error", "accounts:staff_sign_in_code", _staff_code_error),
     PageType("staff-enrol", "accounts:staff_enrol", _staff_enrol),
+    PageType("staff-enrol-error", "accounts:staff_enrol", _staff_enrol_error),
+    PageType("staff-no-authenticator", "accounts:staff_sign_in", _staff_no_authenticator),
+    PageType("staff-enrolment-link", "accounts:staff_enrolment_link", _staff_enrolment_link),
     PageType("staff-locked-out", "accounts:staff_sign_in", _staff_locked_out),
     PageType("staff-home", "accounts:staff_home", _staff_signed_in("/staff/")),
     PageType("staff-reauthenticate", "accounts:staff_reauthenticate", _staff_signed_in("/staff/confirm-it-is-you")),
     PageType("staff-change-password", "accounts:staff_change_password", _staff_signed_in("/staff/account/password")),
     PageType("staff-sign-out", "accounts:staff_sign_out", _staff_signed_in("/staff/sign-out")),
     PageType("staff-signed-out", "accounts:staff_signed_out", _staff_signed_out),
-    PageType("staff-set-password", "accounts:staff_set_password", _staff_set_password),
+    PageType("staff-set-password", "accounts:staff_set_password", _staff_invited),
     PageType("staff-link-problem", "accounts:staff_set_password", _get("/staff/set-password/not-a-token", 404)),
     # --- citizen sign-in and account -------------------------------------------------------------------
     PageType("citizen-sign-in", "accounts:citizen_sign_in", _get("/sign-in")),
@@ -264,8 +308,13 @@ INVENTORY: tuple[PageType, ...] = (
     PageType("citizen-email-changed", "accounts:citizen_email_confirm", _email_changed, settings=DEMO),
     PageType("citizen-email-in-use", "accounts:citizen_email_confirm", _email_in_use, settings=DEMO),
     PageType("citizen-password", "accounts:citizen_password", _citizen_signed_in("/account/password")),
+    PageType("citizen-password-link-sent", "accounts:citizen_password_link", _citizen_password_link_sent),
     PageType("citizen-sign-out", "accounts:citizen_sign_out", _citizen_signed_in("/sign-out")),
     PageType("citizen-signed-out", "accounts:citizen_sign_out", _citizen_signed_out),
+    PageType("forbidden", "<403>", _served_error_page(_forbidden, "/forbidden", 403)),
+    PageType("bad-request", "<400>", _served_error_page(_bad_request, "/bad", 400)),
+    # --- the citizen journey (tests/browser/inventory_journeys.py) --------------------------------------
+    *(PageType(page_id, route, reach) for page_id, route, reach in JOURNEY_PAGES),
 )
 
 # Routes that render no HTML page of their own, and why.
@@ -276,4 +325,5 @@ NOT_PAGES: dict[str, str] = {
     "security_txt_legacy": "redirect to /.well-known/security.txt",
     "documents:download": "the document's own bytes (PDF or image), never HTML",
     "session_extend": "POST from the session-timeout dialog; answers JSON or redirects back",
+    "journeys:answers_pdf": "a PDF copy of the answers (Content-Type application/pdf)",
 }

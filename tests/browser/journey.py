@@ -13,12 +13,17 @@ for checkboxes), which is how the keyboard-only run completes a service.
 from __future__ import annotations
 
 import io
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.files.uploadedfile import UploadedFile
 from PIL import Image
 from playwright.sync_api import FilePayload, Locator, Page
 
+from govserve.journeys.access import Applicant
+from govserve.journeys.services import page_answers_save
 from tests.browser.browsing import Tab
 from tests.browser.keyboard import tab_to
 
@@ -221,12 +226,46 @@ def answer_by_keyboard(tab: Tab, heading: str, answers: list[Answer], *, button:
     assert tab.heading() == heading, f"expected the page {heading!r}, got {tab.heading()!r} at {tab.path}"
     for given in answers:
         given.give_by_keyboard(tab.page)
-    _tab_to_locator(tab.page, tab.page.get_by_role("button", name=button, exact=True))
+    _tab_to_locator(tab.page, tab.page.get_by_role("button", name=button, exact=True).first)
     tab.navigate(lambda: tab.page.keyboard.press("Enter"))
 
 
-def application_id_from(path: str) -> str:
+def application_id_from(path: str) -> uuid.UUID:
     """Return the application id in an /apply/<id>/... path."""
     parts = Path(path.split("?", 1)[0]).parts
     assert parts[1] == "apply", path
-    return parts[2]
+    return uuid.UUID(parts[2])
+
+
+def answers_saved(
+    application_id: uuid.UUID,
+    applicant: Applicant,
+    forms: Mapping[str, Mapping[str, list[str]]],
+    pages: list[str],
+    *,
+    files: Mapping[str, Mapping[str, UploadedFile[bytes]]] | None = None,
+) -> None:
+    """Save the answers of ``pages`` through the journey's service, as if the pages had been submitted.
+
+    For tests whose subject is a later page: the pages before it are not what they test.
+    ``files`` are the uploads of a page, by page id and field id.
+    """
+    for page_id in pages:
+        page_answers_save(
+            application_id=application_id,
+            applicant=applicant,
+            page_id=page_id,
+            data=forms.get(page_id, {}),
+            files=(files or {}).get(page_id),
+            language="en",
+        )
+
+
+def street_light_started(tab: Tab) -> uuid.UUID:
+    """Start a street light report in ``tab`` (anonymous: the session is granted it); return its id."""
+    tab.goto("/services/report-street-light/")
+    tab.click_button("Start now")
+    Fill("Enter your email address", "charles@example.org").give(tab.page)
+    tab.click_button("Continue")
+    assert tab.heading() == "Is the light on private land?"
+    return application_id_from(tab.path)

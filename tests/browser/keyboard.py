@@ -10,8 +10,8 @@ elements in DOM (reading) order:
   box shadow, background, colour, border or underline of the element, its
   label or their ``::before``/``::after``, as GOV.UK radios draw focus on the
   label) and is inside the viewport when focused (not obscured off screen);
-- no trap: from every stop Tab moves on, leaves the document after the last
-  stop and comes back to the first; Shift+Tab walks the same stops in reverse.
+- no trap: from every stop Tab moves on, and after the last stop focus leaves
+  the page (or wraps) and comes back to the first; Shift+Tab walks them in reverse.
 
 It works with and without JavaScript: the checks run through the DevTools
 protocol, which works in a page whose own scripts are disabled.
@@ -20,6 +20,7 @@ protocol, which works in a page whose own scripts are disabled.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,18 +162,39 @@ def _visible_change(unfocused: dict[str, str], with_focus: dict[str, str]) -> li
     return changed
 
 
-def _press_until_document(page: Page, key: str, limit: int) -> list[Stop]:
-    """Press ``key`` until focus leaves the page's elements; return the stops passed on the way."""
-    passed: list[Stop] = []
+def _press_until(page: Page, key: str, target: Stop, limit: int) -> None:
+    """Press ``key`` until ``target`` has focus; fail (a trap, or an unreachable stop) after ``limit`` presses."""
+    passed: list[str] = []
     for _ in range(limit):
         page.keyboard.press(key)
         stop = focused(page)
-        if stop is None:
-            return passed
-        passed.append(stop)
-    trail = " -> ".join(stop.label for stop in passed[-8:])
-    msg = f"keyboard trap: {limit} presses of {key} never left the page's elements; last stops: {trail}"
+        if stop is not None and stop.key == target.key:
+            return
+        passed.append(stop.label if stop else "(the document)")
+    trail = " -> ".join(passed[-8:])
+    msg = f"keyboard trap: {limit} presses of {key} never reached {target.label}; last stops: {trail}"
     raise AssertionError(msg)
+
+
+def _cycle(page: Page, key: str, first: Stop, limit: int, visit: Callable[[Stop], None]) -> tuple[list[Stop], bool]:
+    """From ``first`` (focused), press ``key`` until focus leaves the page or comes back to ``first``.
+
+    ``visit`` sees each stop while it has focus. Return the stops in order (``first`` included) and
+    whether the cycle ended: a browser either gives focus to the document after the last stop, or
+    wraps straight to the first one.
+    """
+    visit(first)
+    stops = [first]
+    for _ in range(limit):
+        page.keyboard.press(key)
+        stop = focused(page)
+        if stop is not None and stop.index == stops[-1].index:
+            return stops, False  # the key did not move focus: a trap
+        if stop is None or stop.key == first.key:
+            return stops, True
+        visit(stop)
+        stops.append(stop)
+    return stops, False
 
 
 def assert_keyboard_operable(page: Page) -> list[Stop]:
@@ -182,18 +204,10 @@ def assert_keyboard_operable(page: Page) -> list[Stop]:
     # Every element that can take focus (each radio of a group too), as it looks unfocused.
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     unfocused = {index: _look(page, index)["style"] for index in members}
-    limit = len(expected) + 3
-    # From wherever focus is, to the end of the document: then the next Tab starts at the top.
-    _press_until_document(page, "Tab", limit)
-
+    limit = 2 * len(expected) + 3
     problems: list[str] = []
-    forwards: list[Stop] = []
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        stop = focused(page)
-        if stop is None:
-            break
-        forwards.append(stop)
+
+    def check_focus(stop: Stop) -> None:
         look = _look(page, stop.index)
         baseline = unfocused.get(stop.index)
         if baseline is None:
@@ -202,12 +216,13 @@ def assert_keyboard_operable(page: Page) -> list[Stop]:
             problems.append(f"no visible focus indicator on {stop.label}")
         if not look["inViewport"]:
             problems.append(f"{stop.label} is outside the viewport when focused")
-    else:
-        problems.append("keyboard trap: Tab never left the page after its last stop")
 
+    _press_until(page, "Tab", expected[0], limit)
+    forwards, ended = _cycle(page, "Tab", focused(page) or expected[0], limit, check_focus)
+    if not ended:
+        problems.append(f"keyboard trap: Tab does not move on from {forwards[-1].label}")
     expected_keys = [stop.key for stop in expected]
-    forward_keys = [stop.key for stop in forwards]
-    if forward_keys != expected_keys:
+    if [stop.key for stop in forwards] != expected_keys:
         problems.append(
             "focus order differs from the reading order:\n  expected "
             + " -> ".join(stop.label for stop in expected)
@@ -215,8 +230,9 @@ def assert_keyboard_operable(page: Page) -> list[Stop]:
             + " -> ".join(stop.label for stop in forwards)
         )
 
-    backwards = _press_until_document(page, "Shift+Tab", limit)
-    if [stop.key for stop in backwards] != list(reversed(expected_keys)):
+    _press_until(page, "Shift+Tab", expected[-1], limit)
+    backwards, ended = _cycle(page, "Shift+Tab", focused(page) or expected[-1], limit, lambda stop: None)
+    if not ended or [stop.key for stop in backwards] != list(reversed(expected_keys)):
         problems.append(
             "Shift+Tab does not walk the stops in reverse:\n  got " + " -> ".join(stop.label for stop in backwards)
         )
@@ -226,7 +242,7 @@ def assert_keyboard_operable(page: Page) -> list[Stop]:
 
 def tab_to(page: Page, selector: str) -> Stop:
     """Press Tab until the element matching ``selector`` has focus (as a keyboard user reaches it)."""
-    limit = len(tabbable_stops(page)) + 3
+    limit = 2 * len(tabbable_stops(page)) + 3
     for _ in range(limit):
         page.keyboard.press("Tab")
         if page.evaluate("(selector) => document.activeElement.matches(selector)", selector):

@@ -25,6 +25,7 @@ from govserve.accounts.tests.factories import (
 from tests.browser.browsing import Tab
 
 CITIZEN_PASSWORD = "a-long-citizen-passphrase-2026"
+NEW_STAFF_PASSWORD = "a-new-officers-passphrase-2026"
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,12 @@ def totp_fresh_code(device: TOTPDevice) -> str:
     return f"{code:06d}"
 
 
-def officer_sign_in_to_code_step(tab: Tab, officer: Officer) -> None:
-    """Enter the officer's username and password; the next page asks for the code (or enrolment)."""
+def officer_sign_in_to_code_step(tab: Tab, officer: Officer, *, status: int = 200) -> None:
+    """Enter the officer's username and password; the next page asks for the code (or refuses)."""
     tab.goto("/staff/sign-in")
     tab.page.locator("#username").fill(officer.user.username)
     tab.page.locator("#password").fill(officer.password)
-    tab.click_button("Continue")
+    tab.click_button("Continue", status=status)
 
 
 def officer_sign_in(tab: Tab, officer: Officer) -> None:

@@ -14,11 +14,25 @@ import re
 
 import pytest
 
+from govserve.journeys.access import Applicant
 from govserve.journeys.models import Application, ApplicationStatus
-from govserve.journeys.tests.support import examples_publish
+from govserve.journeys.tests.support import LIGHT_FORMS, LIGHT_PATH, examples_publish
 from tests.browser import people
 from tests.browser.browsing import Tab
-from tests.browser.journey import Choose, Date, Fill, Pick, Tick, Upload, answer, jpeg_file, pdf_file
+from tests.browser.conftest import OpenTab
+from tests.browser.journey import (
+    Choose,
+    Date,
+    Fill,
+    Pick,
+    Tick,
+    Upload,
+    answer,
+    answers_saved,
+    jpeg_file,
+    pdf_file,
+    street_light_started,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -225,3 +239,123 @@ def test_register_a_newborn_signed_in(examples: None, tab: Tab) -> None:
     # then the registration is submitted, with a decision date
     assert _sent(reference).status == ApplicationStatus.SUBMITTED
     assert tab.page.locator("#decision-date").is_visible()
+
+
+# --- save and return ------------------------------------------------------------------------------------
+
+
+def test_save_and_return_from_the_dashboard(examples: None, open_tab: OpenTab) -> None:
+    # given a signed-in citizen who has answered two questions
+    applicant = people.applicant_create("ada@example.org")
+    tab = open_tab(javascript=True)
+    people.applicant_sign_in(tab, applicant, next_path="/services/street-trading-licence/")
+    tab.click_button("Start now")
+    answer(tab, "What is your date of birth?", [Date("What is your date of birth?", 27, 3, 1990)], audit=False)
+    answer(tab, "What is your full name?", [Fill("Full name", "Ada Lovelace")], audit=False)
+    # when they save and leave, then come back another day in another browser
+    tab.click_link("Save and come back later")
+    assert tab.heading() == "Your answers have been saved"
+    tab.assert_accessible("saved (signed in)")
+    tab.close()
+    later = open_tab(javascript=True)
+    people.applicant_sign_in(later, applicant, next_path="/applications/")
+    reference = Application.objects.get(citizen=applicant.citizen).reference
+    later.click_link(reference)
+    later.assert_accessible("draft application")
+    later.click_button("Continue your application")
+    # then they carry on where they left off, and their answers are still there
+    assert later.heading() == "How can we contact you?"
+    later.click_link("Back")
+    assert later.heading() == "What is your full name?"
+    assert later.page.get_by_label("Full name", exact=True).input_value() == "Ada Lovelace"
+
+
+def test_save_and_return_by_the_emailed_link(examples: None, open_tab: OpenTab, demo_mode: None) -> None:
+    # given an anonymous report with two pages answered, in a browser without JavaScript
+    tab = open_tab(javascript=False)
+    street_light_started(tab)
+    answer(tab, "Is the light on private land?", [Choose("No")], audit=False)
+    answer(tab, "What is wrong with the light?", [Choose("It flickers")], audit=False)
+    tab.click_link("Save and come back later")
+    assert tab.heading() == "Your answers have been saved"
+    tab.assert_accessible("saved (anonymous)")
+    # when they open the link from their email in another browser
+    other = open_tab(javascript=False)
+    other.goto("/demo/mail")
+    link = other.page.locator(".govuk-inset-text a", has_text="/apply/resume/").first.get_attribute("href") or ""
+    other.goto(link.removeprefix(other.base_url))
+    assert other.heading() == "Continue your application"
+    other.assert_accessible("resume link")
+    other.click_button("Continue")
+    # then the report opens where they left off, with their answers
+    assert other.heading() == "Where is the light?"
+    other.click_link("Back")
+    assert other.heading() == "What is wrong with the light?"
+    assert other.page.get_by_role("radio", name="It flickers", exact=True).is_checked()
+
+
+# --- change an answer -----------------------------------------------------------------------------------
+
+
+def test_change_an_answer_from_check_your_answers(examples: None, tab: Tab) -> None:
+    # given a report answered up to check your answers
+    application_id = street_light_started(tab)
+    granted = Applicant(granted=frozenset({application_id}))
+    answers_saved(application_id, granted, LIGHT_FORMS, LIGHT_PATH)
+    tab.goto(f"/apply/{application_id}/check-answers")
+    assert "Babbage Street" in tab.page.locator("main").inner_text()
+    # when they change the street
+    tab.click_link("Change Street name")
+    assert tab.heading() == "Where is the light?"
+    tab.assert_accessible("changing an answer")
+    Fill("Street name", "Lovelace Lane").give(tab.page)
+    tab.click_button("Continue")
+    # then they are back on check your answers, which shows the new answer only
+    assert tab.heading() == "Check your answers before sending your application"
+    main = tab.page.locator("main").inner_text()
+    assert "Lovelace Lane" in main
+    assert "Babbage Street" not in main
+
+
+# --- validation errors ----------------------------------------------------------------------------------
+
+
+def test_validation_errors_are_summarised_and_linked_to_their_fields(examples: None, tab: Tab) -> None:
+    # given a signed-in citizen on the date of birth question
+    people.applicant_sign_in(tab, people.applicant_create(), next_path="/services/street-trading-licence/")
+    tab.click_button("Start now")
+    # when they enter a date that does not exist
+    Date("What is your date of birth?", 31, 2, 1990).give(tab.page)
+    tab.click_button("Continue", status=400)
+    # then the title, the summary and the field say so, and what they typed is kept
+    assert tab.page.title().startswith("Error: ")
+    assert tab.error_summary() == [("Date of birth must be a real date", "#date_of_birth-day")]
+    inline = tab.page.locator("#date_of_birth-error").text_content() or ""
+    assert " ".join(inline.split()) == "Error: Date of birth must be a real date"
+    group = tab.page.get_by_role("group", name="What is your date of birth?", exact=True)
+    assert [group.get_by_label(part, exact=True).input_value() for part in ("Day", "Month", "Year")] == [
+        "31",
+        "2",
+        "1990",
+    ]
+    tab.assert_accessible("date error")
+    summary = tab.page.locator(".govuk-error-summary")
+    if tab.javascript:
+        # GOV.UK Frontend moves focus to the summary, and its link to the field
+        assert summary.evaluate("(element) => element === document.activeElement")
+        tab.page.get_by_role("link", name="Date of birth must be a real date").click()
+        assert tab.page.evaluate("() => document.activeElement.id") == "date_of_birth-day"
+    else:
+        # without JavaScript the summary is the first thing in the page's content, and its link jumps to the field
+        assert summary.evaluate(
+            "(element) => element === document.querySelector('main .govuk-grid-column-two-thirds > *')"
+        )
+        tab.page.get_by_role("link", name="Date of birth must be a real date").click()
+        assert tab.page.url.endswith("#date_of_birth-day")
+        assert tab.page.locator("#date_of_birth-day").is_visible()
+    # and when they leave a required question empty, it says what to do
+    Date("What is your date of birth?", 27, 3, 1990).give(tab.page)
+    tab.click_button("Continue")
+    tab.click_button("Continue", status=400)
+    assert tab.error_summary() == [("Enter your full name", "#full_name")]
+    tab.assert_accessible("required error")

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from govserve.catalogue.selectors import compiled_cache_clear
-from govserve.journeys.tests.support import examples_publish
+from govserve.journeys.tests.support import Browser, examples_publish
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +31,12 @@ def media_root(tmp_path: Path, settings: Any) -> Path:
 def _fresh_compiled_cache() -> None:
     # Version numbers restart in every test database: a cached v1 of another test must not be served.
     compiled_cache_clear()
+
+
+@pytest.fixture
+def client() -> Browser:
+    """A client that enforces CSRF and posts each form with the token its page rendered (support.Browser)."""
+    return Browser()
 
 
 @pytest.fixture

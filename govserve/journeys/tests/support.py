@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -186,3 +187,54 @@ def date_form(field_id: str, day: Any) -> Form:
         f"{field_id}-month": [str(day.month)],
         f"{field_id}-year": [str(day.year)],
     }
+
+
+# --- A test client that posts forms as a browser does -------------------------------------------------------
+
+_FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.DOTALL)
+_ACTION = re.compile(r'action="([^"]*)"')
+_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class Browser(Client):
+    """A test client with CSRF checks on, which posts a form only with the token the page put in it.
+
+    Every HTML answer is read for its forms: the CSRF token inside each form
+    is remembered for that form's action. A POST to a path sends the token of
+    the form last seen for it, and none if no page showed such a form, so a
+    form rendered without its token (or a path no page links to) fails as it
+    would in a browser (403).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(enforce_csrf_checks=True)
+        self.form_tokens: dict[str, str] = {}
+        self.session_token = ""
+
+    def request(self, **request: Any) -> Any:
+        response = super().request(**request)
+        if "text/html" in response.get("Content-Type", "") and not getattr(response, "streaming", False):
+            for attributes, body in _FORM.findall(response.content.decode()):
+                action = _ACTION.search(attributes)
+                token = _TOKEN.search(body)
+                if action is not None and token is not None:
+                    self.form_tokens[action.group(1).split("?", 1)[0]] = token.group(1)
+                if token is not None:
+                    self.session_token = token.group(1)
+        return response
+
+    def post(self, path: str, data: Any = None, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        token = self.form_tokens.get(path.split("?", 1)[0])
+        if token is not None and isinstance(data, dict) and "csrfmiddlewaretoken" not in data:
+            data = {**data, "csrfmiddlewaretoken": token}
+        elif token is not None and data is None:
+            data = {"csrfmiddlewaretoken": token}
+        return super().post(path, data, *args, **kwargs)
+
+    def post_crafted(self, path: str, data: dict[str, Any] | None = None) -> Any:
+        """POST a request no page offered (a hand-made URL or form), with this session's valid CSRF token.
+
+        What someone tampering with their own requests can do: the token is
+        theirs, the path and the fields are not what the pages sent.
+        """
+        return super().post(path, {**(data or {}), "csrfmiddlewaretoken": self.session_token})

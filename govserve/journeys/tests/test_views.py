@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from govserve.catalogue.services import service_retire
 from govserve.core import clock
@@ -21,6 +20,7 @@ from govserve.journeys.tests.support import (
     NEWBORN_FORMS,
     NEWBORN_PATH,
     TRADING_FORMS,
+    Browser,
     citizen_new,
     date_form,
     sign_in,
@@ -50,7 +50,7 @@ def back_link(response: Any) -> str:
     return found.group(1)
 
 
-def start(client: Client, service_id: str, **extra: str) -> tuple[Application, str]:
+def start(client: Browser, service_id: str, **extra: str) -> tuple[Application, str]:
     """Open the start page, press Start now (and give an email if asked); return the application and first page."""
     start_page = client.get(f"/services/{service_id}/")
     assert start_page.status_code == 200
@@ -64,7 +64,7 @@ def start(client: Client, service_id: str, **extra: str) -> tuple[Application, s
     return application, first["Location"]
 
 
-def answer(client: Client, url: str, form: dict[str, Any], *, expect: str | None = None) -> str:
+def answer(client: Browser, url: str, form: dict[str, Any], *, expect: str | None = None) -> str:
     """GET the page (200), POST the form, return where it redirects."""
     assert client.get(url).status_code == 200, url
     response = client.post(url, form)
@@ -74,12 +74,12 @@ def answer(client: Client, url: str, form: dict[str, Any], *, expect: str | None
     return str(response["Location"])
 
 
-def signed_in_client(client: Client, email: str = "ada@example.org") -> Client:
+def signed_in_client(client: Browser, email: str = "ada@example.org") -> Browser:
     sign_in(client, citizen_new(email))
     return client
 
 
-def check_and_send(client: Client, application: Application) -> Any:
+def check_and_send(client: Browser, application: Application) -> Any:
     check = client.get(f"/apply/{application.id}/check-answers")
     assert check.status_code == 200, html(check)[:2000]
     return client.post(
@@ -91,7 +91,7 @@ def check_and_send(client: Client, application: Application) -> Any:
 # --- street trading, end to end ------------------------------------------------------------------------
 
 
-def test_street_trading_end_to_end(client: Client) -> None:
+def test_street_trading_end_to_end(client: Browser) -> None:
     signed_in_client(client)
     assert "Apply for a street trading licence" in html(client.get("/services/"))
     application, url = start(client, "street-trading-licence")
@@ -127,6 +127,7 @@ def test_street_trading_end_to_end(client: Client) -> None:
     url = answer(client, url, {"add_another": "no"}, expect=f"{base}/photo")
 
     # a file field: plain multipart form
+    assert client.get(url).status_code == 200
     response = client.post(url, {"photo": jpeg_upload()})
     assert response.status_code == 302
     assert response["Location"] == f"{base}/documents"
@@ -171,6 +172,9 @@ def test_street_trading_end_to_end(client: Client) -> None:
     assert confirmation.status_code == 200
     assert f'<strong id="reference">{application.reference}</strong>' in html(confirmation)
     assert "£300" in html(confirmation)
+    rated = client.post(f"{base}/confirmation", {"rating": "5", "comment": ""})
+    assert rated["Location"] == f"{base}/confirmation?feedback=sent"
+    assert Feedback.objects.get(application=application).rating == 5
 
     # a double click (same key) shows the same confirmation; the pages of a sent application redirect
     again = client.post(f"{base}/check-answers", {"submit_key": key, "declaration": "accepted"})
@@ -191,7 +195,7 @@ def test_street_trading_end_to_end(client: Client) -> None:
     assert 'id="applications-open"' in html(dashboard)
 
 
-def test_newborn_end_to_end_with_merged_documents(client: Client) -> None:
+def test_newborn_end_to_end_with_merged_documents(client: Browser) -> None:
     signed_in_client(client)
     application, url = start(client, "register-newborn")
     base = f"/apply/{application.id}"
@@ -223,7 +227,7 @@ def test_newborn_end_to_end_with_merged_documents(client: Client) -> None:
     assert 'id="decision-date"' in confirmation
 
 
-def test_street_light_anonymous_end_to_end_and_resume_by_link(client: Client) -> None:
+def test_street_light_anonymous_end_to_end_and_resume_by_link(client: Browser) -> None:
     # the start page asks for an email address first
     start_page = client.get("/services/report-street-light/")
     asked = client.post("/services/report-street-light/start", {"start_key": hidden(start_page, "start_key")})
@@ -242,7 +246,7 @@ def test_street_light_anonymous_end_to_end_and_resume_by_link(client: Client) ->
         url = answer(client, url, LIGHT_FORMS[page_id])
 
     # another browser cannot open it; the emailed link can
-    other = Client()
+    other = Browser()
     assert other.get(url).status_code == 403
     email = OutboundEmail.objects.get(purpose="resume_application")
     body = unseal_text(owner=email.owner, field=FIELD_BODY, sealed=bytes(email.body_sealed))
@@ -260,7 +264,7 @@ def test_street_light_anonymous_end_to_end_and_resume_by_link(client: Client) ->
     assert "We have sent you a confirmation email." in confirmation
 
 
-def test_an_exit_page_has_a_back_link_and_takes_feedback(client: Client) -> None:
+def test_an_exit_page_has_a_back_link_and_takes_feedback(client: Browser) -> None:
     signed_in_client(client)
     application, url = start(client, "street-trading-licence")
     base = f"/apply/{application.id}"
@@ -286,10 +290,11 @@ def test_an_exit_page_has_a_back_link_and_takes_feedback(client: Client) -> None
 # --- errors and robustness -----------------------------------------------------------------------------------
 
 
-def test_a_validation_error_keeps_the_input_and_links_the_summary_to_the_field(client: Client) -> None:
+def test_a_validation_error_keeps_the_input_and_links_the_summary_to_the_field(client: Browser) -> None:
     signed_in_client(client)
     application, url = start(client, "street-trading-licence")
 
+    client.get(url)
     response = client.post(url, {"date_of_birth-day": "31", "date_of_birth-month": "2", "date_of_birth-year": "1990"})
 
     assert response.status_code == 400
@@ -301,38 +306,39 @@ def test_a_validation_error_keeps_the_input_and_links_the_summary_to_the_field(c
     assert not application.answers.exists()
 
 
-def test_skipping_ahead_redirects_to_the_first_unanswered_page(client: Client) -> None:
+def test_skipping_ahead_redirects_to_the_first_unanswered_page(client: Browser) -> None:
     signed_in_client(client)
     application, _first = start(client, "street-trading-licence")
     base = f"/apply/{application.id}"
 
     assert client.get(f"{base}/pitch")["Location"] == f"{base}/age"
-    assert client.post(f"{base}/pitch", TRADING_FORMS["pitch"])["Location"] == f"{base}/age"
+    assert client.post_crafted(f"{base}/pitch", TRADING_FORMS["pitch"])["Location"] == f"{base}/age"
     assert client.get(f"{base}/check-answers")["Location"] == f"{base}/age"
     assert client.get(f"{base}/documents")["Location"] == f"{base}/age"
     assert client.get(f"{base}/no-such-page").status_code == 404
     assert not application.answers.exists()
 
 
-def test_another_citizens_application_is_not_found(client: Client) -> None:
+def test_another_citizens_application_is_not_found(client: Browser) -> None:
     signed_in_client(client, "owner@example.org")
     application, url = start(client, "street-trading-licence")
 
-    intruder = Client()
+    intruder = Browser()
     signed_in_client(intruder, "intruder@example.org")
     assert intruder.get(url).status_code == 404
-    assert intruder.post(url, TRADING_FORMS["age"]).status_code == 404
+    intruder.get("/applications/")  # a page of their own, for a valid token
+    assert intruder.post_crafted(url, TRADING_FORMS["age"]).status_code == 404
     assert intruder.get(f"/applications/{application.id}/").status_code == 404
     assert not application.answers.exists()
 
 
-def test_an_ended_session_asks_to_sign_in_and_keeps_the_answers(client: Client) -> None:
+def test_an_ended_session_asks_to_sign_in_and_keeps_the_answers(client: Browser) -> None:
     signed_in_client(client)
     application, url = start(client, "street-trading-licence")
     answer(client, url, TRADING_FORMS["age"])
 
     client.logout()
-    response = Client().get(url)
+    response = Browser().get(url)
 
     assert response.status_code == 403
     assert "Sign in" in html(response)
@@ -351,7 +357,7 @@ def test_an_ended_session_asks_to_sign_in_and_keeps_the_answers(client: Client) 
         ({"trading_type": ["goods", "food"], "goods_description": "x"}, 302),
     ],
 )
-def test_tampered_or_missing_fields_are_errors_not_crashes(client: Client, form: dict[str, Any], status: int) -> None:
+def test_tampered_or_missing_fields_are_errors_not_crashes(client: Browser, form: dict[str, Any], status: int) -> None:
     signed_in_client(client)
     application, url = start(client, "street-trading-licence")
     base = f"/apply/{application.id}"
@@ -359,26 +365,29 @@ def test_tampered_or_missing_fields_are_errors_not_crashes(client: Client, form:
         url = answer(client, url, TRADING_FORMS[page_id])
     assert url == f"{base}/trading-type"
 
-    response = client.post(url, form)
+    response = client.post_crafted(url, form)
 
     assert response.status_code == status
     assert "<script>alert(1)</script>" not in html(response)
     assert application.answers.filter(field_id="trading_type").exists() == (status == 302)
 
 
-def test_a_tampered_return_or_submit_key_does_no_harm(client: Client) -> None:
+def test_a_tampered_return_or_submit_key_does_no_harm(client: Browser) -> None:
     signed_in_client(client)
     application, url = start(client, "street-trading-licence")
 
-    response = client.post(f"{url}?return=https://evil.example", TRADING_FORMS["age"])
+    client.get(url)
+    response = client.post_crafted(f"{url}?return=https://evil.example", TRADING_FORMS["age"])
     assert response["Location"] == f"/apply/{application.id}/your-name"
 
-    bad_key = client.post(f"/apply/{application.id}/check-answers", {"submit_key": "x", "declaration": "accepted"})
+    bad_key = client.post_crafted(
+        f"/apply/{application.id}/check-answers", {"submit_key": "x", "declaration": "accepted"}
+    )
     assert bad_key.status_code == 302  # not finished: back to the first unanswered page
     assert Application.objects.get(pk=application.pk).status == ApplicationStatus.DRAFT
 
 
-def test_an_oversize_post_is_a_clear_400_not_a_500(client: Client, settings: Any) -> None:
+def test_an_oversize_post_is_a_clear_400_not_a_500(client: Browser, settings: Any) -> None:
     signed_in_client(client)
     application, url = start(client, "street-trading-licence")
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
@@ -391,11 +400,12 @@ def test_an_oversize_post_is_a_clear_400_not_a_500(client: Client, settings: Any
     assert not application.answers.exists()
 
 
-def test_an_overlong_answer_is_a_validation_error(client: Client) -> None:
+def test_an_overlong_answer_is_a_validation_error(client: Browser) -> None:
     signed_in_client(client)
     application, url = start(client, "street-trading-licence")
     url = answer(client, url, TRADING_FORMS["age"])
 
+    client.get(url)
     response = client.post(url, {"full_name": "A" * 5000})
 
     assert response.status_code == 400
@@ -403,7 +413,7 @@ def test_an_overlong_answer_is_a_validation_error(client: Client) -> None:
     assert not application.answers.filter(field_id="full_name").exists()
 
 
-def test_change_from_check_answers_returns_to_check_answers(client: Client) -> None:
+def test_change_from_check_answers_returns_to_check_answers(client: Browser) -> None:
     signed_in_client(client)
     application, url = start(client, "register-newborn")
     base = f"/apply/{application.id}"
@@ -424,7 +434,7 @@ def test_change_from_check_answers_returns_to_check_answers(client: Client) -> N
     assert back_link(back) == f"{base}/check-answers"
 
 
-def test_withdraw_and_delete_from_the_dashboard(client: Client) -> None:
+def test_withdraw_and_delete_from_the_dashboard(client: Browser) -> None:
     signed_in_client(client)
     draft, _ = start(client, "street-trading-licence")
     detail = client.get(f"/applications/{draft.id}/")
@@ -432,13 +442,14 @@ def test_withdraw_and_delete_from_the_dashboard(client: Client) -> None:
     assert 'id="no-messages"' in html(detail)
     assert 'id="no-results"' in html(detail)
 
+    client.get(f"/applications/{draft.id}/delete")
     assert client.post(f"/applications/{draft.id}/delete", {}).status_code == 400
     deleted = client.post(f"/applications/{draft.id}/delete", {"confirm": "yes"})
     assert deleted["Location"] == "/applications/?deleted=1"
     assert not Application.objects.filter(pk=draft.pk).exists()
 
 
-def test_the_catalogue_search(client: Client) -> None:
+def test_the_catalogue_search(client: Browser) -> None:
     found = html(client.get("/services/?q=street+light"))
     assert "Report a problem with a street light" in found
     assert "Register a birth" not in found
@@ -446,7 +457,7 @@ def test_the_catalogue_search(client: Client) -> None:
     assert 'id="no-services"' in nothing
 
 
-def test_the_start_page_states_time_and_fees(client: Client) -> None:
+def test_the_start_page_states_time_and_fees(client: Browser) -> None:
     page = html(client.get("/services/street-trading-licence/"))
 
     assert "within 15 working days" in page
@@ -455,18 +466,19 @@ def test_the_start_page_states_time_and_fees(client: Client) -> None:
     assert client.get("/services/no-such-service/").status_code == 404
 
 
-def test_submissions_are_rate_limited_per_client(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_submissions_are_rate_limited_per_client(client: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(journey, "SUBMIT_LIMIT", 2)
     signed_in_client(client)
     application, _ = start(client, "street-trading-licence")
     target = f"/apply/{application.id}/check-answers"
 
-    statuses = [client.post(target, {"submit_key": "k" * 20}).status_code for _ in range(3)]
+    client.get(target)
+    statuses = [client.post_crafted(target, {"submit_key": "k" * 20}).status_code for _ in range(3)]
 
     assert statuses[-1] == 429
 
 
-def test_a_retired_service_is_closed_to_new_applications_but_a_draft_finishes(client: Client) -> None:
+def test_a_retired_service_is_closed_to_new_applications_but_a_draft_finishes(client: Browser) -> None:
     signed_in_client(client)
     application, url = start(client, "street-trading-licence")
     service_retire(service_id="street-trading-licence", actor=None, reason="closing")
@@ -475,13 +487,13 @@ def test_a_retired_service_is_closed_to_new_applications_but_a_draft_finishes(cl
     assert closed.status_code == 410
     assert "This service is closed" in html(closed)
     assert "Apply for a street trading licence" not in html(client.get("/services/"))
-    assert client.post("/services/street-trading-licence/start", {"start_key": "k" * 32}).status_code == 410
+    assert client.post_crafted("/services/street-trading-licence/start", {"start_key": "k" * 32}).status_code == 410
 
     # the draft carries on
     assert answer(client, url, TRADING_FORMS["age"]) == f"/apply/{application.id}/your-name"
 
 
-def test_an_expired_draft_says_so(client: Client) -> None:
+def test_an_expired_draft_says_so(client: Browser) -> None:
     signed_in_client(client)
     application, url = start(client, "street-trading-licence")
     # past its expiry, before the expiry job ran
@@ -491,11 +503,11 @@ def test_an_expired_draft_says_so(client: Client) -> None:
 
     assert response.status_code == 410
     assert "This application has expired" in html(response)
-    assert client.post(url, TRADING_FORMS["age"]).status_code == 410
+    assert client.post_crafted(url, TRADING_FORMS["age"]).status_code == 410
     assert not application.answers.exists()
 
 
-def test_pages_speak_welsh_with_the_definitions_welsh_text(client: Client) -> None:
+def test_pages_speak_welsh_with_the_definitions_welsh_text(client: Browser) -> None:
     signed_in_client(client)
     _application, url = start(client, "street-trading-licence")
     client.cookies["django_language"] = "cy"
@@ -506,7 +518,7 @@ def test_pages_speak_welsh_with_the_definitions_welsh_text(client: Client) -> No
     assert "Beth yw eich dyddiad geni?" in page
 
 
-def test_the_question_page_says_when_a_draft_is_deleted(client: Client) -> None:
+def test_the_question_page_says_when_a_draft_is_deleted(client: Browser) -> None:
     signed_in_client(client)
     application, _url = start(client, "street-trading-licence")
 
@@ -517,7 +529,7 @@ def test_the_question_page_says_when_a_draft_is_deleted(client: Client) -> None:
     assert "your applications" in saved
 
 
-def test_tampered_document_and_item_ids_are_refused_quietly(client: Client) -> None:
+def test_tampered_document_and_item_ids_are_refused_quietly(client: Browser) -> None:
     signed_in_client(client)
     application, url = start(client, "street-trading-licence")
     base = f"/apply/{application.id}"
@@ -526,10 +538,14 @@ def test_tampered_document_and_item_ids_are_refused_quietly(client: Client) -> N
 
     # an item id that is not in the list, or is not an id at all
     assert client.get(f"{base}/assistants/assistants/ffffffffffff").status_code == 404
-    assert client.post(f"{base}/assistants/assistants/ffffffffffff/remove", {"remove": "yes"}).status_code == 404
+    assert (
+        client.post_crafted(f"{base}/assistants/assistants/ffffffffffff/remove", {"remove": "yes"}).status_code == 404
+    )
     assert client.get(f"{base}/assistants/no-such-group/add").status_code == 404
     answer(client, url, {"add_another": "no"})
-    client.post(f"{base}/photo", {"photo": jpeg_upload()})
+    client.get(f"{base}/photo")
+    assert client.post(f"{base}/photo", {"photo": jpeg_upload()})["Location"] == f"{base}/documents"
+    client.get(f"{base}/documents")
 
     # a document the answers do not need (not a food trader), one that does not exist, a removal of nothing
     for form in (
@@ -538,14 +554,14 @@ def test_tampered_document_and_item_ids_are_refused_quietly(client: Client) -> N
         {"action": "remove", "document": "public-liability-insurance"},
         {"action": "explode"},
     ):
-        response = client.post(f"{base}/documents", form)
+        response = client.post_crafted(f"{base}/documents", form)
         assert response.status_code == 302, form
         assert response["Location"] == f"{base}/documents"
     assert not application.submitted_documents.exists()
     assert Document.objects.filter(owner=application.crypto_owner, slot__startswith="document:").count() == 0
 
 
-def test_an_upload_refused_by_the_checks_is_shown_on_the_page(client: Client) -> None:
+def test_an_upload_refused_by_the_checks_is_shown_on_the_page(client: Browser) -> None:
     signed_in_client(client)
     application, url = start(client, "street-trading-licence")
     base = f"/apply/{application.id}"
@@ -555,6 +571,7 @@ def test_an_upload_refused_by_the_checks_is_shown_on_the_page(client: Client) ->
 
     # a "photo" that is really text
     fake = SimpleUploadedFile("me.jpg", b"this is not an image at all, just text", content_type="image/jpeg")
+    client.get(f"{base}/photo")
     response = client.post(f"{base}/photo", {"photo": fake})
 
     assert response.status_code == 400
@@ -566,7 +583,7 @@ def test_an_upload_refused_by_the_checks_is_shown_on_the_page(client: Client) ->
     assert not application.answers.filter(field_id="photo").exists()
 
 
-def test_the_address_given_at_the_start_fills_the_first_email_question(client: Client) -> None:
+def test_the_address_given_at_the_start_fills_the_first_email_question(client: Browser) -> None:
     application, url = start(client, "report-street-light", email="charles@example.org")
     base = f"/apply/{application.id}"
     for page_id in LIGHT_PATH[:4]:

@@ -1234,7 +1234,9 @@ def application_draft_delete(*, application_id: uuid.UUID, applicant: Applicant)
 
 
 def drafts_expire(*, now: dt.datetime | None = None, batch: int = 200) -> int:
-    """Expire drafts past their expiry time: delete their answers and uploads, shred their key; return how many.
+    """Expire every draft past its expiry time: delete answers and uploads, shred the key; return how many.
+
+    Works through the backlog ``batch`` drafts at a time.
 
     The row stays with the status ``expired`` (the applicant's dashboard says
     so). Reminders before expiry ("draft_expiring" notifications) belong to
@@ -1243,38 +1245,46 @@ def drafts_expire(*, now: dt.datetime | None = None, batch: int = 200) -> int:
     """
     moment = now or clock.now()
     expired = 0
-    candidates = list(
-        Application.objects.filter(status=ApplicationStatus.DRAFT, expires_at__lte=moment)
-        .order_by("expires_at")
-        .values_list("id", flat=True)[:batch]
-    )
-    for application_id in candidates:
-        with transaction.atomic():
-            application = Application.objects.select_for_update().get(pk=application_id)
-            if (
-                application.status != ApplicationStatus.DRAFT
-                or application.expires_at is None
-                or application.expires_at > moment
-            ):
-                continue  # saved again meanwhile
-            _documents_remove_all(application, SYSTEM)
-            Answer.objects.filter(application=application).delete()
-            application.status = ApplicationStatus.EXPIRED
-            application.contact_email_sealed = None
-            application.save(update_fields=["status", "contact_email_sealed", "updated_at"])
-            _application_event(
-                application, kind=ApplicationEventKind.EXPIRED, from_status=ApplicationStatus.DRAFT, actor_kind="system"
-            )
-            data_key_destroy(owner=application.crypto_owner, actor=SYSTEM)
-            audit_record(
-                actor=SYSTEM,
-                action="journeys.application.expired",
-                subject_type=SUBJECT,
-                subject_id=application.id,
-                details={"service": application.service_id},
-            )
-        expired += 1
-    return expired
+    skipped: set[uuid.UUID] = set()  # saved again while the job ran: no longer due
+    due = Application.objects.filter(status=ApplicationStatus.DRAFT, expires_at__lte=moment).order_by("expires_at")
+    while True:
+        candidates = list(due.exclude(pk__in=skipped).values_list("id", flat=True)[:batch])
+        if not candidates:
+            return expired
+        for application_id in candidates:
+            if _draft_expire(application_id, moment):
+                expired += 1
+            else:
+                skipped.add(application_id)
+
+
+def _draft_expire(application_id: uuid.UUID, moment: dt.datetime) -> bool:
+    """Expire one draft in its own transaction; return False when it was saved again meanwhile."""
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application_id)
+        if (
+            application.status != ApplicationStatus.DRAFT
+            or application.expires_at is None
+            or application.expires_at > moment
+        ):
+            return False
+        _documents_remove_all(application, SYSTEM)
+        Answer.objects.filter(application=application).delete()
+        application.status = ApplicationStatus.EXPIRED
+        application.contact_email_sealed = None
+        application.save(update_fields=["status", "contact_email_sealed", "updated_at"])
+        _application_event(
+            application, kind=ApplicationEventKind.EXPIRED, from_status=ApplicationStatus.DRAFT, actor_kind="system"
+        )
+        data_key_destroy(owner=application.crypto_owner, actor=SYSTEM)
+        audit_record(
+            actor=SYSTEM,
+            action="journeys.application.expired",
+            subject_type=SUBJECT,
+            subject_id=application.id,
+            details={"service": application.service_id},
+        )
+    return True
 
 
 # --- Satisfaction ---------------------------------------------------------------------------------

@@ -674,6 +674,19 @@ def test_drafts_past_their_expiry_are_expired_and_emptied(monkeypatch: pytest.Mo
         save(old, who, "your-name", TRADING_FORMS["your-name"])
 
 
+def test_the_expiry_job_works_through_a_backlog_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    drafts = [start(STREET_LIGHT, applicant(citizen_new(f"person{number}@example.org"))) for number in range(3)]
+    later = clock.now() + dt.timedelta(days=8)
+    monkeypatch.setattr(clock, "now", lambda: later)
+
+    assert services.drafts_expire(batch=1) == 3
+
+    assert set(Application.objects.filter(pk__in=[draft.pk for draft in drafts]).values_list("status", flat=True)) == {
+        "expired"
+    }
+    assert services.drafts_expire(batch=1) == 0
+
+
 def test_a_draft_past_its_expiry_cannot_be_changed_before_the_job_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     who = applicant(citizen_new())
     application = start(STREET_LIGHT, who)

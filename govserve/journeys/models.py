@@ -199,7 +199,9 @@ class ApplicationEvent(models.Model):
     kind = models.CharField(max_length=32, choices=ApplicationEventKind.choices)
     from_status = models.CharField(max_length=20, blank=True, default="")
     to_status = models.CharField(max_length=20, blank=True, default="")
-    actor_kind = models.CharField(max_length=16, help_text="citizen, user, api_client or system (never a name).")
+    actor_kind = models.CharField(
+        max_length=16, help_text="citizen, applicant (anonymous), user, api_client or system (never a name)."
+    )
 
     class Meta:
         ordering = ["occurred_at", "id"]

@@ -12,7 +12,7 @@ environment's ``_``/``gettext``/``ngettext`` calls, newstyle). Translations
 are kept across extractions; messages no longer in the code are dropped, and
 new ones arrive untranslated (never guessed from similar ones: fuzzy matching
 is off). The .po is sorted by msgid and its references carry no line
-numbers, so concurrent changes merge cleanly. See docs/decisions/0004-translations.md.
+numbers, so concurrent changes merge cleanly. See docs/decisions/0006-translations.md.
 """
 
 from __future__ import annotations

@@ -25,6 +25,22 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, R
 from tests.browser import axe
 
 CSP_MESSAGE = re.compile(r"content[ -]security[ -]policy", re.IGNORECASE)
+# WCAG 1.4.10 Reflow: content fits 320 CSS pixels wide without scrolling sideways.
+NARROW: ViewportSize = {"width": 320, "height": 640}
+# Elements wider than the viewport, except in data tables and preformatted text (two-dimensional
+# content, which 1.4.10 exempts), when the page scrolls sideways at all.
+_OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= width) return [];
+  return [...document.querySelectorAll("body *")]
+    .filter((element) => {
+      if (element.closest("table, pre")) return false;
+      const box = element.getBoundingClientRect();
+      return box.width > 0 && box.height > 0 && box.right > width + 1 && element.checkVisibility();
+    })
+    .slice(0, 5)
+    .map((element) => element.outerHTML.slice(0, 200));
+}"""
 # A laptop screen.
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
@@ -165,6 +181,19 @@ class Tab:
             html = axe.static_dom(self.page)
         violations = axe.audit_static_html(self.auditor, self.page.url, html)
         assert not violations, axe.report(violations, where=f"{label} (without JavaScript)")
+
+    def assert_reflows(self) -> None:
+        """Fail when the page, 320 CSS pixels wide, scrolls sideways because of anything but a table."""
+        wide = self.page.viewport_size
+        self.page.set_viewport_size(NARROW)
+        try:
+            overflowing: list[str] = self.page.evaluate(_OVERFLOWING)
+        finally:
+            if wide is not None:
+                self.page.set_viewport_size(wide)
+        assert not overflowing, f"{self.path} scrolls sideways at 320 CSS pixels (WCAG 1.4.10) because of:\n" + (
+            "\n".join(overflowing)
+        )
 
     def close(self) -> None:
         """Close the context (its cookies and pages)."""

@@ -1,6 +1,8 @@
 """axe-core on every page type a person can see (tests/browser/inventory.py), with and without JavaScript.
 
-Zero WCAG 2.2 AA violations, no rule disabled (tests/browser/axe.py). The
+Zero WCAG 2.2 AA violations, no rule disabled (tests/browser/axe.py), and
+no sideways scrolling at 320 CSS pixels (WCAG 1.4.10, which axe cannot
+check). The
 inventory must keep up with the site: every route that renders HTML is
 either in it or named in ``NOT_PAGES`` with the reason it is not a page.
 """
@@ -51,3 +53,5 @@ def test_page_has_no_accessibility_violations(page_type: PageType, open_tab: Ope
     # then axe-core finds no WCAG 2.2 AA violation, neither as enhanced by JavaScript nor as the
     # server's markup shows in a browser without it (the journey tests also browse without it)
     tab.assert_accessible(page_type.id, also_without_javascript=True)
+    # and the page reflows on a 320 pixel wide screen, which axe cannot check
+    tab.assert_reflows()

@@ -102,6 +102,39 @@ def _staff_enrolment_link(tab: Tab) -> None:
     tab.goto(f"/staff/set-up-authenticator/{reset.link.token}")
 
 
+def _staff_set_password_error(tab: Tab) -> None:
+    _staff_invited(tab)
+    tab.page.locator("#password").fill(people.NEW_STAFF_PASSWORD)
+    tab.page.locator("#password_confirm").fill("not the same password at all")
+    tab.click_button("Create password", status=400)
+
+
+def _staff_reauthenticate_error(tab: Tab) -> None:
+    _staff_signed_in("/staff/confirm-it-is-you")(tab)
+    tab.click_button("Continue", status=400)
+
+
+def _staff_change_password_error(tab: Tab) -> None:
+    _staff_signed_in("/staff/account/password")(tab)
+    tab.click_button("Change password", status=400)
+
+
+def _staff_enrolment_link_error(tab: Tab) -> None:
+    _staff_enrolment_link(tab)
+    tab.click_button("Continue", status=400)
+
+
+def _admin_forbidden(tab: Tab) -> None:
+    # A licensing officer is staff, but not an administrator of the platform.
+    _staff_signed_in("/staff/")(tab)
+    tab.goto("/staff/admin/login/", status=403)
+
+
+def _citizen_email_change_error(tab: Tab) -> None:
+    _citizen_signed_in("/account/email")(tab)
+    tab.click_button("Continue", status=400)
+
+
 def _citizen_password_link_sent(tab: Tab) -> None:
     _citizen_signed_in("/account/password")(tab)
     tab.click_button("Email me a link")
@@ -292,6 +325,11 @@ INVENTORY: tuple[PageType, ...] = (
     PageType("staff-sign-out", "accounts:staff_sign_out", _staff_signed_in("/staff/sign-out")),
     PageType("staff-signed-out", "accounts:staff_signed_out", _staff_signed_out),
     PageType("staff-set-password", "accounts:staff_set_password", _staff_invited),
+    PageType("staff-set-password-error", "accounts:staff_set_password", _staff_set_password_error),
+    PageType("staff-reauthenticate-error", "accounts:staff_reauthenticate", _staff_reauthenticate_error),
+    PageType("staff-change-password-error", "accounts:staff_change_password", _staff_change_password_error),
+    PageType("staff-enrolment-link-error", "accounts:staff_enrolment_link", _staff_enrolment_link_error),
+    PageType("admin-forbidden", "<admin: signed-in staff who may not use it>", _admin_forbidden),
     PageType("staff-link-problem", "accounts:staff_set_password", _get("/staff/set-password/not-a-token", 404)),
     # --- citizen sign-in and account -------------------------------------------------------------------
     PageType("citizen-sign-in", "accounts:citizen_sign_in", _get("/sign-in")),
@@ -303,6 +341,7 @@ INVENTORY: tuple[PageType, ...] = (
     PageType("citizen-password-sign-in-error", "accounts:citizen_password_sign_in", _citizen_password_error),
     PageType("citizen-account", "accounts:citizen_account", _citizen_signed_in("/account")),
     PageType("citizen-email-change", "accounts:citizen_email_change", _citizen_signed_in("/account/email")),
+    PageType("citizen-email-change-error", "accounts:citizen_email_change", _citizen_email_change_error),
     PageType("citizen-email-change-sent", "accounts:citizen_email_change", _email_change_sent),
     PageType("citizen-email-confirm", "accounts:citizen_email_confirm", _email_confirm, settings=DEMO),
     PageType("citizen-email-changed", "accounts:citizen_email_confirm", _email_changed, settings=DEMO),

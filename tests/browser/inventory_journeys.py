@@ -123,6 +123,12 @@ def _signed_in(path: str) -> Reach:
     return reach
 
 
+def _in_welsh(tab: Tab) -> None:
+    """Switch the page to Welsh with the language switch (the definition's Welsh text shows)."""
+    tab.navigate(tab.page.locator('a[hreflang="cy"]').first.click)
+    assert tab.page.locator("html").get_attribute("lang") == "cy"
+
+
 def _service_closed(tab: Tab) -> None:
     examples_publish(STREET_LIGHT)
     service_retire(service_id=STREET_LIGHT, actor=None, reason="test")
@@ -208,6 +214,7 @@ JOURNEY_PAGES: tuple[tuple[str, str, Reach], ...] = (
     ("services-search-no-match", "journeys:service_list", _catalogue("/services/?q=no+such+service")),
     ("start-page-anonymous", "journeys:service_start", _catalogue(f"/services/{STREET_LIGHT}/")),
     ("start-page-signed-in", "journeys:service_start", _signed_in(f"/services/{STREET_TRADING}/")),
+    ("start-page-welsh", "journeys:service_start", _then(_catalogue(f"/services/{STREET_LIGHT}/"), _in_welsh)),
     ("service-closed", "journeys:service_start", _service_closed),
     ("start-email", "journeys:application_new", _start_email),
     (

@@ -12,6 +12,7 @@ import pytest
 
 from govserve.journeys.models import Application, ApplicationStatus
 from govserve.journeys.tests.support import examples_publish
+from tests.browser import people
 from tests.browser.browsing import Tab
 from tests.browser.conftest import OpenTab
 from tests.browser.inventory import INVENTORY
@@ -94,3 +95,35 @@ def test_pages_tab_through_in_reading_order_without_javascript(page_id: str, ope
         # the error summary comes before the form, so Tab reaches its links first
         tab.page.evaluate("() => document.activeElement && document.activeElement.blur()")
         tab_to(tab.page, ".govuk-error-summary a")
+
+
+def test_the_session_timeout_warning_holds_focus_and_extends_the_session(site: str, open_tab: OpenTab) -> None:
+    # given a signed-in citizen whose page runs on a clock the test controls
+    tab = open_tab(javascript=True)
+    tab.page.clock.install()
+    people.applicant_sign_in(tab, people.applicant_create())
+    tab.goto("/account")
+    timeout = int(tab.page.locator("body").get_attribute("data-session-timeout") or 0)
+    warning = int(tab.page.locator("body").get_attribute("data-session-warning") or 0)
+    assert 0 < warning < timeout
+    # when the warning time comes (WCAG 2.2.1: a warning, and a way to extend, before the session ends)
+    tab.page.clock.run_for((timeout - warning + 1) * 1000)
+    dialog = tab.page.get_by_role("dialog")
+    assert dialog.is_visible()
+    # then the dialog has focus, passes axe, and keeps Tab among its own controls while it is open
+    assert _is_focused(tab, "#govserve-timeout-heading")
+    tab.assert_accessible("session-timeout warning")
+    seen = []
+    for _ in range(4):
+        tab.page.keyboard.press("Tab")
+        stop = focused(tab.page)
+        assert stop is not None
+        assert tab.page.evaluate("() => document.activeElement.closest('dialog') !== null"), stop.label
+        seen.append(stop.label)
+    assert seen == ['button "Stay signed in"', 'button "Sign out"', 'button "Stay signed in"', 'button "Sign out"']
+    # and Escape extends the session: the dialog closes and the server has the session's activity
+    with tab.page.expect_response(lambda response: response.url.endswith("/session/extend")) as extended:
+        tab.page.keyboard.press("Escape")
+    assert extended.value.status == 200
+    tab.page.wait_for_function("() => !document.querySelector('dialog').open")
+    assert not dialog.is_visible()

@@ -9,8 +9,9 @@ citizens' ids.
 against what the load generators saw: every submission they were told of is
 submitted, with exactly the answers of its walk, each unsealing to that
 citizen's answer; applications, submissions and feedback the generators did
-not hear about (requests still in flight when a timed phase ended: at most
-one per citizen per phase) stay within that bound; and no answer, nor the
+not hear about stay within the number of requests cut off in flight (a
+citizen still waiting for an answer when a phase had to stop: the server
+may have acted on it unheard); and no answer, nor the
 uploaded document, is anywhere in clear: not in the database file (SQLite,
 WAL checkpointed) or its dump (PostgreSQL), not in the file store. It
 prints the figures and exits 1 when a check fails.

@@ -138,11 +138,3 @@ def deployed(*, database_url: str, directory: Path, clients: int) -> Iterator[De
         yield deployment
     finally:
         server.stop()
-
-
-def citizens_file(path: Path, citizens: list[Citizen]) -> Path:
-    """Write the citizens for ``journey.lua``: number, client address, Cookie header, walk."""
-    path.write_text(
-        "".join(f"{c.number}\t{c.ip}\t{c.cookie_header()}\t{c.variant}\n" for c in citizens), encoding="utf-8"
-    )
-    return path

@@ -63,10 +63,12 @@ async def open_loop(*, walkers: list[Walker], port: int, rate: float, seconds: f
     """Offer ``rate`` page requests a second for ``seconds``; return latencies and how closely the rate was kept.
 
     A server that cannot keep up makes the backlog grow without end: the
-    phase stops waiting :data:`GRACE_FACTOR` times its length after the
-    last request was due. The requests still unanswered then are
-    ``abandoned`` and enter the percentiles with the time they had waited
-    (a lower bound), and the result says ``saturated``.
+    phase stops :data:`GRACE_FACTOR` times its length after the last request
+    was due. The requests not yet sent then (still waiting for a free
+    citizen) are ``abandoned`` and enter the percentiles with the time they
+    had waited (a lower bound), and the result says ``saturated``; the
+    requests in flight are answered first (each within the client timeout),
+    so every citizen knows where they are in their walk.
     """
     loop = asyncio.get_running_loop()
     idle: asyncio.Queue[Walker] = asyncio.Queue()
@@ -77,9 +79,13 @@ async def open_loop(*, walkers: list[Walker], port: int, rate: float, seconds: f
     lateness: list[float] = []
     total = int(rate * seconds)
     start = loop.time() + 0.05
+    sending: set[asyncio.Task[None]] = set()
 
     async def one(due: float) -> None:
         walker = await idle.get()
+        task = asyncio.current_task()
+        assert task is not None
+        sending.add(task)
         sent = loop.time()
         lateness.append(sent - due)
         await send(walker, port)
@@ -100,10 +106,11 @@ async def open_loop(*, walkers: list[Walker], port: int, rate: float, seconds: f
     deadline = start + seconds * (1 + GRACE_FACTOR)
     _done, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))
     stopped = loop.time()
-    for task in pending:
+    waiting = {task for task in pending if task not in sending}
+    for task in waiting:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
-    abandoned = [stopped - due for due, task in zip(dues, tasks, strict=True) if task in pending]
+    abandoned = [stopped - due for due, task in zip(dues, tasks, strict=True) if task in waiting]
     elapsed = (stopped if pending else loop.time()) - start
     answered = total - len(abandoned)
     return {
@@ -152,6 +159,7 @@ def main(config_path: str) -> None:
     figures["generator_cpu_seconds"] = round(cpu, 2)
     figures["generator_cpu_share_of_one_core"] = round(cpu / wall, 3)
     figures["tally"] = tally.as_dict()
+    figures["citizens"] = [walker.citizen.__dict__ for walker in walkers]
     sys.stdout.write(json.dumps(figures) + "\n")
 
 

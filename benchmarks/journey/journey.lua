@@ -5,12 +5,31 @@
 -- benchmarks/journey/plan.py (written by plan.write_for_wrk), so both load generators walk exactly the same journey;
 -- this file only interprets them, as benchmarks/journey/walker.py does:
 --   JOURNEY_PLAN      plan.tsv: variant, name, method, path, status, location, mark, body file, content type
---   JOURNEY_CITIZENS  citizens.tsv: number, client address, Cookie header (may be empty), variant (line N for
---                     thread N); the variant "baseline" walks the baseline page: one GET of /, without cookies
+--   JOURNEY_CITIZENS  citizens.tsv, line N for thread N: number, client address, Cookie header (may be empty),
+--                     variant, and where the citizen is in the walk: position (from 0), application id, the hidden
+--                     csrfmiddlewaretoken, start_key and submit_key of the last page (empty when none); the variant
+--                     "baseline" walks the baseline page: one GET of /, without cookies
 --   JOURNEY_HOST      the public host name (Host header)
+--   JOURNEY_START, JOURNEY_DEADLINE  the measured window, in CLOCK_MONOTONIC seconds (Python's time.monotonic)
+--   JOURNEY_STATE_DIR where each thread writes its citizen's line (as in citizens.tsv) when it stops
 --   JOURNEY_RESULT    where done() writes the tally as JSON
 -- A response with another status or Location than the step expects is a failure: counted by step and status, and
--- the citizen starts again from the start page.
+-- the citizen starts again from the start page. The first response after the deadline stops the thread (nothing is
+-- left in flight) and writes where its citizen is, so the next phase carries on from there; the caller interrupts
+-- wrk once every thread has stopped. Responses are counted in the window (ok_window) and in all.
+
+local ffi = require("ffi")
+ffi.cdef([[
+typedef struct { long tv_sec; long tv_nsec; } journey_timespec;
+int clock_gettime(int clock_id, journey_timespec *tp);
+]])
+local clock = ffi.new("journey_timespec")
+local CLOCK_MONOTONIC = 1
+
+local function now()
+  ffi.C.clock_gettime(CLOCK_MONOTONIC, clock)
+  return tonumber(clock.tv_sec) + tonumber(clock.tv_nsec) / 1e9
+end
 
 local threads = {}
 local next_number = 0
@@ -36,10 +55,15 @@ local function read_file(path)
   return content
 end
 
-local steps, citizen, host
+local steps, citizen, host, start, deadline
 local position, application, values = 1, "", {}
-ok, failed, starts, feedback, walks = 0, 0, 0, 0, 0
+ok, ok_window, failed, starts, feedback, walks = 0, 0, 0, 0, 0, 0
 failures, submitted = {}, {}
+
+local function blank_to_nil(text)
+  if text == nil or text == "" then return nil end
+  return text
+end
 
 function init(args)
   host = os.getenv("JOURNEY_HOST")
@@ -48,6 +72,11 @@ function init(args)
     if line_number == citizen_index then
       local c = split(line)
       citizen = { number = c[1], ip = c[2], cookie = c[3], variant = c[4] }
+      position = tonumber(c[5] or "0") + 1
+      application = c[6] or ""
+      values = {
+        csrfmiddlewaretoken = blank_to_nil(c[7]), start_key = blank_to_nil(c[8]), submit_key = blank_to_nil(c[9]),
+      }
     end
     line_number = line_number + 1
   end
@@ -63,7 +92,9 @@ function init(args)
       })
     end
   end
-  assert(#steps > 0, "no steps for variant " .. citizen.variant)
+  assert(#steps > 0 and position <= #steps, "no such step for variant " .. citizen.variant)
+  start = tonumber(os.getenv("JOURNEY_START"))
+  deadline = tonumber(os.getenv("JOURNEY_DEADLINE"))
 end
 
 local function fill(text)
@@ -100,7 +131,7 @@ local function restart(reason)
   position, application, values = 1, "", {}
 end
 
-function response(status, headers, body)
+local function handle(status, headers, body)
   local step = steps[position]
   if status ~= step.status then
     return restart(tostring(status))
@@ -138,12 +169,34 @@ function response(status, headers, body)
   end
 end
 
+local function save_state()
+  local file = assert(io.open(os.getenv("JOURNEY_STATE_DIR") .. "/" .. citizen.number .. ".tsv", "w"))
+  file:write(table.concat({
+    citizen.number, citizen.ip, citizen.cookie, citizen.variant, tostring(position - 1), application,
+    values["csrfmiddlewaretoken"] or "", values["start_key"] or "", values["submit_key"] or "",
+  }, "\t") .. "\n")
+  file:close()
+end
+
+function response(status, headers, body)
+  local failed_before = failed
+  handle(status, headers, body)
+  local moment = now()
+  if failed == failed_before and moment >= start and moment <= deadline then
+    ok_window = ok_window + 1
+  end
+  if moment > deadline then
+    save_state()
+    wrk.thread:stop()
+  end
+end
+
 local function json_string(text)
   return '"' .. tostring(text):gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end) .. '"'
 end
 
 function done(summary, latency, requests)
-  local total = { ok = 0, failed = 0, starts = 0, feedback = 0, walks = 0 }
+  local total = { ok = 0, ok_window = 0, failed = 0, starts = 0, feedback = 0, walks = 0 }
   local all_failures, all_submitted = {}, {}
   for _, thread in ipairs(threads) do
     for name, _ in pairs(total) do
@@ -166,10 +219,11 @@ function done(summary, latency, requests)
   end
   local file = assert(io.open(os.getenv("JOURNEY_RESULT"), "w"))
   file:write(string.format(
-    '{"ok":%d,"failed":%d,"starts":%d,"feedback":%d,"walks":%d,"failures":{%s},"submitted":[%s],' ..
+    '{"ok":%d,"ok_window":%d,"failed":%d,"starts":%d,"feedback":%d,"walks":%d,"failures":{%s},' ..
+    '"submitted":[%s],' ..
     '"wrk_requests":%d,"wrk_seconds":%.3f,"wrk_errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"latency_ms":{%s,"max":%.1f,"mean":%.1f}}',
-    total.ok, total.failed, total.starts, total.feedback, total.walks, table.concat(reasons, ","),
+    total.ok, total.ok_window, total.failed, total.starts, total.feedback, total.walks, table.concat(reasons, ","),
     table.concat(all_submitted, ","), summary.requests, summary.duration / 1e6,
     summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.status, summary.errors.timeout,
     table.concat(percentiles, ","), latency.max / 1000, latency.mean / 1000))

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.journey.deployment import citizens_file, deployed
+from benchmarks.journey.deployment import deployed
 from benchmarks.journey.load import wrk_phase
 from benchmarks.journey.plan import variants, write_for_wrk
 
@@ -117,8 +117,8 @@ def main(argv: list[str]) -> int:
         plan = write_for_wrk(work, variants())
         database_url = options.database_url or f"sqlite:///{work / 'profile.sqlite3'}"
         with deployed(database_url=database_url, directory=work / "deployment", clients=options.clients) as deployment:
-            citizens = citizens_file(work / "citizens.tsv", deployment.citizens)
-            wrk_phase(deployment.server, plan=plan, citizens=citizens, clients=options.clients, seconds=5)  # warm up
+            citizens = deployment.citizens
+            wrk_phase(deployment.server, plan=plan, citizens=citizens, seconds=5)  # warm up
             raw = options.raw or work / "stacks.txt"
             spy_command = [str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses"]
             spy_command += ["--pid", str(deployment.server.master), "--format", "raw", "--output", str(raw)]
@@ -128,9 +128,7 @@ def main(argv: list[str]) -> int:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
             )
-            phase = wrk_phase(
-                deployment.server, plan=plan, citizens=citizens, clients=options.clients, seconds=options.seconds
-            )
+            phase = wrk_phase(deployment.server, plan=plan, citizens=citizens, seconds=options.seconds)
             _out, errors = spy.communicate(timeout=options.seconds + 60)
             if spy.returncode != 0:
                 print(f"py-spy failed ({spy.returncode}): {errors.decode()[-2000:]}", file=sys.stderr)

@@ -37,7 +37,13 @@ class Site:
 
 @dataclass
 class Citizen:
-    """A citizen account of the run: number, credentials, client address, cookies, walk."""
+    """A citizen of the run: account, client address, cookies, and where they are in their walk.
+
+    The walk state (``position`` in the plan, the ``application`` under way,
+    the hidden ``values`` of the last page) carries from one timed phase to
+    the next, whichever load generator runs it, so that citizens complete
+    whole journeys however short each phase is.
+    """
 
     number: int
     email: str
@@ -45,6 +51,15 @@ class Citizen:
     ip: str
     variant: str
     cookies: dict[str, str] = field(default_factory=dict)
+    position: int = 0
+    application: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+
+    def walk_restart(self) -> None:
+        """Start the walk again from the start page (a new application)."""
+        self.position = 0
+        self.application = ""
+        self.values = {}
 
     def cookie_header(self) -> str:
         """Return the ``Cookie`` header value of the citizen's browser."""
@@ -72,6 +87,7 @@ class Tally:
     submitted: list[str] = field(default_factory=list)
     feedback: int = 0
     walks: int = 0
+    interrupted: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Return the tally as JSON-ready values."""
@@ -83,6 +99,7 @@ class Tally:
             "submitted": self.submitted,
             "feedback": self.feedback,
             "walks": self.walks,
+            "interrupted": self.interrupted,
         }
 
 
@@ -123,17 +140,14 @@ class Walker:
         self.plan = plan
         self.site = site
         self.tally = tally
-        self.position = 0
-        self.values: dict[str, str] = {}
-        self.application = ""
 
     @property
     def step(self) -> Step:
         """Return the step the next request makes."""
-        return self.plan.steps[self.position]
+        return self.plan.steps[self.citizen.position]
 
     def _fill(self, text: str) -> str:
-        return text.replace(APP, self.application)
+        return text.replace(APP, self.citizen.application)
 
     def next_request(self) -> bytes:
         """Return the bytes of the next request of the walk."""
@@ -143,10 +157,11 @@ class Walker:
             return request_bytes(
                 method="GET", path=path, host=self.site.host, headers=proxy_headers(self.site, self.citizen)
             )
+        values = self.citizen.values
         body = (
-            step.body.replace(CSRF.encode(), self.values.get("csrfmiddlewaretoken", "").encode())
-            .replace(START_KEY.encode(), self.values.get("start_key", "").encode())
-            .replace(SUBMIT_KEY.encode(), self.values.get("submit_key", "").encode())
+            step.body.replace(CSRF.encode(), values.get("csrfmiddlewaretoken", "").encode())
+            .replace(START_KEY.encode(), values.get("start_key", "").encode())
+            .replace(SUBMIT_KEY.encode(), values.get("submit_key", "").encode())
             .replace(CITIZEN.encode(), str(self.citizen.number).encode())
         )
         return form_request(self.site, self.citizen, path=path, body=body, content_type=step.content_type)
@@ -155,9 +170,7 @@ class Walker:
         """Count a failure of the current step (no response, or a wrong one); start a new walk."""
         self.tally.failed += 1
         self.tally.failures[f"{self.step.name}:{reason}"] += 1
-        self.position = 0
-        self.application = ""
-        self.values.clear()
+        self.citizen.walk_restart()
 
     def answered(self, response: Response) -> bool:
         """Check ``response`` against the current step; count it, move on (or start again). Return success."""
@@ -173,25 +186,23 @@ class Walker:
             if found is None:
                 self.failed("location")
                 return False
-            self.application = found.group(1)
+            self.citizen.application = found.group(1)
             self.tally.starts += 1
         elif step.location and location != self._fill(step.location):
             self.failed("location")
             return False
         if response.status == 200:
-            self.values.update((name.decode(), value.decode()) for name, value in HIDDEN.findall(response.body))
+            self.citizen.values.update((name.decode(), value.decode()) for name, value in HIDDEN.findall(response.body))
         self.tally.ok += 1
         if step.mark == Mark.SUBMIT:
-            self.tally.submitted.append(self.application)
+            self.tally.submitted.append(self.citizen.application)
         elif step.mark == Mark.FEEDBACK:
             self.tally.feedback += 1
         if step.mark == Mark.DONE:
             self.tally.walks += 1
-            self.position = 0
-            self.application = ""
-            self.values.clear()
+            self.citizen.walk_restart()
         else:
-            self.position += 1
+            self.citizen.position += 1
         return True
 
 

@@ -58,7 +58,6 @@ class Tab:
     console: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     failed_resources: list[str] = field(default_factory=list)
-    audited: list[str] = field(default_factory=list)
 
     @classmethod
     def open(cls, browser: Browser, auditor: Page, base_url: str, *, javascript: bool, **context_options: Any) -> Tab:
@@ -169,7 +168,6 @@ class Tab:
         page too, as a browser without JavaScript shows it (the DOM before any script runs).
         """
         label = where or self.path
-        self.audited.append(label)
         if self.javascript:
             violations = axe.violations_in(self.page)
             assert not violations, axe.report(violations, where=f"{label} (with JavaScript)")

@@ -196,8 +196,8 @@ def _run_database(kind: str, database_url: str, work: Path, baseline: Server) ->
             "submitted": total["submitted"],
             "starts": total["starts"],
             "feedback": total["feedback"],
-            # A citizen cut off with a request in flight may have had it acted on without hearing of it.
-            "in_flight_bound": total["interrupted"],
+            # A request cut off in flight, or answered wrongly, may have been acted on without the citizen knowing.
+            "in_flight_bound": total["interrupted"] + total["failed"],
             "citizen_ids": citizen_ids,
             "variants": [c.variant for c in citizens],
         },

@@ -8,9 +8,15 @@ Broken pages are served through Playwright's routing at a live-server URL
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
+import sys
+from pathlib import Path
 
+import playwright
 import pytest
+from playwright._impl._driver import compute_driver_executable
 from playwright.sync_api import Browser, Route
 
 from tests.browser.browsing import Tab
@@ -39,12 +45,50 @@ def _page(body: str, *, script: str = "") -> str:
     )
 
 
-def test_playwright_drives_debians_chromium(browser: Browser) -> None:
+def test_playwright_drives_debians_chromium_with_its_bundled_driver(browser: Browser) -> None:
     # given Debian's chromium binary
     reported = subprocess.run([str(CHROMIUM), "--version"], capture_output=True, text=True, check=True).stdout
     # then the browser under test is that build (same major.minor.build.patch)
     assert browser.browser_type.name == "chromium"
     assert browser.version in reported, (browser.version, reported)
+    # and Playwright's node driver is the one inside the Python wheel (nothing downloaded)
+    node, cli = compute_driver_executable()
+    package = Path(playwright.__file__).parent
+    assert Path(node).is_relative_to(package)
+    assert Path(cli).is_relative_to(package)
+
+
+def test_without_chromium_the_browser_tests_fail_and_say_why(tmp_path: Path) -> None:
+    # given a machine where chromium is not where the tests look for it
+    missing = tmp_path / "no-chromium"
+    environment = {**os.environ, "GOVSERVE_CHROMIUM": str(missing)}
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    # when the browser tests run there
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rA",
+            f"{__file__}::test_playwright_drives_debians_chromium_with_its_bundled_driver",
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=Path(__file__).parents[2],
+        timeout=120,
+        check=False,
+    )
+    # then they fail (an error, never a skip) and name the fix
+    output = run.stdout + run.stderr
+    assert run.returncode == 1, output[-3000:]
+    assert "1 error" in output, output[-3000:]
+    assert re.search(r"\d+ skipped", output) is None, output[-3000:]
+    assert f"Debian's chromium is not installed at {missing}" in output
+    assert "make system-deps" in output
 
 
 def test_home_page_loads_with_its_styles_under_the_real_csp(open_tab: OpenTab, javascript: bool) -> None:

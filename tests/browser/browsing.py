@@ -15,8 +15,9 @@ test) fails on:
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,15 +181,21 @@ class Tab:
         violations = axe.audit_static_html(self.auditor, self.page.url, html)
         assert not violations, axe.report(violations, where=f"{label} (without JavaScript)")
 
-    def assert_reflows(self) -> None:
-        """Fail when the page, 320 CSS pixels wide, scrolls sideways because of anything but a table."""
+    @contextlib.contextmanager
+    def narrow(self) -> Iterator[None]:
+        """Show the page 320 CSS pixels wide (a small phone, or 1280 pixels zoomed to 400%) for a while."""
         wide = self.page.viewport_size
         self.page.set_viewport_size(NARROW)
         try:
-            overflowing: list[str] = self.page.evaluate(_OVERFLOWING)
+            yield
         finally:
             if wide is not None:
                 self.page.set_viewport_size(wide)
+
+    def assert_reflows(self) -> None:
+        """Fail when the page, 320 CSS pixels wide, scrolls sideways because of anything but a table."""
+        with self.narrow():
+            overflowing: list[str] = self.page.evaluate(_OVERFLOWING)
         assert not overflowing, f"{self.path} scrolls sideways at 320 CSS pixels (WCAG 1.4.10) because of:\n" + (
             "\n".join(overflowing)
         )

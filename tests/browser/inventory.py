@@ -25,7 +25,7 @@ from govserve.accounts.tests.factories import institution_create
 from govserve.audit.actors import Actor
 from tests.browser import people
 from tests.browser.browsing import Tab
-from tests.browser.inventory_journeys import JOURNEY_PAGES
+from tests.browser.inventory_journeys import JOURNEY_PAGES, PHONE_PAGES
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class PageType:
     reach: Callable[[Tab], None]
     # Settings the page needs (the demo mail page, a low rate limit), applied for the test only.
     settings: dict[str, Any] = field(default_factory=dict)
+    # Audited at phone width too: the layouts that change most on a small screen (navigation, forms).
+    phone: bool = False
 
 
 # --- reaching pages -----------------------------------------------------------------------------------
@@ -295,7 +297,7 @@ DEMO = {"GOVSERVE_DEMO": True}
 
 INVENTORY: tuple[PageType, ...] = (
     # --- the site --------------------------------------------------------------------------------------
-    PageType("home", "home", _get("/")),
+    PageType("home", "home", _get("/"), phone=True),
     PageType("home-welsh", "language_switch", _welsh("/")),
     PageType("accessibility-statement", "accessibility_statement", _get("/accessibility")),
     PageType("privacy-notice", "privacy_notice", _get("/privacy")),
@@ -310,7 +312,7 @@ INVENTORY: tuple[PageType, ...] = (
     PageType("server-error", "<500>", _served_error_page(_server_error, "/boom", 500)),
     PageType("demo-mail", "notifications:demo_mail", _demo_mail, settings=DEMO),
     # --- staff sign-in ---------------------------------------------------------------------------------
-    PageType("staff-sign-in", "accounts:staff_sign_in", _get("/staff/sign-in")),
+    PageType("staff-sign-in", "accounts:staff_sign_in", _get("/staff/sign-in"), phone=True),
     PageType("staff-sign-in-errors", "accounts:staff_sign_in", _submit_empty("/staff/sign-in", "Continue")),
     PageType("staff-code", "accounts:staff_sign_in_code", _staff_code),
     PageType("staff-code-error", "accounts:staff_sign_in_code", _staff_code_error),
@@ -319,7 +321,7 @@ INVENTORY: tuple[PageType, ...] = (
     PageType("staff-no-authenticator", "accounts:staff_sign_in", _staff_no_authenticator),
     PageType("staff-enrolment-link", "accounts:staff_enrolment_link", _staff_enrolment_link),
     PageType("staff-locked-out", "accounts:staff_sign_in", _staff_locked_out),
-    PageType("staff-home", "accounts:staff_home", _staff_signed_in("/staff/")),
+    PageType("staff-home", "accounts:staff_home", _staff_signed_in("/staff/"), phone=True),
     PageType("staff-reauthenticate", "accounts:staff_reauthenticate", _staff_signed_in("/staff/confirm-it-is-you")),
     PageType("staff-change-password", "accounts:staff_change_password", _staff_signed_in("/staff/account/password")),
     PageType("staff-sign-out", "accounts:staff_sign_out", _staff_signed_in("/staff/sign-out")),
@@ -333,13 +335,13 @@ INVENTORY: tuple[PageType, ...] = (
     PageType("staff-link-problem", "accounts:staff_set_password", _get("/staff/set-password/not-a-token", 404)),
     # --- citizen sign-in and account -------------------------------------------------------------------
     PageType("citizen-sign-in", "accounts:citizen_sign_in", _get("/sign-in")),
-    PageType("citizen-sign-in-errors", "accounts:citizen_sign_in", _submit_empty("/sign-in", "Continue")),
+    PageType("citizen-sign-in-errors", "accounts:citizen_sign_in", _submit_empty("/sign-in", "Continue"), phone=True),
     PageType("citizen-check-email", "accounts:citizen_check_email", _request_link),
     PageType("citizen-link", "accounts:citizen_link", _citizen_link, settings=DEMO),
     PageType("citizen-link-problem", "accounts:citizen_link", _get("/sign-in/link/not-a-token", 404)),
     PageType("citizen-password-sign-in", "accounts:citizen_password_sign_in", _get("/sign-in/password")),
     PageType("citizen-password-sign-in-error", "accounts:citizen_password_sign_in", _citizen_password_error),
-    PageType("citizen-account", "accounts:citizen_account", _citizen_signed_in("/account")),
+    PageType("citizen-account", "accounts:citizen_account", _citizen_signed_in("/account"), phone=True),
     PageType("citizen-email-change", "accounts:citizen_email_change", _citizen_signed_in("/account/email")),
     PageType("citizen-email-change-error", "accounts:citizen_email_change", _citizen_email_change_error),
     PageType("citizen-email-change-sent", "accounts:citizen_email_change", _email_change_sent),
@@ -353,7 +355,7 @@ INVENTORY: tuple[PageType, ...] = (
     PageType("forbidden", "<403>", _served_error_page(_forbidden, "/forbidden", 403)),
     PageType("bad-request", "<400>", _served_error_page(_bad_request, "/bad", 400)),
     # --- the citizen journey (tests/browser/inventory_journeys.py) --------------------------------------
-    *(PageType(page_id, route, reach) for page_id, route, reach in JOURNEY_PAGES),
+    *(PageType(page_id, route, reach, phone=page_id in PHONE_PAGES) for page_id, route, reach in JOURNEY_PAGES),
 )
 
 # Routes that render no HTML page of their own, and why.

@@ -208,6 +208,21 @@ def _feedback(tab: Tab) -> None:
     tab.click_button("Send feedback")
 
 
+# Page types also audited at phone width.
+PHONE_PAGES = frozenset(
+    {
+        "services",
+        "start-page-anonymous",
+        "question-conditional-revealed",
+        "question-date-error",
+        "group-with-an-item",
+        "documents-uploaded",
+        "check-answers",
+        "confirmation",
+        "dashboard",
+    }
+)
+
 # (id, route, reach): wrapped into PageType by tests/browser/inventory.py.
 JOURNEY_PAGES: tuple[tuple[str, str, Reach], ...] = (
     ("services", "journeys:service_list", _catalogue("/services/")),

@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.browser.conftest import OpenTab
 from tests.browser.inventory import INVENTORY, NOT_PAGES, PageType
+from tests.browser.inventory_journeys import PHONE_PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +40,9 @@ def test_inventory_lists_every_page_route() -> None:
     # and the inventory names no route that does not exist (a renamed route would go unaudited)
     named = {route for route in covered | set(NOT_PAGES) if not route.startswith("<")}
     assert sorted(named - routes) == []
-    assert len({page_type.id for page_type in INVENTORY}) == len(INVENTORY)
+    ids = {page_type.id for page_type in INVENTORY}
+    assert len(ids) == len(INVENTORY)
+    assert sorted(PHONE_PAGES - ids) == []
 
 
 @pytest.mark.parametrize("page_type", INVENTORY, ids=lambda page_type: page_type.id)
@@ -55,3 +58,6 @@ def test_page_has_no_accessibility_violations(page_type: PageType, open_tab: Ope
     tab.assert_accessible(page_type.id, also_without_javascript=True)
     # and the page reflows on a 320 pixel wide screen, which axe cannot check
     tab.assert_reflows()
+    if page_type.phone:
+        with tab.narrow():
+            tab.assert_accessible(f"{page_type.id} at 320 CSS pixels")

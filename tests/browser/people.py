@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from govserve.accounts import citizens
+from govserve.accounts import citizens, demo
 from govserve.accounts.models import Citizen, User
 from govserve.accounts.tests.factories import (
     STAFF_PASSWORD,
@@ -59,6 +59,14 @@ def applicant_create(email: str = "ada@example.org") -> Applicant:
     citizen = citizens.citizen_create(email=email)
     citizens.citizen_password_set(citizen=citizen, password=CITIZEN_PASSWORD)
     return Applicant(citizen=citizen, email=email)
+
+
+def demo_citizen() -> Applicant:
+    """Create the demo accounts (``govserve demo``'s, GOVSERVE_DEMO must be on) and return the demo citizen."""
+    demo.demo_accounts_ensure(roles_by_institution={})
+    citizen = citizens.citizen_find_by_email(demo.DEMO_CITIZEN_EMAIL)
+    assert citizen is not None
+    return Applicant(citizen=citizen, email=demo.DEMO_CITIZEN_EMAIL, password=demo.DEMO_CITIZEN_PASSWORD)
 
 
 def totp_fresh_code(device: TOTPDevice) -> str:

@@ -19,6 +19,8 @@ import pytest
 from playwright._impl._driver import compute_driver_executable
 from playwright.sync_api import Browser, Route
 
+from govserve.audit.models import AuditEntry
+from tests.browser import people
 from tests.browser.browsing import Tab
 from tests.browser.conftest import CHROMIUM, OpenTab
 from tests.browser.keyboard import assert_keyboard_operable
@@ -89,6 +91,19 @@ def test_without_chromium_the_browser_tests_fail_and_say_why(tmp_path: Path) -> 
     assert re.search(r"\d+ skipped", output) is None, output[-3000:]
     assert f"Debian's chromium is not installed at {missing}" in output
     assert "make system-deps" in output
+
+
+def test_the_live_server_and_the_test_share_one_database(open_tab: OpenTab) -> None:
+    # given a citizen account created by the test (committed: transactional_db)
+    applicant = people.applicant_create("grace@example.org")
+    tab = open_tab(javascript=False)
+    # when the server signs them in
+    people.applicant_sign_in(tab, applicant)
+    # then the server read what the test wrote, and the test reads what the server wrote
+    assert tab.path == "/account"
+    assert "grace@example.org" in tab.page.locator("main").inner_text()
+    signed_in = AuditEntry.objects.filter(action="accounts.citizen.signed_in", subject_id=str(applicant.citizen.id))
+    assert signed_in.count() == 1
 
 
 def test_home_page_loads_with_its_styles_under_the_real_csp(open_tab: OpenTab, javascript: bool) -> None:

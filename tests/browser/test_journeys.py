@@ -112,9 +112,9 @@ def test_report_a_street_light_without_an_account(examples: None, tab: Tab) -> N
 # --- street trading licence (signed in) ----------------------------------------------------------------
 
 
-def test_apply_for_a_street_trading_licence_signed_in(examples: None, tab: Tab) -> None:
+def test_apply_for_a_street_trading_licence_signed_in(examples: None, demo_mode: None, tab: Tab) -> None:
     # given the demo citizen, signed in with their password
-    applicant = people.applicant_create("ada@example.org")
+    applicant = people.demo_citizen()
     people.applicant_sign_in(tab, applicant, next_path="/services/street-trading-licence/")
     assert tab.heading() == "Apply for a street trading licence"
     tab.click_button("Start now")

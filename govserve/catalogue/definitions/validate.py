@@ -85,7 +85,20 @@ PLATFORM_PLACEHOLDERS = COMMON_PLACEHOLDERS.union(*EVENT_PLACEHOLDERS.values())
 RESERVED_NAMES = CEL_RESERVED_WORDS | CEL_TYPE_NAMES | PLATFORM_PLACEHOLDERS
 """Names a field or determinant may not have: CEL's reserved words and types, and platform placeholders."""
 
-RESERVED_PAGE_IDS = frozenset({schema.CHECK_ANSWERS})
+JOURNEY_STEP_PAGES: Mapping[str, str] = {
+    schema.CHECK_ANSWERS: "check your answers",
+    "documents": "documents",
+    "fees": "fees",
+    "confirmation": "confirmation",
+    "save-and-return": "save and come back later",
+}
+"""The citizen journey's own steps, by the page id their address takes (``/apply/<id>/<step>``).
+
+A question page with one of these ids could never be reached: the step's
+address is matched first (govserve/journeys/urls.py; a journeys test keeps
+the two lists in step)."""
+
+RESERVED_PAGE_IDS = frozenset(JOURNEY_STEP_PAGES)
 RESERVED_ROLE_IDS = schema.FLOW_TARGETS
 
 
@@ -234,11 +247,19 @@ class _Validator:
         page_ids = {page.id for page in pages}
         for index, page in enumerate(pages):
             path: Path = ("pages", index)
-            if page.id in RESERVED_PAGE_IDS:
+            if page.id == schema.CHECK_ANSWERS:
                 self.add(
                     ProblemCode.DEFINITION_RESERVED_NAME,
                     (*path, "id"),
                     f"`{page.id}` is reserved: it is the route target that ends the questions",
+                )
+            elif page.id in RESERVED_PAGE_IDS:
+                self.add(
+                    ProblemCode.DEFINITION_RESERVED_NAME,
+                    (*path, "id"),
+                    f"`{page.id}` is reserved: it is the address of the journey's own "
+                    f"{JOURNEY_STEP_PAGES[page.id]} page",
+                    f"Rename the page, e.g. `{page.id}-details`",
                 )
             if page.exit and (page.fields or page.next):
                 what = "fields" if page.fields else "next"

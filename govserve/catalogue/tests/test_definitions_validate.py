@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from govserve.catalogue.definitions import ProblemCode
 from govserve.catalogue.tests.definitions_helpers import FLOW, PAGES, at, formatted, load, service
 
@@ -99,6 +101,43 @@ def test_reserved_names_are_refused_for_fields_pages_and_roles() -> None:
         f"service.yaml:{at(text, 'id: end', offset=4)}: error definition.reserved_name flow.roles[0].id: `end` is "
         "reserved as a decision target and cannot be a role id",
     ]
+
+
+@pytest.mark.parametrize(
+    ("page_id", "step"),
+    [
+        ("documents", "documents"),
+        ("fees", "fees"),
+        ("confirmation", "confirmation"),
+        ("save-and-return", "save and come back later"),
+    ],
+)
+def test_the_page_ids_of_the_journeys_own_steps_are_refused(page_id: str, step: str) -> None:
+    # Given a page whose address would be the journey's own step (never reachable as a question)
+    text = service(pages=PAGES + content_page(page_id))
+
+    # When
+    result = load(text)
+
+    # Then it is refused with the stable code, located at the id, with a rename suggested
+    assert not result.ok
+    assert formatted(result) == [
+        f"service.yaml:{at(text, f'id: {page_id}', offset=4)}: error definition.reserved_name pages[1].id: "
+        f"`{page_id}` is reserved: it is the address of the journey's own {step} page "
+        f"(Rename the page, e.g. `{page_id}-details`)",
+    ]
+    assert [problem.code for problem in result.problems] == [ProblemCode.DEFINITION_RESERVED_NAME]
+
+
+def test_page_ids_that_only_resemble_the_journeys_steps_are_accepted() -> None:
+    # Given pages named like the steps but not the same (the ids are exact, case-sensitive slugs)
+    text = service(pages=PAGES + content_page("documents-needed") + content_page("fee") + content_page("check"))
+
+    # When
+    result = load(text)
+
+    # Then nothing about reserved names is reported
+    assert [problem for problem in result.problems if problem.code == ProblemCode.DEFINITION_RESERVED_NAME] == []
 
 
 def test_a_route_to_an_unknown_page_suggests_the_nearest() -> None:

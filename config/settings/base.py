@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "govserve.catalogue",
     "govserve.journeys",
     "govserve.documents",
+    "govserve.casework",
     "govserve.privacy",
     "govserve.notifications",
     "govserve.web",

@@ -23,6 +23,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from govserve.accounts.models import User
 from govserve.accounts.views import safe_next
@@ -169,13 +170,13 @@ def problem_page(request: HttpRequest, error: ApplicationError, *, back_href: st
 
 
 _TITLES = {
-    "task_already_claimed": "Someone else has already claimed this task",
-    "task_closed": "This task has already been decided",
-    "task_changed": "This task has changed since you opened it",
-    "claiming_disabled": "Tasks of this service are assigned, not claimed",
-    "file_not_open": "This application is not waiting for a decision",
-    "not_assignee": "This task is not assigned to you",
-    "not_team_leader": "Only a team leader can do this",
+    "task_already_claimed": gettext_noop("Someone else has already claimed this task"),
+    "task_closed": gettext_noop("This task has already been decided"),
+    "task_changed": gettext_noop("This task has changed since you opened it"),
+    "claiming_disabled": gettext_noop("Tasks of this service are assigned, not claimed"),
+    "file_not_open": gettext_noop("This application is not waiting for a decision"),
+    "not_assignee": gettext_noop("This task is not assigned to you"),
+    "not_team_leader": gettext_noop("Only a team leader can do this"),
 }
 
 

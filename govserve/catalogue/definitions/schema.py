@@ -690,15 +690,32 @@ class Role(DefinitionModel):
     decisions: Decisions
     fields: list[FieldDefinition] = Field(default=[], description="Processing fields the role fills in.")
     sees: list[Name] | None = None
+    corrects: list[Name] = Field(
+        default=[], description="Answers (field ids) the role's staff may correct; none by default."
+    )
     rule: Expression | None = None
     on_true: Decision = "approve"
     on_false: Decision = "reject"
 
 
+class FlowMessages(DefinitionModel):
+    """The applicant-staff message thread of a file."""
+
+    applicant_can_start: bool = Field(
+        default=True, description="Whether the applicant may write first; false: only a reply to staff."
+    )
+
+
 class Flow(DefinitionModel):
-    """How a submitted application is processed: the roles, in order."""
+    """How a submitted application is processed: the roles, in order.
+
+    ``claiming`` false: staff never pick work from the pool themselves, a team
+    leader (or a colleague) assigns it.
+    """
 
     roles: Annotated[list[Role], Field(min_length=1)]
+    claiming: bool = Field(default=True, description="Whether staff claim tasks from the pool (else work is assigned).")
+    messages: FlowMessages = FlowMessages()
 
 
 # --- Notifications -----------------------------------------------------------

@@ -471,15 +471,16 @@ class _Validator:
                         f"Did you mean `{closest}`?" if closest else "Use a role id, next, applicant or end",
                     )
             self.check_role_kind(path, role, decisions)
-            for sees_index, name in enumerate(role.sees or []):
-                if name not in self.fields:
-                    closest = _closest(name, self.fields)
-                    self.add(
-                        ProblemCode.DEFINITION_UNKNOWN_FIELD,
-                        (*path, "sees", sees_index),
-                        f"No field has the id `{name}`",
-                        f"Did you mean `{closest}`?" if closest else None,
-                    )
+            for key, names in (("sees", role.sees or []), ("corrects", role.corrects)):
+                for name_index, name in enumerate(names):
+                    if name not in self.fields:
+                        closest = _closest(name, self.fields)
+                        self.add(
+                            ProblemCode.DEFINITION_UNKNOWN_FIELD,
+                            (*path, key, name_index),
+                            f"No field has the id `{name}`",
+                            f"Did you mean `{closest}`?" if closest else None,
+                        )
         if targets_known:
             # With a decision leading nowhere known, the graph's findings would only echo that error.
             self.check_flow_graph()

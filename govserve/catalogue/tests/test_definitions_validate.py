@@ -168,6 +168,35 @@ def test_a_role_that_sees_an_unknown_field_suggests_the_nearest() -> None:
     ]
 
 
+def test_a_role_that_corrects_an_unknown_field_suggests_the_nearest() -> None:
+    # Given
+    text = service(flow=FLOW.replace("      decisions:", "      corrects: [full_nmae]\n      decisions:"))
+
+    # When
+    result = load(text)
+
+    # Then
+    assert formatted(result) == [
+        f"service.yaml:{at(text, 'full_nmae]')}: error definition.unknown_field flow.roles[0].corrects[0]: No field "
+        "has the id `full_nmae` (Did you mean `full_name`?)"
+    ]
+
+
+def test_flow_claiming_and_messages_are_optional_and_read() -> None:
+    # Given
+    settings = "flow:\n  claiming: false\n  messages:\n    applicant_can_start: false\n"
+    text = service(flow=FLOW.replace("flow:\n", settings))
+
+    # When
+    result = load(text)
+
+    # Then
+    assert result.ok, formatted(result)
+    assert result.definition is not None
+    assert result.definition.flow.claiming is False
+    assert result.definition.flow.messages.applicant_can_start is False
+
+
 # --- CEL ---------------------------------------------------------------------------------------
 
 

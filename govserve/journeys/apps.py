@@ -9,4 +9,7 @@ class JourneysConfig(AppConfig):
 
     def ready(self) -> None:
         # Audit event types and the scheduled draft expiry.
-        from govserve.journeys import audit_events, jobs  # noqa: F401, PLC0415
+        from govserve.journeys import audit_events, emails, jobs  # noqa: F401, PLC0415
+
+        # Service definitions' own emails (notifications.<event>.email), found by the email kernel.
+        emails.register()

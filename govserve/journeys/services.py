@@ -58,7 +58,7 @@ from govserve.documents import errors as document_errors
 from govserve.documents import services as documents
 from govserve.documents.selectors import documents_blocking_submission
 from govserve.documents.services import UploadedFileLike
-from govserve.journeys import errors, hooks
+from govserve.journeys import emails, errors, hooks
 from govserve.journeys.access import Applicant, token_hash, token_new
 from govserve.journeys.answers import answers_load, answers_write
 from govserve.journeys.fields import FieldError, parse_field, validate_field
@@ -1100,7 +1100,7 @@ def application_submit(
             language=language,
             details={"status": application.status, "fees_minor": fees.total_minor, "documents": len(requirements)},
         )
-        _confirmation_email(application, state.compiled)
+        _confirmation_email(application, state)
         hooks.submitted_hooks_run(application)
     return SubmitResult(application=application, replayed=False)
 
@@ -1144,18 +1144,21 @@ def applicant_email(application: Application) -> str | None:
     return None
 
 
-def _confirmation_email(application: Application, compiled: CompiledDefinition) -> None:
+def _confirmation_email(application: Application, state: JourneyState) -> None:
+    """Queue the confirmation: the definition's ``submitted`` email if it has one (govserve.journeys.emails)."""
     recipient = applicant_email(application)
     if recipient is None:
         return
+    chosen = emails.submission_email(
+        state=state,
+        reference=application.reference,
+        link=_absolute(reverse("journeys:application_detail", args=[application.id])),
+        language=application.language,
+    )
     email_send(
         to=recipient,
-        template=PlatformTemplate.SUBMISSION_CONFIRMATION,
-        context={
-            "service_name": compiled.definition.title.get(application.language),
-            "reference": application.reference,
-            "status_url": _absolute(reverse("journeys:application_detail", args=[application.id])),
-        },
+        template=chosen.template,
+        context=chosen.context,
         language=application.language,
         idempotency_key=f"journeys.submitted:{application.id}",
         owner=application.crypto_owner,

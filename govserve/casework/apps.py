@@ -8,5 +8,15 @@ class CaseworkConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Audit event types, the bot job, and the journey hooks (submission, resubmission, withdrawal).
-        from govserve.casework import audit_events  # noqa: F401, PLC0415
+        # Audit event types, the bot job, and the journey hooks (submission, resubmission, withdrawal,
+        # what a sent-back applicant may change, the expected decision date).
+        from govserve.casework import audit_events, jobs  # noqa: F401, PLC0415
+        from govserve.casework.selectors import expected_decision_for, send_back_request_for  # noqa: PLC0415
+        from govserve.casework.services import file_resubmitted, file_submitted, file_withdrawn  # noqa: PLC0415
+        from govserve.journeys import hooks  # noqa: PLC0415
+
+        hooks.application_submitted_hook_register(file_submitted)
+        hooks.application_withdrawn_hook_register(file_withdrawn)
+        hooks.application_resubmitted_hook_register(file_resubmitted)
+        hooks.send_back_provider_register(send_back_request_for)
+        hooks.expected_decision_provider_register(expected_decision_for)

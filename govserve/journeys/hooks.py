@@ -19,11 +19,18 @@ per the pinned version's flow) when the status is ``submitted``; for
 hook that raises rolls the submission back: the applicant sees an error and
 can send again (idempotently). ``application_withdrawn`` hooks close the
 open tasks of a withdrawn application.
+
+**Results** (``govserve.casework.results``) register a *provider* with
+:func:`results_provider_register`: the application page calls
+:func:`results_for` to list what was issued (name, number, status and the
+download link, which points at the results app's own permission-checked view).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -32,6 +39,23 @@ if TYPE_CHECKING:
 ApplicationHook = Callable[["Application"], None]
 _submitted: list[ApplicationHook] = []
 _withdrawn: list[ApplicationHook] = []
+
+
+@dataclass(frozen=True)
+class ResultLink:
+    """One issued result as the applicant's page lists it; ``download_url`` is empty while it is prepared."""
+
+    name: str
+    number: str
+    issued_on: dt.date
+    valid_until: dt.date | None
+    status: str
+    download_url: str
+    verify_url: str
+
+
+ResultsProvider = Callable[["Application", str], list[ResultLink]]
+_results_providers: list[ResultsProvider] = []
 
 
 def application_submitted_hook_register(hook: ApplicationHook) -> ApplicationHook:
@@ -48,11 +72,23 @@ def application_withdrawn_hook_register(hook: ApplicationHook) -> ApplicationHoo
     return hook
 
 
+def results_provider_register(provider: ResultsProvider) -> ResultsProvider:
+    """List ``provider(application, language)``'s results on the applicant's application page; return it."""
+    if provider not in _results_providers:
+        _results_providers.append(provider)
+    return provider
+
+
 def hook_unregister(hook: ApplicationHook) -> None:
     """Remove ``hook`` from every list (tests)."""
     for hooks in (_submitted, _withdrawn):
         if hook in hooks:
             hooks.remove(hook)
+
+
+def results_for(application: Application, language: str) -> list[ResultLink]:
+    """Return the results issued for ``application`` (every provider's, in registration order)."""
+    return [link for provider in list(_results_providers) for link in provider(application, language)]
 
 
 def submitted_hooks_run(application: Application) -> None:
@@ -65,3 +101,77 @@ def withdrawn_hooks_run(application: Application) -> None:
     """Run the registered withdrawal hooks (inside the caller's transaction)."""
     for hook in list(_withdrawn):
         hook(application)
+
+
+# --- Casework: resubmission, what a sent-back applicant must change, the expected decision date -----------
+# ``application_resubmitted`` hooks return a sent-back application's file to its role once the applicant
+# sends it again (inside that transaction). The two providers let casework answer the journey's questions
+# about a file without journeys importing casework.
+
+_resubmitted: list[ApplicationHook] = []
+
+
+@dataclass(frozen=True)
+class SendBackRequest:
+    """What casework asked the applicant to change: answer (field) ids and document requirement ids."""
+
+    fields: tuple[str, ...]
+    documents: tuple[str, ...]
+
+
+SendBackProvider = Callable[["Application"], SendBackRequest | None]
+ExpectedDecisionProvider = Callable[["Application"], "dt.date | None"]
+_send_back_providers: list[SendBackProvider] = []
+_expected_decision_providers: list[ExpectedDecisionProvider] = []
+
+
+def application_resubmitted_hook_register(hook: ApplicationHook) -> ApplicationHook:
+    """Run ``hook(application)`` inside every resubmission's transaction, after the status is set; return it."""
+    if hook not in _resubmitted:
+        _resubmitted.append(hook)
+    return hook
+
+
+def resubmitted_hooks_run(application: Application) -> None:
+    """Run the registered resubmission hooks (inside the caller's transaction)."""
+    for hook in list(_resubmitted):
+        hook(application)
+
+
+def send_back_provider_register(provider: SendBackProvider) -> SendBackProvider:
+    """Let ``provider(application)`` say what a sent-back application's applicant must change; return it."""
+    if provider not in _send_back_providers:
+        _send_back_providers.append(provider)
+    return provider
+
+
+def send_back_request(application: Application) -> SendBackRequest | None:
+    """Return what the applicant of a sent-back application must change (None: no provider knows)."""
+    for provider in list(_send_back_providers):
+        request = provider(application)
+        if request is not None:
+            return request
+    return None
+
+
+def expected_decision_provider_register(provider: ExpectedDecisionProvider) -> ExpectedDecisionProvider:
+    """Let ``provider(application)`` give the expected decision date of a file being processed; return it."""
+    if provider not in _expected_decision_providers:
+        _expected_decision_providers.append(provider)
+    return provider
+
+
+def expected_decision_provided(application: Application) -> tuple[bool, dt.date | None]:
+    """Return (whether a provider gave a date, the date) for ``application``."""
+    for provider in list(_expected_decision_providers):
+        found = provider(application)
+        if found is not None:
+            return True, found
+    return False, None
+
+
+def casework_hooks_unregister(hook: object) -> None:
+    """Remove ``hook`` from the casework lists above (tests)."""
+    for hooks in (_resubmitted, _send_back_providers, _expected_decision_providers):
+        if hook in hooks:
+            hooks.remove(hook)  # type: ignore[arg-type]

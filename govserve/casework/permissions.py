@@ -1,0 +1,113 @@
+"""Who may see and act on which tasks and files (pure functions over accounts' role assignments).
+
+A staff user *holds* ``(institution code, role id)`` pairs
+(``accounts.RoleAssignment``). A **team leader** holds the role
+:data:`TEAM_LEADER_ROLE` in an institution; their scope is the tasks of that
+institution whose role is held by at least one member of the leader's unit
+(every role of the institution for a leader without a unit). A user may see a
+task they hold the role of or lead; a file, when they may see at least one of
+its tasks. Selectors and services apply these as query filters, so what is
+not visible is indistinguishable from what does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+
+from govserve.accounts.models import Institution, RoleAssignment, User
+from govserve.accounts.policies import account_usable, roles_of
+
+TEAM_LEADER_ROLE = "team-leader"
+"""The role (in ``accounts.RoleAssignment``) that makes a staff member a team leader of their institution."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a staff user may see: the (institution, role) pairs they hold and those they lead."""
+
+    held: frozenset[tuple[str, str]]
+    led: frozenset[tuple[str, str]]
+    leader_of: frozenset[str]
+    institution_ids: Mapping[str, uuid.UUID] = field(default_factory=dict)
+
+    @property
+    def visible(self) -> frozenset[tuple[str, str]]:
+        """Return every (institution code, role id) pair whose tasks the user may see."""
+        return self.held | self.led
+
+    @property
+    def empty(self) -> bool:
+        """Return whether the user may see nothing at all."""
+        return not self.visible
+
+    def task_q(self, prefix: str = "") -> Q:
+        """Return the filter of the tasks in scope (``prefix`` for a related lookup, e.g. ``tasks__``)."""
+        query = Q(pk__in=[])
+        for institution_code, role_id in sorted(self.visible):
+            institution_id = self.institution_ids.get(institution_code)
+            if institution_id is not None:
+                query |= Q(**{f"{prefix}institution_id": institution_id, f"{prefix}role_id": role_id})
+        return query
+
+    def may_see(self, institution_code: str, role_id: str) -> bool:
+        """Return whether tasks of ``role_id`` in ``institution_code`` are in scope."""
+        return (institution_code, role_id) in self.visible
+
+    def holds(self, institution_code: str, role_id: str) -> bool:
+        """Return whether the user holds ``role_id`` in ``institution_code`` (may claim and decide)."""
+        return (institution_code, role_id) in self.held
+
+    def leads(self, institution_code: str, role_id: str) -> bool:
+        """Return whether the user is team leader over ``role_id`` in ``institution_code``."""
+        return (institution_code, role_id) in self.led
+
+
+_SCOPE_ATTRIBUTE = "_govserve_casework_scope"
+
+
+def scope_of(user: User | Any) -> Scope:
+    """Return the scope of ``user`` (empty for an unusable account), cached on the instance for the request."""
+    if not account_usable(user):
+        return Scope(held=frozenset(), led=frozenset(), leader_of=frozenset())
+    cached: Scope | None = getattr(user, _SCOPE_ATTRIBUTE, None)
+    if cached is not None:
+        return cached
+    pairs = roles_of(user)
+    leader_of = frozenset(code for code, role in pairs if role == TEAM_LEADER_ROLE)
+    held = frozenset((code, role) for code, role in pairs if role != TEAM_LEADER_ROLE)
+    led: set[tuple[str, str]] = set()
+    if leader_of:
+        assignments = RoleAssignment.objects.filter(institution__code__in=leader_of, institution__is_active=True)
+        if user.unit_id is not None:
+            assignments = assignments.filter(user__unit_id=user.unit_id)
+        led = {
+            (code, role)
+            for code, role in assignments.exclude(role=TEAM_LEADER_ROLE).values_list("institution__code", "role")
+        }
+    codes = {code for code, _ in held | led}
+    institution_ids = dict(Institution.objects.filter(code__in=codes).values_list("code", "id"))
+    scope = Scope(held=held, led=frozenset(led), leader_of=leader_of, institution_ids=institution_ids)
+    setattr(user, _SCOPE_ATTRIBUTE, scope)
+    return scope
+
+
+def scope_forget(user: User) -> None:
+    """Drop the cached scope of ``user`` (after a change of roles)."""
+    if hasattr(user, _SCOPE_ATTRIBUTE):
+        delattr(user, _SCOPE_ATTRIBUTE)
+
+
+def holders_of(institution_code: str, role_id: str) -> list[User]:
+    """Return the usable staff accounts holding ``role_id`` in ``institution_code``, by name."""
+    users = User.objects.filter(
+        role_assignments__institution__code=institution_code,
+        role_assignments__role=role_id,
+        role_assignments__institution__is_active=True,
+        is_active=True,
+    ).order_by("first_name", "last_name", "username")
+    return [user for user in users if account_usable(user)]

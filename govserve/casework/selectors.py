@@ -1,0 +1,758 @@
+"""Reads of casework for staff (queues, files, team figures) with the permission checks inside.
+
+A task or file outside the user's scope (:mod:`govserve.casework.permissions`)
+is "not found", the same error as one that does not exist. Every read of a
+file's personal data (:func:`file_view`) writes a ``casework.file.viewed``
+access audit entry. Sealed values are returned in clear, in dataclasses:
+callers never unseal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from govserve.accounts.models import User
+from govserve.audit.actors import Actor
+from govserve.audit.services import audit_record
+from govserve.casework import errors
+from govserve.casework.models import (
+    OPEN_TASK_STATUSES,
+    CaseEvent,
+    CaseEventKind,
+    CaseFile,
+    Correction,
+    CounterRecord,
+    Decision,
+    FileState,
+    Message,
+    Note,
+    ProcessingValue,
+    Task,
+    TaskKind,
+    TaskStatus,
+)
+from govserve.casework.permissions import holders_of, scope_of
+from govserve.casework.sla import is_overdue
+from govserve.catalogue.compiled import CompiledDefinition
+from govserve.catalogue.definitions.schema import AnyField, Role
+from govserve.catalogue.selectors import published_version_load
+from govserve.core import clock
+from govserve.core.ids import normalise_reference
+from govserve.journeys.answers import answers_load, from_json, page_fields_by_id
+from govserve.journeys.fields import display_value
+from govserve.journeys.hooks import SendBackRequest
+from govserve.journeys.models import Application, ApplicationDocument, ApplicationFee
+from govserve.privacy.crypto import unseal_text
+
+QUEUE_VIEWS = ("pool", "mine", "all")
+QUEUE_SORTS = {
+    "due_on": ("due_on", "submitted_at"),
+    "-due_on": ("-due_on", "-submitted_at"),
+    "submitted_at": ("submitted_at",),
+    "-submitted_at": ("-submitted_at",),
+    "reference": ("reference",),
+}
+MAX_PER_PAGE = 200
+
+
+def _today() -> dt.date:
+    return timezone.localdate(clock.now())
+
+
+def _compiled(case_file_or_service: str, version: int) -> CompiledDefinition:
+    return published_version_load(case_file_or_service, version)
+
+
+def _name(user: Any) -> str:
+    if user is None:
+        return ""
+    full = f"{user.first_name} {user.last_name}".strip()
+    return full or user.username
+
+
+# --- Queues ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One task as a queue lists it."""
+
+    task_id: uuid.UUID
+    file_id: uuid.UUID
+    version: int
+    reference: str
+    service_id: str
+    role_id: str
+    role_name: str
+    kind: str
+    status: str
+    assignee_id: uuid.UUID | None
+    assignee_name: str
+    due_on: dt.date | None
+    overdue: bool
+    submitted_at: dt.datetime
+    claiming: bool
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """A page of a queue."""
+
+    rows: list[TaskRow]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def has_next(self) -> bool:
+        """Return whether a later page exists."""
+        return self.page * self.per_page < self.total
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages (at least 1)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def _visible_tasks(user: User) -> QuerySet[Task]:
+    scope = scope_of(user)
+    if scope.empty:
+        return Task.objects.none()
+    return Task.objects.filter(scope.task_q())
+
+
+def task_queue(
+    *,
+    user: User,
+    view: str = "pool",
+    service_id: str | None = None,
+    role_id: str | None = None,
+    status: str | None = None,
+    overdue: bool | None = None,
+    submitted_from: dt.date | None = None,
+    submitted_to: dt.date | None = None,
+    reference: str | None = None,
+    sort: str = "due_on",
+    page: int = 1,
+    per_page: int = 50,
+    language: str = "en",
+) -> QueuePage:
+    """Return a page of open tasks ``user`` may see.
+
+    ``view``: ``pool`` (pending tasks of the roles the user holds or leads),
+    ``mine`` (assigned to the user), ``all`` (every open task in scope).
+    Filters combine; ``reference`` matches a whole reference in any spelling
+    (``abcd 1234`` finds ``ABCD-1234``); ``sort`` is one of :data:`QUEUE_SORTS`
+    (unknown values sort by due date). Unknown views or statuses match nothing.
+    """
+    tasks = _visible_tasks(user).filter(status__in=OPEN_TASK_STATUSES)
+    if view == "pool":
+        tasks = tasks.filter(status=TaskStatus.PENDING, kind=TaskKind.HUMAN)
+    elif view == "mine":
+        tasks = tasks.filter(assignee=user)
+    elif view != "all":
+        tasks = tasks.none()
+    if service_id:
+        tasks = tasks.filter(service_id=service_id)
+    if role_id:
+        tasks = tasks.filter(role_id=role_id)
+    if status:
+        tasks = tasks.filter(status=status) if status in OPEN_TASK_STATUSES else tasks.none()
+    today = _today()
+    if overdue is True:
+        tasks = tasks.filter(due_on__lt=today)
+    elif overdue is False:
+        tasks = tasks.filter(Q(due_on__gte=today) | Q(due_on__isnull=True))
+    zone = timezone.get_current_timezone()
+    if submitted_from is not None:
+        tasks = tasks.filter(submitted_at__gte=dt.datetime.combine(submitted_from, dt.time.min, tzinfo=zone))
+    if submitted_to is not None:
+        tasks = tasks.filter(
+            submitted_at__lt=dt.datetime.combine(submitted_to + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        )
+    text = (reference or "").strip()[:40]
+    if text:
+        tasks = tasks.filter(reference=normalise_reference(text))
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, page)
+    total = tasks.count()
+    ordered = tasks.order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["due_on"]), "id")
+    values = ordered.values(
+        "id",
+        "case_file_id",
+        "version",
+        "reference",
+        "service_id",
+        "role_id",
+        "kind",
+        "status",
+        "assignee_id",
+        "assignee__first_name",
+        "assignee__last_name",
+        "assignee__username",
+        "due_on",
+        "submitted_at",
+        "case_file__version_number",
+    )[(page - 1) * per_page : page * per_page]
+    rows = []
+    for row in values:
+        compiled = _compiled(row["service_id"], row["case_file__version_number"])
+        role = _role(compiled, row["role_id"])
+        assignee = (
+            f"{row['assignee__first_name']} {row['assignee__last_name']}".strip() or row["assignee__username"] or ""
+        )
+        rows.append(
+            TaskRow(
+                task_id=row["id"],
+                file_id=row["case_file_id"],
+                version=row["version"],
+                reference=row["reference"],
+                service_id=row["service_id"],
+                role_id=row["role_id"],
+                role_name=role.name.get(language) if role is not None else row["role_id"],
+                kind=row["kind"],
+                status=row["status"],
+                assignee_id=row["assignee_id"],
+                assignee_name=assignee,
+                due_on=row["due_on"],
+                overdue=is_overdue(row["due_on"], today),
+                submitted_at=row["submitted_at"],
+                claiming=compiled.definition.flow.claiming,
+            )
+        )
+    return QueuePage(rows=rows, page=page, per_page=per_page, total=total)
+
+
+def _role(compiled: CompiledDefinition, role_id: str) -> Role | None:
+    return next((role for role in compiled.definition.flow.roles if role.id == role_id), None)
+
+
+def task_for_staff(*, user: User, task_id: uuid.UUID | str) -> Task:
+    """Return the task if ``user`` may see it; raise TaskNotFoundError otherwise."""
+    try:
+        key = uuid.UUID(str(task_id))
+    except ValueError:
+        raise errors.TaskNotFoundError("There is no task at this address, or you cannot see it") from None
+    task = _visible_tasks(user).filter(pk=key).select_related("case_file", "institution", "assignee").first()
+    if task is None:
+        raise errors.TaskNotFoundError("There is no task at this address, or you cannot see it")
+    return task
+
+
+def file_for_reference(*, user: User, reference: str) -> CaseFile:
+    """Return the file with ``reference`` (any spelling) if ``user`` may see it; raise CaseFileNotFoundError."""
+    text = normalise_reference((reference or "")[:40])
+    task = _visible_tasks(user).filter(reference=text).select_related("case_file").first()
+    if task is None:
+        raise errors.CaseFileNotFoundError("There is no file with this reference that you can see")
+    return task.case_file
+
+
+@dataclass(frozen=True)
+class Assignee:
+    """A colleague a task may be assigned to."""
+
+    user_id: uuid.UUID
+    name: str
+
+
+def eligible_assignees(*, user: User, task_id: uuid.UUID | str) -> list[Assignee]:
+    """Return who may be given the task (holders of its role in its institution); TaskNotFoundError if not visible."""
+    task = task_for_staff(user=user, task_id=task_id)
+    return [
+        Assignee(user_id=holder.pk, name=_name(holder)) for holder in holders_of(task.institution.code, task.role_id)
+    ]
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """Open work of one role of one service in one institution (the team leader's view)."""
+
+    institution_code: str
+    service_id: str
+    role_id: str
+    pending: int
+    claimed: int
+    overdue: int
+
+
+def team_stats(*, user: User) -> list[QueueStats]:
+    """Return the open work per role and service in the scope ``user`` leads; NotTeamLeaderError for others."""
+    scope = scope_of(user)
+    if not scope.leader_of:
+        raise errors.NotTeamLeaderError("Only team leaders can see their team's figures")
+    led = Task.objects.none()
+    query = Q(pk__in=[])
+    for code, role_id in sorted(scope.led):
+        institution_id = scope.institution_ids.get(code)
+        if institution_id is not None:
+            query |= Q(institution_id=institution_id, role_id=role_id)
+    led = Task.objects.filter(query, status__in=OPEN_TASK_STATUSES)
+    today = _today()
+    grouped = (
+        led.values("institution__code", "service_id", "role_id")
+        .annotate(
+            pending=Count("id", filter=Q(status=TaskStatus.PENDING)),
+            claimed=Count("id", filter=Q(status=TaskStatus.CLAIMED)),
+            overdue=Count("id", filter=Q(due_on__lt=today)),
+        )
+        .order_by("institution__code", "service_id", "role_id")
+    )
+    return [
+        QueueStats(
+            institution_code=row["institution__code"],
+            service_id=row["service_id"],
+            role_id=row["role_id"],
+            pending=row["pending"],
+            claimed=row["claimed"],
+            overdue=row["overdue"],
+        )
+        for row in grouped
+    ]
+
+
+def team_leader_institutions(user: User) -> list[str]:
+    """Return the institution codes ``user`` is team leader in."""
+    return sorted(scope_of(user).leader_of)
+
+
+# --- The file view ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """An answer the role may see; ``corrected_from`` is the original when staff corrected it."""
+
+    field_id: str
+    label: str
+    value: str
+    corrected_from: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A document of the application, with its counter record when given in person."""
+
+    requirement_id: str
+    name: str
+    delivery: str
+    document_id: uuid.UUID | None
+    counter_kind: str | None
+    counter_recorded_at: dt.datetime | None
+    counter_note: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """An entry of the file's history as staff read it."""
+
+    occurred_at: dt.datetime
+    kind: str
+    label: str
+    role_id: str
+    actor: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    """A message of the thread (``author`` empty for the applicant; staff names are shown to staff only)."""
+
+    message_id: uuid.UUID
+    sender: str
+    author: str
+    body: str
+    sent_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    """An internal note."""
+
+    author: str
+    body: str
+    written_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FeeRow:
+    """A fee of the application."""
+
+    registration_id: str
+    fee_id: str
+    amount_minor: int
+    currency: str
+    paid_when: str
+    status: str
+
+
+@dataclass(frozen=True)
+class ProcessingRow:
+    """A processing value recorded by a role."""
+
+    role_id: str
+    field_id: str
+    label: str
+    value: str
+
+
+@dataclass
+class FileView:
+    """Everything the file page shows to one staff member (only what their role may see)."""
+
+    case_file: CaseFile
+    application: Application
+    service_title: str
+    seen_as_role_id: str
+    seen_as_role_name: str
+    answers: list[AnswerRow]
+    documents: list[DocumentRow]
+    history: list[HistoryRow]
+    messages: list[MessageRow]
+    notes: list[NoteRow]
+    fees: list[FeeRow]
+    processing: list[ProcessingRow]
+    open_task: Task | None
+    may_act: bool
+    decisions: list[str]
+    processing_fields: list[AnyField]
+    processing_values: dict[str, Any]
+    corrects: list[str]
+    claiming: bool
+    flagged_fields: list[str] = field(default_factory=list)
+    flagged_documents: list[str] = field(default_factory=list)
+    expected_decision_on: dt.date | None = None
+
+
+def _unseal(case_file: CaseFile, field_name: str, sealed: Any) -> str:
+    return unseal_text(owner=case_file.crypto_owner, field=field_name, sealed=bytes(sealed))
+
+
+def _display(compiled: CompiledDefinition, definition_field: AnyField, value: Any, language: str) -> str:
+    definition = compiled.definition
+    return display_value(
+        definition_field,
+        value,
+        language=language,
+        catalogues=compiled.catalogues,
+        currency=definition.currency,
+        phone_region=definition.phone_region,
+    )
+
+
+def _history(case_file: CaseFile, compiled: CompiledDefinition, language: str) -> list[HistoryRow]:
+    decisions = {decision.task_id: decision for decision in Decision.objects.filter(case_file=case_file)}
+    rows = []
+    labels = dict(CaseEventKind.choices)
+    for event in (
+        CaseEvent.objects.filter(case_file=case_file).select_related("actor_user").order_by("occurred_at", "id")
+    ):
+        actor = _name(event.actor_user) if event.actor_user is not None else event.actor_kind
+        text = ""
+        if event.kind == CaseEventKind.DECISION_RECORDED and event.task_id in decisions:
+            decision = decisions[event.task_id]
+            if decision.automatic:
+                role = _role(compiled, decision.role_id)
+                rule = role.rule if role is not None else ""
+                text = (
+                    f"Decided automatically by rule `{rule}` ({str(decision.rule_result).lower()}): {decision.decision}"
+                )
+                actor = "automatic"
+            else:
+                reason = (
+                    _unseal(case_file, decision.reason_field, decision.reason_sealed)
+                    if decision.reason_sealed is not None
+                    else ""
+                )
+                text = f"{decision.decision}: {reason}" if reason else decision.decision
+        rows.append(
+            HistoryRow(
+                occurred_at=event.occurred_at,
+                kind=event.kind,
+                label=str(labels.get(event.kind, event.kind)),
+                role_id=event.role_id,
+                actor=actor,
+                text=text,
+            )
+        )
+    return rows
+
+
+def file_view(  # noqa: PLR0915 - one page of reads
+    *, user: User, file_id: uuid.UUID | str, language: str = "en", purpose: str = "view"
+) -> FileView:
+    """Return the file as ``user``'s role may see it, and write the access audit entry.
+
+    The role seen as is that of the file's open task when the user may see
+    it, else of the latest task they may see. Answers are those the role
+    ``sees`` (all when the definition omits it), in the definition's order.
+    Raise CaseFileNotFoundError when the file does not exist or the user may
+    see none of its tasks. Audited as ``casework.file.viewed`` (``purpose``:
+    view or print).
+    """
+    try:
+        key = uuid.UUID(str(file_id))
+    except ValueError:
+        raise errors.CaseFileNotFoundError("There is no file at this address, or you cannot see it") from None
+    visible = list(_visible_tasks(user).filter(case_file_id=key).select_related("institution").order_by("-created_at"))
+    if not visible:
+        raise errors.CaseFileNotFoundError("There is no file at this address, or you cannot see it")
+    case_file = CaseFile.objects.select_related("application").get(pk=key)
+    application = case_file.application
+    compiled = _compiled(case_file.service_id, case_file.version_number)
+    definition = compiled.definition
+    open_task = next((task for task in visible if task.is_open), None)
+    seen_as = open_task or visible[0]
+    role = _role(compiled, seen_as.role_id)
+    assert role is not None  # noqa: S101 - tasks are created from the pinned flow
+    fields = page_fields_by_id(definition)
+    allowed = set(role.sees) if role.sees is not None else set(fields)
+    answers = answers_load(application, definition)
+    corrections: dict[str, Correction] = {
+        correction.field_id: correction
+        for correction in Correction.objects.filter(case_file=case_file).order_by("created_at")
+    }
+    first_original: dict[str, Correction] = {}
+    for correction in Correction.objects.filter(case_file=case_file).order_by("-created_at"):
+        first_original[correction.field_id] = correction
+    answer_rows = []
+    for field_id, definition_field in fields.items():
+        if field_id not in allowed or field_id not in answers:
+            continue
+        corrected_from = None
+        if field_id in corrections:
+            earliest = first_original[field_id]
+            original = (
+                from_json(
+                    definition_field,
+                    json.loads(_unseal(case_file, earliest.sealing_field("original"), earliest.original_sealed)),
+                )
+                if earliest.original_sealed is not None
+                else None
+            )
+            corrected_from = _display(compiled, definition_field, original, language)
+        answer_rows.append(
+            AnswerRow(
+                field_id=field_id,
+                label=definition_field.label.get(language),
+                value=_display(compiled, definition_field, answers[field_id], language),
+                corrected_from=corrected_from,
+            )
+        )
+    document_names = {
+        document.id: document.name.get(language)
+        for registration in definition.registrations
+        for document in registration.documents
+    }
+    counters = {record.requirement_id: record for record in CounterRecord.objects.filter(case_file=case_file)}
+    documents = []
+    for document in ApplicationDocument.objects.filter(application=application).order_by("id"):
+        counter = counters.get(document.requirement_id)
+        documents.append(
+            DocumentRow(
+                requirement_id=document.requirement_id,
+                name=document_names.get(document.requirement_id, document.requirement_id),
+                delivery=document.delivery,
+                document_id=document.document_id,
+                counter_kind=counter.kind if counter is not None else None,
+                counter_recorded_at=counter.created_at if counter is not None else None,
+                counter_note=_unseal(case_file, counter.note_field, counter.note_sealed)
+                if counter is not None and counter.note_sealed is not None
+                else "",
+            )
+        )
+    messages = [
+        MessageRow(
+            message_id=message.id,
+            sender=message.sender,
+            author=_name(message.author_user),
+            body=_unseal(case_file, message.body_field, message.body_sealed),
+            sent_at=message.created_at,
+        )
+        for message in Message.objects.filter(case_file=case_file).select_related("author_user")
+    ]
+    notes = [
+        NoteRow(
+            author=_name(note.author),
+            body=_unseal(case_file, note.body_field, note.body_sealed),
+            written_at=note.created_at,
+        )
+        for note in Note.objects.filter(case_file=case_file).select_related("author")
+    ]
+    fees = [
+        FeeRow(
+            registration_id=fee.registration_id,
+            fee_id=fee.fee_id,
+            amount_minor=fee.amount_minor,
+            currency=fee.currency,
+            paid_when=fee.paid_when,
+            status=fee.status,
+        )
+        for fee in ApplicationFee.objects.filter(application=application)
+    ]
+    role_fields = {
+        (flow_role.id, definition_field.id): definition_field
+        for flow_role in definition.flow.roles
+        for definition_field in flow_role.fields
+    }
+    processing = []
+    processing_values: dict[str, Any] = {}
+    for row in ProcessingValue.objects.filter(case_file=case_file).order_by("created_at"):
+        processing_field = role_fields.get((row.role_id, row.field_id))
+        if processing_field is None:
+            continue
+        value = from_json(processing_field, json.loads(_unseal(case_file, row.value_field, row.value_sealed)))
+        if open_task is not None and row.role_id == open_task.role_id:
+            processing_values[row.field_id] = value
+        processing.append(
+            ProcessingRow(
+                role_id=row.role_id,
+                field_id=row.field_id,
+                label=processing_field.label.get(language),
+                value=_display(compiled, processing_field, value, language),
+            )
+        )
+    scope = scope_of(user)
+    claiming = definition.flow.claiming
+    may_act = (
+        open_task is not None
+        and open_task.kind == TaskKind.HUMAN
+        and (
+            open_task.assignee_id == user.pk
+            or (
+                open_task.status == TaskStatus.PENDING
+                and claiming
+                and scope.holds(open_task.institution.code, open_task.role_id)
+            )
+        )
+    )
+    open_role = _role(compiled, open_task.role_id) if open_task is not None else None
+    with transaction.atomic():
+        audit_record(
+            actor=Actor.for_user(user),
+            action="casework.file.viewed",
+            subject_type="casework.file",
+            subject_id=case_file.id,
+            details={"purpose": purpose, "role": role.id},
+        )
+    return FileView(
+        case_file=case_file,
+        application=application,
+        service_title=definition.title.get(language),
+        seen_as_role_id=role.id,
+        seen_as_role_name=role.name.get(language),
+        answers=answer_rows,
+        documents=documents,
+        history=_history(case_file, compiled, language),
+        messages=messages,
+        notes=notes,
+        fees=fees,
+        processing=processing,
+        open_task=open_task,
+        may_act=may_act,
+        decisions=[decision for decision, _ in open_role.decisions.items()] if open_role is not None else [],
+        processing_fields=list(open_role.fields) if open_role is not None else [],
+        processing_values=processing_values,
+        corrects=list(open_role.corrects) if open_role is not None else [],
+        claiming=claiming,
+        flagged_fields=list(case_file.sent_back_fields),
+        flagged_documents=list(case_file.sent_back_documents),
+        expected_decision_on=case_file.expected_decision_on,
+    )
+
+
+# --- For the journey (through its hooks) and the applicant's side ------------------------------------
+
+
+def send_back_request_for(application: Application) -> SendBackRequest | None:
+    """Return what a sent-back application's applicant must change (journeys' send-back provider)."""
+    case_file = CaseFile.objects.filter(application=application, state=FileState.SENT_BACK).first()
+    if case_file is None:
+        return None
+    return SendBackRequest(fields=tuple(case_file.sent_back_fields), documents=tuple(case_file.sent_back_documents))
+
+
+def expected_decision_for(application: Application) -> dt.date | None:
+    """Return the stored expected decision date of an open file (journeys' expected-decision provider)."""
+    return (
+        CaseFile.objects.filter(application=application, state=FileState.OPEN)
+        .values_list("expected_decision_on", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ApplicantMessage:
+    """A message as the applicant sees it (never the staff member's name)."""
+
+    from_applicant: bool
+    body: str
+    sent_at: dt.datetime
+
+
+def applicant_messages(application: Application) -> list[ApplicantMessage]:
+    """Return the thread of ``application``'s file for its applicant (call after the journey's access check)."""
+    case_file = CaseFile.objects.filter(application=application).first()
+    if case_file is None:
+        return []
+    return [
+        ApplicantMessage(
+            from_applicant=message.sender == "applicant",
+            body=_unseal(case_file, message.body_field, message.body_sealed),
+            sent_at=message.created_at,
+        )
+        for message in Message.objects.filter(case_file=case_file)
+    ]
+
+
+@dataclass(frozen=True)
+class ApplicantCorrection:
+    """A correction as the applicant sees it: the answer, its original and corrected values."""
+
+    field_id: str
+    label: str
+    original: str
+    corrected: str
+    corrected_at: dt.datetime
+
+
+def applicant_corrections(application: Application, *, language: str = "en") -> list[ApplicantCorrection]:
+    """Return the corrections staff made to ``application``'s answers (call after the journey's access check)."""
+    case_file = CaseFile.objects.filter(application=application).first()
+    if case_file is None:
+        return []
+    compiled = _compiled(case_file.service_id, case_file.version_number)
+    fields: Mapping[str, AnyField] = page_fields_by_id(compiled.definition)
+    rows = []
+    for correction in Correction.objects.filter(case_file=case_file):
+        definition_field = fields.get(correction.field_id)
+        if definition_field is None:
+            continue
+
+        def shown(
+            part: str, sealed: Any, definition_field: AnyField = definition_field, correction: Correction = correction
+        ) -> str:
+            if sealed is None:
+                return ""
+            value = from_json(definition_field, json.loads(_unseal(case_file, correction.sealing_field(part), sealed)))
+            return _display(compiled, definition_field, value, language)
+
+        rows.append(
+            ApplicantCorrection(
+                field_id=correction.field_id,
+                label=definition_field.label.get(language),
+                original=shown("original", correction.original_sealed),
+                corrected=shown("corrected", correction.corrected_sealed),
+                corrected_at=correction.created_at,
+            )
+        )
+    return rows

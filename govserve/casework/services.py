@@ -1,0 +1,1264 @@
+"""Every write of casework: open a file, claim/assign/release tasks, decide, and what staff record on a file.
+
+One service call is one transaction writing the state change, its audit
+entry, its case events (and the applicant's history entry when the
+application's status changes) and its outbox jobs together.
+
+Concurrency: every transition on a file locks the application row first
+(``SELECT ... FOR UPDATE``), then the task row, in that order everywhere
+(journeys' submit and withdraw lock the application too), and re-reads the
+task under the lock: of two operators claiming or deciding the same task at
+once, the second waits for the first and then finds the task claimed or
+decided, and gets a typed error with a clear message. A partial unique index
+(one open task per file) backs this up in the database. On SQLite every write
+transaction is IMMEDIATE, so writers never interleave at all.
+
+Permissions are checked inside each service (:mod:`govserve.casework.permissions`):
+a task or file the user may not see is "not found", never "forbidden".
+
+Bot roles are decided by the ``casework.bot.decide`` job, enqueued in the
+transaction that creates the bot task, through the same decision code as
+people (:func:`decision_record_automatic`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from govserve.accounts.models import Institution, User
+from govserve.accounts.policies import account_usable
+from govserve.audit.actors import Actor
+from govserve.audit.services import audit_record
+from govserve.casework import errors, hooks
+from govserve.casework.flow import FlowContext, Route
+from govserve.casework.models import (
+    OPEN_TASK_STATUSES,
+    CaseEvent,
+    CaseEventKind,
+    CaseFile,
+    Correction,
+    CounterKind,
+    CounterRecord,
+    Decision,
+    DecisionKind,
+    FileOutcome,
+    FileState,
+    Message,
+    MessageSender,
+    Note,
+    ProcessingValue,
+    Task,
+    TaskKind,
+    TaskStatus,
+)
+from govserve.casework.permissions import Scope, scope_of
+from govserve.casework.sla import due_on, expected_decision_on, service_today
+from govserve.catalogue.definitions.schema import AnyField, FileField, GroupField, Role
+from govserve.core import clock
+from govserve.core.errors import ValidationError
+from govserve.core.jobs import enqueue
+from govserve.journeys.answers import answers_load, answers_write, page_fields_by_id, to_json
+from govserve.journeys.fields import FieldError, parse_field, validate_field, value_from_json, value_to_json
+from govserve.journeys.fields.parse import FormData
+from govserve.journeys.models import Application, ApplicationDocument, ApplicationStatus
+from govserve.journeys.resubmission import application_status_record
+from govserve.privacy.crypto import seal, unseal_text
+
+SYSTEM = Actor.system("casework")
+BOT = Actor.system("casework.bot")
+FILE_SUBJECT = "casework.file"
+TASK_SUBJECT = "casework.task"
+REASON_MAX = 5000
+NOTE_MAX = 10_000
+MESSAGE_MAX = 5000
+
+_STATUS_OF_OUTCOME = {
+    FileOutcome.APPROVED: ApplicationStatus.APPROVED,
+    FileOutcome.REJECTED: ApplicationStatus.REJECTED,
+}
+
+
+# --- Shared steps -------------------------------------------------------------------------------------
+
+
+def _event(
+    case_file: CaseFile,
+    kind: CaseEventKind,
+    *,
+    actor: Actor,
+    user: User | None = None,
+    task: Task | None = None,
+    role_id: str = "",
+    details: dict[str, Any] | None = None,
+    applicant_visible: bool = False,
+) -> CaseEvent:
+    event = CaseEvent.objects.create(
+        case_file=case_file,
+        kind=kind,
+        task=task,
+        role_id=role_id or (task.role_id if task is not None else ""),
+        actor_kind=actor.kind.value,
+        actor_user=user,
+        details=details or {},
+        applicant_visible=applicant_visible,
+    )
+    if applicant_visible:
+        hooks.case_event_hooks_run(event)
+    return event
+
+
+def _status_set(application: Application, status: str, *, actor: Actor) -> None:
+    """Move the application to ``status`` (if it is not there) with the applicant's history entry."""
+    if application.status != status:
+        application_status_record(application, to_status=status, actor_kind=actor.kind.value)
+
+
+def _institutions(codes: set[str]) -> dict[str, Institution]:
+    return {institution.code: institution for institution in Institution.objects.filter(code__in=codes)}
+
+
+def _expected_update(flow: FlowContext, case_file: CaseFile, index: int | None, due: dt.date | None) -> None:
+    if index is None:
+        case_file.expected_decision_on = None
+        return
+    ahead = flow.roles_ahead(index)
+    case_file.expected_decision_on = expected_decision_on(
+        current_due=due,
+        start=service_today(flow.compiled.definition),
+        roles_ahead=ahead,
+        institutions=_institutions({role.institution for role in ahead}),
+    )
+
+
+def _task_create(flow: FlowContext, case_file: CaseFile, index: int, *, actor: Actor) -> Task:
+    role = flow.roles[index]
+    institution = Institution.objects.get(code=role.institution)
+    today = service_today(flow.compiled.definition)
+    task = Task.objects.create(
+        case_file=case_file,
+        application=flow.application,
+        institution=institution,
+        service_id=case_file.service_id,
+        reference=case_file.reference,
+        submitted_at=case_file.submitted_at,
+        role_id=role.id,
+        role_index=index,
+        kind=TaskKind.BOT if role.kind == "bot" else TaskKind.HUMAN,
+        due_on=due_on(role, institution, today),
+    )
+    case_file.current_role_id = role.id
+    case_file.state = FileState.OPEN
+    _expected_update(flow, case_file, index, task.due_on)
+    _event(case_file, CaseEventKind.TASK_CREATED, actor=actor, task=task, details={"kind": task.kind})
+    if task.kind == TaskKind.BOT:
+        # The outbox: the job row commits with the task, or neither exists.
+        enqueue("casework.bot.decide", idempotency_key=f"casework.bot:{task.id}", task_id=str(task.id))
+    return task
+
+
+def _route_apply(
+    flow: FlowContext,
+    case_file: CaseFile,
+    route: Route,
+    *,
+    actor: Actor,
+    user: User | None,
+    sent_back_from: int | None = None,
+) -> tuple[Task | None, str]:
+    """Apply ``route`` to the file; return (the new task or None, the application status it implies)."""
+    for skipped in route.skipped:
+        _event(
+            case_file,
+            CaseEventKind.ROLE_SKIPPED,
+            actor=actor,
+            role_id=flow.roles[skipped].id,
+            details={"reason": "when_false"},
+        )
+    if route.kind == "role":
+        assert route.role_index is not None  # noqa: S101 - a role route names its role
+        return _task_create(flow, case_file, route.role_index, actor=actor), ApplicationStatus.IN_PROGRESS
+    if route.kind == "applicant":
+        case_file.state = FileState.SENT_BACK
+        case_file.current_role_id = ""
+        case_file.return_to_role_id = flow.roles[sent_back_from if sent_back_from is not None else 0].id
+        case_file.expected_decision_on = None
+        return None, ApplicationStatus.SENT_BACK
+    case_file.state = FileState.CLOSED
+    case_file.outcome = route.outcome
+    case_file.current_role_id = ""
+    case_file.closed_at = clock.now()
+    case_file.expected_decision_on = None
+    return None, _STATUS_OF_OUTCOME[FileOutcome(route.outcome)]
+
+
+def _file_closed(case_file: CaseFile, application: Application, *, actor: Actor, user: User | None) -> None:
+    _event(
+        case_file,
+        CaseEventKind.FILE_CLOSED,
+        actor=actor,
+        user=user,
+        details={"outcome": case_file.outcome},
+        applicant_visible=True,
+    )
+    audit_record(
+        actor=actor,
+        action="casework.file.closed",
+        subject_type=FILE_SUBJECT,
+        subject_id=case_file.id,
+        details={"outcome": case_file.outcome},
+    )
+    if case_file.outcome == FileOutcome.APPROVED:
+        hooks.approved_hooks_run(application, actor=actor)
+
+
+_FILE_FIELDS = [
+    "state",
+    "outcome",
+    "current_role_id",
+    "return_to_role_id",
+    "sent_back_fields",
+    "sent_back_documents",
+    "closed_at",
+    "expected_decision_on",
+    "updated_at",
+]
+
+
+# --- Opening a file -----------------------------------------------------------------------------------
+
+
+def file_open(application: Application, *, actor: Actor | None = None) -> CaseFile:
+    """Open the case file of a ``submitted`` application: its first task per the pinned flow; return the file.
+
+    Called by the journey's submission hook and by payments once a fee due
+    before submission is paid (payments sets ``submitted`` first, in the same
+    transaction). Idempotent: a file already open is returned unchanged.
+    Roles whose ``when`` is false are skipped (recorded); a flow with no role
+    that applies closes the file approved at once. Raise FileNotOpenError for
+    an application that is not ``submitted``. Audited as ``casework.file.opened``.
+    """
+    who = actor or SYSTEM
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        existing = CaseFile.objects.filter(application=application).first()
+        if existing is not None:
+            return existing
+        if application.status != ApplicationStatus.SUBMITTED or application.submitted_at is None:
+            raise errors.FileNotOpenError("Only a submitted application can be opened as a case file")
+        flow = FlowContext(application)
+        case_file = CaseFile.objects.create(
+            application=application,
+            service_id=application.service_id,
+            version_number=application.version_number,
+            reference=application.reference,
+            submitted_at=application.submitted_at,
+        )
+        _event(case_file, CaseEventKind.FILE_OPENED, actor=who, details={"version": application.version_number})
+        task, status = _route_apply(flow, case_file, flow.first(), actor=who, user=None)
+        case_file.save(update_fields=_FILE_FIELDS)
+        if case_file.state == FileState.CLOSED:
+            _status_set(application, status, actor=who)
+            _file_closed(case_file, application, actor=who, user=None)
+        audit_record(
+            actor=who,
+            action="casework.file.opened",
+            subject_type=FILE_SUBJECT,
+            subject_id=case_file.id,
+            details={
+                "application": str(application.id),
+                "service": application.service_id,
+                "version": application.version_number,
+                "first_role": task.role_id if task is not None else None,
+            },
+        )
+    return case_file
+
+
+# --- Locking and permission checks --------------------------------------------------------------------
+
+
+def _not_found() -> errors.TaskNotFoundError:
+    return errors.TaskNotFoundError("There is no task at this address, or you cannot see it")
+
+
+def _task_locked(task_id: uuid.UUID | str, scope: Scope | None) -> tuple[Application, Task]:
+    """Lock the task's application, then the task; raise TaskNotFoundError when out of ``scope`` (None: system)."""
+    try:
+        key = uuid.UUID(str(task_id))
+    except ValueError:
+        raise _not_found() from None
+    row = Task.objects.filter(pk=key).values("application_id", "institution__code", "role_id").first()
+    if row is None or (scope is not None and not scope.may_see(row["institution__code"], row["role_id"])):
+        raise _not_found()
+    application = Application.objects.select_for_update().get(pk=row["application_id"])
+    task = Task.objects.select_for_update().get(pk=key)
+    task.institution = Institution.objects.get(pk=task.institution_id)
+    return application, task
+
+
+def _version_check(task: Task, version: int | None) -> None:
+    if version is not None and task.version != version:
+        raise errors.TaskChangedError(
+            "This task changed since you opened it (someone else claimed, assigned or decided it): "
+            "look at it again before you carry on"
+        )
+
+
+def _open_check(task: Task) -> None:
+    if task.status not in OPEN_TASK_STATUSES:
+        raise errors.TaskClosedError("This task has already been decided: there is nothing left to do on it")
+
+
+def _claiming(flow: FlowContext) -> bool:
+    return flow.compiled.definition.flow.claiming
+
+
+def _task_save(task: Task, *fields: str) -> None:
+    task.version = task.version + 1
+    task.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def _user_of(user_id: uuid.UUID | str) -> User | None:
+    try:
+        key = uuid.UUID(str(user_id))
+    except ValueError:
+        return None
+    return User.objects.filter(pk=key).select_related("unit").first()
+
+
+def _eligible(candidate: User | None, task: Task) -> User:
+    if (
+        candidate is None
+        or not account_usable(candidate)
+        or not scope_of(candidate).holds(task.institution.code, task.role_id)
+    ):
+        raise errors.AssigneeNotEligibleError("Choose someone who holds this task's role in this team")
+    return candidate
+
+
+def _started(application: Application, *, actor: Actor) -> None:
+    """The first claim or decision on a file: the application is in progress."""
+    if application.status == ApplicationStatus.SUBMITTED:
+        _status_set(application, ApplicationStatus.IN_PROGRESS, actor=actor)
+
+
+# --- Claim, assign, release ---------------------------------------------------------------------------
+
+
+def task_claim(*, user: User, task_id: uuid.UUID | str, version: int | None = None) -> Task:
+    """Claim a pending task for ``user``; return it. Claiming your own claimed task again changes nothing.
+
+    Raise TaskNotFoundError (not visible), TaskChangedError (stale ``version``),
+    TaskClosedError, ClaimingDisabledError (the service assigns work, or a bot
+    task), NotAssigneeError (a team leader who does not hold the role),
+    TaskAlreadyClaimedError (someone else has it). Audited as ``casework.task.claimed``.
+    """
+    scope = scope_of(user)
+    with transaction.atomic():
+        application, task = _task_locked(task_id, scope)
+        if task.status == TaskStatus.CLAIMED and task.assignee_id == user.pk:
+            return task
+        _version_check(task, version)
+        _open_check(task)
+        flow = FlowContext(application)
+        if task.kind == TaskKind.BOT:
+            raise errors.ClaimingDisabledError("This task is decided automatically: it cannot be claimed")
+        if not _claiming(flow):
+            raise errors.ClaimingDisabledError("Work on this service is assigned by a team leader: ask for it")
+        if not scope.holds(task.institution.code, task.role_id):
+            raise errors.NotAssigneeError("Only staff who hold this task's role can claim it: assign it instead")
+        if task.status == TaskStatus.CLAIMED:
+            raise errors.TaskAlreadyClaimedError("Someone else has already claimed this task")
+        task.status = TaskStatus.CLAIMED
+        task.assignee = user
+        task.assigned_at = clock.now()
+        _task_save(task, "status", "assignee", "assigned_at")
+        actor = Actor.for_user(user)
+        _started(application, actor=actor)
+        _event(task.case_file, CaseEventKind.TASK_CLAIMED, actor=actor, user=user, task=task)
+        audit_record(actor=actor, action="casework.task.claimed", subject_type=TASK_SUBJECT, subject_id=task.id)
+    return task
+
+
+def task_assign(
+    *, user: User, task_id: uuid.UUID | str, assignee_id: uuid.UUID | str, version: int | None = None
+) -> Task:
+    """Assign an open task to a colleague who holds its role; return it.
+
+    A team leader may assign any open task in their scope; anyone holding the
+    role may hand on a pending task or their own, where the service uses
+    claiming. Raise TaskNotFoundError, TaskChangedError, TaskClosedError,
+    NotTeamLeaderError, AssigneeNotEligibleError. Audited as ``casework.task.assigned``.
+    """
+    scope = scope_of(user)
+    with transaction.atomic():
+        application, task = _task_locked(task_id, scope)
+        _version_check(task, version)
+        _open_check(task)
+        if task.kind == TaskKind.BOT:
+            raise errors.ClaimingDisabledError("This task is decided automatically: it cannot be assigned")
+        flow = FlowContext(application)
+        leads = scope.leads(task.institution.code, task.role_id)
+        if not leads:
+            may_hand_on = (
+                _claiming(flow)
+                and scope.holds(task.institution.code, task.role_id)
+                and (task.status == TaskStatus.PENDING or task.assignee_id == user.pk)
+            )
+            if not may_hand_on:
+                raise errors.NotTeamLeaderError("Only a team leader can assign this task")
+        assignee = _eligible(_user_of(assignee_id), task)
+        task.status = TaskStatus.CLAIMED
+        task.assignee = assignee
+        task.assigned_at = clock.now()
+        _task_save(task, "status", "assignee", "assigned_at")
+        actor = Actor.for_user(user)
+        _event(
+            task.case_file,
+            CaseEventKind.TASK_ASSIGNED,
+            actor=actor,
+            user=user,
+            task=task,
+            details={"assignee": str(assignee.pk)},
+        )
+        audit_record(
+            actor=actor,
+            action="casework.task.assigned",
+            subject_type=TASK_SUBJECT,
+            subject_id=task.id,
+            details={"assignee": str(assignee.pk)},
+        )
+    return task
+
+
+def task_release(*, user: User, task_id: uuid.UUID | str, version: int | None = None) -> Task:
+    """Put a claimed task back in its role's pool; return it.
+
+    The assignee or a team leader over the role may. Raise TaskNotFoundError,
+    TaskChangedError, TaskClosedError, NotAssigneeError (someone else's task,
+    or a pending one). Audited as ``casework.task.released``.
+    """
+    scope = scope_of(user)
+    with transaction.atomic():
+        _, task = _task_locked(task_id, scope)
+        _version_check(task, version)
+        _open_check(task)
+        if task.status != TaskStatus.CLAIMED or (
+            task.assignee_id != user.pk and not scope.leads(task.institution.code, task.role_id)
+        ):
+            raise errors.NotAssigneeError("Only the person working on this task, or their team leader, can release it")
+        task.status = TaskStatus.PENDING
+        task.assignee = None
+        task.assigned_at = None
+        _task_save(task, "status", "assignee", "assigned_at")
+        actor = Actor.for_user(user)
+        _event(task.case_file, CaseEventKind.TASK_RELEASED, actor=actor, user=user, task=task)
+        audit_record(actor=actor, action="casework.task.released", subject_type=TASK_SUBJECT, subject_id=task.id)
+    return task
+
+
+def tasks_reassign(*, user: User, task_ids: Sequence[uuid.UUID | str], assignee_id: uuid.UUID | str | None) -> int:
+    """Reassign several open tasks at once (team leaders); ``assignee_id`` None puts them back in the pool.
+
+    All or nothing: every task must be open and in the leader's scope, and the
+    assignee must hold every task's role. Return how many tasks changed.
+    Raise TaskNotFoundError, TaskClosedError, NotTeamLeaderError,
+    AssigneeNotEligibleError. Audited once as ``casework.tasks.bulk_reassigned``.
+    """
+    scope = scope_of(user)
+    if not scope.leader_of:
+        raise errors.NotTeamLeaderError("Only a team leader can reassign work")
+    keys: list[uuid.UUID] = []
+    for task_id in task_ids:
+        try:
+            keys.append(uuid.UUID(str(task_id)))
+        except ValueError:
+            raise _not_found() from None
+    keys = sorted(set(keys))
+    if not keys:
+        return 0
+    assignee = _user_of(assignee_id) if assignee_id is not None else None
+    if assignee_id is not None and assignee is None:
+        raise errors.AssigneeNotEligibleError("Choose someone who holds these tasks' role in this team")
+    actor = Actor.for_user(user)
+    with transaction.atomic():
+        rows = list(Task.objects.filter(pk__in=keys).values("id", "application_id", "institution__code", "role_id"))
+        if len(rows) != len(keys) or any(not scope.may_see(row["institution__code"], row["role_id"]) for row in rows):
+            raise _not_found()
+        if any(not scope.leads(row["institution__code"], row["role_id"]) for row in rows):
+            raise errors.NotTeamLeaderError("You can only reassign the work of roles your team holds")
+        # Lock in the same order as every other transition: applications, then tasks.
+        list(
+            Application.objects.select_for_update()
+            .filter(pk__in={row["application_id"] for row in rows})
+            .order_by("pk")
+        )
+        tasks = list(Task.objects.select_for_update().filter(pk__in=keys).order_by("pk"))
+        institutions = {i.pk: i for i in Institution.objects.filter(pk__in={t.institution_id for t in tasks})}
+        now = clock.now()
+        for task in tasks:
+            task.institution = institutions[task.institution_id]
+            _open_check(task)
+            if task.kind == TaskKind.BOT:
+                raise errors.ClaimingDisabledError("A task decided automatically cannot be assigned")
+            if assignee is not None:
+                _eligible(assignee, task)
+        for task in tasks:
+            task.status = TaskStatus.CLAIMED if assignee is not None else TaskStatus.PENDING
+            task.assignee = assignee
+            task.assigned_at = now if assignee is not None else None
+            _task_save(task, "status", "assignee", "assigned_at")
+            _event(
+                task.case_file,
+                CaseEventKind.TASK_ASSIGNED if assignee is not None else CaseEventKind.TASK_RELEASED,
+                actor=actor,
+                user=user,
+                task=task,
+                details={"assignee": str(assignee.pk) if assignee is not None else None, "bulk": True},
+            )
+        audit_record(
+            actor=actor,
+            action="casework.tasks.bulk_reassigned",
+            subject_type=TASK_SUBJECT,
+            subject_id=str(keys[0]),
+            details={"tasks": [str(key) for key in keys], "assignee": str(assignee.pk) if assignee else None},
+        )
+    return len(tasks)
+
+
+# --- Processing fields --------------------------------------------------------------------------------
+
+
+def processing_field_name(role_id: str, field_id: str) -> str:
+    """Return the sealing field of a processing value."""
+    return f"casework.processing.{role_id}.{field_id}"
+
+
+def _supported(definition_field: AnyField) -> bool:
+    # Uploads and repeating groups are not processing inputs in this release (docs/casework.md).
+    return not isinstance(definition_field, FileField | GroupField)
+
+
+def processing_values_load(case_file: CaseFile, role: Role) -> dict[str, Any]:
+    """Return the saved processing values of ``role`` on ``case_file``, typed, by field id."""
+    fields = {definition_field.id: definition_field for definition_field in role.fields}
+    loaded: dict[str, Any] = {}
+    for row in ProcessingValue.objects.filter(case_file=case_file, role_id=role.id):
+        definition_field = fields.get(row.field_id)
+        if definition_field is None:
+            continue
+        text = unseal_text(
+            owner=case_file.crypto_owner, field=processing_field_name(role.id, row.field_id), sealed=row.value_sealed
+        )
+        loaded[row.field_id] = value_from_json(definition_field, json.loads(text))
+    return loaded
+
+
+def _processing_parse(
+    flow: FlowContext, role: Role, data: FormData | None, saved: Mapping[str, Any], *, strict: bool, language: str
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """Return the role's processing values (posted, else saved) and their problems.
+
+    ``strict`` (approval): every check, required included; otherwise only the
+    values given are checked (a reason to reject needs no inspection date).
+    """
+    definition = flow.compiled.definition
+    index = flow.role_index(role.id)
+    values: dict[str, Any] = {}
+    found: list[FieldError] = []
+    for number, definition_field in enumerate(role.fields):
+        if not _supported(definition_field):
+            continue
+        if definition_field.when is not None and not flow.evaluator.condition(
+            f"flow.roles[{index}].fields[{number}].when"
+        ):
+            continue
+        if data is None:
+            value = saved.get(definition_field.id)
+        else:
+            value, problems = parse_field(
+                definition_field,
+                data,
+                language=language,
+                phone_region=definition.phone_region,
+                currency=definition.currency,
+                catalogues=flow.compiled.catalogues,
+            )
+            if problems:
+                found.extend(problems)
+                continue
+        values[definition_field.id] = value
+        if value is None and not strict:
+            continue
+        found.extend(
+            validate_field(
+                definition_field,
+                value,
+                context=flow.evaluator.context,
+                language=language,
+                today=flow.evaluator.today,
+                currency=definition.currency,
+            )
+        )
+    return values, found
+
+
+def _processing_store(case_file: CaseFile, role: Role, values: Mapping[str, Any], *, user: User | None) -> list[str]:
+    fields = {definition_field.id: definition_field for definition_field in role.fields}
+    changed: list[str] = []
+    for field_id, value in values.items():
+        if value is None:
+            deleted, _ = ProcessingValue.objects.filter(
+                case_file=case_file, role_id=role.id, field_id=field_id
+            ).delete()
+            if deleted:
+                changed.append(field_id)
+            continue
+        text = json.dumps(value_to_json(fields[field_id], value), ensure_ascii=False, sort_keys=True)
+        ProcessingValue.objects.update_or_create(
+            case_file=case_file,
+            role_id=role.id,
+            field_id=field_id,
+            defaults={
+                "value_sealed": seal(
+                    owner=case_file.crypto_owner, field=processing_field_name(role.id, field_id), plaintext=text
+                ),
+                "updated_by": user,
+            },
+        )
+        changed.append(field_id)
+    return changed
+
+
+def _acting_task(user: User, task: Task, scope: Scope, flow: FlowContext) -> None:
+    """Check that ``user`` may work on ``task`` now (its assignee, or a role holder on a claimable pending task)."""
+    if task.kind == TaskKind.BOT:
+        raise errors.DecisionNotAllowedError("This task is decided automatically by its rule")
+    if task.status == TaskStatus.CLAIMED:
+        if task.assignee_id != user.pk:
+            raise errors.NotAssigneeError("This task is assigned to someone else: only they can work on it")
+        return
+    if not scope.holds(task.institution.code, task.role_id):
+        raise errors.NotAssigneeError("Only staff who hold this task's role can work on it")
+    if not _claiming(flow):
+        raise errors.ClaimingDisabledError("Work on this service is assigned: ask your team leader for this task")
+
+
+def processing_values_save(
+    *, user: User, task_id: uuid.UUID | str, data: FormData, version: int | None = None, language: str = "en"
+) -> Task:
+    """Save the processing fields of the task's role without deciding (the given values are checked); return the task.
+
+    Raise ProcessingFieldsInvalidError (``extra['errors']``: FieldError list;
+    nothing saved), and the errors of :func:`decision_record` about who may
+    act. Audited as ``casework.processing.saved`` (field ids only).
+    """
+    scope = scope_of(user)
+    with transaction.atomic():
+        application, task = _task_locked(task_id, scope)
+        _version_check(task, version)
+        _open_check(task)
+        flow = FlowContext(application)
+        _acting_task(user, task, scope, flow)
+        role = flow.roles[task.role_index]
+        values, found = _processing_parse(flow, role, data, {}, strict=False, language=language)
+        if found:
+            raise errors.ProcessingFieldsInvalidError("There is a problem with the processing details", errors=found)
+        changed = _processing_store(task.case_file, role, values, user=user)
+        _task_save(task)
+        actor = Actor.for_user(user)
+        _event(
+            task.case_file,
+            CaseEventKind.PROCESSING_SAVED,
+            actor=actor,
+            user=user,
+            task=task,
+            details={"fields": changed},
+        )
+        audit_record(
+            actor=actor,
+            action="casework.processing.saved",
+            subject_type=TASK_SUBJECT,
+            subject_id=task.id,
+            details={"fields": changed},
+        )
+    return task
+
+
+# --- Decisions ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    """A recorded decision: the decided task, the file, the next task (if any) and the application's status."""
+
+    task: Task
+    case_file: CaseFile
+    decision: Decision
+    next_task: Task | None
+    application_status: str
+
+
+def _flags_check(application: Application, flow: FlowContext, fields: Sequence[str], documents: Sequence[str]) -> None:
+    known_fields = set(page_fields_by_id(flow.compiled.definition))
+    unknown = [field_id for field_id in fields if field_id not in known_fields]
+    known_documents = set(
+        ApplicationDocument.objects.filter(application=application).values_list("requirement_id", flat=True)
+    )
+    unknown += [document for document in documents if document not in known_documents]
+    if unknown:
+        raise errors.FlagsInvalidError(
+            "Flag only answers and documents of this application", unknown=sorted(set(unknown))
+        )
+
+
+def _text(value: str, *, limit: int, what: str, error: type[ValidationError]) -> str:
+    text = (value or "").strip()
+    if len(text) > limit:
+        raise error(f"{what} must be {limit:,} characters or fewer")
+    return text
+
+
+def _decide(  # noqa: PLR0912, PLR0915 - one decision's steps, in order
+    *,
+    task_id: uuid.UUID | str,
+    user: User | None,
+    decision: str | None,
+    reason: str = "",
+    data: FormData | None = None,
+    flagged_fields: Sequence[str] = (),
+    flagged_documents: Sequence[str] = (),
+    message: str = "",
+    version: int | None = None,
+    language: str = "en",
+) -> DecisionResult:
+    """Record a decision by ``user``, or by the bot role's rule when ``user`` is None (``decision`` then ignored)."""
+    scope = scope_of(user) if user is not None else None
+    actor = Actor.for_user(user) if user is not None else BOT
+    reason = _text(reason, limit=REASON_MAX, what="The reason", error=errors.ReasonRequiredError)
+    message = _text(message, limit=MESSAGE_MAX, what="The message", error=errors.MessageInvalidError)
+    with transaction.atomic():
+        application, task = _task_locked(task_id, scope)
+        _version_check(task, version)
+        _open_check(task)
+        flow = FlowContext(application)
+        role = flow.roles[task.role_index]
+        rule_path, rule_result = "", None
+        if user is None:
+            if task.kind != TaskKind.BOT:
+                raise errors.DecisionNotAllowedError("Only a bot role's task is decided automatically")
+            rule_path = f"flow.roles[{task.role_index}].rule"
+            rule_result = flow.bot_rule(task.role_index)
+            decision = role.on_true if rule_result else role.on_false
+        else:
+            assert scope is not None  # noqa: S101 - set with the user
+            _acting_task(user, task, scope, flow)
+        allowed = dict(role.decisions.items())
+        if decision not in allowed:
+            raise errors.DecisionNotAllowedError(
+                "This role cannot make that decision", allowed=sorted(allowed), decision=str(decision)
+            )
+        kind = DecisionKind(decision)
+        if user is not None and kind != DecisionKind.APPROVE and not reason:
+            raise errors.ReasonRequiredError(
+                "Enter the reason for rejecting" if kind == DecisionKind.REJECT else "Enter what needs to change"
+            )
+        route = flow.route(task.role_index, kind.value)
+        flags_given = bool(flagged_fields or flagged_documents)
+        if flags_given and route.kind != "applicant":
+            raise errors.FlagsInvalidError("Flag answers and documents only when you send the application back")
+        if route.kind == "applicant" and user is not None and not flags_given:
+            raise errors.FlagsInvalidError("Choose the answers or documents the applicant must change")
+        _flags_check(application, flow, flagged_fields, flagged_documents)
+        case_file = CaseFile.objects.get(pk=task.case_file_id)
+        processing_changed: list[str] = []
+        if user is not None and role.fields:
+            saved = processing_values_load(case_file, role)
+            strict = kind == DecisionKind.APPROVE
+            values, found = _processing_parse(flow, role, data, saved, strict=strict, language=language)
+            if found:
+                raise errors.ProcessingFieldsInvalidError(
+                    "Fill in the processing details before you approve"
+                    if strict
+                    else "There is a problem with the processing details",
+                    errors=found,
+                )
+            if data is not None:
+                processing_changed = _processing_store(case_file, role, values, user=user)
+        now = clock.now()
+        if task.status == TaskStatus.PENDING and user is not None:
+            task.assignee = user
+            task.assigned_at = now
+        task.status = TaskStatus.DONE
+        task.decision = kind.value
+        task.decided_by = user
+        task.decided_at = now
+        _task_save(task, "status", "assignee", "assigned_at", "decision", "decided_by", "decided_at")
+        record_id = uuid.uuid4()
+        record = Decision.objects.create(
+            id=record_id,
+            case_file=case_file,
+            task=task,
+            role_id=role.id,
+            decision=kind.value,
+            target=dict(role.decisions.items())[kind.value],  # type: ignore[index]
+            automatic=user is None,
+            decided_by=user,
+            reason_sealed=seal(
+                owner=case_file.crypto_owner, field=f"casework.decision.{record_id}.reason", plaintext=reason
+            )
+            if reason
+            else None,
+            rule_path=rule_path,
+            rule_result=rule_result,
+            flagged_fields=sorted(set(flagged_fields)),
+            flagged_documents=sorted(set(flagged_documents)),
+            decided_at=now,
+        )
+        details = {
+            "decision": kind.value,
+            "target": record.target,
+            "automatic": user is None,
+            "rule_result": rule_result,
+            "processing_fields": processing_changed,
+        }
+        _event(case_file, CaseEventKind.DECISION_RECORDED, actor=actor, user=user, task=task, details=details)
+        next_task, status = _route_apply(flow, case_file, route, actor=actor, user=user, sent_back_from=task.role_index)
+        if route.kind == "applicant":
+            case_file.sent_back_fields = record.flagged_fields
+            case_file.sent_back_documents = record.flagged_documents
+            if message:
+                _message_create(case_file, sender=MessageSender.STAFF, user=user, body=message, actor=actor)
+            _event(
+                case_file,
+                CaseEventKind.SENT_BACK,
+                actor=actor,
+                user=user,
+                task=task,
+                details={"fields": record.flagged_fields, "documents": record.flagged_documents},
+                applicant_visible=True,
+            )
+        case_file.save(update_fields=_FILE_FIELDS)
+        _status_set(application, status, actor=actor)
+        audit_record(
+            actor=actor,
+            action="casework.decision.recorded",
+            subject_type=TASK_SUBJECT,
+            subject_id=task.id,
+            details={
+                **details,
+                "role": role.id,
+                "file": str(case_file.id),
+                "flagged_fields": record.flagged_fields,
+                "flagged_documents": record.flagged_documents,
+                "next_role": next_task.role_id if next_task is not None else None,
+            },
+        )
+        if case_file.state == FileState.CLOSED:
+            _file_closed(case_file, application, actor=actor, user=user)
+    return DecisionResult(
+        task=task, case_file=case_file, decision=record, next_task=next_task, application_status=status
+    )
+
+
+def decision_record(
+    *,
+    user: User,
+    task_id: uuid.UUID | str,
+    decision: str,
+    reason: str = "",
+    data: FormData | None = None,
+    flagged_fields: Sequence[str] = (),
+    flagged_documents: Sequence[str] = (),
+    message: str = "",
+    version: int | None = None,
+    language: str = "en",
+) -> DecisionResult:
+    """Record ``user``'s decision on a task and move the file on (module docstring of flow); return the result.
+
+    ``decision`` is one the role allows (approve, reject, send_back);
+    ``reason`` is required to reject or send back; ``data`` is the posted
+    processing form (None: use the values saved before); approval needs
+    every required processing field; ``flagged_fields``/``flagged_documents``
+    (answer and document ids) and ``message`` go with a send-back to the
+    applicant, which needs at least one flag. The assignee decides; where the
+    service uses claiming, a role holder may decide a pending task directly.
+    Raise TaskNotFoundError, TaskChangedError, TaskClosedError,
+    NotAssigneeError, ClaimingDisabledError, DecisionNotAllowedError,
+    ReasonRequiredError, FlagsInvalidError, ProcessingFieldsInvalidError
+    (nothing changes). Audited as ``casework.decision.recorded``.
+    """
+    return _decide(
+        task_id=task_id,
+        user=user,
+        decision=decision,
+        reason=reason,
+        data=data,
+        flagged_fields=flagged_fields,
+        flagged_documents=flagged_documents,
+        message=message,
+        version=version,
+        language=language,
+    )
+
+
+def decision_record_automatic(*, task_id: uuid.UUID | str) -> DecisionResult | None:
+    """Decide a bot task by its role's rule (``on_true``/``on_false``); return the result, None if already closed.
+
+    Run by the ``casework.bot.decide`` job. Idempotent: a task decided (or
+    cancelled) before the job ran is left alone. Audited like a person's
+    decision, with the system actor ``casework.bot``.
+    """
+    try:
+        return _decide(task_id=task_id, user=None, decision=None)
+    except errors.TaskClosedError:
+        return None
+
+
+# --- The applicant's side: resubmission and withdrawal (journeys hooks) ------------------------------
+
+
+def file_resubmitted(application: Application) -> None:
+    """Return a sent-back file to the role that sent it back (journeys' resubmission hook, in its transaction).
+
+    Audited as ``casework.file.resubmitted``.
+    """
+    case_file = CaseFile.objects.select_for_update().filter(application=application).first()
+    if case_file is None or case_file.state != FileState.SENT_BACK:
+        return
+    flow = FlowContext(application)
+    try:
+        index = flow.role_index(case_file.return_to_role_id)
+    except KeyError:
+        index = 0
+    actor = SYSTEM
+    _event(
+        case_file,
+        CaseEventKind.RESUBMITTED,
+        actor=Actor.system("applicant"),
+        details={"fields": case_file.sent_back_fields, "documents": case_file.sent_back_documents},
+        applicant_visible=True,
+    )
+    task, _ = _route_apply(flow, case_file, Route(kind="role", role_index=index), actor=actor, user=None)
+    case_file.return_to_role_id = ""
+    case_file.sent_back_fields = []
+    case_file.sent_back_documents = []
+    case_file.save(update_fields=_FILE_FIELDS)
+    audit_record(
+        actor=actor,
+        action="casework.file.resubmitted",
+        subject_type=FILE_SUBJECT,
+        subject_id=case_file.id,
+        details={"role": task.role_id if task is not None else None},
+    )
+
+
+def file_withdrawn(application: Application) -> None:
+    """Cancel the open task of a withdrawn application's file and close it (journeys' withdrawal hook).
+
+    Audited as ``casework.file.withdrawn`` (with the number of tasks cancelled).
+    """
+    case_file = CaseFile.objects.select_for_update().filter(application=application).first()
+    if case_file is None or case_file.state == FileState.CLOSED:
+        return
+    cancelled = 0
+    for task in Task.objects.select_for_update().filter(case_file=case_file, status__in=OPEN_TASK_STATUSES):
+        task.status = TaskStatus.CANCELLED
+        _task_save(task, "status")
+        cancelled += 1
+    case_file.state = FileState.CLOSED
+    case_file.outcome = FileOutcome.WITHDRAWN
+    case_file.current_role_id = ""
+    case_file.closed_at = clock.now()
+    case_file.expected_decision_on = None
+    case_file.save(update_fields=_FILE_FIELDS)
+    _event(
+        case_file,
+        CaseEventKind.WITHDRAWN,
+        actor=Actor.system("applicant"),
+        details={"tasks_cancelled": cancelled},
+        applicant_visible=True,
+    )
+    audit_record(
+        actor=SYSTEM,
+        action="casework.file.withdrawn",
+        subject_type=FILE_SUBJECT,
+        subject_id=case_file.id,
+        details={"tasks_cancelled": cancelled},
+    )
+
+
+def file_submitted(application: Application) -> None:
+    """Open the file of a just-submitted application (journeys' submission hook); wait for payment otherwise."""
+    if application.status == ApplicationStatus.SUBMITTED:
+        file_open(application)
+
+
+# --- Files: notes, messages, corrections, counter records ---------------------------------------------
+
+
+def _file_locked(user: User, file_id: uuid.UUID | str, *, acting: bool) -> tuple[Application, CaseFile, Task | None]:
+    """Lock a file the user may see; with ``acting``, check they may work on its open task (holder or leader)."""
+    scope = scope_of(user)
+    try:
+        key = uuid.UUID(str(file_id))
+    except ValueError:
+        raise errors.CaseFileNotFoundError("There is no file at this address, or you cannot see it") from None
+    visible = Task.objects.filter(scope.task_q(), case_file_id=key).values("application_id").first()
+    if visible is None:
+        raise errors.CaseFileNotFoundError("There is no file at this address, or you cannot see it")
+    application = Application.objects.select_for_update().get(pk=visible["application_id"])
+    case_file = CaseFile.objects.select_for_update().get(pk=key)
+    open_task = (
+        Task.objects.filter(case_file=case_file, status__in=OPEN_TASK_STATUSES).select_related("institution").first()
+    )
+    if acting:
+        if case_file.state != FileState.OPEN or open_task is None:
+            raise errors.FileNotOpenError("This file is not being processed now: nothing can be changed on it")
+        if not scope.may_see(open_task.institution.code, open_task.role_id):
+            raise errors.NotAssigneeError("Only the staff working on this file now can change it")
+    return application, case_file, open_task
+
+
+def note_add(*, user: User, file_id: uuid.UUID | str, body: str) -> Note:
+    """Add an internal note to a file (sealed; never shown to the applicant); return it.
+
+    Anyone who may see the file may add one. Raise CaseFileNotFoundError,
+    NoteInvalidError (empty or longer than 10,000 characters). Audited as
+    ``casework.note.added`` (never the text).
+    """
+    text = _text(body, limit=NOTE_MAX, what="A note", error=errors.NoteInvalidError)
+    if not text:
+        raise errors.NoteInvalidError("Enter the note")
+    with transaction.atomic():
+        _, case_file, _ = _file_locked(user, file_id, acting=False)
+        note_id = uuid.uuid4()
+        note = Note.objects.create(
+            id=note_id,
+            case_file=case_file,
+            author=user,
+            body_sealed=seal(owner=case_file.crypto_owner, field=f"casework.note.{note_id}", plaintext=text),
+        )
+        actor = Actor.for_user(user)
+        _event(case_file, CaseEventKind.NOTE_ADDED, actor=actor, user=user)
+        audit_record(actor=actor, action="casework.note.added", subject_type=FILE_SUBJECT, subject_id=case_file.id)
+    return note
+
+
+def _message_create(case_file: CaseFile, *, sender: str, user: User | None, body: str, actor: Actor) -> Message:
+    message_id = uuid.uuid4()
+    message = Message.objects.create(
+        id=message_id,
+        case_file=case_file,
+        sender=sender,
+        author_user=user,
+        body_sealed=seal(owner=case_file.crypto_owner, field=f"casework.message.{message_id}", plaintext=body),
+    )
+    _event(
+        case_file,
+        CaseEventKind.MESSAGE_SENT,
+        actor=actor,
+        user=user,
+        details={"sender": sender, "message": str(message.id)},
+        applicant_visible=True,
+    )
+    audit_record(
+        actor=actor,
+        action="casework.message.sent",
+        subject_type=FILE_SUBJECT,
+        subject_id=case_file.id,
+        details={"sender": sender},
+    )
+    return message
+
+
+def _message_text(body: str) -> str:
+    text = _text(body, limit=MESSAGE_MAX, what="A message", error=errors.MessageInvalidError)
+    if not text:
+        raise errors.MessageInvalidError("Enter your message")
+    return text
+
+
+def message_send_staff(*, user: User, file_id: uuid.UUID | str, body: str) -> Message:
+    """Write to the applicant on a file's thread (sealed); return the message.
+
+    Staff who may see the file may write while it is not closed. Raise
+    CaseFileNotFoundError, MessageInvalidError, FileNotOpenError. Audited as
+    ``casework.message.sent``; the notification is the case-event hook's (issue 6).
+    """
+    text = _message_text(body)
+    with transaction.atomic():
+        _, case_file, _ = _file_locked(user, file_id, acting=False)
+        if case_file.state == FileState.CLOSED:
+            raise errors.FileNotOpenError("This file is closed: messages can no longer be sent")
+        return _message_create(case_file, sender=MessageSender.STAFF, user=user, body=text, actor=Actor.for_user(user))
+
+
+def message_send_applicant(*, application: Application, actor: Actor, body: str) -> Message:
+    """Write to the team from the applicant's side (journeys checked who they are); return the message.
+
+    Allowed while the file is not closed; where the flow says
+    ``messages.applicant_can_start: false``, only after staff have written.
+    Raise CaseFileNotFoundError (no file yet), FileNotOpenError,
+    MessageNotAllowedError, MessageInvalidError. Audited as ``casework.message.sent``.
+    """
+    text = _message_text(body)
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        case_file = CaseFile.objects.filter(application=locked).first()
+        if case_file is None:
+            raise errors.CaseFileNotFoundError("This application is not being processed yet")
+        if case_file.state == FileState.CLOSED:
+            raise errors.FileNotOpenError("This application is closed: messages can no longer be sent")
+        flow = FlowContext(locked)
+        if (
+            not flow.compiled.definition.flow.messages.applicant_can_start
+            and not Message.objects.filter(case_file=case_file, sender=MessageSender.STAFF).exists()
+        ):
+            raise errors.MessageNotAllowedError("You can reply once the team has written to you")
+        return _message_create(case_file, sender=MessageSender.APPLICANT, user=None, body=text, actor=actor)
+
+
+def correction_make(
+    *, user: User, file_id: uuid.UUID | str, field_id: str, data: FormData, reason: str, language: str = "en"
+) -> Correction:
+    """Correct an applicant's answer, keeping the original (both shown, to staff and the applicant); return it.
+
+    The open task's role must list ``field_id`` in its ``corrects``, and the
+    user must work on that task. The new value is parsed and validated as the
+    journey would. Raise CaseFileNotFoundError, FileNotOpenError,
+    NotAssigneeError, CorrectionNotPermittedError, CorrectionInvalidError
+    (``extra['errors']``), ReasonRequiredError. Audited as ``casework.correction.made``.
+    """
+    text = _text(reason, limit=REASON_MAX, what="The reason", error=errors.ReasonRequiredError)
+    if not text:
+        raise errors.ReasonRequiredError("Enter why the answer is corrected")
+    with transaction.atomic():
+        application, case_file, open_task = _file_locked(user, file_id, acting=True)
+        assert open_task is not None  # noqa: S101 - acting checks it
+        flow = FlowContext(application)
+        _acting_task(user, open_task, scope_of(user), flow)
+        role = flow.roles[open_task.role_index]
+        fields = page_fields_by_id(flow.compiled.definition)
+        definition_field = fields.get(field_id)
+        if field_id not in role.corrects or definition_field is None or not _supported(definition_field):
+            raise errors.CorrectionNotPermittedError("Your role cannot correct this answer")
+        definition = flow.compiled.definition
+        value, problems = parse_field(
+            definition_field,
+            data,
+            language=language,
+            phone_region=definition.phone_region,
+            currency=definition.currency,
+            catalogues=flow.compiled.catalogues,
+        )
+        if not problems:
+            problems = validate_field(
+                definition_field,
+                value,
+                context=flow.evaluator.context,
+                language=language,
+                today=flow.evaluator.today,
+                currency=definition.currency,
+            )
+        if problems:
+            raise errors.CorrectionInvalidError("There is a problem with the corrected answer", errors=problems)
+        original = answers_load(application, definition).get(field_id)
+        correction_id = uuid.uuid4()
+
+        def sealed(part: str, content: Any) -> bytes:
+            return seal(
+                owner=case_file.crypto_owner, field=f"casework.correction.{correction_id}.{part}", plaintext=content
+            )
+
+        correction = Correction.objects.create(
+            id=correction_id,
+            case_file=case_file,
+            field_id=field_id,
+            original_sealed=sealed("original", json.dumps(to_json(definition_field, original)))
+            if original is not None
+            else None,
+            corrected_sealed=sealed("corrected", json.dumps(to_json(definition_field, value))),
+            reason_sealed=sealed("reason", text),
+            author=user,
+            task=open_task,
+        )
+        answers_write(application, [definition_field], {field_id: value})
+        actor = Actor.for_user(user)
+        _event(
+            case_file,
+            CaseEventKind.CORRECTION_MADE,
+            actor=actor,
+            user=user,
+            task=open_task,
+            details={"field": field_id, "correction": str(correction.id)},
+            applicant_visible=True,
+        )
+        audit_record(
+            actor=actor,
+            action="casework.correction.made",
+            subject_type=FILE_SUBJECT,
+            subject_id=case_file.id,
+            details={"field": field_id},
+        )
+    return correction
+
+
+_COUNTER_KINDS = {"counter": CounterKind.PRESENTED, "sign_in_person": CounterKind.SIGNED}
+
+
+def counter_record(*, user: User, file_id: uuid.UUID | str, requirement_id: str, note: str = "") -> CounterRecord:
+    """Record a document presented at a counter, or a signature made in front of ``user``; return the record.
+
+    The application must need that document with delivery ``counter``
+    (recorded as presented) or ``sign_in_person`` (recorded as signed); once
+    per document. Staff working on the file's open task may record. Raise
+    CaseFileNotFoundError, FileNotOpenError, NotAssigneeError,
+    CounterRecordInvalidError. Audited as ``casework.counter.recorded``.
+    """
+    text = _text(note, limit=REASON_MAX, what="The note", error=errors.CounterRecordInvalidError)
+    with transaction.atomic():
+        application, case_file, open_task = _file_locked(user, file_id, acting=True)
+        assert open_task is not None  # noqa: S101 - acting checks it
+        _acting_task(user, open_task, scope_of(user), FlowContext(application))
+        document = ApplicationDocument.objects.filter(application=application, requirement_id=requirement_id).first()
+        if document is None or document.delivery not in _COUNTER_KINDS:
+            raise errors.CounterRecordInvalidError("This application needs no such document in person")
+        if CounterRecord.objects.filter(case_file=case_file, requirement_id=requirement_id).exists():
+            raise errors.CounterRecordInvalidError("This document has already been recorded")
+        record_id = uuid.uuid4()
+        record = CounterRecord.objects.create(
+            id=record_id,
+            case_file=case_file,
+            requirement_id=requirement_id,
+            kind=_COUNTER_KINDS[document.delivery],
+            recorded_by=user,
+            note_sealed=seal(owner=case_file.crypto_owner, field=f"casework.counter.{record_id}.note", plaintext=text)
+            if text
+            else None,
+        )
+        actor = Actor.for_user(user)
+        _event(
+            case_file,
+            CaseEventKind.COUNTER_RECORDED,
+            actor=actor,
+            user=user,
+            task=open_task,
+            details={"requirement": requirement_id, "kind": record.kind},
+            applicant_visible=True,
+        )
+        audit_record(
+            actor=actor,
+            action="casework.counter.recorded",
+            subject_type=FILE_SUBJECT,
+            subject_id=case_file.id,
+            details={"requirement": requirement_id, "kind": record.kind},
+        )
+    return record

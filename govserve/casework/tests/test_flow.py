@@ -1,0 +1,367 @@
+"""The flow engine through the services, on the published examples: approve, reject, send back, bots."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from govserve.audit.models import AuditEntry
+from govserve.casework import errors, services
+from govserve.casework.models import (
+    CaseEvent,
+    CaseFile,
+    Decision,
+    FileOutcome,
+    FileState,
+    Message,
+    ProcessingValue,
+    Task,
+    TaskKind,
+    TaskStatus,
+)
+from govserve.casework.tests.support import (
+    file_of,
+    light_submitted,
+    newborn_submitted,
+    open_task,
+    staff,
+    statuses,
+    trading_paid,
+)
+from govserve.core import clock
+from govserve.core.jobs import run_pending
+from govserve.journeys import errors as journey_errors
+from govserve.journeys.models import ApplicationStatus
+from govserve.journeys.resubmission import (
+    ApplicationNotResubmittableError,
+    application_resubmit,
+    sent_back_answers_save,
+)
+from govserve.journeys.tests.support import STREET_LIGHT, example_text, publish_text
+from govserve.privacy.crypto import unseal_text
+
+pytestmark = pytest.mark.usefixtures("examples")
+
+REGISTRAR = ("civil-registry", "registrar")
+HEALTH_VISITOR = ("health-agency", "health-visitor")
+
+
+def test_submission_opens_the_file_with_the_first_role_task_due_by_its_sla() -> None:
+    application, _ = newborn_submitted()
+
+    case_file = file_of(application)
+    task = open_task(application)
+    assert case_file.state == FileState.OPEN
+    assert case_file.current_role_id == "registrar"
+    assert case_file.reference == application.reference
+    assert (task.role_id, task.kind, task.status, task.institution.code) == (
+        "registrar",
+        TaskKind.HUMAN,
+        TaskStatus.PENDING,
+        "civil-registry",
+    )
+    assert task.due_on is not None
+    assert case_file.expected_decision_on is not None
+    assert case_file.expected_decision_on > task.due_on  # the health visitor's 3 days come after
+    assert application.status == ApplicationStatus.SUBMITTED
+    assert AuditEntry.objects.filter(action="casework.file.opened", subject_id=str(case_file.id)).count() == 1
+    assert list(CaseEvent.objects.filter(case_file=case_file).values_list("kind", flat=True)) == [
+        "file_opened",
+        "task_created",
+    ]
+
+
+def test_the_newborn_approve_path_goes_through_both_roles_to_approved() -> None:
+    application, _ = newborn_submitted()
+    registrar = staff(REGISTRAR)
+    visitor = staff(HEALTH_VISITOR)
+    first = open_task(application)
+
+    services.task_claim(user=registrar, task_id=first.id)
+    result = services.decision_record(
+        user=registrar,
+        task_id=first.id,
+        decision="approve",
+        data={"register_entry_number": ["B-2026-000123"]},
+    )
+
+    assert result.next_task is not None
+    assert (result.next_task.role_id, result.next_task.institution.code) == ("health-visitor", "health-agency")
+    assert result.application_status == ApplicationStatus.IN_PROGRESS
+    stored = ProcessingValue.objects.get(case_file=result.case_file, role_id="registrar")
+    assert stored.field_id == "register_entry_number"
+    assert b"B-2026" not in bytes(stored.value_sealed)
+    second = result.next_task
+    with pytest.raises(errors.ProcessingFieldsInvalidError) as refused:
+        services.decision_record(user=visitor, task_id=second.id, decision="approve", data={})
+    assert [error.code for error in refused.value.extra["errors"]] == ["required"]
+    assert Task.objects.get(pk=second.pk).status == TaskStatus.PENDING
+
+    visit = clock.now().date() + dt.timedelta(days=2)
+    final = services.decision_record(
+        user=visitor,
+        task_id=second.id,
+        decision="approve",
+        data={
+            "first_visit_date-day": [str(visit.day)],
+            "first_visit_date-month": [str(visit.month)],
+            "first_visit_date-year": [str(visit.year)],
+        },
+    )
+
+    application.refresh_from_db()
+    case_file = CaseFile.objects.get(pk=final.case_file.pk)
+    assert final.next_task is None
+    assert application.status == ApplicationStatus.APPROVED
+    assert (case_file.state, case_file.outcome, case_file.current_role_id) == (
+        FileState.CLOSED,
+        FileOutcome.APPROVED,
+        "",
+    )
+    assert case_file.closed_at is not None
+    assert statuses(application)[-3:] == [
+        ("submitted", "draft", "submitted"),
+        ("status_changed", "submitted", "in_progress"),
+        ("status_changed", "in_progress", "approved"),
+    ]
+    changes = application.events.filter(kind="status_changed")
+    assert set(changes.values_list("actor_kind", flat=True)) == {"user"}
+    assert AuditEntry.objects.filter(action="casework.decision.recorded").count() == 2
+    assert AuditEntry.objects.filter(action="casework.file.closed").count() == 1
+
+
+def test_a_rejection_needs_a_reason_and_ends_the_file() -> None:
+    application, _ = newborn_submitted()
+    registrar = staff(REGISTRAR)
+    task = open_task(application)
+    services.task_claim(user=registrar, task_id=task.id)
+
+    with pytest.raises(errors.ReasonRequiredError):
+        services.decision_record(user=registrar, task_id=task.id, decision="reject", reason="   ")
+    result = services.decision_record(
+        user=registrar, task_id=task.id, decision="reject", reason="The birth was registered elsewhere"
+    )
+
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.REJECTED
+    assert result.case_file.outcome == FileOutcome.REJECTED
+    decision = Decision.objects.get(task=task)
+    assert decision.reason_sealed is not None
+    assert (
+        unseal_text(owner=application.crypto_owner, field=decision.reason_field, sealed=decision.reason_sealed)
+        == "The birth was registered elsewhere"
+    )
+    assert not Task.objects.filter(case_file=result.case_file, status__in=["pending", "claimed"]).exists()
+
+
+def test_send_back_flags_answers_and_the_resubmitted_file_returns_to_the_same_role() -> None:
+    application, person = newborn_submitted()
+    registrar = staff(REGISTRAR)
+    task = open_task(application)
+    services.task_claim(user=registrar, task_id=task.id)
+
+    services.decision_record(
+        user=registrar,
+        task_id=task.id,
+        decision="send_back",
+        reason="The given names do not match the hospital notification",
+        message="Please check the spelling of the baby's given names.",
+        flagged_fields=["baby_given_names"],
+    )
+
+    application.refresh_from_db()
+    case_file = file_of(application)
+    assert application.status == ApplicationStatus.SENT_BACK
+    assert (case_file.state, case_file.return_to_role_id, case_file.sent_back_fields) == (
+        FileState.SENT_BACK,
+        "registrar",
+        ["baby_given_names"],
+    )
+    assert Message.objects.filter(case_file=case_file, sender="staff").count() == 1
+    assert not Task.objects.filter(case_file=case_file, status__in=["pending", "claimed"]).exists()
+    # The applicant may change the flagged answer only.
+    with pytest.raises(journey_errors.PageNotFoundError):
+        sent_back_answers_save(
+            application_id=application.id,
+            applicant=person,
+            page_id="certificates",
+            data={"extra_certificates": ["5"]},
+            language="en",
+        )
+    changed = sent_back_answers_save(
+        application_id=application.id,
+        applicant=person,
+        page_id="baby",
+        data={"baby_given_names": ["Augusta Ada"], "baby_family_name": ["Changed"]},
+        language="en",
+    )
+    assert changed == ["baby_given_names"]
+
+    resent = application_resubmit(
+        application_id=application.id, applicant=person, declaration_accepted=True, language="en"
+    )
+
+    assert resent.status == ApplicationStatus.IN_PROGRESS
+    case_file.refresh_from_db()
+    again = open_task(application)
+    assert (again.role_id, again.status) == ("registrar", TaskStatus.PENDING)
+    assert (case_file.state, case_file.return_to_role_id, case_file.sent_back_fields) == (FileState.OPEN, "", [])
+    assert statuses(application)[-2:] == [
+        ("status_changed", "in_progress", "sent_back"),
+        ("submitted", "sent_back", "in_progress"),
+    ]
+    with pytest.raises(ApplicationNotResubmittableError):
+        application_resubmit(application_id=application.id, applicant=person, declaration_accepted=True, language="en")
+
+
+def test_send_back_to_the_applicant_needs_a_flag_and_flags_must_be_the_applications() -> None:
+    application, _ = newborn_submitted()
+    registrar = staff(REGISTRAR)
+    task = open_task(application)
+
+    with pytest.raises(errors.FlagsInvalidError):
+        services.decision_record(user=registrar, task_id=task.id, decision="send_back", reason="Wrong")
+    with pytest.raises(errors.FlagsInvalidError) as unknown:
+        services.decision_record(
+            user=registrar, task_id=task.id, decision="send_back", reason="Wrong", flagged_fields=["no_such_field"]
+        )
+    with pytest.raises(errors.FlagsInvalidError):
+        services.decision_record(
+            user=registrar,
+            task_id=task.id,
+            decision="approve",
+            data={"register_entry_number": ["1"]},
+            flagged_fields=["baby_given_names"],
+        )
+
+    assert unknown.value.extra["unknown"] == ["no_such_field"]
+    assert Task.objects.get(pk=task.pk).status == TaskStatus.PENDING
+    assert not Decision.objects.exists()
+
+
+def test_an_internal_send_back_returns_the_file_to_the_named_role() -> None:
+    application, _ = trading_paid()
+    officer = staff(("city-council", "licensing-officer"))
+    manager = staff(("city-council", "licensing-manager"))
+    first = open_task(application)
+    services.decision_record(user=officer, task_id=first.id, decision="approve", data={"pitch_inspected": ["yes"]})
+    second = open_task(application)
+    assert second.role_id == "licensing-manager"
+
+    result = services.decision_record(
+        user=manager, task_id=second.id, decision="send_back", reason="Inspect the pitch again"
+    )
+
+    assert result.next_task is not None
+    assert result.next_task.role_id == "licensing-officer"
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.IN_PROGRESS
+
+
+def test_a_decision_the_role_does_not_allow_is_refused() -> None:
+    application, _ = trading_paid()
+    officer = staff(("city-council", "licensing-officer"))
+    task = open_task(application)
+
+    with pytest.raises(errors.DecisionNotAllowedError):
+        services.decision_record(user=officer, task_id=task.id, decision="escalate")
+
+    assert Task.objects.get(pk=task.pk).status == TaskStatus.PENDING
+
+
+def test_an_application_waiting_for_payment_has_no_file_until_it_is_paid() -> None:
+    from govserve.journeys.models import Application  # noqa: PLC0415
+
+    application, _ = trading_paid()
+
+    assert open_task(application).role_id == "licensing-officer"
+    unpaid = Application.objects.exclude(pk=application.pk).filter(status="awaiting_payment")
+    assert not CaseFile.objects.filter(application__in=unpaid).exists()
+
+
+def test_the_bot_decides_in_the_worker_through_the_same_decision_service() -> None:
+    application, _ = light_submitted()
+    bot_task = open_task(application)
+    assert bot_task.kind == TaskKind.BOT
+
+    ran = run_pending(raise_errors=True)
+
+    assert ran >= 1
+    decision = Decision.objects.get(task=bot_task)
+    assert (decision.decision, decision.automatic, decision.rule_result, decision.decided_by) == (
+        "approve",
+        True,
+        True,
+        None,
+    )
+    engineer_task = open_task(application)
+    assert engineer_task.role_id == "street-lighting-engineer"
+    entry = AuditEntry.objects.get(action="casework.decision.recorded", subject_id=str(bot_task.id))
+    assert (entry.actor_kind, entry.actor_id) == ("system", "casework.bot")
+    application.refresh_from_db()
+    assert statuses(application)[-1] == ("status_changed", "submitted", "in_progress")
+    assert application.events.order_by("id").values_list("actor_kind", flat=True).last() == "system"
+    # Running the job again changes nothing.
+    assert services.decision_record_automatic(task_id=bot_task.id) is None
+
+
+def test_a_bot_rule_that_is_false_records_on_false() -> None:
+    publish_text(example_text(STREET_LIGHT).replace('rule: "!private_light"', "rule: exposed_wires"), "light.yaml")
+    application, _ = light_submitted({"problem": {"problem": ["damaged"], "exposed_wires": ["no"]}})
+
+    run_pending(raise_errors=True)
+
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.REJECTED
+    assert file_of(application).outcome == FileOutcome.REJECTED
+    assert Decision.objects.get(case_file__application=application).rule_result is False
+
+
+def test_staff_cannot_decide_or_claim_a_bot_task() -> None:
+    application, _ = light_submitted()
+    engineer = staff(("city-council", "triage-bot"))
+    task = open_task(application)
+
+    with pytest.raises(errors.ClaimingDisabledError):
+        services.task_claim(user=engineer, task_id=task.id)
+    with pytest.raises(errors.DecisionNotAllowedError):
+        services.decision_record(user=engineer, task_id=task.id, decision="approve")
+
+
+def test_a_role_whose_when_is_false_is_skipped_and_recorded() -> None:
+    text = example_text("register-newborn").replace(
+        "      institution: health-agency\n      sla_working_days: 3\n",
+        "      institution: health-agency\n      when: extra_certificates > 5\n      sla_working_days: 3\n",
+    )
+    publish_text(text, "newborn.yaml")
+    application, _ = newborn_submitted()
+    registrar = staff(REGISTRAR)
+    task = open_task(application)
+
+    result = services.decision_record(
+        user=registrar, task_id=task.id, decision="approve", data={"register_entry_number": ["B-1"]}
+    )
+
+    assert result.next_task is None
+    assert result.case_file.outcome == FileOutcome.APPROVED
+    skipped = CaseEvent.objects.get(case_file=result.case_file, kind="role_skipped")
+    assert (skipped.role_id, skipped.details) == ("health-visitor", {"reason": "when_false"})
+
+
+def test_withdrawal_cancels_the_open_task_and_closes_the_file() -> None:
+    from govserve.journeys import services as journeys  # noqa: PLC0415
+
+    application, person = newborn_submitted()
+    registrar = staff(REGISTRAR)
+    task = open_task(application)
+    services.task_claim(user=registrar, task_id=task.id)
+
+    journeys.application_withdraw(application_id=application.id, applicant=person)
+
+    task.refresh_from_db()
+    case_file = file_of(application)
+    assert task.status == TaskStatus.CANCELLED
+    assert (case_file.state, case_file.outcome) == (FileState.CLOSED, FileOutcome.WITHDRAWN)
+    with pytest.raises(errors.TaskClosedError):
+        services.decision_record(user=registrar, task_id=task.id, decision="approve")

@@ -104,10 +104,27 @@ TEMPLATES = [
 # and a busy timeout, so several processes can write without "database is
 # locked"; synchronous=FULL keeps every acknowledged commit durable, and
 # secure_delete overwrites deleted content so freed pages keep no personal data.
+# The PRAGMAs are per connection: Django runs init_command on every connection it opens.
+#
+# Connections are kept between requests (DATABASE_CONN_MAX_AGE seconds, then reopened) on
+# both databases: gunicorn's sync workers serve one request at a time on one thread, and
+# opening a SQLite connection costs its connect, the PRAGMAs and Django's function
+# registration on every request (2 ms of CPU; benchmarks/README.md). Threaded servers close
+# their connections after each request themselves (Django's runserver and test live server);
+# the ASGI entry point (config/asgi.py) sets 0, because each ASGI request runs its database
+# work in a thread of its own and a kept connection would be left behind by every request.
+# The health check before a kept connection is reused costs nothing on SQLite and a
+# `SELECT 1` per request on PostgreSQL, where it saves the first request of each worker
+# after a database restart or failover from failing.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'govserve.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))}
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", default=True),
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("govserve.notifications.urls")),
     path("", include("govserve.documents.urls")),
     path("", include("govserve.journeys.urls")),
+    path("", include("govserve.casework.results.urls")),
     path("", include("govserve.web.urls")),
 ]
 

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "govserve.journeys",
     "govserve.documents",
     "govserve.casework",
+    "govserve.casework.results",
     "govserve.privacy",
     "govserve.notifications",
     "govserve.web",
@@ -203,6 +204,10 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 # first is current. The blind-index key is separate. Never stored in the DB.
 GOVSERVE_KEYS = env_list("GOVSERVE_KEYS", [])
 GOVSERVE_BLIND_INDEX_KEY = env_str("GOVSERVE_BLIND_INDEX_KEY", "")
+# Result verification codes (govserve.casework.results, docs/results.md): Ed25519 keys as
+# "id:base64key"; the first signs, the others (and the public-only VERIFY keys) still verify.
+GOVSERVE_RESULT_SIGNING_KEYS = env_list("GOVSERVE_RESULT_SIGNING_KEYS", [])
+GOVSERVE_RESULT_VERIFY_KEYS = env_list("GOVSERVE_RESULT_VERIFY_KEYS", [])
 # Unwrapped data keys kept per process (entries, seconds); 0 disables the cache.
 GOVSERVE_DATA_KEY_CACHE_SIZE = env_int("GOVSERVE_DATA_KEY_CACHE_SIZE", 1024)
 GOVSERVE_DATA_KEY_CACHE_SECONDS = env_int("GOVSERVE_DATA_KEY_CACHE_SECONDS", 30)

@@ -620,6 +620,13 @@ class Result(DefinitionModel):
     )
     when: Expression | None = None
     valid_for: Duration | None = None
+    holder_name: list[Name] = Field(
+        default=[],
+        description="The fields whose answers, joined by spaces, name the holder (result.holder_name in the template).",
+    )
+    show_holder_name: bool = Field(
+        default=False, description="Show the holder's name on the public verification page (/verify/<code>)."
+    )
 
 
 class Registration(DefinitionModel):

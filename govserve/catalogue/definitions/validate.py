@@ -436,8 +436,28 @@ class _Validator:
                         f"Result `{result.id}` has no `template`: nothing can be issued",
                         "Add `template:` with the path of the certificate template",
                     )
+                self.check_holder_name(result_path, result)
         _check_unique(self, fees, "fee")
         _check_unique(self, results, "result")
+
+    def check_holder_name(self, path: Path, result: schema.Result) -> None:
+        """Check that a result's ``holder_name`` names answers outside groups, and that showing it has one."""
+        for index, name in enumerate(result.holder_name):
+            if name not in self.fields or name in self.group_of:
+                closest = _closest(name, [known for known in self.fields if known not in self.group_of])
+                self.add(
+                    ProblemCode.DEFINITION_UNKNOWN_FIELD,
+                    (*path, "holder_name", index),
+                    f"No field outside a repeating group has the id `{name}`",
+                    f"Did you mean `{closest}`?" if closest else None,
+                )
+        if result.show_holder_name and not result.holder_name:
+            self.add(
+                ProblemCode.DEFINITION_UNKNOWN_FIELD,
+                (*path, "show_holder_name"),
+                f"Result `{result.id}` shows the holder's name but names no `holder_name` fields",
+                "Add `holder_name: [full_name]` with the fields that make up the name",
+            )
 
     def check_flow(self) -> None:
         roles = self.definition.flow.roles

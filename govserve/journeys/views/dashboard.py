@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from govserve.accounts.citizen_views import citizen_required
-from govserve.journeys import errors, pdf, selectors, services
+from govserve.journeys import errors, hooks, pdf, selectors, services
 from govserve.journeys.access import session_revoke
 from govserve.journeys.models import WITHDRAWABLE_STATUSES, Application, ApplicationStatus
 from govserve.journeys.views.common import applicant_of, language_of, page
@@ -83,6 +83,7 @@ def application_detail(request: HttpRequest, application: Application) -> HttpRe
         status_labels=dict(ApplicationStatus.choices),
         uploads=selectors.documents_of(application) if application.status != ApplicationStatus.EXPIRED else [],
         sections=answer_rows(application, state, language, links=False) if submitted else [],
+        results=hooks.results_for(application, language),
         can_withdraw=application.status in WITHDRAWABLE_STATUSES,
         can_continue=services.draft_open(application),
         can_delete=application.status == ApplicationStatus.DRAFT,

@@ -32,6 +32,7 @@ from typing import Any
 
 from django.db import transaction
 
+from govserve.accounts.citizens import citizen_create, citizen_find_by_email
 from govserve.accounts.models import Institution, User
 from govserve.accounts.policies import account_usable
 from govserve.audit.actors import Actor
@@ -40,6 +41,7 @@ from govserve.casework import errors, hooks
 from govserve.casework.flow import FlowContext, Route
 from govserve.casework.models import (
     OPEN_TASK_STATUSES,
+    AssistedApplication,
     CaseEvent,
     CaseEventKind,
     CaseFile,
@@ -61,14 +63,19 @@ from govserve.casework.models import (
 from govserve.casework.permissions import Scope, scope_of
 from govserve.casework.sla import due_on, expected_decision_on, service_today
 from govserve.catalogue.definitions.schema import AnyField, FileField, GroupField, Role
+from govserve.catalogue.errors import ServiceNotFoundError, ServiceRetiredError, VersionNotFoundError
+from govserve.catalogue.selectors import published_version_load
 from govserve.core import clock
-from govserve.core.errors import ValidationError
+from govserve.core.errors import ApplicationError, ValidationError
 from govserve.core.jobs import enqueue
+from govserve.journeys.access import Applicant
 from govserve.journeys.answers import answers_load, answers_write, page_fields_by_id, to_json
 from govserve.journeys.fields import FieldError, parse_field, validate_field, value_from_json, value_to_json
 from govserve.journeys.fields.parse import FormData
-from govserve.journeys.models import Application, ApplicationDocument, ApplicationStatus
+from govserve.journeys.models import Application, ApplicationDocument, ApplicationStatus, Channel
 from govserve.journeys.resubmission import application_status_record
+from govserve.journeys.services import application_start
+from govserve.notifications.email import normalise_recipient
 from govserve.privacy.crypto import seal, unseal_text
 
 SYSTEM = Actor.system("casework")
@@ -1262,3 +1269,98 @@ def counter_record(*, user: User, file_id: uuid.UUID | str, requirement_id: str,
             details={"requirement": requirement_id, "kind": record.kind},
         )
     return record
+
+
+# --- Assisted digital ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssistedStart:
+    """An application started by staff on a citizen's behalf, and the applicant identity to fill it in with."""
+
+    application: Application
+    applicant: Applicant
+    citizen_created: bool
+
+
+def _assisting_institution(user: User, service_id: str) -> Institution:
+    """Return the institution through which ``user`` may help with ``service_id``; raise AssistedStartInvalidError."""
+    try:
+        compiled = published_version_load(service_id)
+    except (ServiceNotFoundError, ServiceRetiredError, VersionNotFoundError):
+        raise errors.AssistedStartInvalidError(
+            "Choose a service that is open for applications", field="service"
+        ) from None
+    definition = compiled.definition
+    codes = [definition.institution, *(role.institution for role in definition.flow.roles)]
+    held = {code for code, _ in scope_of(user).held}
+    for code in codes:
+        if code in held:
+            return Institution.objects.get(code=code)
+    raise errors.AssistedStartInvalidError(
+        "You can only help with applications to your institution's services", field="service"
+    )
+
+
+def assisted_application_start(
+    *, user: User, service_id: str, citizen_email: str, language: str = "en"
+) -> AssistedStart:
+    """Start an application on a citizen's behalf (channel ``assisted``); return it with the identity to fill it in.
+
+    The citizen is found by email address, or an account is created for
+    them (they sign in with an emailed link later, to follow the
+    application). The staff member must hold a role in the service's
+    institution or one of its flow's. The journey's own services then fill in
+    and submit the application (:func:`assisted_applicant` gives the identity
+    again on each request). Raise AssistedStartInvalidError (``extra['field']``:
+    ``service`` or ``email``) and the journey's errors. Audited as ``casework.assisted.started``.
+    """
+    institution = _assisting_institution(user, service_id)
+    try:
+        normalise_recipient(citizen_email or "")
+    except ApplicationError as error:
+        raise errors.AssistedStartInvalidError(
+            "Enter an email address in the correct format, like name@example.com", field="email"
+        ) from error
+    with transaction.atomic():
+        citizen = citizen_find_by_email(citizen_email)
+        created = citizen is None
+        if citizen is None:
+            citizen = citizen_create(email=citizen_email, language=language)
+        person = Applicant(citizen=citizen)
+        started = application_start(
+            service_id=service_id, applicant=person, language=language, channel=Channel.ASSISTED
+        )
+        AssistedApplication.objects.create(application=started.application, staff_user=user, institution=institution)
+        audit_record(
+            actor=Actor.for_user(user),
+            action="casework.assisted.started",
+            subject_type="journeys.application",
+            subject_id=started.application.id,
+            details={"service": service_id, "institution": institution.code, "citizen_created": created},
+        )
+    return AssistedStart(application=started.application, applicant=person, citizen_created=created)
+
+
+def assisted_applicant(*, user: User, application_id: uuid.UUID | str) -> Applicant:
+    """Return the identity with which ``user`` fills in an application they started on a citizen's behalf.
+
+    Only the staff member who started it, while it is a draft or sent back.
+    Raise CaseFileNotFoundError otherwise (the same for any application that is not theirs).
+    """
+    try:
+        key = uuid.UUID(str(application_id))
+    except ValueError:
+        raise errors.CaseFileNotFoundError("There is no application you are helping with at this address") from None
+    assisted = (
+        AssistedApplication.objects.filter(application_id=key, staff_user=user)
+        .select_related("application", "application__citizen")
+        .first()
+    )
+    if (
+        assisted is None
+        or not account_usable(user)
+        or assisted.application.status not in {ApplicationStatus.DRAFT, ApplicationStatus.SENT_BACK}
+    ):
+        raise errors.CaseFileNotFoundError("There is no application you are helping with at this address")
+    return Applicant(citizen=assisted.application.citizen)

@@ -48,7 +48,8 @@ def unit_of(code: str, unit_code: str = "team") -> Unit:
 
 def newborn_submitted(who: Applicant | None = None) -> tuple[Application, Applicant]:
     """Return a submitted newborn registration (its file opened by the submission hook) and its applicant."""
-    person = who or applicant(citizen_new())
+    _counter["n"] += 1
+    person = who or applicant(citizen_new(f"parent{_counter['n']}@example.org"))
     application = start(NEWBORN, person)
     fill_newborn(application, person)
     upload_required(application, person, "mother-identity-document", "birth-notification")
@@ -73,7 +74,8 @@ def light_submitted(forms: dict[str, Any] | None = None) -> tuple[Application, A
 
 def trading_paid() -> tuple[Application, Applicant]:
     """Return a street trading application whose fee was paid (as payments will do: submitted, then file_open)."""
-    person = applicant(citizen_new())
+    _counter["n"] += 1
+    person = applicant(citizen_new(f"trader{_counter['n']}@example.org"))
     application = start(STREET_TRADING, person)
     fill_trading(application, person)
     upload_required(application, person, "public-liability-insurance")

@@ -153,6 +153,15 @@ GOVSERVE_JOBS_RETENTION_DAYS = env_int("GOVSERVE_JOBS_RETENTION_DAYS", 30)
 # them in favour of MAILERS; dj-email-url also lacks smtp+tls:// and smtps://).
 EMAIL_URL = env_str("EMAIL_URL", "log://")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "govserve <noreply@govserve.localhost>")
+# Text messages (log:// or notify://) and GOV.UK Notify (docs/notifications.md, "Providers").
+SMS_URL = env_str("SMS_URL", "log://")
+NOTIFY_API_KEY = env_str("NOTIFY_API_KEY", "")
+NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+NOTIFY_EMAIL_TEMPLATE_ID = env_str("NOTIFY_EMAIL_TEMPLATE_ID", "")
+NOTIFY_SMS_TEMPLATE_ID = env_str("NOTIFY_SMS_TEMPLATE_ID", "")
+NOTIFY_CALLBACK_TOKEN = env_str("NOTIFY_CALLBACK_TOKEN", "")
+NOTIFICATION_CONTENT_RETENTION_DAYS = env_int("NOTIFICATION_CONTENT_RETENTION_DAYS", 7)
+NOTIFICATION_DRAFT_EXPIRING_DAYS = env_int("NOTIFICATION_DRAFT_EXPIRING_DAYS", 3)
 
 # --- Authentication ----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

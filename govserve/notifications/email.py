@@ -63,7 +63,8 @@ from govserve.notifications.errors import (
     HeaderInjectionError,
     InvalidRecipientError,
 )
-from govserve.notifications.models import EmailStatus, OutboundEmail
+from govserve.notifications.faults import fault_point
+from govserve.notifications.models import FINAL_DELIVERY_STATUSES, DeliveryStatus, EmailStatus, OutboundEmail
 from govserve.notifications.platform_templates import (
     EmailTemplate,
     PlatformTemplate,
@@ -75,6 +76,7 @@ from govserve.notifications.providers.base import (
     OutgoingEmail,
     PermanentProviderError,
     ProviderResult,
+    ProviderStatus,
     TemporaryProviderError,
     has_header_breaker,
 )
@@ -89,8 +91,10 @@ __all__ = [
     "email_send",
     "email_template_get",
     "email_template_lookup_register",
+    "is_last_attempt",
     "message_id_for",
     "normalise_recipient",
+    "reference_for",
 ]
 
 logger = structlog.get_logger(__name__)
@@ -108,13 +112,22 @@ _WORKER = Actor.system("worker")
 _SENDER = Actor.system("notifications")
 
 
+def reference_for(idempotency_key: str) -> str:
+    """Return ``sha256(idempotency_key)[:32]`` in hex: the reference every copy of a message carries.
+
+    It is the local part of the email's Message-ID and the ``reference`` sent
+    to GOV.UK Notify (email and text messages); the hash keeps the key itself
+    (which may name internal ids) out of headers and provider records.
+    """
+    return hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:32]
+
+
 def message_id_for(idempotency_key: str) -> str:
     """Return the Message-ID for ``idempotency_key``: ``<sha256(key)[:32]@host of PUBLIC_BASE_URL>``.
 
-    Deterministic, so every send of one message carries the same header; the
-    hash keeps the key itself (which may name internal ids) out of mail headers.
+    Deterministic, so every send of one message carries the same header.
     """
-    digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:32]
+    digest = reference_for(idempotency_key)
     host = urllib.parse.urlsplit(settings.PUBLIC_BASE_URL).hostname or "govserve.invalid"
     return f"<{digest}@{host.encode('idna').decode('ascii')}>"
 
@@ -220,6 +233,7 @@ def email_send(
                 language=chosen.language,
                 idempotency_key=idempotency_key,
                 message_id=message_id_for(idempotency_key),
+                reference=reference_for(idempotency_key),
                 owner=owner,
                 recipient_sealed=seal(owner=owner, field=FIELD_RECIPIENT, plaintext=recipient),
                 subject_sealed=seal(owner=owner, field=FIELD_SUBJECT, plaintext=subject),
@@ -260,6 +274,10 @@ def email_deliver(*, outbound_email_id: str) -> None:
     email = _attempt_begin(uuid.UUID(outbound_email_id))
     if email is None:
         return
+    if email.content_removed_at is not None:
+        _attempt_failed(email.id, code="content_removed", permanent=True)
+        msg = f"email {email.id}: its content was removed by the retention job before it could be sent"
+        raise PermanentJobError(msg)
     try:
         message = _outgoing(email)
     except UnknownKeyError as error:
@@ -271,20 +289,38 @@ def email_deliver(*, outbound_email_id: str) -> None:
         msg = f"email {email.id}: content cannot be opened ({error.code})"
         raise PermanentJobError(msg) from error
     provider = email_provider()
+    fault_point("before_connect")
     try:
         result = provider.send(message)
     except TemporaryProviderError as error:
         # On the job's last attempt the failure is final (until an operator retries the dead job).
-        _attempt_failed(email.id, code=error.code, permanent=_is_last_attempt(), provider=provider.name)
+        _attempt_failed(email.id, code=error.code, permanent=is_last_attempt(), provider=provider.name)
         raise
     except PermanentProviderError as error:
         _attempt_failed(email.id, code=error.code, permanent=True, provider=provider.name)
         msg = f"email {email.id}: refused by {provider.name} ({error.code})"
         raise PermanentJobError(msg) from error
+    fault_point("after_accept")
     _attempt_succeeded(email.id, result)
 
 
-def _is_last_attempt() -> bool:
+def delivery_status_of(result: ProviderResult) -> DeliveryStatus:
+    """Return the delivery status a provider's answer means (accepted: ``sending``; confirmed: ``delivered``)."""
+    return DeliveryStatus.DELIVERED if result.status is ProviderStatus.DELIVERED else DeliveryStatus.SENDING
+
+
+def failure_delivery_status(code: str) -> DeliveryStatus:
+    """Return the delivery status of a message that will not go: refused by the provider, or never handed over.
+
+    A 5xx SMTP reply or Notify 400 is about the message (``permanent-failure``);
+    anything else (retries exhausted, content gone) is ``technical-failure``.
+    """
+    if code.startswith("smtp_5") or code == "notify_400":
+        return DeliveryStatus.PERMANENT_FAILURE
+    return DeliveryStatus.TECHNICAL_FAILURE
+
+
+def is_last_attempt() -> bool:
     """Return whether the running job has no attempt left after this one (False outside a job)."""
     try:
         context = current_job()
@@ -329,9 +365,14 @@ def _attempt_succeeded(email_id: uuid.UUID, result: ProviderResult) -> None:
         email.provider = result.provider
         email.provider_reference = result.reference
         email.last_error_code = ""
-        email.save(
-            update_fields=["status", "sent_at", "provider", "provider_reference", "last_error_code", "updated_at"]
-        )
+        update_fields = ["status", "sent_at", "provider", "provider_reference", "last_error_code", "updated_at"]
+        if email.delivery_status != DeliveryStatus.DELIVERED:
+            # A callback for an earlier copy (a worker died after the provider accepted it) may
+            # already have confirmed delivery; anything else is superseded by this copy.
+            email.delivery_status = delivery_status_of(result)
+            email.delivery_status_at = email.sent_at
+            update_fields += ["delivery_status", "delivery_status_at"]
+        email.save(update_fields=update_fields)
         audit_record(
             actor=_WORKER,
             action="notifications.email.sent",
@@ -350,7 +391,12 @@ def _attempt_failed(email_id: uuid.UUID, *, code: str, permanent: bool, provider
         email.failed_at = clock.now()
         if provider:
             email.provider = provider
-        email.save(update_fields=["status", "last_error_code", "failed_at", "provider", "updated_at"])
+        update_fields = ["status", "last_error_code", "failed_at", "provider", "updated_at"]
+        if permanent and email.delivery_status not in FINAL_DELIVERY_STATUSES:
+            email.delivery_status = failure_delivery_status(code)
+            email.delivery_status_at = email.failed_at
+            update_fields += ["delivery_status", "delivery_status_at"]
+        email.save(update_fields=update_fields)
         if permanent:
             audit_record(
                 actor=_WORKER,

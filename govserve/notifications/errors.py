@@ -57,3 +57,17 @@ class EmailRequestError(ApplicationError):
 
     code = "email_request_invalid"
     status = 400
+
+
+class CallbackPayloadError(ApplicationError):
+    """A delivery receipt without a known status or notification type."""
+
+    code = "notification_callback_invalid"
+    status = 400
+
+
+class CallbackTokenError(ApplicationError):
+    """A delivery callback without the configured bearer token."""
+
+    code = "notification_callback_unauthorised"
+    status = 401

@@ -1,4 +1,4 @@
-"""Reads of outbound email."""
+"""Reads of outbound messages: the demo mail page, and the delivery records of an application for staff."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.conf import settings
 
 from govserve.core.errors import NotFoundError
 from govserve.notifications.email import FIELD_BODY, FIELD_RECIPIENT, FIELD_SUBJECT
-from govserve.notifications.models import OutboundEmail
+from govserve.notifications.models import OutboundEmail, OutboundSms
 from govserve.privacy.crypto import unseal_text
 from govserve.privacy.errors import DecryptionError
 
@@ -67,4 +67,67 @@ def _demo_mail(email: OutboundEmail) -> DemoMail:
         subject=subject,
         body=body,
         content_available=available,
+    )
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """One message about an application as staff see it on the file: no address, no content.
+
+    ``purpose`` is the event or platform purpose (``sent_back``,
+    ``submission_confirmation``); ``status`` govserve's hand-over to the
+    provider, ``delivery_status`` what the provider reported (labels beside
+    the codes); ``content_removed`` once retention emptied it.
+    """
+
+    id: uuid.UUID
+    channel: str
+    purpose: str
+    language: str
+    created_at: dt.datetime
+    status: str
+    status_label: str
+    delivery_status: str
+    delivery_status_label: str
+    delivery_status_at: dt.datetime | None
+    attempts: int
+    provider: str
+    sent_at: dt.datetime | None
+    last_error_code: str
+    content_removed: bool
+
+
+def application_deliveries(*, crypto_owner: str) -> list[DeliveryRecord]:
+    """Return the emails and text messages sealed under an application's ``crypto_owner``, oldest first.
+
+    For the staff file page: casework calls it through a provider hook after
+    its own permission check (the records carry no personal value: no
+    address, no content). Read-only, not audited.
+    """
+    records = [
+        _record(message, "email") for message in OutboundEmail.objects.filter(owner=crypto_owner).order_by("created_at")
+    ]
+    records += [
+        _record(message, "sms") for message in OutboundSms.objects.filter(owner=crypto_owner).order_by("created_at")
+    ]
+    return sorted(records, key=lambda record: (record.created_at, record.channel))
+
+
+def _record(message: OutboundEmail | OutboundSms, channel: str) -> DeliveryRecord:
+    return DeliveryRecord(
+        id=message.id,
+        channel=channel,
+        purpose=message.purpose,
+        language=message.language,
+        created_at=message.created_at,
+        status=message.status,
+        status_label=message.get_status_display(),
+        delivery_status=message.delivery_status,
+        delivery_status_label=message.get_delivery_status_display(),
+        delivery_status_at=message.delivery_status_at,
+        attempts=message.attempts,
+        provider=message.provider,
+        sent_at=message.sent_at,
+        last_error_code=message.last_error_code,
+        content_removed=message.content_removed_at is not None,
     )

@@ -760,8 +760,15 @@ NotificationEvent = Literal[
 
 
 class Notifications(DefinitionModel):
-    """Templates per event; an event without templates sends nothing."""
+    """Templates per event; an event without templates sends nothing.
 
+    ``sms_to`` names the phone field (outside any group) whose answer text
+    messages go to; without it no text message is sent.
+    """
+
+    sms_to: Name | None = Field(
+        default=None, description="The phone field whose answer receives the text messages (sms templates)."
+    )
     submitted: EventTemplates | None = None
     sent_back: EventTemplates | None = None
     decision_made: EventTemplates | None = None

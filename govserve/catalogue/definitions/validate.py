@@ -953,6 +953,16 @@ class _Validator:
             name for name, (_, item) in self.fields.items() if name in self.top_level and item.type != "group"
         }
         flags = set(self.determinants) | {name for name in plain_fields if self.fields[name][1].type == "yes_no"}
+        sms_to = self.definition.notifications.sms_to
+        if sms_to is not None and (sms_to not in plain_fields or self.fields[sms_to][1].type != "phone"):
+            phones = [name for name in plain_fields if self.fields[name][1].type == "phone"]
+            closest = _closest(sms_to, phones)
+            self.add(
+                ProblemCode.DEFINITION_UNKNOWN_FIELD,
+                ("notifications", "sms_to"),
+                f"`{sms_to}` is not a phone field outside a repeating group: text messages need a phone number",
+                f"Did you mean `{closest}`?" if closest else None,
+            )
         for event, templates in self.definition.notifications.items():
             allowed = COMMON_PLACEHOLDERS | EVENT_PLACEHOLDERS[event] | plain_fields
             texts: list[tuple[Path, schema.LocalisedText]] = []

@@ -7,9 +7,10 @@ A provider takes one message and either returns a :class:`ProviderResult`
 recipient unknown). Providers do no retries, no database work and no logging
 of content; the delivery job around them owns status, retries and audit.
 
-Email providers implement ``Provider[OutgoingEmail]``; later channels (SMS
-through GOV.UK Notify) bring their own message type and implement the same
-protocol, so the delivery machinery treats them alike.
+Email providers implement ``Provider[OutgoingEmail]`` (SMTP, GOV.UK Notify,
+log); text-message providers ``Provider[OutgoingSms]`` (GOV.UK Notify, log):
+one protocol, one message type per channel, so the delivery machinery treats
+them alike.
 """
 
 from __future__ import annotations
@@ -92,6 +93,28 @@ class OutgoingEmail:
                 raise ValueError(msg)
 
 
+@dataclass(frozen=True)
+class OutgoingSms:
+    """One rendered text message ready for a provider, held in memory only for the send.
+
+    ``reference`` is govserve's id for the message (safe to log);
+    ``notify_reference`` is derived from the idempotency key
+    (sha256(key)[:32]), so every copy of the message carries the same one;
+    ``recipient`` is a phone number in E.164 form (``+447700900123``).
+    """
+
+    reference: str
+    notify_reference: str
+    recipient: str
+    body: str
+    language: str = "en"
+
+
+def notify_reference_of(message: OutgoingEmail) -> str:
+    """Return the reference every copy of ``message`` carries: the hash part of its Message-ID."""
+    return message.message_id.strip("<>").partition("@")[0]
+
+
 MessageT_contra = TypeVar("MessageT_contra", contravariant=True)
 
 
@@ -109,3 +132,4 @@ class Provider(Protocol[MessageT_contra]):
 
 
 EmailProvider = Provider[OutgoingEmail]
+SmsProvider = Provider[OutgoingSms]

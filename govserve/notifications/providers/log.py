@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from govserve.notifications.providers.base import OutgoingEmail, ProviderResult, ProviderStatus
+from govserve.notifications.providers.base import OutgoingEmail, OutgoingSms, ProviderResult, ProviderStatus
 
 logger = structlog.get_logger(__name__)
 
@@ -24,4 +24,16 @@ class LogProvider:
     def send(self, message: OutgoingEmail) -> ProviderResult:
         """Log ``message``'s ids and return it as delivered."""
         logger.info("email.delivered_to_log", email_id=message.reference, message_id=message.message_id)
+        return ProviderResult(provider=self.name, reference=f"log:{message.reference}", status=ProviderStatus.DELIVERED)
+
+
+@dataclass(frozen=True)
+class LogSmsProvider:
+    """Record the text message as delivered and log its ids (``SMS_URL=log://``)."""
+
+    name: str = "log"
+
+    def send(self, message: OutgoingSms) -> ProviderResult:
+        """Log ``message``'s ids and return it as delivered."""
+        logger.info("sms.delivered_to_log", sms_id=message.reference, notify_reference=message.notify_reference)
         return ProviderResult(provider=self.name, reference=f"log:{message.reference}", status=ProviderStatus.DELIVERED)

@@ -1,14 +1,15 @@
-"""Fixtures of platform email's tests: a clock the test moves, a clean data-key cache, a real SMTP server."""
+"""Fixtures of notifications' tests: a movable clock, a clean data-key cache, a real SMTP server, a fake Notify."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from govserve.core import clock
-from govserve.notifications.testing import SmtpSink, smtp_sink
+from govserve.notifications.testing import FakeNotify, SmtpSink, fake_notify, smtp_sink
 from govserve.privacy.crypto import data_key_cache_clear
 
 
@@ -45,4 +46,17 @@ def sink(settings: object) -> Iterator[SmtpSink]:
     """A real SMTP server on loopback, configured as EMAIL_URL."""
     with smtp_sink() as running:
         settings.EMAIL_URL = running.url  # type: ignore[attr-defined]
+        yield running
+
+
+@pytest.fixture
+def notify(settings: Any) -> Iterator[FakeNotify]:
+    """The local fake of GOV.UK Notify, configured for email and text messages."""
+    with fake_notify() as running:
+        settings.EMAIL_URL = "notify://?timeout=5"
+        settings.SMS_URL = "notify://?timeout=5"
+        settings.NOTIFY_API_KEY = running.api_key
+        settings.NOTIFY_BASE_URL = running.base_url
+        settings.NOTIFY_EMAIL_TEMPLATE_ID = running.email_template_id
+        settings.NOTIFY_SMS_TEMPLATE_ID = running.sms_template_id
         yield running

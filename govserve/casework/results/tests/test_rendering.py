@@ -12,9 +12,11 @@ import zxingcpp
 from jinja2.exceptions import SecurityError
 from PIL import Image, ImageDraw
 
-from govserve.casework.results import services
+from govserve.casework.results import errors, services
+from govserve.casework.results.models import IssuedResult
 from govserve.casework.results.rendering import add_period, qr_svg, template_render
 from govserve.casework.results.tests.support import OFFICER, approved_trading
+from govserve.journeys.selectors import state_load
 
 
 @pytest.mark.parametrize(
@@ -97,7 +99,7 @@ def test_the_certificate_html_fills_the_template_with_the_file_and_a_qr_of_its_v
 def test_a_version_without_the_template_text_refuses_to_issue(monkeypatch: pytest.MonkeyPatch) -> None:
     # given a pinned version stored without its templates (a bundle of format 1 carries none)
     application = approved_trading()
-    original = services.state_load
+    original = state_load
 
     def without_templates(*args: object, **kwargs: object) -> object:
         state = original(*args, **kwargs)  # type: ignore[arg-type]
@@ -106,6 +108,6 @@ def test_a_version_without_the_template_text_refuses_to_issue(monkeypatch: pytes
     monkeypatch.setattr(services, "state_load", without_templates)
 
     # then issuing is refused with what to do, and nothing is issued
-    with pytest.raises(services.errors.ResultTemplateMissingError, match="publish the service again"):
+    with pytest.raises(errors.ResultTemplateMissingError, match="publish the service again"):
         services.results_issue(application, actor=OFFICER)
-    assert not services.IssuedResult.objects.exists()
+    assert not IssuedResult.objects.exists()

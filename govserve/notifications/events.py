@@ -1,0 +1,76 @@
+"""Where service events reach notifications: handlers registered on journeys' and casework's hooks.
+
+Notifications sits below journeys and casework in the dependency order, so
+they never call it: :func:`register` (from the app's ``ready``) adds these
+handlers to their hooks, which run inside the business transaction (the
+messages commit with the change, or not at all).
+
+| event | where from | channels |
+|---|---|---|
+| ``submitted`` | journeys ``application_submitted`` hook | text message (the confirmation email is journeys' own) |
+| ``sent_back`` | casework case event ``sent_back`` | email, text message |
+| ``decision_made`` | casework case event ``file_closed`` (approved or rejected) | email, text message |
+| ``message_received`` | casework case event ``message_sent`` by staff | email, text message |
+| ``draft_expiring`` | the ``notifications.drafts.expiring`` schedule | email, text message |
+| ``payment_received``, ``result_issued`` | not wired yet: payments and results have no hook (docs/notifications.md) | |
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from govserve.casework import selectors as casework_selectors
+from govserve.casework.hooks import case_event_hook_register
+from govserve.casework.models import CaseEventKind, FileOutcome, MessageSender
+from govserve.journeys.hooks import application_submitted_hook_register
+from govserve.journeys.models import ApplicationStatus
+from govserve.notifications.services import service_notification_send
+
+if TYPE_CHECKING:
+    from govserve.casework.models import CaseEvent
+    from govserve.journeys.models import Application
+
+DECISION_WORDS = {
+    "en": {FileOutcome.APPROVED: "approved", FileOutcome.REJECTED: "rejected"},
+    "cy": {FileOutcome.APPROVED: "cymeradwyo", FileOutcome.REJECTED: "gwrthod"},
+}
+
+
+def on_application_submitted(application: Application) -> None:
+    """Send the ``submitted`` text message (the email is journeys' confirmation)."""
+    if application.status in {ApplicationStatus.SUBMITTED, ApplicationStatus.AWAITING_PAYMENT}:
+        service_notification_send(application, "submitted", channels=("sms",))
+
+
+def _reason(event: CaseEvent) -> str:
+    """Return the reason given to the applicant with a decision, when casework offers a selector for it."""
+    reader: Any = getattr(casework_selectors, "decision_reason_for_applicant", None)
+    if reader is None:
+        return ""  # casework does not expose it yet (CONTRACT_CASEWORK.md, "Requests from notifications")
+    return str(reader(event) or "")
+
+
+def on_case_event(event: CaseEvent) -> None:
+    """Send the notification an applicant-visible case event means, if any."""
+    application = event.case_file.application
+    occurrence = str(event.id)
+    if event.kind == CaseEventKind.SENT_BACK:
+        service_notification_send(application, "sent_back", context={"reason": _reason(event)}, occurrence=occurrence)
+    elif event.kind == CaseEventKind.FILE_CLOSED:
+        outcome = str(event.details.get("outcome", ""))
+        words = DECISION_WORDS["cy" if application.language == "cy" else "en"]
+        if outcome in words:
+            service_notification_send(
+                application,
+                "decision_made",
+                context={"decision": words[FileOutcome(outcome)], "reason": _reason(event)},
+                occurrence=occurrence,
+            )
+    elif event.kind == CaseEventKind.MESSAGE_SENT and event.details.get("sender") == MessageSender.STAFF:
+        service_notification_send(application, "message_received", occurrence=occurrence)
+
+
+def register() -> None:
+    """Add the handlers to journeys' and casework's hooks (idempotent; the app's ``ready``)."""
+    application_submitted_hook_register(on_application_submitted)
+    case_event_hook_register(on_case_event)

@@ -26,6 +26,7 @@ from govserve.audit.actors import Actor
 from tests.browser import people
 from tests.browser.browsing import Tab
 from tests.browser.inventory_journeys import JOURNEY_PAGES, PHONE_PAGES
+from tests.browser.inventory_results import RESULTS_PAGES, RESULTS_PHONE_PAGES
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,8 @@ INVENTORY: tuple[PageType, ...] = (
     PageType("bad-request", "<400>", _served_error_page(_bad_request, "/bad", 400)),
     # --- the citizen journey (tests/browser/inventory_journeys.py) --------------------------------------
     *(PageType(page_id, route, reach, phone=page_id in PHONE_PAGES) for page_id, route, reach in JOURNEY_PAGES),
+    # --- result verification (tests/browser/inventory_results.py) ---------------------------------------
+    *(PageType(page_id, route, reach, phone=page_id in RESULTS_PHONE_PAGES) for page_id, route, reach in RESULTS_PAGES),
 )
 
 # Routes that render no HTML page of their own, and why.

@@ -27,7 +27,7 @@ from govserve.core import clock
 from govserve.core.ids import normalise_reference
 from govserve.documents.policies import OwnerAccess
 from govserve.documents.selectors import DocumentSummary, documents_blocking_submission, documents_for_owner
-from govserve.journeys import errors
+from govserve.journeys import errors, hooks
 from govserve.journeys.access import Applicant
 from govserve.journeys.answers import answers_load
 from govserve.journeys.models import OPEN_STATUSES, Application, ApplicationEvent, ApplicationStatus
@@ -110,12 +110,19 @@ def expected_decision_date(application: Application, state: JourneyState) -> dt.
     """Return when a decision is expected: the working-day SLAs of the roles still to act, one after another.
 
     Counted from the day it was sent, through each role that applies to the
-    answers (its ``when``), in the calendar of the role's institution. Until
-    casework records which role holds the file, every role still counts.
+    answers (its ``when``), in the calendar of the role's institution. Once
+    casework holds the file, its date wins (the open task's due date, then the
+    roles still ahead: ``hooks.expected_decision_provided``); a sent-back
+    application has none (the applicant holds it).
     None for drafts, decided or closed applications, and flows without SLAs.
     """
     if application.status not in OPEN_STATUSES or application.submitted_at is None:
         return None
+    if application.status == ApplicationStatus.SENT_BACK:
+        return None
+    provided, provided_date = hooks.expected_decision_provided(application)
+    if provided:
+        return provided_date
     roles = [
         (number, role)
         for number, role in enumerate(state.definition.flow.roles)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from playwright.sync_api import FilePayload
 
 from govserve.catalogue.services import service_retire
 from govserve.journeys.access import Applicant
@@ -202,6 +203,57 @@ def _draft_detail(tab: Tab) -> None:
     tab.goto(f"/applications/{application_id}/")
 
 
+def _withdrawn(tab: Tab) -> None:
+    """A sent report withdrawn through its pages: the detail page shows the status and the history."""
+    _light_sent(tab)
+    tab.click_link("Check the progress of your application")
+    tab.click_link("Withdraw this application")
+    Choose("Yes").give(tab.page)
+    tab.click_button("Continue")
+    assert "You withdrew the application" in tab.text()
+
+
+def _dashboard_filtered(tab: Tab) -> None:
+    """The applicant's list filtered to a status and a search that match nothing."""
+    _draft_detail(tab)
+    tab.goto("/applications/")
+    tab.page.get_by_label("Status", exact=True).select_option(label="Decided")
+    Fill("Reference or service", "no such reference").give(tab.page)
+    tab.click_button("Filter")
+    assert tab.page.locator("#no-applications").is_visible()
+
+
+def _documents_upload_refused(tab: Tab) -> None:
+    """A file that is not what it claims, uploaded on the documents page: the plain form's 400."""
+    _page(_trading, TRADING_PATH, "documents")(tab)
+    fake: FilePayload = {"name": "insurance.pdf", "mimeType": "application/pdf", "buffer": b"not a pdf at all\n" * 40}
+    tab.page.locator("#file-public-liability-insurance").set_input_files(fake)
+    if tab.javascript:
+        # the upload script shows the server's error page in place (tests/browser/test_upload_progress.py)
+        with tab.page.expect_response(lambda response: response.request.method == "POST") as answer:
+            tab.page.locator("#upload-public-liability-insurance").click()
+        assert answer.value.status == 400
+        tab.failed_resources.remove(f"400 {answer.value.url}")
+        tab.page.locator(".govuk-error-summary").wait_for()
+    else:
+        tab.navigate(tab.page.locator("#upload-public-liability-insurance").click, status=400)
+
+
+def _question_file_error(tab: Tab) -> None:
+    """The street light photo question answered with a "photo" that is text: the page with its error."""
+    _page(_light, LIGHT_PATH[:3], "photo")(tab)
+    fake: FilePayload = {"name": "lamp.jpg", "mimeType": "image/jpeg", "buffer": b"this is not an image at all\n" * 20}
+    tab.page.locator('input[type="file"][name="photo"]').set_input_files(fake)
+    if tab.javascript:
+        with tab.page.expect_response(lambda response: response.request.method == "POST") as answer:
+            tab.page.get_by_role("button", name="Continue", exact=True).click()
+        assert answer.value.status == 400
+        tab.failed_resources.remove(f"400 {answer.value.url}")
+        tab.page.locator(".govuk-error-summary").wait_for()
+    else:
+        tab.navigate(tab.page.get_by_role("button", name="Continue", exact=True).click, status=400)
+
+
 def _feedback(tab: Tab) -> None:
     Choose("Satisfied").give(tab.page)
     Fill("How could we improve this service? (optional)", "Clear questions.").give(tab.page)
@@ -246,6 +298,7 @@ JOURNEY_PAGES: tuple[tuple[str, str, Reach], ...] = (
     ),
     ("question-text-postcode-textarea", "journeys:question", _page(_light, LIGHT_PATH[:2], "location")),
     ("question-file", "journeys:question", _page(_light, LIGHT_PATH[:3], "photo")),
+    ("question-file-error", "journeys:question", _question_file_error),
     (
         "question-exit",
         "journeys:question",
@@ -299,6 +352,7 @@ JOURNEY_PAGES: tuple[tuple[str, str, Reach], ...] = (
         _then(_page(_trading, TRADING_PATH, "documents"), _press("Continue", 400)),
     ),
     ("documents-uploaded", "journeys:documents", _documents_uploaded),
+    ("documents-upload-refused", "journeys:documents", _documents_upload_refused),
     ("fees", "journeys:fees", _then(_documents_uploaded, _press("Continue"))),
     ("check-answers", "journeys:check_answers", _page(_light, LIGHT_PATH, "check-answers")),
     (
@@ -321,12 +375,14 @@ JOURNEY_PAGES: tuple[tuple[str, str, Reach], ...] = (
     ("application-expired", "journeys:application_resume", _expired),
     ("dashboard-empty", "journeys:application_list", _signed_in("/applications/")),
     ("dashboard", "journeys:application_list", _then(_draft_detail, lambda tab: tab.goto("/applications/"))),
+    ("dashboard-filtered-no-match", "journeys:application_list", _dashboard_filtered),
     ("application-draft", "journeys:application_detail", _draft_detail),
     (
         "application-sent",
         "journeys:application_detail",
         _then(_light_sent, _follow("Check the progress of your application")),
     ),
+    ("application-withdrawn", "journeys:application_detail", _withdrawn),
     ("delete-draft", "journeys:application_delete", _then(_draft_detail, _follow("Delete this application"))),
     (
         "delete-draft-error",

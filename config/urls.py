@@ -8,6 +8,7 @@ from django.urls import include, path
 urlpatterns = [
     path("staff/admin/", admin.site.urls),
     path("", include("govserve.accounts.urls")),
+    path("staff/", include("govserve.casework.urls")),
     path("", include("govserve.notifications.urls")),
     path("", include("govserve.documents.urls")),
     path("", include("govserve.journeys.urls")),

@@ -25,6 +25,7 @@ from govserve.accounts.tests.factories import institution_create
 from govserve.audit.actors import Actor
 from tests.browser import people
 from tests.browser.browsing import Tab
+from tests.browser.inventory_casework import CASEWORK_NOT_PAGES, CASEWORK_PAGES, CASEWORK_PHONE_PAGES
 from tests.browser.inventory_journeys import JOURNEY_PAGES, PHONE_PAGES
 from tests.browser.inventory_results import RESULTS_PAGES, RESULTS_PHONE_PAGES
 
@@ -359,6 +360,11 @@ INVENTORY: tuple[PageType, ...] = (
     *(PageType(page_id, route, reach, phone=page_id in PHONE_PAGES) for page_id, route, reach in JOURNEY_PAGES),
     # --- result verification (tests/browser/inventory_results.py) ---------------------------------------
     *(PageType(page_id, route, reach, phone=page_id in RESULTS_PHONE_PAGES) for page_id, route, reach in RESULTS_PAGES),
+    # --- the operator workspace (tests/browser/inventory_casework.py) ------------------------------------
+    *(
+        PageType(page_id, route, reach, phone=page_id in CASEWORK_PHONE_PAGES)
+        for page_id, route, reach in CASEWORK_PAGES
+    ),
 )
 
 # Routes that render no HTML page of their own, and why.
@@ -370,4 +376,5 @@ NOT_PAGES: dict[str, str] = {
     "documents:download": "the document's own bytes (PDF or image), never HTML",
     "session_extend": "POST from the session-timeout dialog; answers JSON or redirects back",
     "journeys:answers_pdf": "a PDF copy of the answers (Content-Type application/pdf)",
+    **CASEWORK_NOT_PAGES,
 }

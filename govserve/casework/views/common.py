@@ -100,7 +100,10 @@ def staff_navigation(request: HttpRequest) -> list[dict[str, Any]]:
 
 def notices_take(request: HttpRequest) -> list[Notice]:
     """Return (and consume) the notices queued for this person by earlier requests."""
-    return [Notice(text=str(message), success=message.level == messages.SUCCESS) for message in messages.get_messages(request)]
+    return [
+        Notice(text=str(message), success=message.level == messages.SUCCESS)
+        for message in messages.get_messages(request)
+    ]
 
 
 def notice_success(request: HttpRequest, text: str) -> None:
@@ -151,7 +154,9 @@ def field_error_map(found: Iterable[FieldError]) -> dict[str, str]:
     return result
 
 
-def problem_page(request: HttpRequest, error: ApplicationError, *, back_href: str = "", back_text: str = "") -> HttpResponse:
+def problem_page(
+    request: HttpRequest, error: ApplicationError, *, back_href: str = "", back_text: str = ""
+) -> HttpResponse:
     """Answer a refused action (conflict, not allowed) with a page that says why and where to go next.
 
     A not-found error is the ordinary 404 page (raised as Http404), whatever the cause.

@@ -1,0 +1,88 @@
+"""Names people read on the casework pages: service titles, role names, fee names, filter options.
+
+They come from the published definitions (public, cached per process);
+which services and roles a person works with comes from the roles they hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from govserve.accounts.selectors import staff_roles_for_user
+from govserve.catalogue.compiled import CompiledDefinition
+from govserve.catalogue.errors import ServiceNotFoundError, ServiceRetiredError, VersionNotFoundError
+from govserve.catalogue.selectors import published_version_load
+from govserve.journeys.selectors import services_live
+
+TEAM_LEADER = "team-leader"
+_MISSING = (ServiceNotFoundError, ServiceRetiredError, VersionNotFoundError)
+
+
+def _compiled(service_id: str, version: int | None = None) -> CompiledDefinition | None:
+    try:
+        return published_version_load(service_id, version)
+    except _MISSING:
+        return None
+
+
+def service_title(service_id: str, language: str, version: int | None = None) -> str:
+    """Return the title of a service (its latest published version, or ``version``); the id when unknown."""
+    compiled = _compiled(service_id, version)
+    return compiled.definition.title.get(language) if compiled is not None else service_id
+
+
+def role_name(service_id: str, role_id: str, language: str) -> str:
+    """Return the name of a flow role of a service; the id when unknown."""
+    compiled = _compiled(service_id)
+    if compiled is not None:
+        for role in compiled.definition.flow.roles:
+            if role.id == role_id:
+                return role.name.get(language)
+    return role_id
+
+
+def fee_name(service_id: str, version: int, fee_id: str, language: str) -> str:
+    """Return the name of a fee of a service version; the id when unknown."""
+    compiled = _compiled(service_id, version)
+    if compiled is not None:
+        for registration in compiled.definition.registrations:
+            for fee in registration.fees:
+                if fee.id == fee_id:
+                    return fee.name.get(language)
+    return fee_id
+
+
+def _roles_held(user: Any) -> tuple[set[tuple[str, str]], set[str]]:
+    held = staff_roles_for_user(user)
+    roles = {(role.institution_code, role.role) for role in held}
+    leads = {role.institution_code for role in held if role.role == TEAM_LEADER}
+    return roles, leads
+
+
+def service_options(*, user: Any, language: str) -> list[tuple[str, str]]:
+    """Return (service id, title) of the live services with a flow role ``user`` holds (or leads), by title."""
+    roles, leads = _roles_held(user)
+    options = []
+    for card in services_live(language=language):
+        compiled = _compiled(card.service_id)
+        if compiled is None:
+            continue
+        if any(
+            (role.institution, role.id) in roles or role.institution in leads for role in compiled.definition.flow.roles
+        ):
+            options.append((card.service_id, card.title))
+    return sorted(options, key=lambda pair: pair[1].casefold())
+
+
+def role_options(*, user: Any, language: str) -> list[tuple[str, str]]:
+    """Return (role id, name) of the flow roles ``user`` holds (or leads) in the live services, by name."""
+    roles, leads = _roles_held(user)
+    seen: dict[str, str] = {}
+    for card in services_live(language=language):
+        compiled = _compiled(card.service_id)
+        if compiled is None:
+            continue
+        for role in compiled.definition.flow.roles:
+            if role.kind == "human" and ((role.institution, role.id) in roles or role.institution in leads):
+                seen.setdefault(role.id, role.name.get(language))
+    return sorted(seen.items(), key=lambda pair: pair[1].casefold())

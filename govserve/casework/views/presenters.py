@@ -1,0 +1,382 @@
+"""Turn the casework selectors' results into what the templates show.
+
+The templates depend on these shapes only, so a change in a selector's
+dataclass is one change here. Texts for people are built here (dates in the
+page's language, names of colleagues, tags and their colours).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from govserve.accounts.models import User
+from govserve.casework.models import TaskStatus
+from govserve.casework.selectors import Assignee, FileView, HistoryRow, MessageRow, NoteRow
+from govserve.casework.views import common, names
+from govserve.core import clock
+from govserve.journeys.models import FeeStatus
+
+# Colours of the status tags (GOV.UK tag modifiers) per state of a file.
+_FILE_TAGS = {
+    "approved": "govuk-tag--green",
+    "rejected": "govuk-tag--red",
+    "withdrawn": "govuk-tag--grey",
+    "sent_back": "govuk-tag--orange",
+    "open": "govuk-tag--blue",
+}
+_DELIVERY_TEXT = {
+    "counter": gettext_noop("to bring to a counter"),
+    "sign_in_person": gettext_noop("to sign in person"),
+    "post": gettext_noop("by post"),
+}
+COUNTER_DELIVERIES = ("counter", "sign_in_person")
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A GOV.UK tag: its words and colour class."""
+
+    text: str
+    classes: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    field_id: str
+    label: str
+    lines: list[str]
+    text: str
+    corrected: bool
+    original_text: str
+    correct_url: str
+    flagged: bool
+    correction_note: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    requirement_id: str
+    name: str
+    href: str
+    detail: str
+    flagged: bool
+    needs_counter: bool
+    counter_done: bool
+    counter_kind: str
+
+
+@dataclass(frozen=True)
+class FeeLine:
+    name: str
+    amount_text: str
+    status_text: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A history entry, message or note."""
+
+    title: str
+    actor: str
+    author: str
+    when_text: str
+    when_iso: str
+    detail: str
+    paragraphs: list[str]
+
+
+@dataclass(frozen=True)
+class CounterLine:
+    text: str
+    recorded_by: str
+    when_text: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    result_id: str
+    name: str
+    number: str
+    issued_text: str
+    status: Tag
+    revoked_reason: str
+    download_href: str
+    revoke_url: str
+
+
+@dataclass(frozen=True)
+class TaskPanel:
+    task_id: uuid.UUID
+    version: int
+    role_name: str
+    assignee_name: str
+    due_text: str
+    overdue: bool
+    decide_url: str
+    claim_url: str
+    release_url: str
+    assign_url: str
+    claim_off: bool
+    colleague_options: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class FilePage:
+    """An application file as the file page, its print version and the forms around it show it."""
+
+    file_id: uuid.UUID
+    reference: str
+    service_name: str
+    version_number: int
+    status: Tag
+    submitted_text: str
+    channel_text: str
+    due_text: str
+    overdue: bool
+    expected_decision_text: str
+    role_name: str
+    answers: list[AnswerLine]
+    documents: list[DocumentLine]
+    fees: list[FeeLine]
+    results: list[ResultLine]
+    counter_records: list[CounterLine]
+    history: list[Entry]
+    messages: list[Entry]
+    notes: list[Entry]
+    task: TaskPanel | None
+    no_task_text: str
+    message_url: str
+    message_closed_text: str
+    note_url: str
+    counter_url: str
+    print_url: str
+    decisions: list[str] = field(default_factory=list)
+
+
+def money_text(pence: int, currency: str = "GBP") -> str:
+    """Return an amount in minor units as people read it: £150, £12.50."""
+    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency, f"{currency} ")
+    pounds, rest = divmod(int(pence), 100)
+    return f"{symbol}{pounds:,}" + (f".{rest:02d}" if rest else "")
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [paragraph.strip() for paragraph in str(text or "").split("\n\n") if paragraph.strip()]
+
+
+def _lines(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    return [line for line in str(value).split("\n") if line.strip()]
+
+
+def file_status(view: FileView) -> Tag:
+    """Return the tag of a file's state: its outcome once closed, else where it waits."""
+    case_file = view.case_file
+    if case_file.outcome:
+        return Tag(text=str(case_file.get_outcome_display()), classes=_FILE_TAGS.get(str(case_file.outcome), ""))
+    return Tag(text=str(case_file.get_state_display()), classes=_FILE_TAGS.get(str(case_file.state), ""))
+
+
+def _entry(
+    *, moment: dt.datetime, author: str, body: str = "", title: str = "", detail: str = "", language: str
+) -> Entry:
+    return Entry(
+        title=title,
+        actor=author,
+        author=author,
+        when_text=common.time_text(moment, language),
+        when_iso=moment.isoformat(),
+        detail=detail,
+        paragraphs=_paragraphs(body),
+    )
+
+
+def _history_entry(row: HistoryRow, language: str) -> Entry:
+    actor = row.actor
+    if actor == "automatic":
+        actor = _("Automatic decision")
+    elif actor in ("citizen", "applicant"):
+        actor = _("The applicant")
+    elif actor == "system":
+        actor = _("govserve")
+    return _entry(moment=row.occurred_at, author=actor, title=row.label, detail=row.text, language=language)
+
+
+def _message_entry(row: MessageRow, language: str) -> Entry:
+    author = _("The applicant") if row.sender == "applicant" else row.author
+    return _entry(moment=row.sent_at, author=author, body=row.body, language=language)
+
+
+def _note_entry(row: NoteRow, language: str) -> Entry:
+    return _entry(moment=row.written_at, author=row.author, body=row.body, language=language)
+
+
+def overdue(due_on: dt.date | None) -> bool:
+    """Return whether a due date has passed (in the service's local time)."""
+    return due_on is not None and due_on < clock.now().astimezone(common.LOCAL_ZONE).date()
+
+
+def task_panel(view: FileView, *, user: User, language: str, colleagues: list[Assignee]) -> TaskPanel | None:
+    """Return the task box of the file page: who holds it, when it is due, what the person may do."""
+    task = view.open_task
+    if task is None:
+        return None
+    pending = task.status == TaskStatus.PENDING
+    mine = task.assignee_id == user.pk
+    options: list[dict[str, Any]] = [{"value": "", "text": _("Choose a colleague")}]
+    options += [{"value": str(person.user_id), "text": person.name} for person in colleagues]
+    human = task.kind == "human"
+    return TaskPanel(
+        task_id=task.id,
+        version=task.version,
+        role_name=view.seen_as_role_name,
+        assignee_name=common.person_name(task.assignee) if task.assignee_id else "",
+        due_text=common.date_text(task.due_on, language),
+        overdue=overdue(task.due_on),
+        decide_url=reverse("casework:decision", args=[task.id]) if view.may_act and human else "",
+        claim_url=reverse("casework:task_claim", args=[task.id])
+        if pending and view.claiming and view.may_act and human
+        else "",
+        release_url=reverse("casework:task_release", args=[task.id]) if task.assignee_id and mine else "",
+        assign_url=reverse("casework:task_assign", args=[task.id]) if colleagues and human else "",
+        claim_off=pending and not view.claiming and human,
+        colleague_options=options,
+    )
+
+
+def file_page(
+    view: FileView,
+    *,
+    user: User,
+    language: str,
+    colleagues: list[Assignee] | None = None,
+    results: list[Any] | None = None,
+) -> FilePage:
+    """Return the file page of a selector's FileView."""
+    case_file = view.case_file
+    application = view.application
+    flagged_fields = set(view.flagged_fields)
+    flagged_documents = set(view.flagged_documents)
+    corrects = set(view.corrects)
+    may_act = view.may_act
+    answers = [
+        AnswerLine(
+            field_id=row.field_id,
+            label=row.label,
+            lines=_lines(row.value),
+            text=row.value,
+            corrected=row.corrected_from is not None,
+            original_text=row.corrected_from or "",
+            correct_url=reverse("casework:correction", args=[case_file.id, row.field_id])
+            if may_act and row.field_id in corrects
+            else "",
+            flagged=row.field_id in flagged_fields,
+        )
+        for row in view.answers
+    ]
+    documents = []
+    counter_lines = []
+    for row in view.documents:
+        recorded = row.counter_kind is not None
+        if recorded:
+            detail = _("recorded at the counter")
+        elif row.delivery == "upload":
+            detail = "" if row.document_id else _("not uploaded")
+        else:
+            detail = _(_DELIVERY_TEXT.get(row.delivery, row.delivery))
+        documents.append(
+            DocumentLine(
+                requirement_id=row.requirement_id,
+                name=row.name,
+                href=reverse("documents:download", args=[row.document_id]) if row.document_id else "",
+                detail=detail,
+                flagged=row.requirement_id in flagged_documents,
+                needs_counter=row.delivery in COUNTER_DELIVERIES,
+                counter_done=recorded,
+                counter_kind="signed" if row.delivery == "sign_in_person" else "presented",
+            )
+        )
+        if recorded:
+            what = (
+                _("signed in front of an operator") if row.counter_kind == "signed" else _("presented at the counter")
+            )
+            counter_lines.append(
+                CounterLine(
+                    text=f"{row.name}: {what}",
+                    recorded_by="",
+                    when_text=common.time_text(row.counter_recorded_at, language),
+                    notes=row.counter_note,
+                )
+            )
+    fees = [
+        FeeLine(
+            name=names.fee_name(case_file.service_id, case_file.version_number, row.fee_id, language),
+            amount_text=money_text(row.amount_minor, row.currency),
+            status_text=str(dict(FeeStatus.choices).get(row.status, row.status)),
+        )
+        for row in view.fees
+    ]
+    task = task_panel(view, user=user, language=language, colleagues=colleagues or [])
+    open_file = case_file.state == "open"
+    return FilePage(
+        file_id=case_file.id,
+        reference=case_file.reference,
+        service_name=view.service_title,
+        version_number=case_file.version_number,
+        status=file_status(view),
+        submitted_text=common.time_text(case_file.submitted_at, language),
+        channel_text=str(application.get_channel_display()),
+        due_text=task.due_text if task else "",
+        overdue=task.overdue if task else False,
+        expected_decision_text=common.date_text(view.expected_decision_on, language),
+        role_name=view.seen_as_role_name,
+        answers=answers,
+        documents=documents,
+        fees=fees,
+        results=[result_line(row, file_id=case_file.id, language=language) for row in results or []],
+        counter_records=counter_lines,
+        history=[_history_entry(row, language) for row in reversed(view.history)],
+        messages=[_message_entry(row, language) for row in view.messages],
+        notes=[_note_entry(row, language) for row in view.notes],
+        task=task,
+        no_task_text=_("This application is waiting for the applicant to correct it.")
+        if case_file.state == "sent_back"
+        else _("No task is open: the application is closed."),
+        message_url=reverse("casework:message_send", args=[case_file.id]) if may_act else "",
+        message_closed_text="" if may_act else _("Only the person working on the open task can send messages."),
+        note_url=reverse("casework:note_add", args=[case_file.id]) if may_act else "",
+        counter_url=reverse("casework:counter", args=[case_file.id])
+        if may_act and open_file and any(document.needs_counter for document in documents)
+        else "",
+        print_url=reverse("casework:file_print", args=[case_file.id]),
+        decisions=list(view.decisions),
+    )
+
+
+def result_line(row: Any, *, file_id: uuid.UUID, language: str) -> ResultLine:
+    """Return a result as the file page lists it."""
+    status = str(getattr(row, "status", ""))
+    revoked = status == "revoked"
+    return ResultLine(
+        result_id=str(row.result_id),
+        name=str(row.name),
+        number=str(getattr(row, "number", "")),
+        issued_text=common.date_text(getattr(row, "issued_at", None), language),
+        status=Tag(text=_("Revoked"), classes="govuk-tag--red")
+        if revoked
+        else Tag(text=_("Valid"), classes="govuk-tag--green"),
+        revoked_reason=str(getattr(row, "revoked_reason", "") or ""),
+        download_href=str(getattr(row, "download_url", "") or ""),
+        revoke_url="" if revoked else reverse("casework:result_revoke", args=[file_id, row.result_id]),
+    )

@@ -2,7 +2,9 @@
 
 The URLconf here serves ``/test/layout`` and ``/staff/test/layout``: a page
 extending ``web/base.html`` whose context comes from the query string, so each
-test states exactly what the page sets (``errors``, ``back_link``, ...); and
+test states exactly what the page sets (``errors``, ``back_link``, ...; the
+header ``X-Test-Layout: reference`` renders it on the macros' layout of the
+parity test); and
 ``/test/sign-in?next=...``, which signs a new citizen in on the browser's own
 session (the browser tests: the session starts when the page is first seen).
 """
@@ -25,6 +27,8 @@ from govserve.accounts.models import Citizen
 PAGE = """{% extends "web/base.html" %}
 {% block content %}<h1 class="govuk-heading-l">{{ page_title }}</h1>
 {% include "web/_session_timeout_notice.html" %}{% endblock %}"""
+# The same page on the layout as govuk-frontend-jinja's macros render it (test_layout_parity.py).
+REFERENCE_PAGE = PAGE.replace("web/base.html", "reference/base_macros.html")
 
 
 def layout_page(request: HttpRequest) -> HttpResponse:
@@ -43,8 +47,17 @@ def layout_page(request: HttpRequest) -> HttpResponse:
     if "draft" in query:
         context["has_draft"] = True
     if "staff_nav" in query:
-        context["staff_navigation"] = [{"href": "/staff/queues/", "text": "Work queues", "active": True}]
-    template = engines["jinja2"].from_string(PAGE)
+        context["staff_navigation"] = [
+            {"href": "/staff/queues/", "text": "Work queues", "active": True},
+            {"href": "/staff/tasks/", "text": "My <tasks>"},
+            {"href": "/staff/search/", "text": "Search", "current": True},
+            {"text": "Not a link"},
+        ][: int(query["staff_nav"] or 1)]
+    if "account" in query:
+        # what accounts/citizen_base.html and staff_base.html pass: they bring their own navigation
+        context["citizen_signed_in"] = query["account"] == "1"
+    reference = request.headers.get("X-Test-Layout") == "reference"
+    template = engines["jinja2"].from_string(REFERENCE_PAGE if reference else PAGE)
     return HttpResponse(template.render(context, request))
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from govserve.core import clock
+from govserve.journeys.tests.conftest import _fresh_compiled_cache, media_root  # noqa: F401 - fixtures reused
+from govserve.journeys.tests.support import examples_publish
 from govserve.notifications.testing import FakeNotify, SmtpSink, fake_notify, smtp_sink
 from govserve.privacy.crypto import data_key_cache_clear
 
@@ -60,3 +62,9 @@ def notify(settings: Any) -> Iterator[FakeNotify]:
         settings.NOTIFY_EMAIL_TEMPLATE_ID = running.email_template_id
         settings.NOTIFY_SMS_TEMPLATE_ID = running.sms_template_id
         yield running
+
+
+@pytest.fixture
+def examples(db: None) -> None:
+    """Publish the example catalogues and the three example services (version 1 of each)."""
+    examples_publish()

@@ -16,7 +16,9 @@ by the platform, so it can read the context it is given and nothing else
 - ``answers``: every answer as people read it, by field id (choices by their
   label, dates and money formatted, several lines joined by a new line);
 - ``values``: the typed answers, for conditions in the template;
-- ``processing``: the processing fields' values (typed), when casework has them.
+- ``processing``: the processing fields' values as people read them, by field
+  id (what the roles recorded: an entry number, a visit date);
+- ``processing_values``: the same, typed.
 
 weasyprint and segno are imported only when a PDF or QR code is made: a web
 worker that never issues one does not pay their memory. The HTML loads no
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -48,16 +50,6 @@ if TYPE_CHECKING:
 
 QR_MODULE_MM = 0.6
 PDF_VARIANT = "pdf/ua-1"
-
-ProcessingValues = Callable[[Any], Mapping[str, Any]]
-_processing_source: list[ProcessingValues] = []
-
-
-def processing_values_source_set(source: ProcessingValues | None) -> None:
-    """Use ``source(application)`` for the ``processing`` values of certificates (None: no processing values)."""
-    _processing_source.clear()
-    if source is not None:
-        _processing_source.append(source)
 
 
 def verify_url(code: str) -> str:
@@ -125,13 +117,13 @@ def holder_name_of(result: Result, answers: Mapping[str, Any]) -> str:
     return " ".join(part for part in parts if part)
 
 
-def answers_display(state: JourneyState, language: str) -> dict[str, str]:
-    """Return every answer of the file as people read it, by field id."""
+def answers_display(state: JourneyState, language: str, values: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Return every answer of the file (or ``values``: processing values) as people read it, by field id."""
     compiled = state.compiled
     fields = dict(compiled.definition.iter_fields())
     by_id = {field.id: field for field in fields.values()}
     shown: dict[str, str] = {}
-    for field_id, value in state.answers.items():
+    for field_id, value in (state.answers if values is None else values).items():
         definition_field = by_id.get(field_id)
         if definition_field is None or value is None:
             continue
@@ -188,15 +180,9 @@ def result_context_build(
         },
         "answers": answers_display(state, language),
         "values": dict(state.answers),
-        "processing": dict(processing or {}),
+        "processing": answers_display(state, language, processing or {}),
+        "processing_values": dict(processing or {}),
     }
-
-
-def processing_values(application: Any) -> dict[str, Any]:
-    """Return the processing values casework gives for ``application`` (empty until a source is set)."""
-    if not _processing_source:
-        return {}
-    return dict(_processing_source[0](application))
 
 
 def add_period(start: dt.date, period: str) -> dt.date:

@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.core.files.base import ContentFile
@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from govserve.accounts.models import Institution
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
+from govserve.casework.models import CaseFile
 from govserve.casework.results import errors
 from govserve.casework.results.models import IssuedResult, PdfState, ResultSequence
 from govserve.casework.results.rendering import (
@@ -45,12 +46,12 @@ from govserve.casework.results.rendering import (
     add_period,
     holder_name_of,
     pdf_render,
-    processing_values,
     result_context_build,
     template_compile,
     template_render,
 )
 from govserve.casework.results.signing import code_sign
+from govserve.casework.services import processing_values_load
 from govserve.core import clock
 from govserve.core.errors import ConflictError
 from govserve.core.jobs import enqueue
@@ -120,9 +121,21 @@ class _Due:
     result: Result
 
 
+def processing_values(application: Application, compiled: CompiledDefinition) -> dict[str, Any]:
+    """Return the processing values casework recorded on ``application``'s file (every role's), typed."""
+    case_file = CaseFile.objects.filter(application=application).first()
+    if case_file is None:
+        return {}
+    values: dict[str, Any] = {}
+    for role in compiled.definition.flow.roles:
+        if role.fields:
+            values.update(processing_values_load(case_file, role))
+    return values
+
+
 def _results_due(application: Application, state: JourneyState) -> list[_Due]:
     evaluator = state.final_evaluator()
-    extra = processing_values(application)
+    extra = processing_values(application, state.compiled)
     if extra:
         evaluator = evaluator.with_values(extra)
     held = set(application.registrations or [])
@@ -294,7 +307,7 @@ def result_html(row: IssuedResult) -> str:
         reference=application.reference,
         submitted_at=application.submitted_at,
         language=language,
-        processing=processing_values(application),
+        processing=processing_values(application, compiled),
     )
     return template_render(text, context)
 

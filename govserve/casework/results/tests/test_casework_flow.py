@@ -1,0 +1,73 @@
+"""Results issued by casework's own final approval (the hook), with the processing fields on the certificate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pypdf
+import pytest
+
+from govserve.audit.models import AuditEntry
+from govserve.casework import services as casework
+from govserve.casework.results.models import IssuedResult
+from govserve.casework.results.selectors import result_verify
+from govserve.casework.results.services import result_pdf_bytes
+from govserve.casework.tests.support import newborn_submitted, open_task, staff
+from govserve.core import clock
+from govserve.core.jobs import run_pending
+from govserve.journeys.models import ApplicationStatus
+
+pytestmark = pytest.mark.usefixtures("examples")
+
+REGISTRAR = ("civil-registry", "registrar")
+HEALTH_VISITOR = ("health-agency", "health-visitor")
+
+
+def _approve_newborn() -> tuple[object, dt.date]:
+    application, _ = newborn_submitted()
+    registrar = staff(REGISTRAR)
+    visitor = staff(HEALTH_VISITOR)
+    first = open_task(application)
+    casework.decision_record(
+        user=registrar, task_id=first.id, decision="approve", data={"register_entry_number": ["B-2026-000123"]}
+    )
+    visit = clock.now().date() + dt.timedelta(days=2)
+    second = open_task(application)
+    casework.decision_record(
+        user=visitor,
+        task_id=second.id,
+        decision="approve",
+        data={
+            "first_visit_date-day": [str(visit.day)],
+            "first_visit_date-month": [str(visit.month)],
+            "first_visit_date-year": [str(visit.year)],
+        },
+    )
+    application.refresh_from_db()
+    return application, visit
+
+
+def test_the_final_approval_issues_every_result_with_processing_values_on_the_certificates() -> None:
+    # given a newborn registration approved by the registrar, then the health visitor
+    application, visit = _approve_newborn()
+
+    # then the approval issued the three results in its transaction, audited as the health visitor's act
+    assert application.status == ApplicationStatus.APPROVED  # type: ignore[attr-defined]
+    rows = list(IssuedResult.objects.filter(application=application).order_by("issued_at", "number"))
+    assert [row.result_id for row in rows] == ["birth-certificate", "post-partum-care-plan", "infant-care-enrolment"]
+    entries = AuditEntry.objects.filter(action="casework.result.issued")
+    assert entries.count() == 3
+    assert {entry.actor_kind for entry in entries} == {"user"}
+    assert all(result_verify(row.code).genuine for row in rows)
+    # and once the worker renders them, the birth certificate carries the register entry and the holder
+    run_pending(raise_errors=True)
+    birth = IssuedResult.objects.get(application=application, result_id="birth-certificate")
+    text = pypdf.PdfReader(io.BytesIO(result_pdf_bytes(birth))).pages[0].extract_text()
+    assert "B-2026-000123" in text
+    assert "Augusta Ada Byron" in text
+    assert birth.number in text
+    care = IssuedResult.objects.get(application=application, result_id="infant-care-enrolment")
+    care_text = pypdf.PdfReader(io.BytesIO(result_pdf_bytes(care))).pages[0].extract_text()
+    assert str(visit.year) in care_text
+    assert "First home visit" in care_text

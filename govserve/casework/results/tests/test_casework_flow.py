@@ -16,7 +16,7 @@ from govserve.casework.results.services import result_pdf_bytes
 from govserve.casework.tests.support import newborn_submitted, open_task, staff
 from govserve.core import clock
 from govserve.core.jobs import run_pending
-from govserve.journeys.models import ApplicationStatus
+from govserve.journeys.models import Application, ApplicationStatus
 
 pytestmark = pytest.mark.usefixtures("examples")
 
@@ -24,7 +24,7 @@ REGISTRAR = ("civil-registry", "registrar")
 HEALTH_VISITOR = ("health-agency", "health-visitor")
 
 
-def _approve_newborn() -> tuple[object, dt.date]:
+def _approve_newborn() -> tuple[Application, dt.date]:
     application, _ = newborn_submitted()
     registrar = staff(REGISTRAR)
     visitor = staff(HEALTH_VISITOR)
@@ -53,7 +53,7 @@ def test_the_final_approval_issues_every_result_with_processing_values_on_the_ce
     application, visit = _approve_newborn()
 
     # then the approval issued the three results in its transaction, audited as the health visitor's act
-    assert application.status == ApplicationStatus.APPROVED  # type: ignore[attr-defined]
+    assert application.status == ApplicationStatus.APPROVED
     rows = list(IssuedResult.objects.filter(application=application).order_by("issued_at", "number"))
     assert [row.result_id for row in rows] == ["birth-certificate", "post-partum-care-plan", "infant-care-enrolment"]
     entries = AuditEntry.objects.filter(action="casework.result.issued")

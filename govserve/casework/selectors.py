@@ -49,7 +49,9 @@ from govserve.core import clock
 from govserve.core.ids import normalise_reference
 from govserve.journeys.answers import answers_load, from_json, page_fields_by_id
 from govserve.journeys.fields import display_value
-from govserve.journeys.hooks import SendBackRequest
+from govserve.journeys.hooks import ApplicantCase, SendBackRequest
+from govserve.journeys.hooks import ApplicantCorrection as JourneyCorrection
+from govserve.journeys.hooks import ApplicantMessage as JourneyMessage
 from govserve.journeys.models import Application, ApplicationDocument, ApplicationFee
 from govserve.privacy.crypto import unseal_text
 
@@ -756,3 +758,31 @@ def applicant_corrections(application: Application, *, language: str = "en") -> 
             )
         )
     return rows
+
+
+def applicant_case_for(application: Application, language: str) -> ApplicantCase | None:
+    """Return the messages and corrections the applicant sees (journeys' applicant-case provider)."""
+    case_file = CaseFile.objects.filter(application=application).first()
+    if case_file is None:
+        return None
+    messages = applicant_messages(application)
+    applicant_can_start = _compiled(case_file.service_id, case_file.version_number).definition.flow.messages
+    can_write = case_file.state != FileState.CLOSED and (
+        applicant_can_start.applicant_can_start or any(not message.from_applicant for message in messages)
+    )
+    return ApplicantCase(
+        messages=tuple(
+            JourneyMessage(from_applicant=message.from_applicant, body=message.body, sent_at=message.sent_at)
+            for message in messages
+        ),
+        corrections=tuple(
+            JourneyCorrection(
+                label=correction.label,
+                original=correction.original,
+                corrected=correction.corrected,
+                corrected_at=correction.corrected_at,
+            )
+            for correction in applicant_corrections(application, language=language)
+        ),
+        can_write=can_write,
+    )

@@ -1133,6 +1133,11 @@ def message_send_applicant(*, application: Application, actor: Actor, body: str)
         return _message_create(case_file, sender=MessageSender.APPLICANT, user=None, body=text, actor=actor)
 
 
+def applicant_message_deliver(application: Application, actor: Actor, body: str) -> None:
+    """Deliver an applicant's message from the journey's page (journeys' message sender hook)."""
+    message_send_applicant(application=application, actor=actor, body=body)
+
+
 def correction_make(
     *, user: User, file_id: uuid.UUID | str, field_id: str, data: FormData, reason: str, language: str = "en"
 ) -> Correction:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from govserve.audit.actors import Actor
     from govserve.journeys.models import Application
 
 ApplicationHook = Callable[["Application"], None]
@@ -172,6 +173,74 @@ def expected_decision_provided(application: Application) -> tuple[bool, dt.date 
 
 def casework_hooks_unregister(hook: object) -> None:
     """Remove ``hook`` from the casework lists above (tests)."""
-    for hooks in (_resubmitted, _send_back_providers, _expected_decision_providers):
+    for hooks in (_resubmitted, _send_back_providers, _expected_decision_providers, _case_providers, _message_senders):
         if hook in hooks:
             hooks.remove(hook)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ApplicantMessage:
+    """A message of the file's thread as the applicant reads it (never the staff member's name)."""
+
+    from_applicant: bool
+    body: str
+    sent_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ApplicantCorrection:
+    """An answer staff corrected, as the applicant reads it: original and corrected values."""
+
+    label: str
+    original: str
+    corrected: str
+    corrected_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ApplicantCase:
+    """What casework shows the applicant on the application's page."""
+
+    messages: tuple[ApplicantMessage, ...] = ()
+    corrections: tuple[ApplicantCorrection, ...] = ()
+    can_write: bool = False
+
+
+ApplicantCaseProvider = Callable[["Application", str], ApplicantCase | None]
+MessageSender = Callable[["Application", "Actor", str], None]
+_case_providers: list[ApplicantCaseProvider] = []
+_message_senders: list[MessageSender] = []
+
+
+def applicant_case_provider_register(provider: ApplicantCaseProvider) -> ApplicantCaseProvider:
+    """Let ``provider(application, language)`` give the messages and corrections the applicant sees; return it."""
+    if provider not in _case_providers:
+        _case_providers.append(provider)
+    return provider
+
+
+def applicant_case(application: Application, language: str) -> ApplicantCase:
+    """Return the case information of ``application`` for its applicant (empty when no provider knows it)."""
+    for provider in list(_case_providers):
+        case = provider(application, language)
+        if case is not None:
+            return case
+    return ApplicantCase()
+
+
+def message_sender_register(sender: MessageSender) -> MessageSender:
+    """Let ``sender(application, actor, body)`` deliver an applicant's message to the team (casework); return it."""
+    if sender not in _message_senders:
+        _message_senders.append(sender)
+    return sender
+
+
+def applicant_message_send(application: Application, actor: Actor, body: str) -> bool:
+    """Send the applicant's message through the registered sender; return False when none is registered.
+
+    The sender's typed errors (message refused, file closed) propagate to the caller.
+    """
+    for sender in list(_message_senders):
+        sender(application, actor, body)
+        return True
+    return False

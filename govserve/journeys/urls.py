@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from govserve.journeys.views import catalogue, dashboard, journey
+from govserve.journeys.views import catalogue, changes, dashboard, journey
 
 app_name = "journeys"
 
@@ -34,4 +34,12 @@ urlpatterns = [
     path("applications/<uuid:application_id>/answers.pdf", dashboard.answers_pdf, name="answers_pdf"),
     path("applications/<uuid:application_id>/delete", dashboard.application_delete, name="application_delete"),
     path("applications/<uuid:application_id>/withdraw", dashboard.application_withdraw, name="application_withdraw"),
+    path("applications/<uuid:application_id>/changes", changes.application_changes, name="application_changes"),
+    path("applications/<uuid:application_id>/changes/<slug:page_id>", changes.changes_page, name="changes_page"),
+    path(
+        "applications/<uuid:application_id>/changes/documents/<slug:requirement_id>",
+        changes.changes_upload,
+        name="changes_upload",
+    ),
+    path("applications/<uuid:application_id>/messages", changes.application_message, name="application_message"),
 ]

@@ -45,6 +45,7 @@ pytestmark = pytest.mark.usefixtures("examples")
 
 REGISTRAR = ("civil-registry", "registrar")
 HEALTH_VISITOR = ("health-agency", "health-visitor")
+REPAIRED = {"repair_notes": ["Lamp replaced, wiring made safe"]}
 
 
 def test_submission_opens_the_file_with_the_first_role_task_due_by_its_sla() -> None:
@@ -365,3 +366,63 @@ def test_withdrawal_cancels_the_open_task_and_closes_the_file() -> None:
     assert (case_file.state, case_file.outcome) == (FileState.CLOSED, FileOutcome.WITHDRAWN)
     with pytest.raises(errors.TaskClosedError):
         services.decision_record(user=registrar, task_id=task.id, decision="approve")
+
+
+def test_final_approval_calls_the_results_hook_once_and_a_failing_hook_rolls_the_decision_back() -> None:
+    from govserve.audit.actors import Actor  # noqa: PLC0415
+    from govserve.casework import hooks  # noqa: PLC0415
+    from govserve.journeys.models import Application  # noqa: PLC0415
+
+    calls: list[tuple[str, str]] = []
+
+    def results_issue(application: Application, *, actor: Actor) -> None:
+        calls.append((application.status, actor.kind.value))
+
+    class ResultsBrokenError(errors.FileNotOpenError):
+        code = "results_broken"
+
+    def broken(application: Application, *, actor: Actor) -> None:
+        raise ResultsBrokenError("The result could not be issued")
+
+    application, _ = light_submitted()
+    run_pending(raise_errors=True)
+    engineer = staff(("city-council", "street-lighting-engineer"))
+    task = open_task(application)
+    hooks.file_approved_hook_register(broken)
+    try:
+        with pytest.raises(ResultsBrokenError):
+            services.decision_record(user=engineer, task_id=task.id, decision="approve", data=REPAIRED)
+    finally:
+        hooks.hook_unregister(broken)
+    assert Task.objects.get(pk=task.pk).status == TaskStatus.PENDING
+    assert not Decision.objects.filter(task=task).exists()
+
+    hooks.file_approved_hook_register(results_issue)
+    try:
+        services.decision_record(user=engineer, task_id=task.id, decision="approve", data=REPAIRED)
+    finally:
+        hooks.hook_unregister(results_issue)
+
+    assert calls == [("approved", "user")]
+
+
+def test_applicant_visible_events_reach_the_notification_hook_inside_the_transaction() -> None:
+    from govserve.casework import hooks  # noqa: PLC0415
+
+    seen: list[str] = []
+
+    def notify(event: CaseEvent) -> None:
+        seen.append(event.kind)
+
+    hooks.case_event_hook_register(notify)
+    try:
+        application, _ = newborn_submitted()
+        registrar = staff(REGISTRAR)
+        services.note_add(user=registrar, file_id=file_of(application).id, body="Internal only")
+        services.decision_record(
+            user=registrar, task_id=open_task(application).id, decision="reject", reason="Not eligible"
+        )
+    finally:
+        hooks.hook_unregister(notify)
+
+    assert seen == ["file_closed"]  # the note never; the rejection once

@@ -69,3 +69,23 @@ def test_the_expected_date_adds_each_role_ahead_in_its_own_calendar() -> None:
     assert is_overdue(dt.date(2026, 1, 1), dt.date(2026, 1, 2)) is True
     assert is_overdue(dt.date(2026, 1, 2), dt.date(2026, 1, 2)) is False
     assert is_overdue(None, dt.date(2026, 1, 2)) is False
+
+
+def test_the_applicants_expected_date_follows_the_task_that_holds_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    from govserve.casework import services  # noqa: PLC0415
+    from govserve.journeys.selectors import expected_decision_date, state_load  # noqa: PLC0415
+
+    monkeypatch.setattr(clock, "now", lambda: at(FRIDAY_BEFORE_SPRING_BANK_HOLIDAY))
+    application, _ = newborn_submitted()
+    registrar = staff(("civil-registry", "registrar"))
+    late = at(dt.date(2026, 6, 10))  # the registrar decides late, on Wednesday 10 June
+    monkeypatch.setattr(clock, "now", lambda: late)
+
+    services.decision_record(
+        user=registrar, task_id=open_task(application).id, decision="approve", data={"register_entry_number": ["E9"]}
+    )
+
+    application.refresh_from_db()
+    # The health visitor's 3 working days from 10 June: 11, 12, 15 June (not the 4 June planned at submission).
+    assert expected_decision_date(application, state_load(application)) == dt.date(2026, 6, 15)
+    assert open_task(application).due_on == dt.date(2026, 6, 15)

@@ -7,6 +7,7 @@ import contextlib
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -16,6 +17,14 @@ from govserve.journeys.access import session_revoke
 from govserve.journeys.models import WITHDRAWABLE_STATUSES, Application, ApplicationStatus
 from govserve.journeys.views.common import applicant_of, language_of, page
 from govserve.journeys.views.journey import _with_application, answer_rows
+
+MESSAGE_ERRORS = {
+    "message_invalid": _lazy("Enter your message, in 5,000 characters or fewer"),
+    "message_not_allowed": _lazy("You can reply once the team has written to you"),
+    "file_not_open": _lazy("This application is closed: messages can no longer be sent"),
+    "case_file_not_found": _lazy("You can write to the team once they start working on your application"),
+}
+"""What the applicant is told when their message was refused (by the error's code)."""
 
 STATUS_FILTERS = [
     ("", "All applications"),
@@ -84,6 +93,9 @@ def application_detail(request: HttpRequest, application: Application) -> HttpRe
         uploads=selectors.documents_of(application) if application.status != ApplicationStatus.EXPIRED else [],
         sections=answer_rows(application, state, language, links=False) if submitted else [],
         results=hooks.results_for(application, language),
+        case=hooks.applicant_case(application, language),
+        message_error=MESSAGE_ERRORS.get(request.GET.get("message_error", ""), ""),
+        resent=request.GET.get("sent") == "1" and application.status == ApplicationStatus.IN_PROGRESS,
         can_withdraw=application.status in WITHDRAWABLE_STATUSES,
         can_continue=services.draft_open(application),
         can_delete=application.status == ApplicationStatus.DRAFT,

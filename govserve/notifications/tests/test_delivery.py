@@ -75,12 +75,12 @@ def _receipt(message: OutboundEmail | OutboundSms, status: str, **changes: Any) 
 
 
 def _post(body: Any, *, token: str | None = TOKEN) -> Any:
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token is not None else {}
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     return Client(enforce_csrf_checks=True).post(
         reverse("notifications:notify_callback"),
         data=json.dumps(body) if not isinstance(body, bytes) else body,
         content_type="application/json",
-        **headers,
+        headers=headers,
     )
 
 

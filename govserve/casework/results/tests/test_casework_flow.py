@@ -71,3 +71,54 @@ def test_the_final_approval_issues_every_result_with_processing_values_on_the_ce
     care_text = pypdf.PdfReader(io.BytesIO(result_pdf_bytes(care))).pages[0].extract_text()
     assert str(visit.year) in care_text
     assert "First home visit" in care_text
+
+
+def test_staff_who_may_see_the_file_list_download_and_revoke_its_results_others_get_not_found() -> None:
+    from django.test import Client  # noqa: PLC0415
+
+    from govserve.accounts.models import Institution  # noqa: PLC0415
+    from govserve.casework.models import CaseFile  # noqa: PLC0415
+    from govserve.casework.results import errors  # noqa: PLC0415
+    from govserve.casework.results.selectors import result_download, results_for_file  # noqa: PLC0415
+    from govserve.casework.results.services import result_revoke_by_staff  # noqa: PLC0415
+
+    application, _ = _approve_newborn()
+    run_pending(raise_errors=True)
+    case_file = CaseFile.objects.get(application=application)
+    registrar = staff(REGISTRAR)
+    Institution.objects.get_or_create(code="elsewhere", defaults={"name": "Elsewhere Council"})
+    outsider = staff(("elsewhere", "registrar"))
+
+    rows = results_for_file(user=registrar, file_id=case_file.id)
+
+    assert [row.status for row in rows] == ["valid", "valid", "valid"]
+    assert all(row.pdf_ready and row.download_url for row in rows)
+    downloaded = result_download(result_id=rows[0].id, user=registrar)
+    assert downloaded.content.startswith(b"%PDF-")
+    assert AuditEntry.objects.filter(action="casework.result.downloaded", actor_id=str(registrar.pk)).count() == 1
+    with pytest.raises(errors.ResultNotFoundError):
+        results_for_file(user=outsider, file_id=case_file.id)
+    with pytest.raises(errors.ResultNotFoundError):
+        result_download(result_id=rows[0].id, user=outsider)
+    with pytest.raises(errors.ResultNotFoundError):
+        result_revoke_by_staff(user=outsider, result_id=rows[0].id, reason="Wrong")
+    assert IssuedResult.objects.get(pk=rows[0].id).revoked_at is None
+
+    revoked = result_revoke_by_staff(user=registrar, result_id=rows[0].id, reason="Registered in error")
+
+    assert revoked.revoked_by == f"user:{registrar.pk}"
+    assert result_verify(revoked.code).status == "revoked"
+    # and an anonymous visitor cannot download it
+    assert Client().get(f"/results/{rows[0].id}/download").status_code == 404
+
+
+def test_the_birth_certificate_does_not_show_the_holder_on_the_public_page() -> None:
+    # the newborn example names the holder (for the certificate) but does not opt in to showing it
+    application, _ = _approve_newborn()
+    birth = IssuedResult.objects.get(application=application, result_id="birth-certificate")
+
+    verification = result_verify(birth.code)
+
+    assert verification.genuine
+    assert verification.holder_name is None
+    assert "holder_name" not in verification.as_json()

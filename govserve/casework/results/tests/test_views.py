@@ -214,3 +214,31 @@ def test_the_application_page_lists_the_result_with_its_download_link() -> None:
     assert row.number in body
     assert f"/results/{row.id}/download" in body
     assert f"/verify/{row.code}" in body
+
+
+def test_codes_signed_before_a_key_rotation_still_verify(settings: Any) -> None:
+    from govserve.casework.results.signing import DEVELOPMENT_KEY_ENTRY, generate_key_entry  # noqa: PLC0415
+
+    before = _issued()
+    settings.GOVSERVE_RESULT_SIGNING_KEYS = [generate_key_entry("k2027"), DEVELOPMENT_KEY_ENTRY]
+    after = _issued(full_name="Grace Hopper")
+
+    assert after.key_id == "k2027"
+    assert Client().get(f"/verify/{before.code}").status_code == 200
+    assert Client().get(f"/verify/{after.code}").status_code == 200
+    settings.GOVSERVE_RESULT_SIGNING_KEYS = [generate_key_entry("k2028")]
+    assert Client().get(f"/verify/{before.code}").status_code == 404
+
+
+def test_a_genuine_code_whose_result_was_deleted_says_so() -> None:
+    row = _issued()
+    IssuedResult.objects.filter(pk=row.pk).delete()
+
+    response = Client().get(f"/verify/{row.code}")
+
+    assert response.status_code == 404
+    assert "we no longer hold a record" in response.content.decode()
+    assert Client().get(f"/verify/{row.code}", HTTP_ACCEPT="application/json").json() == {
+        "genuine": False,
+        "outcome": "no_record",
+    }

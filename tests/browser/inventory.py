@@ -28,6 +28,7 @@ from tests.browser.browsing import Tab
 from tests.browser.inventory_casework import CASEWORK_NOT_PAGES, CASEWORK_PAGES, CASEWORK_PHONE_PAGES
 from tests.browser.inventory_journeys import JOURNEY_PAGES, PHONE_PAGES
 from tests.browser.inventory_results import RESULTS_PAGES, RESULTS_PHONE_PAGES
+from tests.browser.inventory_sent_back import SENT_BACK_NOT_PAGES, SENT_BACK_PAGES
 
 
 @dataclass(frozen=True)
@@ -365,6 +366,8 @@ INVENTORY: tuple[PageType, ...] = (
         PageType(page_id, route, reach, phone=page_id in CASEWORK_PHONE_PAGES)
         for page_id, route, reach in CASEWORK_PAGES
     ),
+    # --- the applicant's side of casework (tests/browser/inventory_sent_back.py) ------------------------
+    *(PageType(page_id, route, reach) for page_id, route, reach in SENT_BACK_PAGES),
 )
 
 # Routes that render no HTML page of their own, and why.
@@ -377,4 +380,5 @@ NOT_PAGES: dict[str, str] = {
     "session_extend": "POST from the session-timeout dialog; answers JSON or redirects back",
     "journeys:answers_pdf": "a PDF copy of the answers (Content-Type application/pdf)",
     **CASEWORK_NOT_PAGES,
+    **SENT_BACK_NOT_PAGES,
 }

@@ -49,6 +49,7 @@ def test_the_applicant_changes_the_flagged_answer_and_sends_the_application_agai
     resent = client.post(changes, {"declaration": "yes"})
 
     assert 'id="changes-needed"' in shown
+    assert 'id="changes-link" href="/applications/' in shown  # a real link, not escaped markup
     assert "Please check the baby&#39;s given names." in overview or "Please check the baby's given names." in overview
     assert 'id="flagged-answers"' in overview
     assert 'name="baby_given_names"' in form

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from govserve.core import clock
+from govserve.core.tests.conftest import _live_template, live_database  # noqa: F401 - fixtures reused
 from govserve.journeys.tests.conftest import _fresh_compiled_cache, media_root  # noqa: F401 - fixtures reused
 from govserve.journeys.tests.support import examples_publish
 from govserve.notifications.testing import FakeNotify, SmtpSink, fake_notify, smtp_sink

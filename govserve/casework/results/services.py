@@ -68,6 +68,7 @@ if TYPE_CHECKING:
 RENDER_JOB = "casework_results.result.render"
 STORAGE_PREFIX = "results"
 MAX_REASON_LENGTH = 1000
+MAX_PREFIX_ATTEMPTS = 5
 SYSTEM = Actor.system("casework_results")
 
 
@@ -85,23 +86,28 @@ def _initials(identifier: str) -> str:
 
 
 def _sequence_for(service_id: str, result_id: str) -> ResultSequence:
-    """Return the sequence of (service, result), locked for this transaction; create it on first use."""
-    found = ResultSequence.objects.select_for_update().filter(service_id=service_id, result_id=result_id).first()
-    if found is not None:
-        return found
+    """Return the sequence of (service, result), locked for this transaction; create it on first use.
+
+    Two first issues at once: one insert wins, the other's fails on the unique
+    (service, result) and it reads the winner's row (its lock waits for that
+    commit). A prefix taken meanwhile by another result is retried with the next suffix.
+    """
     base = f"{_initials(service_id)}-{_initials(result_id)}"
-    taken = set(ResultSequence.objects.filter(prefix__startswith=base).values_list("prefix", flat=True))
-    prefix = base
-    suffix = 2
-    while prefix in taken:
-        prefix = f"{base}{suffix}"
-        suffix += 1
-    try:
-        with transaction.atomic():
-            ResultSequence.objects.create(service_id=service_id, result_id=result_id, prefix=prefix)
-    except IntegrityError:
-        pass  # created by a concurrent first issue (or the prefix was taken meanwhile): read what won
-    return ResultSequence.objects.select_for_update().get(service_id=service_id, result_id=result_id)
+    for _attempt in range(MAX_PREFIX_ATTEMPTS):
+        found = ResultSequence.objects.select_for_update().filter(service_id=service_id, result_id=result_id).first()
+        if found is not None:
+            return found
+        taken = set(ResultSequence.objects.filter(prefix__startswith=base).values_list("prefix", flat=True))
+        prefix, suffix = base, 2
+        while prefix in taken:
+            prefix, suffix = f"{base}{suffix}", suffix + 1
+        try:
+            with transaction.atomic():
+                ResultSequence.objects.create(service_id=service_id, result_id=result_id, prefix=prefix)
+        except IntegrityError:
+            continue  # a concurrent first issue created it, or took the prefix: look again
+    msg = f"no number sequence could be created for {service_id}/{result_id}"
+    raise RuntimeError(msg)
 
 
 def number_allocate(service_id: str, result_id: str, *, year: int) -> str:

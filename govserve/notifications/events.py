@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from govserve.casework import hooks as casework_hooks
 from govserve.casework import selectors as casework_selectors
 from govserve.casework.hooks import case_event_hook_register
 from govserve.casework.models import CaseEventKind, FileOutcome, MessageSender
 from govserve.journeys.hooks import application_submitted_hook_register
 from govserve.journeys.models import ApplicationStatus
+from govserve.notifications.selectors import DeliveryRecord, application_deliveries
 from govserve.notifications.services import service_notification_send
 
 if TYPE_CHECKING:
@@ -70,7 +72,19 @@ def on_case_event(event: CaseEvent) -> None:
         service_notification_send(application, "message_received", occurrence=occurrence)
 
 
+def deliveries_of(application: Application) -> list[DeliveryRecord]:
+    """Return the delivery records of ``application`` (for casework's file page, after its permission check)."""
+    return application_deliveries(crypto_owner=application.crypto_owner)
+
+
 def register() -> None:
-    """Add the handlers to journeys' and casework's hooks (idempotent; the app's ``ready``)."""
+    """Add the handlers to journeys' and casework's hooks (idempotent; the app's ``ready``).
+
+    The delivery records are offered to casework's file page once casework
+    has the provider hook (CONTRACT_CASEWORK.md, "Requests from notifications").
+    """
     application_submitted_hook_register(on_application_submitted)
     case_event_hook_register(on_case_event)
+    deliveries_register: Any = getattr(casework_hooks, "deliveries_provider_register", None)
+    if deliveries_register is not None:
+        deliveries_register(deliveries_of)

@@ -1,6 +1,7 @@
 """The cost of each step of the journey on its own: CPU, statements and commits per request, in one process.
 
-    python -m benchmarks.journey.per_step [--rounds 5] [--database-url URL]
+    python -m benchmarks.journey.per_step [--rounds 5] [--database-url URL] [--statements STEP ...]
+        [--setting NAME=JSON ...]
 
 Sets up a fresh database as the benchmark does (production settings,
 ``database.py prepare``, ``govserve publish examples/``), then in a child
@@ -10,7 +11,12 @@ CSRF check) ``--rounds`` times after a first round that warms the caches.
 For each step it prints the median CPU time of the request (the thread's
 CPU, ``time.thread_time``, so the machine's other load does not count), its
 SQL statements, the rows written and the commits (SQLite's statement trace,
-so on SQLite only).
+so on SQLite only). ``--statements STEP`` (repeatable, e.g. ``age:post``) also
+prints the SQL of that step in the last round (SQLite), to see which
+statements a request makes. ``--setting NAME=JSON`` (repeatable) overrides a
+Django setting in the walking process: ``GOVSERVE_JOURNEY_STATE_CACHE_SIZE=0``
+walks every request afresh, as when each request of a walk lands on another
+worker than the one before (the journey state cache is per process).
 """
 
 from __future__ import annotations
@@ -33,11 +39,17 @@ EMAIL = "per-step@bench.govserve.localhost"
 PASSWORD = "per step bench password 1815"  # noqa: S105 - a throwaway account of a throwaway database
 
 
-def _walk(rounds: int) -> list[dict[str, Any]]:
+def _walk(
+    rounds: int, shown: frozenset[str] = frozenset(), overrides: dict[str, Any] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
     """Walk the goods plan ``rounds`` + 1 times in this process; return each step's median figures."""
     import django  # noqa: PLC0415
 
     django.setup()
+    from django.conf import settings  # noqa: PLC0415
+
+    for name, value in (overrides or {}).items():
+        setattr(settings, name, value)
     from django.core.signals import request_started  # noqa: PLC0415
     from django.db import connection  # noqa: PLC0415
     from django.test import Client  # noqa: PLC0415
@@ -59,6 +71,7 @@ def _walk(rounds: int) -> list[dict[str, Any]]:
     assert signed_in.status_code == 302, signed_in.status_code
     plan = variants()["goods"]
     samples: dict[str, list[tuple[float, int, int, int]]] = {step.name: [] for step in plan.steps}
+    traced: dict[str, list[str]] = {}
     for round_number in range(rounds + 1):
         values: dict[str, str] = {}
         application = ""
@@ -86,6 +99,8 @@ def _walk(rounds: int) -> list[dict[str, Any]]:
                 values.update((name.decode(), value.decode()) for name, value in HIDDEN.findall(response.content))
             if round_number == 0:
                 continue  # the first round fills the caches (templates, definitions, data keys)
+            if step.name in shown:
+                traced[step.name] = [statement[:300] for statement in statements]
             words = [statement.split(" ", 1)[0].upper() for statement in statements]
             queries = sum(1 for word in words if word in {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"})
             writes = sum(1 for word in words if word in {"INSERT", "UPDATE", "DELETE"})
@@ -100,7 +115,7 @@ def _walk(rounds: int) -> list[dict[str, Any]]:
             "commits": statistics.median(sample[3] for sample in rows),
         }
         for name, rows in samples.items()
-    ]
+    ], traced
 
 
 def main(argv: list[str]) -> int:
@@ -108,10 +123,20 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.journey.per_step")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
+    parser.add_argument("--statements", action="append", default=[], metavar="STEP", help="print this step's SQL")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="override a Django setting in the walking process, e.g. GOVSERVE_JOURNEY_STATE_CACHE_SIZE=0",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.child:
-        sys.stdout.write(json.dumps(_walk(options.rounds)) + "\n")
+        overrides = {name: json.loads(value) for name, _, value in (item.partition("=") for item in options.setting)}
+        rows, traced = _walk(options.rounds, frozenset(options.statements), overrides)
+        sys.stdout.write(json.dumps({"rows": rows, "statements": traced}) + "\n")
         return 0
     with tempfile.TemporaryDirectory(prefix="gs-bench-journey-steps-") as temporary:
         directory = Path(temporary)
@@ -128,7 +153,16 @@ def main(argv: list[str]) -> int:
             timeout=300,
         )
         completed = subprocess.run(
-            [sys.executable, "-m", "benchmarks.journey.per_step", "--child", "--rounds", str(options.rounds)],
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.journey.per_step",
+                "--child",
+                "--rounds",
+                str(options.rounds),
+                *(f"--statements={step}" for step in options.statements),
+                *(f"--setting={item}" for item in options.setting),
+            ],
             cwd=ROOT,
             env={**env, "PYTHONWARNINGS": "ignore"},
             capture_output=True,
@@ -139,7 +173,12 @@ def main(argv: list[str]) -> int:
         if completed.returncode != 0:
             print(completed.stderr[-3000:], file=sys.stderr)
             return 1
-    rows = json.loads(completed.stdout.strip().splitlines()[-1])
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    rows = result["rows"]
+    for step, statements in result["statements"].items():
+        print(f"--- {step}: {len(statements)} statements")
+        for statement in statements:
+            print(f"    {statement}")
     print(f"{'step':42} {'CPU ms':>7} {'stmts':>6} {'writes':>6} {'commits':>7}")
     for row in rows:
         print(f"{row['step']:42} {row['cpu_ms']:7.1f} {row['statements']:6} {row['writes']:6} {row['commits']:7}")

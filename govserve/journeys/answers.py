@@ -22,6 +22,7 @@ from govserve.catalogue.definitions.schema import AnyField, GroupField, ServiceD
 from govserve.core import clock
 from govserve.journeys.fields import value_from_json, value_to_json
 from govserve.journeys.models import Answer, Application
+from govserve.journeys.queries import sealed_answers
 from govserve.journeys.routing import ITEM_ID
 from govserve.privacy.crypto import data_keys_prefetch, seal, unseal
 
@@ -78,37 +79,90 @@ def answer_unseal(application: Application, definition_field: AnyField, sealed: 
     return from_json(definition_field, json.loads(text))
 
 
-def answers_load(application: Application, definition: ServiceDefinition) -> dict[str, Any]:
-    """Return every stored answer of ``application`` by field id, typed (fields the version lacks are skipped)."""
+def answer_rows(application: Application) -> dict[str, bytes]:
+    """Return the stored (sealed) answers of ``application`` by field id, as the database holds them now."""
+    return sealed_answers(application.id)
+
+
+def answers_from_rows(
+    application: Application,
+    definition: ServiceDefinition,
+    rows: Mapping[str, bytes],
+    *,
+    known: Mapping[str, tuple[bytes, Any]] | None = None,
+) -> dict[str, Any]:
+    """Return the typed answers sealed in ``rows`` (fields the version lacks are skipped).
+
+    ``known`` maps a field id to a sealed value unsealed before and its typed
+    answer: a row holding exactly those bytes is not unsealed again (the same
+    bytes under the same owner and field open to the same answer).
+    """
     fields = page_fields_by_id(definition)
     loaded: dict[str, Any] = {}
-    for field_id, sealed in Answer.objects.filter(application=application).values_list("field_id", "value_sealed"):
+    for field_id, sealed in rows.items():
         definition_field = fields.get(field_id)
-        if definition_field is not None:
+        if definition_field is None:
+            continue
+        seen = known.get(field_id) if known is not None else None
+        if seen is not None and seen[0] == sealed:
+            loaded[field_id] = seen[1]
+        else:
             loaded[field_id] = answer_unseal(application, definition_field, sealed)
     return loaded
+
+
+def answers_load(application: Application, definition: ServiceDefinition) -> dict[str, Any]:
+    """Return every stored answer of ``application`` by field id, typed (fields the version lacks are skipped)."""
+    return answers_from_rows(application, definition, answer_rows(application))
+
+
+def answers_store(
+    application: Application, fields: Iterable[AnyField], values: Mapping[str, Any], *, rows: Mapping[str, bytes]
+) -> tuple[list[str], dict[str, bytes]]:
+    """Store the answers to ``fields`` from ``values`` (None deletes the answer); return (ids changed, new rows).
+
+    ``rows`` are the application's stored answers read in the caller's
+    transaction with the application row locked (:func:`answer_rows`), so the
+    returned rows are what the database holds once it commits. At most two
+    statements: one delete, one insert-or-update of every answer given.
+    """
+    now = clock.now()
+    changed: list[str] = []
+    new_rows = dict(rows)
+    removed: list[str] = []
+    upserts: list[Answer] = []
+    for definition_field in fields:
+        value = values.get(definition_field.id)
+        if value is None:
+            if definition_field.id in new_rows:
+                removed.append(definition_field.id)
+                del new_rows[definition_field.id]
+                changed.append(definition_field.id)
+            continue
+        sealed = answer_seal(application, definition_field, value)
+        upserts.append(
+            Answer(application_id=application.id, field_id=definition_field.id, value_sealed=sealed, updated_at=now)
+        )
+        new_rows[definition_field.id] = sealed
+        changed.append(definition_field.id)
+    if removed:
+        Answer.objects.filter(application_id=application.id, field_id__in=removed).delete()
+    if upserts:
+        Answer.objects.bulk_create(
+            upserts,
+            update_conflicts=True,
+            unique_fields=["application", "field_id"],
+            update_fields=["value_sealed", "updated_at"],
+        )
+    return changed, new_rows
 
 
 def answers_write(application: Application, fields: Iterable[AnyField], values: Mapping[str, Any]) -> list[str]:
     """Store the answers to ``fields`` from ``values`` (None deletes the answer); return the ids changed.
 
-    Call inside the caller's transaction.
+    Call inside the caller's transaction, with the application row locked.
     """
-    now = clock.now()
-    changed: list[str] = []
-    for definition_field in fields:
-        value = values.get(definition_field.id)
-        if value is None:
-            deleted, _ = Answer.objects.filter(application=application, field_id=definition_field.id).delete()
-            if deleted:
-                changed.append(definition_field.id)
-            continue
-        Answer.objects.update_or_create(
-            application=application,
-            field_id=definition_field.id,
-            defaults={"value_sealed": answer_seal(application, definition_field, value), "updated_at": now},
-        )
-        changed.append(definition_field.id)
+    changed, _ = answers_store(application, fields, values, rows=answer_rows(application))
     return changed
 
 

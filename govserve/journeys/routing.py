@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from govserve.catalogue.compiled import CompiledDefinition
@@ -56,9 +56,8 @@ from govserve.catalogue.definitions.schema import (
     Page,
     ServiceDefinition,
 )
-from govserve.rules import EvaluationContext, build_context, evaluate, evaluate_bool
+from govserve.rules import EvaluationContext, build_context, evaluate, evaluate_condition
 from govserve.rules.engine import CompiledExpression
-from govserve.rules.errors import ExpressionEvaluationError
 
 Stop = Literal["unanswered", "exit", "complete"]
 
@@ -114,6 +113,12 @@ class Evaluator:
     ``values`` mirrors the context (field ids and determinant ids to Python
     values) so an evaluation failure can be classified as *undecided* (a name
     it reads is null) or as a fault of the definition.
+
+    Determinants are evaluated again only when a name they read (an answer,
+    or another determinant) changed since they were last evaluated: the walk
+    sets a page's answers and refreshes once per page, and most determinants
+    read none of them. Evaluation is deterministic for a given ``today``, so
+    the values are the same as evaluating every determinant every time.
     """
 
     def __init__(self, compiled: CompiledDefinition, values: Mapping[str, Any], *, today: dt.date) -> None:
@@ -124,31 +129,47 @@ class Evaluator:
             self.values, time_zone=compiled.definition.time_zone, today=today
         )
         self.determinants: dict[str, bool | None] = {}
+        self._changed: set[str] | None = None  # None: evaluate every determinant
         self.refresh_determinants()
 
     def set_values(self, values: Mapping[str, Any]) -> None:
         """Replace some answers (then call :meth:`refresh_determinants`)."""
-        self.values.update(values)
-        self.context.set_values(values)
+        changed = {
+            name: value
+            for name, value in values.items()
+            if name not in self.values or not _same_value(self.values[name], value)
+        }
+        if not changed:
+            return
+        self.values.update(changed)
+        self.context.set_values(changed)
+        if self._changed is not None:
+            self._changed.update(changed)
 
     def refresh_determinants(self) -> None:
-        """Evaluate every determinant again, in dependency order; an undecided one is null."""
+        """Evaluate again, in dependency order, the determinants reading a changed name; an undecided one is null."""
+        changed = self._changed
+        if changed is not None and not changed:
+            return
         for name in self.compiled.determinant_order:
-            value = self._bool(self.compiled.determinants[name])
+            expression = self.compiled.determinants[name]
+            if changed is not None and changed.isdisjoint(expression.references):
+                continue
+            value = self._bool(expression)
+            if name in self.determinants and self.determinants[name] is value:
+                continue
             self.determinants[name] = value
             self.values[name] = value
             self.context.set_value(name, value)
+            if changed is not None:
+                changed.add(name)  # the determinants after it that read it are evaluated again
+        self._changed = set()
 
     def _undecided(self, expression: CompiledExpression) -> bool:
         return any(self.values.get(name, 0) is None for name in expression.references)
 
     def _bool(self, expression: CompiledExpression) -> bool | None:
-        try:
-            return evaluate_bool(expression, self.context)
-        except ExpressionEvaluationError:
-            if self._undecided(expression):
-                return None
-            raise
+        return evaluate_condition(expression, self.context, undecided=self._undecided)
 
     def condition(self, path: str) -> bool:
         """Return the condition at ``path`` (``pages[2].when``): an undecided condition is false."""
@@ -168,6 +189,11 @@ class Evaluator:
 
     def _answers(self) -> dict[str, Any]:
         return {name: value for name, value in self.values.items() if name not in self.compiled.determinants}
+
+
+def _same_value(old: Any, new: Any) -> bool:
+    """Return whether ``new`` is the value already held (same type too: CEL tells 1 from 1.0 and true)."""
+    return old is new or (type(old) is type(new) and old == new)
 
 
 def empty_values(definition: ServiceDefinition) -> dict[str, Any]:
@@ -263,18 +289,28 @@ class JourneyState:
     question page (``"complete"``: next is check your answers).
     ``visible`` gives, per page on the path, the ids of its visible fields;
     ``values_before`` the effective answers when the walk entered each page
-    (what that page's conditions and validation rules read). ``evaluator``
-    holds the effective answers of the whole path (documents, fees).
+    (what that page's conditions and validation rules read). ``final_values``
+    holds the effective answers of the whole path, and :meth:`final_evaluator`
+    evaluates over them (documents, fees).
+
+    A state is read-only once walked: :func:`govserve.journeys.selectors.state_load`
+    hands the same walk to several requests (:meth:`copy`), each with its own evaluator.
     """
 
     compiled: CompiledDefinition
     answers: Mapping[str, Any]
     completed: frozenset[str]
+    today: dt.date
     path: list[str] = field(default_factory=list)
     stop: Stop = "complete"
     visible: dict[str, list[str]] = field(default_factory=dict)
     values_before: dict[str, dict[str, Any]] = field(default_factory=dict)
+    final_values: dict[str, Any] = field(default_factory=dict)
     evaluator: Evaluator | None = None
+
+    def copy(self) -> JourneyState:
+        """Return this walk for another request: the same (read-only) path and answers, a fresh evaluator."""
+        return replace(self, evaluator=None)
 
     @property
     def definition(self) -> ServiceDefinition:
@@ -332,8 +368,9 @@ class JourneyState:
         return effective
 
     def final_evaluator(self) -> Evaluator:
-        """Return the evaluator over the effective answers of the whole path."""
-        assert self.evaluator is not None  # noqa: S101 - set by journey_walk, always
+        """Return the evaluator over the effective answers of the whole path (made on first use)."""
+        if self.evaluator is None:
+            self.evaluator = Evaluator(self.compiled, self.final_values, today=self.today)
         return self.evaluator
 
     def page_evaluator(self, page_id: str, page_values: Mapping[str, Any] | None = None) -> Evaluator:
@@ -341,7 +378,7 @@ class JourneyState:
         before = self.values_before.get(page_id)
         if before is None:
             before = empty_values(self.definition)
-        return Evaluator(self.compiled, {**before, **(page_values or {})}, today=self.final_evaluator().today)
+        return Evaluator(self.compiled, {**before, **(page_values or {})}, today=self.today)
 
 
 def journey_walk(
@@ -358,7 +395,7 @@ def journey_walk(
     """
     definition = compiled.definition
     positions = page_index(definition)
-    state = JourneyState(compiled=compiled, answers=answers, completed=frozenset(completed))
+    state = JourneyState(compiled=compiled, answers=answers, completed=frozenset(completed), today=today)
     evaluator = Evaluator(compiled, empty_values(definition), today=today)
     number: int | None = 0
     seen: set[str] = set()
@@ -401,6 +438,7 @@ def journey_walk(
         if number is None:
             state.stop = "complete"
     state.evaluator = evaluator
+    state.final_values = evaluator._answers()
     return state
 
 

@@ -9,11 +9,17 @@ written for that (staff reads are casework's, audited there).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import threading
+import time
 import uuid
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from govserve.accounts.models import Citizen, Institution
@@ -29,8 +35,9 @@ from govserve.documents.policies import OwnerAccess
 from govserve.documents.selectors import DocumentSummary, documents_blocking_submission, documents_for_owner
 from govserve.journeys import errors, hooks
 from govserve.journeys.access import Applicant
-from govserve.journeys.answers import answers_load
+from govserve.journeys.answers import answer_rows, answers_from_rows
 from govserve.journeys.models import OPEN_STATUSES, Application, ApplicationEvent, ApplicationStatus
+from govserve.journeys.queries import application_by_id
 from govserve.journeys.registrations import FeeSummary, RequiredDocument, fee_summary, required_documents
 from govserve.journeys.routing import JourneyState, journey_walk
 
@@ -45,22 +52,163 @@ def service_today(compiled: CompiledDefinition) -> dt.date:
     return clock.now().astimezone(ZoneInfo(compiled.definition.time_zone)).date()
 
 
-def state_load(application: Application, *, today: dt.date | None = None) -> JourneyState:
-    """Return the journey state of ``application``: its answers walked through its pinned version."""
-    compiled = compiled_for(application)
-    return journey_walk(
-        compiled,
-        answers_load(application, compiled.definition),
-        completed=application.pages_completed,
-        today=today or service_today(compiled),
+# --- The journey state, and the process's cache of it -----------------------------------------------
+#
+# Walking an application (unsealing every answer, following the pages,
+# evaluating the conditions) is most of a journey page's own work, and the
+# pages of one walk come one after the other: each POST is followed by the GET
+# of the next page. The walk is therefore kept in memory per application,
+# under a key made of everything it depends on: the pinned version (its
+# content hash), the day, the pages saved, and a digest of the sealed answers
+# as the database holds them, read on every request. Every write of an
+# answer seals it with a fresh random nonce, so any change of any answer by
+# any process changes the key: a cached walk is used only while the stored
+# answers are byte for byte the ones it was made from, and there is nothing
+# to invalidate across processes. What the cache saves is the unsealing and
+# the walk, not the read of the (sealed) rows.
+#
+# The cache holds decrypted answers, so it lives in this process only (never
+# in a shared cache), is bounded (GOVSERVE_JOURNEY_STATE_CACHE_SIZE entries,
+# default 256) and forgets an entry GOVSERVE_JOURNEY_STATE_CACHE_SECONDS
+# after it was made (default 30, the data key cache's time); 0 turns it off.
+# Deleting or expiring a draft forgets it at once in the process that does it.
+
+DEFAULT_STATE_CACHE_SIZE = 256
+DEFAULT_STATE_CACHE_SECONDS = 30.0
+
+StateKey = tuple[str, int, str, bool, dt.date, tuple[str, ...], bytes]
+
+
+@dataclass(frozen=True)
+class _CachedState:
+    key: StateKey
+    state: JourneyState
+    sealed: Mapping[str, tuple[bytes, Any]]  # field id -> (sealed bytes, typed answer): unsealed once
+    expires_at: float
+
+
+class _StateCache:
+    """A bounded LRU of walked journey states with a time-to-live, per application, safe across threads."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[uuid.UUID, _CachedState] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def limits() -> tuple[int, float]:
+        size = int(getattr(settings, "GOVSERVE_JOURNEY_STATE_CACHE_SIZE", DEFAULT_STATE_CACHE_SIZE))
+        seconds = float(getattr(settings, "GOVSERVE_JOURNEY_STATE_CACHE_SECONDS", DEFAULT_STATE_CACHE_SECONDS))
+        return size, seconds
+
+    def get(self, application_id: uuid.UUID) -> _CachedState | None:
+        with self._lock:
+            entry = self._entries.get(application_id)
+            if entry is None:
+                return None
+            if entry.expires_at <= time.monotonic():
+                del self._entries[application_id]
+                return None
+            self._entries.move_to_end(application_id)
+            return entry
+
+    def put(self, application_id: uuid.UUID, entry: _CachedState) -> None:
+        size, _ = self.limits()
+        with self._lock:
+            self._entries[application_id] = entry
+            self._entries.move_to_end(application_id)
+            while len(self._entries) > size:
+                self._entries.popitem(last=False)
+
+    def evict(self, application_id: uuid.UUID) -> None:
+        with self._lock:
+            self._entries.pop(application_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_states = _StateCache()
+
+
+def state_cache_clear() -> None:
+    """Forget every journey state this process holds (tests, benchmarks)."""
+    _states.clear()
+
+
+def state_cache_evict(application_id: uuid.UUID) -> None:
+    """Forget the journey state of one application in this process (its draft was deleted or expired)."""
+    _states.evict(application_id)
+
+
+def _state_key(
+    application: Application, compiled: CompiledDefinition, rows: Mapping[str, bytes], today: dt.date
+) -> StateKey:
+    digest = hashlib.blake2b(digest_size=20)
+    for field_id in sorted(rows):
+        sealed = rows[field_id]
+        digest.update(f"{field_id}\x00{len(sealed)}\x00".encode())
+        digest.update(sealed)
+    return (
+        compiled.service_id,
+        compiled.version,
+        compiled.content_hash,
+        compiled.preview,
+        today,
+        tuple(str(page_id) for page_id in application.pages_completed),
+        digest.digest(),
     )
+
+
+def state_load(application: Application, *, today: dt.date | None = None) -> JourneyState:
+    """Return the journey state of ``application``: its answers walked through its pinned version.
+
+    Reads the sealed answers (one query); the walk itself may come from this
+    process's cache (see above), which gives the same state as walking again.
+    """
+    return state_from_rows(application, answer_rows(application), today=today)
+
+
+def state_from_rows(
+    application: Application, rows: Mapping[str, bytes], *, today: dt.date | None = None
+) -> JourneyState:
+    """Return the journey state of ``application`` whose stored answers are ``rows`` (:func:`answer_rows`).
+
+    For callers that hold the rows already, such as a save that knows what it
+    has just written under the application's lock.
+    """
+    compiled = compiled_for(application)
+    day = today or service_today(compiled)
+    size, seconds = _StateCache.limits()
+    if size <= 0 or seconds <= 0:
+        return journey_walk(
+            compiled,
+            answers_from_rows(application, compiled.definition, rows),
+            completed=application.pages_completed,
+            today=day,
+        )
+    key = _state_key(application, compiled, rows, day)
+    cached = _states.get(application.id)
+    if cached is not None and cached.key == key:
+        return cached.state.copy()
+    known = cached.sealed if cached is not None else None
+    answers = answers_from_rows(application, compiled.definition, rows, known=known)
+    state = journey_walk(compiled, answers, completed=application.pages_completed, today=day)
+    sealed = {field_id: (rows[field_id], value) for field_id, value in answers.items()}
+    _states.put(
+        application.id,
+        _CachedState(key=key, state=state.copy(), sealed=sealed, expires_at=time.monotonic() + seconds),
+    )
+    return state
 
 
 def application_for_applicant(*, applicant: Applicant, application_id: uuid.UUID) -> Application:
     """Return the application if ``applicant`` may act on it; raise ApplicationNotFoundError otherwise."""
-    application = Application.objects.select_related("service", "citizen").filter(pk=application_id).first()
+    application = application_by_id(application_id)
     if application is None or not applicant.may_act_on(application):
         raise errors.ApplicationNotFoundError("There is no application at this address")
+    if applicant.citizen is not None and application.citizen_id == applicant.citizen.id:
+        application.citizen = applicant.citizen  # the row the sign-in check has just read: no second read
     return application
 
 

@@ -27,17 +27,21 @@ same transaction. Casework joins through :mod:`govserve.journeys.hooks`.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import re
+import threading
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
@@ -60,7 +64,7 @@ from govserve.documents.selectors import documents_blocking_submission
 from govserve.documents.services import UploadedFileLike
 from govserve.journeys import emails, errors, hooks
 from govserve.journeys.access import Applicant, token_hash, token_new
-from govserve.journeys.answers import answers_load, answers_write
+from govserve.journeys.answers import answer_rows, answers_from_rows, answers_store, answers_write
 from govserve.journeys.fields import FieldError, parse_field, validate_field
 from govserve.journeys.fields.parse import FormData
 from govserve.journeys.models import (
@@ -78,6 +82,7 @@ from govserve.journeys.models import (
     JourneyEvent,
     JourneyEventKind,
 )
+from govserve.journeys.queries import application_by_id
 from govserve.journeys.registrations import (
     FeeSummary,
     RequiredDocument,
@@ -88,7 +93,13 @@ from govserve.journeys.registrations import (
     required_documents,
 )
 from govserve.journeys.routing import ITEM_ID, Evaluator, JourneyState, cel_value, visible_fields
-from govserve.journeys.selectors import compiled_for, documents_of, state_load
+from govserve.journeys.selectors import (
+    compiled_for,
+    documents_of,
+    state_cache_evict,
+    state_from_rows,
+    state_load,
+)
 from govserve.notifications.email import PlatformTemplate, email_send, normalise_recipient
 from govserve.privacy.crypto import data_key_destroy, seal, unseal_text
 
@@ -107,7 +118,7 @@ REFERENCE_ATTEMPTS = 5
 
 def _locked(application_id: uuid.UUID, applicant: Applicant) -> Application:
     """Return the application row locked for update; raise ApplicationNotFoundError unless ``applicant`` may act."""
-    application = Application.objects.select_for_update().filter(pk=application_id).first()
+    application = application_by_id(application_id, for_update=True)
     if application is None or not applicant.may_act_on(application):
         raise errors.ApplicationNotFoundError("There is no application with this link")
     return application
@@ -142,6 +153,33 @@ def _application_event(application: Application, *, kind: str, from_status: str,
     )
 
 
+def journey_event_new(
+    *,
+    kind: JourneyEventKind,
+    service_id: str,
+    version: int | None,
+    page_id: str = "",
+    application: Application | None = None,
+    channel: str = Channel.WEB,
+    language: str = "en",
+    is_test: bool = False,
+    details: Mapping[str, Any] | None = None,
+) -> JourneyEvent:
+    """Return one journey event, not saved yet; ``details`` holds codes and numbers, never a personal value."""
+    return JourneyEvent(
+        occurred_at=clock.now(),
+        kind=kind,
+        service_id=service_id,
+        version=version,
+        page_id=page_id,
+        application_id=application.id if application is not None else None,
+        channel=application.channel if application is not None else channel,
+        language=language,
+        is_test=application.is_test if application is not None else is_test,
+        details=dict(details or {}),
+    )
+
+
 def journey_event_record(
     *,
     kind: JourneyEventKind,
@@ -155,17 +193,189 @@ def journey_event_record(
     details: Mapping[str, Any] | None = None,
 ) -> JourneyEvent:
     """Record one journey event (one insert); ``details`` holds codes and numbers, never a personal value."""
-    return JourneyEvent.objects.create(
+    event = journey_event_new(
         kind=kind,
         service_id=service_id,
         version=version,
         page_id=page_id,
-        application_id=application.id if application is not None else None,
-        channel=application.channel if application is not None else channel,
+        application=application,
+        channel=channel,
         language=language,
-        is_test=application.is_test if application is not None else is_test,
-        details=dict(details or {}),
+        is_test=is_test,
+        details=details,
     )
+    event.save(force_insert=True)
+    return event
+
+
+# --- Page views: buffered, written with the process's next journey write ------------------------------
+#
+# A page view is the only write of most GETs. Writing it on its own would
+# cost a statement and a commit (an fsync on SQLite) per page, so page views
+# (kinds ``page_view`` and ``start_page_view``) are kept in this process and
+# written in bulk: inside the transaction of the next journey write of the
+# process (a page saved, an item saved, an application started or sent, a
+# validation error recorded), or on their own once
+# GOVSERVE_JOURNEY_PAGE_VIEW_BUFFER are held (default 20; 0 writes each at
+# once) or the oldest is GOVSERVE_JOURNEY_PAGE_VIEW_BUFFER_SECONDS old
+# (default 2) when another is added, and when the process exits normally
+# (gunicorn replacing a worker). Their time is when they happened. A
+# process killed without exiting (SIGKILL, out of memory, power) loses the
+# page views it held: at most the buffer's size. Every other kind (page
+# saved, validation error, exit, submission, feedback) is written in the
+# transaction of what it records, never buffered.
+
+DEFAULT_PAGE_VIEW_BUFFER = 20
+DEFAULT_PAGE_VIEW_BUFFER_SECONDS = 2.0
+
+
+class _PageViewBuffer:
+    """The page views of this process not written yet, safe across threads.
+
+    Each is held for the database it was recorded against (its name): a
+    process that changes databases (the tests) never writes one into another.
+    """
+
+    def __init__(self) -> None:
+        self._database = ""
+        self._events: list[JourneyEvent] = []
+        self._oldest = 0.0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def limits() -> tuple[int, float]:
+        size = int(getattr(settings, "GOVSERVE_JOURNEY_PAGE_VIEW_BUFFER", DEFAULT_PAGE_VIEW_BUFFER))
+        seconds = float(
+            getattr(settings, "GOVSERVE_JOURNEY_PAGE_VIEW_BUFFER_SECONDS", DEFAULT_PAGE_VIEW_BUFFER_SECONDS)
+        )
+        return size, seconds
+
+    def _switch(self) -> None:
+        database = str(connection.settings_dict.get("NAME", ""))
+        if database != self._database:
+            self._database, self._events = database, []
+
+    def add(self, event: JourneyEvent) -> bool:
+        """Hold ``event``; return whether the buffer should be written now (full, or its oldest too old)."""
+        size, seconds = self.limits()
+        now = time.monotonic()
+        with self._lock:
+            self._switch()
+            if not self._events:
+                self._oldest = now
+            self._events.append(event)
+            return len(self._events) >= size or now - self._oldest >= seconds
+
+    def take(self) -> list[JourneyEvent]:
+        """Return every event held, and forget them (the caller writes them or puts them back)."""
+        with self._lock:
+            self._switch()
+            taken, self._events = self._events, []
+            return taken
+
+    def put_back(self, events: Sequence[JourneyEvent]) -> None:
+        """Hold ``events`` again (their write was rolled back)."""
+        if not events:
+            return
+        with self._lock:
+            self._switch()
+            if not self._events:
+                self._oldest = time.monotonic()
+            self._events[:0] = events
+
+    def discard(self) -> None:
+        """Forget every event held (tests)."""
+        with self._lock:
+            self._events = []
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+
+_page_views = _PageViewBuffer()
+
+
+class JoinedEvents:
+    """Journey events to insert in one statement inside a transaction, with the page views taken from the buffer."""
+
+    def __init__(self, taken: list[JourneyEvent]) -> None:
+        self.taken = taken
+        self.events = list(taken)
+        self.written = False
+
+    def append(self, event: JourneyEvent) -> None:
+        """Add ``event`` to the insert."""
+        self.events.append(event)
+
+    def insert(self) -> None:
+        """Insert every event (call last inside the caller's transaction)."""
+        if self.events:
+            JourneyEvent.objects.bulk_create(self.events)
+        self.written = True
+
+
+def page_view_record(
+    *,
+    kind: JourneyEventKind,
+    service_id: str,
+    version: int | None,
+    page_id: str = "",
+    application: Application | None = None,
+    language: str,
+    is_test: bool = False,
+) -> None:
+    """Record a page view (``page_view`` or ``start_page_view``): buffered, see above."""
+    event = journey_event_new(
+        kind=kind,
+        service_id=service_id,
+        version=version,
+        page_id=page_id,
+        application=application,
+        language=language,
+        is_test=is_test,
+    )
+    if _page_views.add(event):
+        page_views_flush()
+
+
+def page_views_held() -> int:
+    """Return how many page views this process holds, not written yet."""
+    return len(_page_views)
+
+
+def page_views_discard() -> None:
+    """Forget the page views this process holds without writing them (tests start from none)."""
+    _page_views.discard()
+
+
+def page_views_flush() -> int:
+    """Write every page view this process holds, in one transaction (at exit, in tests); return how many."""
+    with journey_events_joined() as joined, transaction.atomic():
+        joined.insert()
+    return len(joined.events)
+
+
+@contextmanager
+def journey_events_joined() -> Iterator[JoinedEvents]:
+    """Yield the buffered page views, for the caller to add its events and insert them in its transaction.
+
+    Enter it outside the caller's ``transaction.atomic()`` (``with
+    journey_events_joined() as joined, transaction.atomic():``) and call
+    ``joined.insert()`` last inside. If the transaction fails or rolls back,
+    or the caller leaves without inserting, the page views taken are held
+    again: never lost, never written twice.
+    """
+    joined = JoinedEvents(_page_views.take())
+    try:
+        yield joined
+    except BaseException:
+        _page_views.put_back(joined.taken)
+        raise
+    if not joined.written:
+        _page_views.put_back(joined.taken)
+
+
+atexit.register(lambda: page_views_flush() if len(_page_views) else 0)
 
 
 def _absolute(path: str) -> str:
@@ -294,7 +504,7 @@ def _application_start(
     recipient: str | None,
 ) -> StartResult:
     service_id = compiled.service_id
-    with transaction.atomic():
+    with journey_events_joined() as events, transaction.atomic():
         application = _application_create(
             compiled=compiled,
             version_row=version_row,
@@ -324,15 +534,18 @@ def _application_start(
                 "anonymous": token is not None,
             },
         )
-        journey_event_record(
-            kind=JourneyEventKind.STARTED,
-            service_id=service_id,
-            version=compiled.version,
-            application=application,
-            language=language,
+        events.append(
+            journey_event_new(
+                kind=JourneyEventKind.STARTED,
+                service_id=service_id,
+                version=compiled.version,
+                application=application,
+                language=language,
+            )
         )
         if recipient is not None and token is not None:
             _access_link_email(application, compiled=compiled, token=token, recipient=recipient)
+        events.insert()
     return StartResult(application=application, access_token=token, created=True)
 
 
@@ -480,16 +693,19 @@ def _validate(definition_field: AnyField, value: Any, evaluator: Evaluator, lang
 
 
 def _validation_event(application: Application, state: JourneyState, page_id: str, found: Sequence[FieldError]) -> None:
-    with transaction.atomic():
-        journey_event_record(
-            kind=JourneyEventKind.VALIDATION_ERROR,
-            service_id=application.service_id,
-            version=application.version_number,
-            page_id=page_id,
-            application=application,
-            language=application.language,
-            details={"errors": [{"field": error.field_id, "code": error.code} for error in found]},
+    with journey_events_joined() as events, transaction.atomic():
+        events.append(
+            journey_event_new(
+                kind=JourneyEventKind.VALIDATION_ERROR,
+                service_id=application.service_id,
+                version=application.version_number,
+                page_id=page_id,
+                application=application,
+                language=application.language,
+                details={"errors": [{"field": error.field_id, "code": error.code} for error in found]},
+            )
         )
+        events.insert()
 
 
 def page_answers_parse(
@@ -556,6 +772,7 @@ def page_answers_save(
     files: Mapping[str, UploadedFileLike] | None = None,
     language: str,
     adding_item: bool = False,
+    loaded: Application | None = None,
 ) -> PageSaveResult:
     """Validate and save the answers of one page; return the new state.
 
@@ -567,10 +784,10 @@ def page_answers_save(
     and the application an open draft (ApplicationNotEditableError). Marks
     the page answered (unless ``adding_item``), moves the draft's expiry to
     ``draft_expiry_days`` from now. Audited as ``journeys.application.answers_saved``.
+    ``loaded``: the application as this request already read it (saves a
+    query; access and status are checked again on it and under the lock).
     """
-    application = Application.objects.filter(pk=application_id).first()
-    if application is None or not applicant.may_act_on(application):
-        raise errors.ApplicationNotFoundError("There is no application with this link")
+    application = _unlocked(application_id, applicant, loaded)
     _require_draft(application)
     state = state_load(application)
     if not state.on_path(page_id):
@@ -598,7 +815,7 @@ def page_answers_save(
             refused = [FieldError(field_id=file_field.id, code=error.code, message=error.message, anchor=file_field.id)]
             _validation_event(application, state, page_id, refused)
             raise errors.AnswersInvalidError("There is a problem with your answers", errors=refused) from error
-    with transaction.atomic():
+    with journey_events_joined() as pending, transaction.atomic():
         application = _locked(application_id, applicant)
         _require_draft(application)
         compiled = state.compiled
@@ -609,7 +826,7 @@ def page_answers_save(
                 if values.get(group.id) is None:
                     to_write.append(group)
                     values[group.id] = []
-        changed = answers_write(application, to_write, values)
+        changed, rows = answers_store(application, to_write, values, rows=answer_rows(application))
         completed = list(application.pages_completed)
         if not adding_item and page_id not in completed:
             completed.append(page_id)
@@ -624,15 +841,29 @@ def page_answers_save(
             subject_id=application.id,
             details={"page": page_id, "fields": changed},
         )
-        journey_event_record(
-            kind=JourneyEventKind.PAGE_SUBMIT,
-            service_id=application.service_id,
-            version=application.version_number,
-            page_id=page_id,
-            application=application,
-            language=language,
+        pending.append(
+            journey_event_new(
+                kind=JourneyEventKind.PAGE_SUBMIT,
+                service_id=application.service_id,
+                version=application.version_number,
+                page_id=page_id,
+                application=application,
+                language=language,
+            )
         )
-    return PageSaveResult(application=application, state=state_load(application), changed=changed)
+        pending.insert()
+    # ``rows`` are the answers as committed (written under the row lock): the walk of the next page is ready.
+    return PageSaveResult(application=application, state=state_from_rows(application, rows), changed=changed)
+
+
+def _unlocked(application_id: uuid.UUID, applicant: Applicant, loaded: Application | None) -> Application:
+    """Return the application (``loaded`` if given) if ``applicant`` may act on it; raise ApplicationNotFoundError."""
+    application = loaded
+    if application is None or application.id != application_id:
+        application = application_by_id(application_id)
+    if application is None or not applicant.may_act_on(application):
+        raise errors.ApplicationNotFoundError("There is no application with this link")
+    return application
 
 
 def _file_fields_check(
@@ -759,16 +990,17 @@ def group_item_save(
     item_id: str | None,
     data: FormData,
     language: str,
+    loaded: Application | None = None,
 ) -> str:
     """Add (``item_id`` None) or change one item of a repeating group; return the item's id.
 
     Raise AnswersInvalidError (nothing saved) for invalid answers or when the
     list is already at ``max_items``; GroupItemNotFoundError for an unknown
     ``item_id``. Audited as ``journeys.application.group_item_saved``.
+    ``loaded``: the application as this request already read it (see
+    :func:`page_answers_save`).
     """
-    application = Application.objects.filter(pk=application_id).first()
-    if application is None or not applicant.may_act_on(application):
-        raise errors.ApplicationNotFoundError("There is no application with this link")
+    application = _unlocked(application_id, applicant, loaded)
     _require_draft(application)
     state = state_load(application)
     if not state.on_path(page_id):
@@ -781,7 +1013,9 @@ def group_item_save(
     with transaction.atomic():
         application = _locked(application_id, applicant)
         _require_draft(application)
-        items = [dict(item) for item in (answers_load(application, state.definition).get(group_id) or [])]
+        rows = answer_rows(application)
+        stored = {group_id: rows[group_id]} if group_id in rows else {}
+        items = [dict(item) for item in (answers_from_rows(application, state.definition, stored).get(group_id) or [])]
         if item_id is None:
             if len(items) >= group.validation.max_items:
                 limit = FieldError(
@@ -796,7 +1030,7 @@ def group_item_save(
         else:
             position = _item_position(items, item_id)
             items[position] = {ITEM_ID: item_id, **values}
-        answers_write(application, [group], {group_id: items})
+        answers_store(application, [group], {group_id: items}, rows=rows)
         application.current_page = page_id
         application.expires_at = _expiry_from_now(state.compiled)
         application.save(update_fields=["current_page", "expires_at", "updated_at"])
@@ -1044,7 +1278,7 @@ def application_submit(
             "The form was not sent correctly: go back to check your answers and try again",
             problems=[SubmissionProblem(where="check-answers", code="submit_key_invalid", message="Try again")],
         )
-    with transaction.atomic():
+    with journey_events_joined() as events, transaction.atomic():
         application = _locked(application_id, applicant)
         if application.status in SUBMITTED_STATUSES:
             if application.submit_key == idempotency_key:
@@ -1091,17 +1325,20 @@ def application_submit(
                 "answers": len(effective),
             },
         )
-        journey_event_record(
-            kind=JourneyEventKind.SUBMISSION,
-            service_id=application.service_id,
-            version=application.version_number,
-            page_id="check-answers",
-            application=application,
-            language=language,
-            details={"status": application.status, "fees_minor": fees.total_minor, "documents": len(requirements)},
+        events.append(
+            journey_event_new(
+                kind=JourneyEventKind.SUBMISSION,
+                service_id=application.service_id,
+                version=application.version_number,
+                page_id="check-answers",
+                application=application,
+                language=language,
+                details={"status": application.status, "fees_minor": fees.total_minor, "documents": len(requirements)},
+            )
         )
         _confirmation_email(application, state)
         hooks.submitted_hooks_run(application)
+        events.insert()
     return SubmitResult(application=application, replayed=False)
 
 
@@ -1227,6 +1464,7 @@ def application_draft_delete(*, application_id: uuid.UUID, applicant: Applicant)
         service_id, reference = application.service_id, application.reference
         application.delete()
         data_key_destroy(owner=owner, actor=applicant.actor)
+        state_cache_evict(application_id)
         audit_record(
             actor=applicant.actor,
             action="journeys.application.draft_deleted",
@@ -1280,6 +1518,7 @@ def _draft_expire(application_id: uuid.UUID, moment: dt.datetime) -> bool:
             application, kind=ApplicationEventKind.EXPIRED, from_status=ApplicationStatus.DRAFT, actor_kind="system"
         )
         data_key_destroy(owner=application.crypto_owner, actor=SYSTEM)
+        state_cache_evict(application.id)
         audit_record(
             actor=SYSTEM,
             action="journeys.application.expired",

@@ -13,6 +13,7 @@ from govserve.rules.engine import (
     compile_expression,
     evaluate,
     evaluate_bool,
+    evaluate_condition,
 )
 from govserve.rules.errors import (
     DeterminantCycleError,
@@ -44,6 +45,7 @@ __all__ = [
     "ensure_expression_types",
     "evaluate",
     "evaluate_bool",
+    "evaluate_condition",
     "evaluate_determinants",
     "round_half_up",
     "sample_value",

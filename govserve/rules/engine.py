@@ -252,7 +252,49 @@ def evaluate_bool(expression: CompiledExpression, context: EvaluationContext) ->
         raise _evaluation_error(failure, expression, context) from failure
     if result is True or result is False:
         return result
-    raise ExpressionEvaluationError(
+    raise _wrong_result_type(expression, result)
+
+
+def evaluate_condition(
+    expression: CompiledExpression, context: EvaluationContext, *, undecided: Callable[[CompiledExpression], bool]
+) -> bool | None:
+    """Return the condition ``expression`` in ``context``, or None when it cannot be decided yet.
+
+    As :func:`evaluate_bool`, except that a failure or a non-bool result for
+    which ``undecided(expression)`` is true (say, a name it reads is still
+    unanswered) returns None. That answer is found before any error is built:
+    the diagnosis of the failing subexpression (:mod:`govserve.rules.diagnose`,
+    a second walk of the expression) runs only when the error is raised.
+    ``undecided`` is called only after a failure. A platform function that
+    fails for a reason other than its arguments (a bug) is re-raised as it
+    is, decided or not.
+    """
+    try:
+        result = expression.execute(context.cel_context)
+    except _CEL_FAILURES as failure:
+        state = context._function_state
+        if _platform_bug(failure, state.error) is None and undecided(expression):
+            state.error = None
+            return None
+        raise _evaluation_error(failure, expression, context) from failure
+    if result is True or result is False:
+        return result
+    if undecided(expression):
+        return None
+    raise _wrong_result_type(expression, result)
+
+
+def _platform_bug(failure: BaseException, function_error: BaseException | None) -> BaseException | None:
+    """Return the exception of a platform function that failed for a reason other than its arguments, if so."""
+    if function_error is None or isinstance(function_error, FunctionArgumentError):
+        return None
+    if isinstance(failure, RuntimeError) and "Python function call failed" in str(failure):
+        return function_error
+    return None
+
+
+def _wrong_result_type(expression: CompiledExpression, result: Any) -> ExpressionEvaluationError:
+    return ExpressionEvaluationError(
         f"A condition must give true or false, but this gives {_article(cel_type_name(result))}",
         expression=expression.source,
         location=expression.location,

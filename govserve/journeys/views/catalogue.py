@@ -50,7 +50,7 @@ def service_start(request: HttpRequest, service_id: str) -> HttpResponse:
             status=410,
         )
     definition = info.compiled.definition
-    services.journey_event_record(
+    services.page_view_record(
         kind=JourneyEventKind.START_PAGE_VIEW,
         service_id=service_id,
         version=info.compiled.version,

@@ -126,6 +126,17 @@ def _back_before_step(application: Application, state: JourneyState, step: str) 
     return page_url(application, last) if last else reverse("journeys:service_start", args=[application.service_id])
 
 
+def _page_view(application: Application, page_id: str, language: str) -> None:
+    services.page_view_record(
+        kind=JourneyEventKind.PAGE_VIEW,
+        service_id=application.service_id,
+        version=application.version_number,
+        page_id=page_id,
+        application=application,
+        language=language,
+    )
+
+
 def _event(application: Application, kind: JourneyEventKind, page_id: str, language: str) -> None:
     services.journey_event_record(
         kind=kind,
@@ -386,7 +397,7 @@ def question(request: HttpRequest, application: Application, page_id: str) -> Ht
         _event(application, JourneyEventKind.EXIT, page_id, language)
         return _exit_page(request, application, state, page_id, feedback_sent=request.GET.get(FEEDBACK_FORM) == "sent")
     if request.method == "GET":
-        _event(application, JourneyEventKind.PAGE_VIEW, page_id, language)
+        _page_view(application, page_id, language)
         return _question_page(request, application, state, page_id)
     return _question_save(request, application, state, definition_page)
 
@@ -432,6 +443,7 @@ def _question_save(
             files={name: upload for name in request.FILES if isinstance(upload := request.FILES[name], UploadedFile)},
             language=language,
             adding_item=adding_item,
+            loaded=application,
         )
     except errors.AnswersInvalidError as error:
         return _question_page(
@@ -516,6 +528,7 @@ def group_item(
                 item_id=item_id,
                 data=request.POST,
                 language=language,
+                loaded=application,
             )
         except errors.AnswersInvalidError as error:
             raw, found = request.POST, error.errors
@@ -626,7 +639,7 @@ def documents(request: HttpRequest, application: Application) -> HttpResponse:
     if not rows:
         return HttpResponseRedirect(_after_questions(application, state))
     if request.method == "GET":
-        _event(application, JourneyEventKind.PAGE_VIEW, "documents", language)
+        _page_view(application, "documents", language)
     return page(
         request,
         "journeys/documents.html",
@@ -717,7 +730,7 @@ def fees(request: HttpRequest, application: Application) -> HttpResponse:
     if not summary.items:
         return HttpResponseRedirect(_url("check_answers", application))
     language = language_of(request)
-    _event(application, JourneyEventKind.PAGE_VIEW, "fees", language)
+    _page_view(application, "fees", language)
     return page(
         request,
         "journeys/fees.html",
@@ -827,7 +840,7 @@ def check_answers(request: HttpRequest, application: Application) -> HttpRespons
         else:
             return HttpResponseRedirect(_url("confirmation", application))
     else:
-        _event(application, JourneyEventKind.PAGE_VIEW, CHECK_ANSWERS, language)
+        _page_view(application, CHECK_ANSWERS, language)
     rows = selectors.document_rows(application, state)
     return page(
         request,

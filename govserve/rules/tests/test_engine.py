@@ -17,8 +17,10 @@ from govserve.rules import (
     ValueConversionError,
     build_context,
     compile_expression,
+    engine,
     evaluate,
     evaluate_bool,
+    evaluate_condition,
     functions,
 )
 
@@ -522,3 +524,92 @@ def test_concurrent_compilation_of_a_new_source_gives_one_object() -> None:
     # then
     assert len(results) == 8
     assert all(result is results[0] for result in results)
+
+
+# --- evaluate_condition: undecided conditions without the diagnosis ----------------------------------------
+
+
+def _null_read(expression: object) -> bool:
+    return True
+
+
+def _nothing_null(expression: object) -> bool:
+    return False
+
+
+def test_a_condition_that_fails_while_undecided_is_none_and_is_never_diagnosed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given: an expression failing on a null answer, and a diagnosis that must not run
+    def no_diagnosis(*arguments: object) -> None:
+        raise AssertionError("diagnosed an undecided condition")
+
+    monkeypatch.setattr(engine, "diagnose", no_diagnosis)
+    context = build_context({"date_of_birth": None, "items": None}, today=TODAY)
+
+    # when / then
+    assert evaluate_condition(compile_expression("age(date_of_birth) >= 17"), context, undecided=_null_read) is None
+    assert evaluate_condition(compile_expression("size(items) > 0"), context, undecided=_null_read) is None
+    assert evaluate_condition(compile_expression("date_of_birth"), context, undecided=_null_read) is None
+
+
+def test_a_condition_that_fails_when_decided_raises_the_diagnosed_error() -> None:
+    # given
+    context = build_context({"fee": 2.5, "days": 3}, today=TODAY)
+
+    # when
+    with pytest.raises(ExpressionEvaluationError) as raised:
+        evaluate_condition(compile_expression("fee * days > 1"), context, undecided=_nothing_null)
+
+    # then: the same error evaluate_bool raises, diagnosis included
+    with pytest.raises(ExpressionEvaluationError) as expected:
+        evaluate_bool(compile_expression("fee * days > 1"), context)
+    assert (raised.value.kind, raised.value.message) == (expected.value.kind, expected.value.message)
+    assert "`fee * days`" in raised.value.message
+
+
+def test_a_condition_giving_a_non_bool_is_undecided_or_wrong_result_type() -> None:
+    # given
+    context = build_context({"answer": None, "n": 3}, today=TODAY)
+
+    # when / then
+    assert evaluate_condition(compile_expression("answer"), context, undecided=_null_read) is None
+    with pytest.raises(ExpressionEvaluationError) as raised:
+        evaluate_condition(compile_expression("n"), context, undecided=_nothing_null)
+    assert raised.value.kind == "wrong_result_type"
+
+
+def test_a_decided_condition_is_its_value_and_undecided_is_not_asked() -> None:
+    # given
+    context = build_context({"answer": None, "n": 3}, today=TODAY)
+
+    def never(expression: object) -> bool:
+        raise AssertionError("asked")
+
+    # when / then: a condition that succeeds with a null name is decided
+    assert evaluate_condition(compile_expression("answer == null || n > 5"), context, undecided=never) is True
+    assert evaluate_condition(compile_expression("n > 5"), context, undecided=never) is False
+
+
+def test_a_bug_in_a_platform_function_escapes_even_when_undecided(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given
+    def broken(*arguments: object) -> int:
+        raise KeyError("internal")
+
+    monkeypatch.setattr(functions, "cel_count", broken)
+    context = build_context({"xs": [1]}, today=TODAY)
+
+    # when / then
+    with pytest.raises(KeyError, match="internal"):
+        evaluate_condition(compile_expression("count(xs) > 0"), context, undecided=_null_read)
+
+
+def test_an_undecided_failure_leaves_no_function_error_behind() -> None:
+    # given: a function refusing its argument while undecided
+    context = build_context({"xs": [], "n": 1}, today=TODAY)
+    assert evaluate_condition(compile_expression("avg(xs) > 1"), context, undecided=_null_read) is None
+
+    # when a later failure has nothing to do with functions
+    with pytest.raises(ExpressionEvaluationError) as raised:
+        evaluate(compile_expression("n / 0"), context)
+
+    # then
+    assert raised.value.kind == "division_by_zero"

@@ -1,0 +1,349 @@
+"""The journey state cache, the prepared reads and the bulk answer writes: fast, and never stale or different."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from govserve.journeys import errors, selectors, services
+from govserve.journeys.access import Applicant
+from govserve.journeys.answers import answer_rows, answer_seal, answers_store, page_fields_by_id
+from govserve.journeys.models import Answer, Application
+from govserve.journeys.queries import application_by_id, sealed_answers
+from govserve.journeys.routing import JourneyState, journey_walk
+from govserve.journeys.tests.support import TRADING_FORMS, TRADING_PATH, applicant, citizen_new
+from govserve.journeys.tests.test_services import save, start
+
+pytestmark = pytest.mark.usefixtures("examples")
+
+
+@pytest.fixture(autouse=True)
+def _empty_state_cache() -> None:
+    selectors.state_cache_clear()
+
+
+def _walked_afresh(application: Application) -> JourneyState:
+    """Return the state walked without the cache: what the cache must always agree with."""
+    fresh = Application.objects.get(pk=application.id)
+    compiled = selectors.compiled_for(fresh)
+    rows = {answer.field_id: bytes(answer.value_sealed) for answer in Answer.objects.filter(application=fresh)}
+    answers = {field_id: _unseal(fresh, compiled.definition, field_id, sealed) for field_id, sealed in rows.items()}
+    return journey_walk(compiled, answers, completed=fresh.pages_completed, today=selectors.service_today(compiled))
+
+
+def _unseal(application: Application, definition: Any, field_id: str, sealed: bytes) -> Any:
+    from govserve.journeys.answers import answer_unseal  # noqa: PLC0415
+
+    return answer_unseal(application, page_fields_by_id(definition)[field_id], sealed)
+
+
+def _same(state: JourneyState, expected: JourneyState) -> None:
+    assert state.path == expected.path
+    assert state.stop == expected.stop
+    assert state.visible == expected.visible
+    assert dict(state.answers) == dict(expected.answers)
+    assert state.values_before == expected.values_before
+    assert state.final_evaluator().determinants == expected.final_evaluator().determinants
+
+
+def _filled(pages: int) -> tuple[Application, Applicant]:
+    who = applicant(citizen_new())
+    application = start(who=who)
+    for page_id in TRADING_PATH[:pages]:
+        save(application, who, page_id, TRADING_FORMS[page_id])
+    return Application.objects.get(pk=application.id), who
+
+
+def _another_process_writes(application: Application, field_id: str, value: Any) -> None:
+    """Change one stored answer as another process would: straight to the database, past this process's cache."""
+    definition = selectors.compiled_for(application).definition
+    sealed = answer_seal(application, page_fields_by_id(definition)[field_id], value)
+    updated = Answer.objects.filter(application=application, field_id=field_id).update(value_sealed=sealed)
+    assert updated == 1
+
+
+# --- The journey state cache ------------------------------------------------------------------------
+
+
+def test_a_cached_state_is_the_state_walked_afresh() -> None:
+    # given
+    application, _ = _filled(5)
+
+    # when
+    first = selectors.state_load(application)
+    second = selectors.state_load(Application.objects.get(pk=application.id))
+
+    # then
+    _same(first, _walked_afresh(application))
+    _same(second, _walked_afresh(application))
+    assert second.path == TRADING_PATH[:6]
+    assert second.final_evaluator() is not first.final_evaluator()  # each request has its own evaluator
+
+
+def test_an_answer_changed_by_another_process_is_never_served_stale() -> None:
+    # given: this process has the state cached
+    application, _ = _filled(5)
+    assert selectors.state_load(application).answers["full_name"] == "Ada Lovelace"
+
+    # when: another process saves a new name (its own cache, its own connection: only the database is shared)
+    _another_process_writes(application, "full_name", "Grace Hopper")
+
+    # then
+    state = selectors.state_load(Application.objects.get(pk=application.id))
+    assert state.answers["full_name"] == "Grace Hopper"
+    _same(state, _walked_afresh(application))
+
+
+def test_a_change_of_path_by_another_process_is_seen_at_once() -> None:
+    # given: the walk is cached with "goods" as the trading type, on the pitch page
+    application, _ = _filled(5)
+    assert selectors.state_load(application).path[-1] == "pitch"
+
+    # when: another process answers "food", which adds the food business page, and marks a page unsaved
+    _another_process_writes(application, "trading_type", "food")
+    Application.objects.filter(pk=application.id).update(pages_completed=["age", "your-name"])
+
+    # then
+    state = selectors.state_load(Application.objects.get(pk=application.id))
+    assert state.path == ["age", "your-name", "contact-details"]
+    assert state.answers["trading_type"] == "food"
+    _same(state, _walked_afresh(application))
+
+
+def test_a_deleted_answer_is_seen_at_once() -> None:
+    # given
+    application, _ = _filled(5)
+    assert "full_name" in selectors.state_load(application).answers
+
+    # when
+    Answer.objects.filter(application=application, field_id="full_name").delete()
+
+    # then
+    state = selectors.state_load(Application.objects.get(pk=application.id))
+    assert "full_name" not in state.answers
+    assert state.first_unanswered == "your-name"
+
+
+def test_a_save_rolled_back_leaves_no_cached_state_behind() -> None:
+    # given
+    application, who = _filled(5)
+    selectors.state_load(application)
+
+    # when: the page is saved (the cache now holds the new walk) but the enclosing transaction rolls back
+    saved: list[Any] = []
+
+    def save_then_fail() -> None:
+        with transaction.atomic():
+            saved.append(save(application, who, "your-name", {"full_name": ["Grace Hopper"]}))
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        save_then_fail()
+    assert saved[0].state.answers["full_name"] == "Grace Hopper"
+
+    # then: the stored answer is the old one, and so is the state
+    state = selectors.state_load(Application.objects.get(pk=application.id))
+    assert state.answers["full_name"] == "Ada Lovelace"
+    _same(state, _walked_afresh(application))
+
+
+def test_the_state_a_save_returns_is_the_state_of_what_it_stored() -> None:
+    # given
+    application, who = _filled(4)
+
+    # when
+    result = save(application, who, "trading-type", TRADING_FORMS["trading-type"])
+
+    # then
+    _same(result.state, _walked_afresh(application))
+    assert result.state.path[-1] == "pitch"
+
+
+def test_a_cached_state_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given: a state cached at time 1000
+    application, _ = _filled(3)
+    selectors.state_cache_clear()
+    now = [1000.0]
+    monkeypatch.setattr("govserve.journeys.selectors.time.monotonic", lambda: now[0])
+    first = selectors.state_load(application)
+
+    # when: the time-to-live has passed
+    now[0] += selectors.DEFAULT_STATE_CACHE_SECONDS + 1
+    calls: list[int] = []
+
+    def counted_walk(*args: Any, **kwargs: Any) -> JourneyState:
+        calls.append(1)
+        return journey_walk(*args, **kwargs)
+
+    monkeypatch.setattr("govserve.journeys.selectors.journey_walk", counted_walk)
+    second = selectors.state_load(application)
+
+    # then: walked again
+    assert calls == [1]
+    _same(second, first)
+
+
+def test_a_fresh_entry_is_used_without_walking_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given
+    application, _ = _filled(3)
+    selectors.state_load(application)
+
+    # when
+    def no_walk(*args: Any, **kwargs: Any) -> JourneyState:
+        raise AssertionError("walked again")
+
+    monkeypatch.setattr("govserve.journeys.selectors.journey_walk", no_walk)
+    state = selectors.state_load(Application.objects.get(pk=application.id))
+
+    # then
+    assert state.path == TRADING_PATH[:4]
+
+
+def test_the_cache_can_be_turned_off(settings: Any) -> None:
+    # given
+    settings.GOVSERVE_JOURNEY_STATE_CACHE_SIZE = 0
+    application, _ = _filled(3)
+
+    # when
+    state = selectors.state_load(application)
+    _another_process_writes(application, "full_name", "Grace Hopper")
+
+    # then
+    assert selectors._states.get(application.id) is None
+    assert state.answers["full_name"] == "Ada Lovelace"
+    assert selectors.state_load(application).answers["full_name"] == "Grace Hopper"
+
+
+def test_deleting_a_draft_forgets_its_state_in_this_process() -> None:
+    # given
+    application, who = _filled(3)
+    selectors.state_load(application)
+    assert selectors._states.get(application.id) is not None
+
+    # when
+    services.application_draft_delete(application_id=application.id, applicant=who)
+
+    # then
+    assert selectors._states.get(application.id) is None
+
+
+def test_the_cache_is_bounded(settings: Any) -> None:
+    # given
+    settings.GOVSERVE_JOURNEY_STATE_CACHE_SIZE = 2
+    applications = [start(who=applicant(citizen_new(f"person{number}@example.org"))) for number in range(3)]
+
+    # when
+    for application in applications:
+        selectors.state_load(application)
+
+    # then: the oldest is gone
+    assert selectors._states.get(applications[0].id) is None
+    assert selectors._states.get(applications[2].id) is not None
+
+
+# --- Prepared reads ---------------------------------------------------------------------------------------
+
+
+def test_the_prepared_application_read_gives_the_orm_instance() -> None:
+    # given
+    application, _ = _filled(2)
+
+    # when
+    expected = Application.objects.get(pk=application.id)
+    read = application_by_id(application.id)
+
+    # then: every field, converted the same way (UUIDs, aware times, JSON, bytes)
+    assert read is not None
+    for model_field in Application._meta.concrete_fields:
+        assert getattr(read, model_field.attname) == getattr(expected, model_field.attname), model_field.name
+    assert read._state.adding is False
+    assert read._state.db == connection.alias
+    assert application_by_id(uuid.uuid4()) is None
+
+
+def test_the_prepared_read_for_update_runs_in_a_transaction() -> None:
+    # given
+    application, _ = _filled(1)
+
+    # when
+    with transaction.atomic():
+        locked = application_by_id(application.id, for_update=True)
+
+    # then
+    assert locked is not None
+    assert locked.pages_completed == ["age"]
+
+
+def test_the_sealed_answers_read_gives_the_stored_bytes() -> None:
+    # given
+    application, _ = _filled(4)
+
+    # when
+    rows = sealed_answers(application.id)
+
+    # then
+    stored = {answer.field_id: bytes(answer.value_sealed) for answer in Answer.objects.filter(application=application)}
+    assert rows == stored
+    assert set(rows) == {"date_of_birth", "full_name", "email", "phone", "home_address"}
+    assert sealed_answers(uuid.uuid4()) == {}
+
+
+# --- Bulk answer writes ------------------------------------------------------------------------------------
+
+
+def test_answers_are_stored_in_one_upsert_and_one_delete_and_the_rows_returned_are_the_database_s() -> None:
+    # given
+    application, _ = _filled(3)
+    fields = page_fields_by_id(selectors.compiled_for(application).definition)
+
+    # when: one answer changed, one removed, one new
+    with transaction.atomic():
+        locked = application_by_id(application.id, for_update=True)
+        assert locked is not None
+        changed, rows = answers_store(
+            locked,
+            [fields["full_name"], fields["phone"], fields["trading_type"]],
+            {"full_name": "Grace Hopper", "phone": None, "trading_type": "goods"},
+            rows=answer_rows(locked),
+        )
+
+    # then
+    assert changed == ["full_name", "phone", "trading_type"]
+    assert rows == sealed_answers(application.id)
+    state = selectors.state_load(Application.objects.get(pk=application.id))
+    assert state.answers["full_name"] == "Grace Hopper"
+    assert "phone" not in state.answers
+    assert state.answers["trading_type"] == "goods"
+
+
+def test_removing_an_answer_never_stored_changes_nothing() -> None:
+    # given
+    application, _ = _filled(1)
+    fields = page_fields_by_id(selectors.compiled_for(application).definition)
+    before = sealed_answers(application.id)
+
+    # when
+    with transaction.atomic():
+        changed, rows = answers_store(application, [fields["phone"]], {"phone": None}, rows=answer_rows(application))
+
+    # then
+    assert changed == []
+    assert rows == before == sealed_answers(application.id)
+
+
+def test_a_save_refused_under_the_lock_changes_nothing() -> None:
+    # given: the draft expired between the page load and the save
+    application, who = _filled(2)
+    before = sealed_answers(application.id)
+    Application.objects.filter(pk=application.id).update(status="withdrawn", submitted_at=application.created_at)
+
+    # when: the request read the draft before it changed (``loaded``): the lock reads it again
+    with pytest.raises(errors.ApplicationNotEditableError):
+        save(application, who, "contact-details", TRADING_FORMS["contact-details"], loaded=application)
+
+    # then
+    assert sealed_answers(application.id) == before
+    assert Application.objects.get(pk=application.id).pages_completed == ["age", "your-name"]

@@ -49,6 +49,7 @@ class ReceivedEmail:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     data: bytes = field(repr=False)
+    received_at: float = 0.0  # time.time() when the server had the whole message
 
     @property
     def message(self) -> EmailMessage:
@@ -107,7 +108,12 @@ class SmtpSink:
             self._count += 1
             count = self._count
             self.received.append(
-                ReceivedEmail(mail_from=envelope.mail_from, rcpt_tos=tuple(envelope.rcpt_tos), data=envelope.content)
+                ReceivedEmail(
+                    mail_from=envelope.mail_from,
+                    rcpt_tos=tuple(envelope.rcpt_tos),
+                    data=envelope.content,
+                    received_at=time.time(),
+                )
             )
         while self.hold:  # the message is in; the answer waits (a test kills the sender meanwhile)
             await asyncio.sleep(0.02)

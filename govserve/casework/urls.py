@@ -21,6 +21,7 @@ urlpatterns = [
     path("files/<uuid:file_id>/notes", files.note_add, name="note_add"),
     path("files/<uuid:file_id>/counter", files.counter, name="counter"),
     path("files/<uuid:file_id>/answers/<slug:field_id>/correct", files.correction, name="correction"),
+    path("files/<uuid:file_id>/results/<uuid:result_id>/revoke", files.result_revoke, name="result_revoke"),
     path("assisted/", assisted.assisted_start, name="assisted_start"),
     path("assisted/<uuid:application_id>", assisted.assisted_continue, name="assisted_continue"),
 ]

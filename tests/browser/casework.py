@@ -75,3 +75,14 @@ def file_path(application: Application) -> str:
 def file_id(application: Application) -> uuid.UUID:
     """Return the case file id of ``application``."""
     return file_of(application).id
+
+
+def approved_through_services(application: Application, officer: people.Officer) -> None:
+    """Approve ``application`` as ``officer`` (licensing officer) and a new manager, through the services."""
+    from govserve.casework import services  # noqa: PLC0415 - after Django is set up
+
+    task = open_task(application)
+    services.decision_record(user=officer.user, task_id=task.id, decision="approve", data={"pitch_inspected": ["yes"]})
+    manager = operator_create("manager", MANAGER, first_name="Manny")
+    task = open_task(application)
+    services.decision_record(user=manager.user, task_id=task.id, decision="approve")

@@ -108,6 +108,22 @@ def _search_not_found(tab: Tab) -> None:
     tab.goto("/staff/search/?reference=GS-NOPE", status=404)
 
 
+def _result_revoke(tab: Tab) -> None:
+    application = casework.trading_file()
+    officer = casework.operator_create()
+    casework.approved_through_services(application, officer)
+    people.officer_sign_in(tab, officer)
+    tab.goto(casework.file_path(application))
+    tab.page.locator("#results a", has_text="Revoke").first.click()
+    tab.page.wait_for_load_state("load")
+    assert tab.heading().startswith("Revoke")
+
+
+def _result_revoke_error(tab: Tab) -> None:
+    _result_revoke(tab)
+    tab.click_button("Revoke result", status=400)
+
+
 def _assisted_errors(tab: Tab) -> None:
     _staff("/staff/assisted/")(tab)
     tab.click_button("Start application", status=400)
@@ -133,6 +149,8 @@ CASEWORK_PAGES: tuple[tuple[str, str, Reach], ...] = (
     ("staff-team-not-leader", "casework:team", _staff("/staff/team/")),
     ("staff-search", "casework:search", _staff("/staff/search/")),
     ("staff-search-not-found", "casework:search", _search_not_found),
+    ("staff-result-revoke", "casework:result_revoke", _result_revoke),
+    ("staff-result-revoke-error", "casework:result_revoke", _result_revoke_error),
     ("staff-assisted-start", "casework:assisted_start", _staff("/staff/assisted/")),
     ("staff-assisted-start-errors", "casework:assisted_start", _assisted_errors),
 )

@@ -9,6 +9,7 @@ changes on a refusal.
 
 from __future__ import annotations
 
+import datetime as dt
 import html as html_module
 import re
 import uuid
@@ -25,7 +26,7 @@ from govserve.audit.models import AuditEntry
 from govserve.casework.models import CaseFile, CounterRecord, Message, Note, Task, TaskStatus
 from govserve.casework.tests.support import file_of, open_task, staff, trading_paid
 from govserve.journeys.models import Application, ApplicationStatus
-from govserve.journeys.tests.support import Browser
+from govserve.journeys.tests.support import STREET_TRADING, Browser, example_text, publish_text
 
 pytestmark = pytest.mark.usefixtures("examples")
 
@@ -652,5 +653,120 @@ def test_another_operators_assisted_application_is_not_found(officer: User) -> N
     colleague = signed_in(person(OFFICER_ROLE, name="colin"))
 
     response = colleague.get(f"/staff/assisted/{application.id}")
+
+    assert response.status_code == 404
+
+
+# --- results ----------------------------------------------------------------------------------------------
+
+
+def _approved(officer: User, paid: Application) -> Browser:
+    """Approve ``paid`` as the officer, then as a manager; return the manager's client."""
+    client = signed_in(officer)
+    task = _claimed(client, paid)
+    client.get(f"/staff/tasks/{task.id}/decision")
+    client.post(
+        f"/staff/tasks/{task.id}/decision", {"decision": "approve", "pitch_inspected": "yes", "version": task.version}
+    )
+    manager = signed_in(person(MANAGER_ROLE, name="manny"))
+    task = _claimed(manager, paid)
+    manager.get(f"/staff/tasks/{task.id}/decision")
+    response = manager.post(f"/staff/tasks/{task.id}/decision", {"decision": "approve", "version": task.version})
+    assert response.status_code == 302, text_of(response)[:2000]
+    return manager
+
+
+def test_the_issued_licence_is_listed_and_revoked_with_a_reason(officer: User, paid: Application) -> None:
+    from govserve.casework.results.models import IssuedResult  # noqa: PLC0415 - the results app's own model
+
+    manager = _approved(officer, paid)
+    paid.refresh_from_db()
+    assert paid.status == ApplicationStatus.APPROVED
+    result = IssuedResult.objects.get(application=paid)
+    case_file = file_of(paid)
+
+    page = text_of(manager.get(f"/staff/files/{case_file.id}/"))
+    form = manager.get(f"/staff/files/{case_file.id}/results/{result.id}/revoke")
+    empty = manager.post(f"/staff/files/{case_file.id}/results/{result.id}/revoke", {"reason": " "})
+    done = manager.post(f"/staff/files/{case_file.id}/results/{result.id}/revoke", {"reason": "Pitch withdrawn"})
+    again = manager.get(f"/staff/files/{case_file.id}/results/{result.id}/revoke")
+
+    assert "Street trading licence" in page
+    assert result.number in page
+    assert form.status_code == 200
+    assert empty.status_code == 400
+    assert error_summary(empty) == ["Enter why the result is revoked"]
+    assert done.status_code == 302
+    result.refresh_from_db()
+    assert result.revoked_at is not None
+    assert again.status_code == 409
+
+
+def test_revoking_asks_for_password_and_code_again_after_five_minutes(
+    officer: User, paid: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govserve.casework.results.models import IssuedResult  # noqa: PLC0415 - the results app's own model
+
+    manager = _approved(officer, paid)
+    result = IssuedResult.objects.get(application=paid)
+    later = dt.datetime.now(tz=dt.UTC) + dt.timedelta(minutes=6)
+    monkeypatch.setattr("govserve.core.clock.now", lambda: later)
+
+    response = manager.get(f"/staff/files/{file_of(paid).id}/results/{result.id}/revoke")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/confirm-it-is-you?next=")
+
+
+def test_a_made_up_result_is_not_found(officer: User, paid: Application) -> None:
+    client = signed_in(officer)
+    response = client.get(f"/staff/files/{file_of(paid).id}/results/{uuid.uuid4()}/revoke")
+    assert response.status_code == 404
+
+
+# --- corrections ------------------------------------------------------------------------------------------
+
+
+def _with_corrections() -> None:
+    text = example_text(STREET_TRADING).replace(
+        "      sees: [full_name,", "      corrects: [goods_description]\n      sees: [full_name,", 1
+    )
+    publish_text(text, f"{STREET_TRADING}.yaml")
+
+
+def test_an_answer_the_role_may_correct_is_corrected_and_shown_original_to_corrected(officer: User) -> None:
+    _with_corrections()
+    application, _who = trading_paid()
+    client = signed_in(officer)
+    _claimed(client, application)
+    case_file = file_of(application)
+    page = client.get(f"/staff/files/{case_file.id}/")
+    url = f"/staff/files/{case_file.id}/answers/goods_description/correct"
+    assert f'href="{url}"' in page.content.decode()
+    client.get(url)
+
+    no_reason = client.post(url, {"goods_description": "Cut flowers, bouquets and wreaths", "reason": ""})
+    invalid = client.post(url, {"goods_description": "x" * 501, "reason": "Phoned the applicant"})
+    done = client.post(
+        url, {"goods_description": "Cut flowers, bouquets and wreaths", "reason": "Phoned the applicant"}
+    )
+
+    assert no_reason.status_code == 400
+    assert error_summary(no_reason) == ["Enter why you are correcting this answer"]
+    assert invalid.status_code == 400
+    assert len(error_summary(invalid)) == 1
+    assert 'href="#goods_description"' in invalid.content.decode()
+    assert done.status_code == 302
+    after = text_of(client.get(f"/staff/files/{case_file.id}/"))
+    assert "Corrected" in after
+    assert "Original answer: Cut flowers and bouquets" in after
+    assert "corrected to: Cut flowers, bouquets and wreaths" in after
+
+
+def test_an_answer_the_role_may_not_correct_has_no_correction_page(officer: User, paid: Application) -> None:
+    client = signed_in(officer)
+    _claimed(client, paid)
+
+    response = client.get(f"/staff/files/{file_of(paid).id}/answers/full_name/correct")
 
     assert response.status_code == 404

@@ -55,7 +55,7 @@ def file_page_for(request: HttpRequest, file_id: uuid.UUID, *, purpose: str = "v
         user=user,
         language=language,
         colleagues=_colleagues(request, view) if view.open_task is not None else [],
-        results=results_bridge.results_for_file(user=user, file_id=view.case_file.id),
+        results=results_bridge.results_for_file(user=user, file_id=view.case_file.id, language=language),
     )
 
 
@@ -192,36 +192,37 @@ def correction(request: HttpRequest, file_id: uuid.UUID, field_id: str) -> HttpR
     reason = ""
     if request.method == "POST":
         reason, problem = text_read(request.POST, "reason", empty_message=_("Enter why you are correcting this answer"))
-        try:
-            services.correction_make(
-                user=common.staff_user(request),
-                file_id=file_id,
-                field_id=field_id,
-                data=request.POST,
-                reason=reason,
-                language=language,
-            )
-        except errors.CorrectionInvalidError as error:
-            found = list(error.extra.get("errors", []))
-            if not found:
-                summary.append({"text": error.message, "href": f"#{field_id}"})
-        except errors.ReasonRequiredError as error:
-            summary.append({"text": error.message, "href": "#reason"})
-        except (errors.CorrectionNotPermittedError, errors.FileNotOpenError) as error:
-            return common.problem_page(
-                request,
-                error,
-                back_href=reverse("casework:file", args=[file_id]),
-                back_text=_("Back to the application"),
-            )
-        except errors.CaseFileNotFoundError as error:
-            raise Http404(error.message) from error
+        if problem:
+            # Nothing is sent to the service without a reason: the correction must say why.
+            summary.append({"text": problem, "href": "#reason"})
         else:
-            if not problem:
+            try:
+                services.correction_make(
+                    user=common.staff_user(request),
+                    file_id=file_id,
+                    field_id=field_id,
+                    data=request.POST,
+                    reason=reason,
+                    language=language,
+                )
+            except errors.CorrectionInvalidError as error:
+                found = list(error.extra.get("errors", []))
+                if not found:
+                    summary.append({"text": error.message, "href": f"#{field_id}"})
+            except errors.ReasonRequiredError as error:
+                summary.append({"text": error.message, "href": "#reason"})
+            except (errors.CorrectionNotPermittedError, errors.FileNotOpenError, errors.NotAssigneeError) as error:
+                return common.problem_page(
+                    request,
+                    error,
+                    back_href=reverse("casework:file", args=[file_id]),
+                    back_text=_("Back to the application"),
+                )
+            except errors.CaseFileNotFoundError as error:
+                raise Http404(error.message) from error
+            else:
                 common.notice_success(request, _("The answer has been corrected."))
                 return HttpResponseRedirect(reverse("casework:file", args=[file_id]) + "#answers-heading")
-        if problem and not any(item["href"] == "#reason" for item in summary):
-            summary.append({"text": problem, "href": "#reason"})
     summary = [{"text": error.message, "href": f"#{error.anchor}"} for error in found] + summary
     return common.staff_page(
         request,
@@ -251,32 +252,46 @@ def _definition_field(view: selectors.FileView, field_id: str) -> AnyField:
 @require_http_methods(["GET", "POST"])
 @require_recent_authentication(SENSITIVE_ACTION_MAX_AGE)
 def result_revoke(request: HttpRequest, file_id: uuid.UUID, result_id: uuid.UUID) -> HttpResponse:
-    """Revoke an issued result, with the reason the public verification page will show (re-authenticated)."""
+    """Revoke an issued result, with the reason the public verification page gives (re-authenticated first)."""
     user = common.staff_user(request)
+    language = common.language_of(request)
     page = file_page_for(request, file_id)
-    result = results_bridge.result_for_file(user=user, file_id=file_id, result_id=result_id)
-    if result is None:
+    row = results_bridge.result_for_file(user=user, file_id=file_id, result_id=result_id, language=language)
+    if row is None:
         raise Http404("There is no result at this address")
+    result = presenters.result_line(row, file_id=file_id, language=language)
+    back = reverse("casework:file", args=[file_id])
+    if not result.revoke_url:
+        return common.problem_page(
+            request,
+            results_bridge.result_errors.ResultAlreadyRevokedError(_("This result was revoked already")),
+            back_href=back,
+            back_text=_("Back to the application"),
+        )
     field_errors: dict[str, str] = {}
     reason = ""
     if request.method == "POST":
-        reason, problem = text_read(
-            request.POST, "reason", empty_message=_("Enter why the result is revoked"), max_length=500
-        )
-        if problem:
-            field_errors["reason"] = problem
-        else:
+        reason = request.POST.get("reason", "").strip()
+        try:
             results_bridge.result_revoke(user=user, result_id=result_id, reason=reason)
-            common.notice_success(request, _("The result has been revoked."))
-            return HttpResponseRedirect(reverse("casework:file", args=[file_id]) + "#results-heading")
+        except results_bridge.result_errors.RevocationReasonError as error:
+            field_errors["reason"] = error.message
+        except results_bridge.result_errors.ResultAlreadyRevokedError as error:
+            return common.problem_page(request, error, back_href=back, back_text=_("Back to the application"))
+        except results_bridge.result_errors.ResultNotFoundError as error:
+            raise Http404(error.message) from error
+        else:
+            common.notice_success(
+                request, _("%(name)s %(number)s is revoked.") % {"name": result.name, "number": result.number}
+            )
+            return HttpResponseRedirect(back + "#results-heading")
     return common.staff_page(
         request,
         "casework/result_revoke.html",
-        title=_("Revoke %(name)s")
-        % {"name": presenters.result_line(result, file_id=file_id, language=common.language_of(request)).name},
+        title=_("Revoke %(name)s %(number)s") % {"name": result.name, "number": result.number},
         field_errors=field_errors,
         form_values={"reason": reason},
         file=page,
-        result=presenters.result_line(result, file_id=file_id, language=common.language_of(request)),
-        back_link=reverse("casework:file", args=[file_id]),
+        result=result,
+        back_link=back,
     )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop
 
 from govserve.accounts.models import User
 from govserve.casework.models import TaskStatus
+from govserve.casework.results.selectors import ResultRow
 from govserve.casework.selectors import Assignee, FileView, HistoryRow, MessageRow, NoteRow
 from govserve.casework.views import common, names
 from govserve.core import clock
@@ -261,7 +262,7 @@ def file_page(
     user: User,
     language: str,
     colleagues: list[Assignee] | None = None,
-    results: list[Any] | None = None,
+    results: list[ResultRow] | None = None,
 ) -> FilePage:
     """Return the file page of a selector's FileView."""
     case_file = view.case_file
@@ -364,19 +365,17 @@ def file_page(
     )
 
 
-def result_line(row: Any, *, file_id: uuid.UUID, language: str) -> ResultLine:
+def result_line(row: ResultRow, *, file_id: uuid.UUID, language: str) -> ResultLine:
     """Return a result as the file page lists it."""
-    status = str(getattr(row, "status", ""))
-    revoked = status == "revoked"
+    revoked = row.status == "revoked"
+    classes = {"valid": "govuk-tag--green", "revoked": "govuk-tag--red"}.get(row.status, "govuk-tag--grey")
     return ResultLine(
-        result_id=str(row.result_id),
-        name=str(row.name),
-        number=str(getattr(row, "number", "")),
-        issued_text=common.date_text(getattr(row, "issued_at", None), language),
-        status=Tag(text=_("Revoked"), classes="govuk-tag--red")
-        if revoked
-        else Tag(text=_("Valid"), classes="govuk-tag--green"),
-        revoked_reason=str(getattr(row, "revoked_reason", "") or ""),
-        download_href=str(getattr(row, "download_url", "") or ""),
-        revoke_url="" if revoked else reverse("casework:result_revoke", args=[file_id, row.result_id]),
+        result_id=str(row.id),
+        name=row.name,
+        number=row.number,
+        issued_text=common.date_text(row.issued_on, language),
+        status=Tag(text=row.status_label, classes=classes),
+        revoked_reason="",
+        download_href=row.download_url,
+        revoke_url="" if revoked else reverse("casework:result_revoke", args=[file_id, row.id]),
     )

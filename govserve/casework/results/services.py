@@ -14,8 +14,9 @@ the same application returns the rows already issued and issues nothing twice.
 
 **Rendering** (:func:`result_render`) builds the template context, renders
 outside any transaction, then in one short transaction stores the sealed PDF,
-marks the row ready and records ``casework.result.rendered``. Run twice, the
-second run finds the row ready and does nothing.
+marks the row ready, records ``casework.result.rendered`` and runs the
+``result_ready`` hooks (:mod:`.hooks`: notifications sends ``result_issued``
+from there). Run twice, the second run finds the row ready and does nothing.
 
 **Revoking** (:func:`result_revoke`) records when, by whom and why (the
 reason sealed); /verify shows the result as revoked from then on.
@@ -33,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from govserve.accounts.models import Institution
@@ -40,6 +42,7 @@ from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
 from govserve.casework.models import CaseFile
 from govserve.casework.results import errors
+from govserve.casework.results.hooks import ResultReady, result_ready_hooks_run
 from govserve.casework.results.models import IssuedResult, PdfState, ResultSequence
 from govserve.casework.results.rendering import (
     CertificateFacts,
@@ -49,6 +52,7 @@ from govserve.casework.results.rendering import (
     result_context_build,
     template_compile,
     template_render,
+    verify_url,
 )
 from govserve.casework.results.signing import code_sign
 from govserve.casework.services import processing_values_load
@@ -346,10 +350,21 @@ def result_render(*, result_id: uuid.UUID) -> bool:
     elapsed_ms = round((time.perf_counter() - started) * 1000)
     sealed = seal(owner=row.crypto_owner, field=row.pdf_field, plaintext=pdf)
     name = _pdf_object_write(sealed)
+    stored = False
+    try:
+        stored = _pdf_store(row, result_id=result_id, name=name, sealed=sealed, pdf=pdf, elapsed_ms=elapsed_ms)
+    finally:
+        if not stored:  # nothing names the object: a concurrent render won, or the transaction failed
+            document_storage().delete(name)
+    return stored
+
+
+def _pdf_store(
+    row: IssuedResult, *, result_id: uuid.UUID, name: str, sealed: bytes, pdf: bytes, elapsed_ms: int
+) -> bool:
     with transaction.atomic():
         locked = IssuedResult.objects.select_for_update().filter(pk=result_id).first()
         if locked is None or locked.pdf_state == PdfState.READY:
-            transaction.on_commit(lambda: document_storage().delete(name))
             return False
         locked.pdf_state = PdfState.READY
         locked.pdf_storage_name = name
@@ -372,6 +387,19 @@ def result_render(*, result_id: uuid.UUID) -> bool:
             subject_type="casework_results.issuedresult",
             subject_id=locked.id,
             details={"number": locked.number, "size_bytes": len(pdf), "render_ms": elapsed_ms},
+        )
+        _, result = _definition_parts(compiled_for(row.application), locked)
+        result_ready_hooks_run(
+            ResultReady(
+                application=row.application,
+                result_id=locked.id,
+                number=locked.number,
+                name=result.name,
+                issued_on=locked.issued_on,
+                valid_until=locked.valid_until,
+                verify_url=verify_url(locked.code),
+                download_path=reverse("casework_results:download", args=[locked.id]),
+            )
         )
     return True
 

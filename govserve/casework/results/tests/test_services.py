@@ -191,3 +191,37 @@ def test_revoking_twice_is_refused_and_keeps_the_first_revocation() -> None:
     row.refresh_from_db()
     assert row.revoked_at == first.revoked_at
     assert AuditEntry.objects.filter(action="casework.result.revoked").count() == 1
+
+
+def test_the_ready_hook_runs_once_when_the_pdf_is_stored_and_a_failing_hook_rolls_the_render_back(
+    media_root: Any,
+) -> None:
+    from govserve.casework.results import hooks  # noqa: PLC0415
+
+    row = services.results_issue(approved_trading(), actor=OFFICER)[0]
+    seen: list[tuple[str, str, str]] = []
+
+    def broken(ready: hooks.ResultReady) -> None:
+        raise RuntimeError("notifications are down")
+
+    def record(ready: hooks.ResultReady) -> None:
+        seen.append((ready.number, ready.result_name("cy"), ready.download_path))
+
+    hooks.result_ready_hook_register(broken)
+    try:
+        with pytest.raises(RuntimeError, match="notifications are down"):
+            services.result_render(result_id=row.id)
+    finally:
+        hooks.hook_unregister(broken)
+    row.refresh_from_db()
+    assert row.pdf_state == PdfState.PREPARING
+    assert not AuditEntry.objects.filter(action="casework.result.rendered").exists()
+    assert [path for path in media_root.rglob("*") if path.is_file() and "results" in path.parts] == []
+
+    hooks.result_ready_hook_register(record)
+    try:
+        assert services.result_render(result_id=row.id) is True
+        assert services.result_render(result_id=row.id) is False
+    finally:
+        hooks.hook_unregister(record)
+    assert seen == [(row.number, "Trwydded masnachu ar y stryd", f"/results/{row.id}/download")]

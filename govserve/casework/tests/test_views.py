@@ -603,7 +603,12 @@ def test_the_workspace_speaks_welsh(officer: User, paid: Application) -> None:
 
     response = client.get("/staff/queues/")
 
-    assert 'lang="cy"' in response.content.decode()
+    assert '<html lang="cy"' in response.content.decode()
+    page = text_of(response)
+    assert "Ciwiau" in page
+    assert "Fy nhasgau" in page
+    assert "Wedi mewngofnodi fel Olive" in page
+    assert "1 dasg" in page
 
 
 # --- assisted digital ---------------------------------------------------------------------------------------

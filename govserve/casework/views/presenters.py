@@ -96,7 +96,6 @@ class Entry:
 @dataclass(frozen=True)
 class CounterLine:
     text: str
-    recorded_by: str
     when_text: str
     notes: str
 
@@ -108,7 +107,6 @@ class ResultLine:
     number: str
     issued_text: str
     status: Tag
-    revoked_reason: str
     download_href: str
     revoke_url: str
 
@@ -315,7 +313,6 @@ def file_page(
             counter_lines.append(
                 CounterLine(
                     text=f"{row.name}: {what}",
-                    recorded_by="",
                     when_text=common.time_text(row.counter_recorded_at, language),
                     notes=row.counter_note,
                 )
@@ -375,7 +372,6 @@ def result_line(row: ResultRow, *, file_id: uuid.UUID, language: str) -> ResultL
         number=row.number,
         issued_text=common.date_text(row.issued_on, language),
         status=Tag(text=row.status_label, classes=classes),
-        revoked_reason="",
         download_href=row.download_url,
         revoke_url="" if revoked else reverse("casework:result_revoke", args=[file_id, row.id]),
     )

@@ -13,6 +13,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -176,7 +177,7 @@ def _queue(request: HttpRequest, *, view: str, title: str) -> HttpResponse:
         filters=_filter_context(request, filters, view=view),
         tasks=tasks,
         show_assignee=view != "mine",
-        results_heading=_("%(count)s tasks") % {"count": f"{result.total:,}"} if result.total != 1 else _("1 task"),
+        results_heading=ngettext("%(count)s task", "%(count)s tasks", result.total) % {"count": f"{result.total:,}"},
         empty_text=empty,
         pages=pages_for(request, page=result.page, per_page=result.per_page, total=result.total),
         # Filters that cannot be read are shown with their message; the list ignores them.

@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -63,7 +64,7 @@ def team(request: HttpRequest) -> HttpResponse:
             else:
                 common.notice_success(
                     request,
-                    _("%(count)s tasks reassigned.") % {"count": moved} if moved != 1 else _("1 task reassigned."),
+                    ngettext("%(count)s task reassigned.", "%(count)s tasks reassigned.", moved) % {"count": moved},
                 )
                 return HttpResponseRedirect(request.get_full_path())
     filters, filter_errors = queue_filters_read(request.GET)

@@ -171,6 +171,12 @@ class Task(BaseModel):
                 name="casework_task_queue_idx",
                 condition=Q(status__in=["pending", "claimed"]),
             ),
+            # The same queues sorted or filtered by submission time.
+            models.Index(
+                fields=["institution", "role_id", "submitted_at"],
+                name="casework_task_queue_sub_idx",
+                condition=Q(status__in=["pending", "claimed"]),
+            ),
             # "My tasks".
             models.Index(
                 fields=["assignee", "due_on"],

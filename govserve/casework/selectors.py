@@ -64,6 +64,8 @@ QUEUE_SORTS = {
     "reference": ("reference",),
 }
 MAX_PER_PAGE = 200
+COUNT_CAP = 10_000
+"""Queues count their tasks up to this many (then "more than 10,000"): an exact count of a big pool is a scan."""
 
 
 def _today() -> dt.date:
@@ -113,6 +115,7 @@ class QueuePage:
     page: int
     per_page: int
     total: int
+    total_capped: bool = False
 
     @property
     def has_next(self) -> bool:
@@ -150,6 +153,7 @@ def task_queue(
 ) -> QueuePage:
     """Return a page of open tasks ``user`` may see.
 
+    ``total`` counts up to :data:`COUNT_CAP` (``total_capped`` beyond).
     ``view``: ``pool`` (pending tasks of the roles the user holds or leads),
     ``mine`` (assigned to the user), ``all`` (every open task in scope).
     Filters combine; ``reference`` matches a whole reference in any spelling
@@ -186,7 +190,7 @@ def task_queue(
         tasks = tasks.filter(reference=normalise_reference(text))
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
-    total = tasks.count()
+    total = tasks[: COUNT_CAP + 1].count()
     ordered = tasks.order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["due_on"]), "id")
     values = ordered.values(
         "id",
@@ -206,8 +210,10 @@ def task_queue(
         "case_file__version_number",
     )[(page - 1) * per_page : page * per_page]
     rows = []
+    versions: dict[tuple[str, int], CompiledDefinition] = {}
     for row in values:
-        compiled = _compiled(row["service_id"], row["case_file__version_number"])
+        key = (row["service_id"], row["case_file__version_number"])
+        compiled = versions.get(key) or versions.setdefault(key, _compiled(*key))
         role = _role(compiled, row["role_id"])
         assignee = (
             f"{row['assignee__first_name']} {row['assignee__last_name']}".strip() or row["assignee__username"] or ""
@@ -231,7 +237,9 @@ def task_queue(
                 claiming=compiled.definition.flow.claiming,
             )
         )
-    return QueuePage(rows=rows, page=page, per_page=per_page, total=total)
+    return QueuePage(
+        rows=rows, page=page, per_page=per_page, total=min(total, COUNT_CAP), total_capped=total > COUNT_CAP
+    )
 
 
 def _role(compiled: CompiledDefinition, role_id: str) -> Role | None:

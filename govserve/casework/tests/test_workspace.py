@@ -444,3 +444,14 @@ def test_role_assignment_in_an_inactive_institution_gives_no_access() -> None:
     with pytest.raises(errors.TaskNotFoundError):
         services.task_claim(user=registrar, task_id=open_task(application).id)
     assert RoleAssignment.objects.filter(user=registrar).count() == 1
+
+
+def test_a_big_queue_is_counted_up_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    for _ in range(3):
+        newborn_submitted()
+    registrar = staff(REGISTRAR)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+
+    queue = selectors.task_queue(user=registrar, view="pool", per_page=1)
+
+    assert (queue.total, queue.total_capped, len(queue.rows), queue.has_next) == (2, True, 1, True)

@@ -775,3 +775,47 @@ def test_an_answer_the_role_may_not_correct_has_no_correction_page(officer: User
     response = client.get(f"/staff/files/{file_of(paid).id}/answers/full_name/correct")
 
     assert response.status_code == 404
+
+
+# --- claiming switched off, team leaders on the file page ----------------------------------------------------
+
+
+def test_without_claiming_the_pool_offers_no_claim_and_a_leader_assigns(officer: User) -> None:
+    publish_text(
+        example_text(STREET_TRADING).replace("flow:\n  roles:", "flow:\n  claiming: false\n  roles:", 1),
+        f"{STREET_TRADING}.yaml",
+    )
+    application, _who = trading_paid()
+    task = open_task(application)
+    client = signed_in(officer)
+
+    pool = client.get("/staff/queues/")
+    claim = client.post_crafted(f"/staff/tasks/{task.id}/claim", {"version": str(task.version)})
+    leader = signed_in(person(LEADER_ROLE, name="lena"))
+    file_page = leader.get(f"/staff/files/{file_of(application).id}/")
+    assigned = leader.post(f"/staff/tasks/{task.id}/assign", {"assignee": str(officer.pk), "version": task.version})
+
+    assert "Assigned by a team leader" in text_of(pool)
+    assert f"/staff/tasks/{task.id}/claim" not in pool.content.decode()
+    assert claim.status_code == 409
+    assert "Tasks of this service are assigned, not claimed" in text_of(claim)
+    assert f'action="/staff/tasks/{task.id}/assign"' in file_page.content.decode()
+    assert assigned.status_code == 302
+    task.refresh_from_db()
+    assert task.assignee_id == officer.pk
+    mine = signed_in(officer).get(f"/staff/files/{file_of(application).id}/")
+    assert f'href="/staff/tasks/{task.id}/decision"' in mine.content.decode()
+
+
+def test_a_team_leader_releases_a_colleagues_task_from_the_file_page(officer: User, paid: Application) -> None:
+    client = signed_in(officer)
+    task = _claimed(client, paid)
+    leader = signed_in(person(LEADER_ROLE, name="lena"))
+    page = leader.get(f"/staff/files/{file_of(paid).id}/")
+    assert f'action="/staff/tasks/{task.id}/release"' in page.content.decode()
+
+    response = leader.post(f"/staff/tasks/{task.id}/release", {"version": task.version})
+
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.status, task.assignee_id) == (TaskStatus.PENDING, None)

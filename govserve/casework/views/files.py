@@ -56,6 +56,8 @@ def file_page_for(request: HttpRequest, file_id: uuid.UUID, *, purpose: str = "v
         language=language,
         colleagues=_colleagues(request, view) if view.open_task is not None else [],
         results=results_bridge.results_for_file(user=user, file_id=view.case_file.id, language=language),
+        leads=view.open_task is not None
+        and view.open_task.institution.code in selectors.team_leader_institutions(user),
     )
 
 

@@ -226,8 +226,14 @@ def overdue(due_on: dt.date | None) -> bool:
     return due_on is not None and due_on < clock.now().astimezone(common.LOCAL_ZONE).date()
 
 
-def task_panel(view: FileView, *, user: User, language: str, colleagues: list[Assignee]) -> TaskPanel | None:
-    """Return the task box of the file page: who holds it, when it is due, what the person may do."""
+def task_panel(
+    view: FileView, *, user: User, language: str, colleagues: list[Assignee], leads: bool = False
+) -> TaskPanel | None:
+    """Return the task box of the file page: who holds it, when it is due, what the person may do.
+
+    ``leads``: the person is a team leader of the task's institution (may release and assign any open task).
+    The buttons follow the services' rules; the services check them again.
+    """
     task = view.open_task
     if task is None:
         return None
@@ -236,6 +242,7 @@ def task_panel(view: FileView, *, user: User, language: str, colleagues: list[As
     options: list[dict[str, Any]] = [{"value": "", "text": _("Choose a colleague")}]
     options += [{"value": str(person.user_id), "text": person.name} for person in colleagues]
     human = task.kind == "human"
+    holder_may_assign = view.claiming and view.may_act and (pending or mine)
     return TaskPanel(
         task_id=task.id,
         version=task.version,
@@ -247,8 +254,10 @@ def task_panel(view: FileView, *, user: User, language: str, colleagues: list[As
         claim_url=reverse("casework:task_claim", args=[task.id])
         if pending and view.claiming and view.may_act and human
         else "",
-        release_url=reverse("casework:task_release", args=[task.id]) if task.assignee_id and mine else "",
-        assign_url=reverse("casework:task_assign", args=[task.id]) if colleagues and human else "",
+        release_url=reverse("casework:task_release", args=[task.id]) if task.assignee_id and (mine or leads) else "",
+        assign_url=reverse("casework:task_assign", args=[task.id])
+        if colleagues and human and (leads or holder_may_assign)
+        else "",
         claim_off=pending and not view.claiming and human,
         colleague_options=options,
     )
@@ -261,6 +270,7 @@ def file_page(
     language: str,
     colleagues: list[Assignee] | None = None,
     results: list[ResultRow] | None = None,
+    leads: bool = False,
 ) -> FilePage:
     """Return the file page of a selector's FileView."""
     case_file = view.case_file
@@ -325,7 +335,7 @@ def file_page(
         )
         for row in view.fees
     ]
-    task = task_panel(view, user=user, language=language, colleagues=colleagues or [])
+    task = task_panel(view, user=user, language=language, colleagues=colleagues or [], leads=leads)
     open_file = case_file.state == "open"
     return FilePage(
         file_id=case_file.id,

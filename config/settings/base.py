@@ -191,11 +191,13 @@ OTP_TOTP_ISSUER = "govserve"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LOGIN_URL = "/staff/sign-in"
 
-# Sessions: idle timeout (seconds, refreshed by each request) and an absolute
-# limit enforced by govserve.accounts.
+# Sessions: idle timeout (seconds) and an absolute limit, enforced by
+# govserve.accounts.middleware.SessionTimeoutMiddleware. A session is saved only
+# when it changes: the middleware stores its last-seen time when that is more than
+# a minute old, so most requests write nothing (docs/security.md, "Sessions").
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -28,6 +28,7 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 
 from govserve.accounts import selectors as account_selectors
 from govserve.accounts.decorators import staff_session_valid
+from govserve.accounts.middleware import seconds_left
 from govserve.web import conf
 
 STAFF_PREFIX = "/staff/"
@@ -60,6 +61,7 @@ class LanguageLink:
 class SessionTimeout:
     """The idle timeout the warning counts down to, and its texts for the countdown."""
 
+    # Seconds until the session ends if nothing else happens (at most the idle timeout).
     timeout_seconds: int
     warning_seconds: int
     # "minutes-one" -> "{n} minute", "seconds-other" -> "{n} seconds", ...: data attributes for the script.
@@ -227,8 +229,10 @@ def page_layout(
         navigation = _citizen_navigation(request, signed_in=signed_in)
     timeout = None
     if signed_in or has_draft:
+        session = getattr(request, "session", None)
         timeout = SessionTimeout(
-            timeout_seconds=conf.idle_timeout_seconds(),
+            # The session's own deadline: its last-seen time is stored at most once a minute.
+            timeout_seconds=seconds_left(session) if session is not None else conf.idle_timeout_seconds(),
             warning_seconds=conf.session_warning_seconds(),
             countdown_forms=_countdown_forms_in(language),
         )

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from govserve.accounts import selectors as account_selectors
 from govserve.accounts.decorators import staff_session_valid
+from govserve.accounts.middleware import seconds_left, session_renew
 from govserve.web import conf
 from govserve.web.layout import STAFF_PREFIX, local_path
 
@@ -76,22 +77,22 @@ def language_switch(request: HttpRequest, code: str) -> HttpResponse:
 def session_extend(request: HttpRequest) -> HttpResponse:
     """Keep this session for another idle period; say whether there was one to keep.
 
-    Any request already moves the idle deadline (``SESSION_SAVE_EVERY_REQUEST``
-    renews the cookie and the stored expiry; the accounts middleware renews a
-    signed-in session's last-seen time); this view makes that explicit and
-    answers the warning's script with the seconds left:
-    ``{"extended": bool, "signed_in": bool, "expires_in_seconds": int}``. An
-    empty session (it ended, or never began) is not recreated.
+    Other requests move the idle deadline at most once a minute (the accounts
+    middleware stores the last-seen time only when it is older than that); this
+    view moves it to a full idle period from now, stores the session (renewing
+    the cookie and the stored expiry), and answers the warning's script with the
+    seconds left: ``{"extended": bool, "signed_in": bool, "expires_in_seconds": int}``.
+    An empty session (it ended, or never began) is not recreated.
     """
     extended = not request.session.is_empty()
     if extended:
-        request.session.modified = True
+        session_renew(request.session)
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse(
             {
                 "extended": extended,
                 "signed_in": _signed_in(request),
-                "expires_in_seconds": request.session.get_expiry_age() if extended else 0,
+                "expires_in_seconds": seconds_left(request.session) if extended else 0,
             }
         )
     return HttpResponseRedirect(redirect_target(request.POST.get("next")))

@@ -13,6 +13,7 @@ govuk-frontend-jinja that changes the markup fails here until base.html follows.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -31,6 +32,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("govserve.web.tests.layout
 
 REFERENCE = Path(__file__).resolve().parent
 REFERENCE_LAYOUT = {"X-Test-Layout": "reference"}
+
+
+@pytest.fixture(autouse=True)
+def _still_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Both renders of a page see the same instant (the session's seconds left are on <body>).
+    instant = datetime.datetime.now(tz=datetime.UTC)
+    monkeypatch.setattr("govserve.core.clock.now", lambda: instant)
 
 
 @pytest.fixture(autouse=True)

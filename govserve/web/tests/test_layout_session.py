@@ -80,6 +80,33 @@ def test_a_signed_in_citizen_gets_the_timeout_on_the_body_and_the_dialog(client:
     assert dialog.one("form", id="govserve-timeout-sign-out").attrs["action"] == "/sign-out"
 
 
+@override_settings(SESSION_COOKIE_AGE=30 * 60)
+def test_the_body_carries_the_seconds_the_session_has_left(client: Client, clock: MovableClock) -> None:
+    sign_in_citizen(client)
+    # the last-seen time is stored at most once a minute: 40 seconds later it is still the sign-in's
+    clock.advance(seconds=40)
+    assert _body(client).attrs["data-session-timeout"] == "1760"
+    # 70 seconds after sign-in the request stores it again: a full timeout from now
+    clock.advance(seconds=30)
+    assert _body(client).attrs["data-session-timeout"] == "1800"
+    # a part of a second left over counts as a whole one (the script never counts to before the server's deadline)
+    clock.advance(seconds=0.5)
+    assert _body(client).attrs["data-session-timeout"] == "1800"
+
+
+@override_settings(SESSION_COOKIE_AGE=30 * 60)
+def test_a_draft_without_sign_in_gets_the_seconds_its_session_has_left(client: Client, clock: MovableClock) -> None:
+    session = client.session
+    session["gs.test"] = "a draft's access"
+    session.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key or ""
+    assert _body(client, "/test/layout?draft=1").attrs["data-session-timeout"] == "1800"
+
+    clock.advance(seconds=15)
+
+    assert _body(client, "/test/layout?draft=1").attrs["data-session-timeout"] == "1785"
+
+
 def test_the_dialog_carries_the_countdown_in_every_plural_form_of_the_language(client: Client) -> None:
     sign_in_citizen(client)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "cy"
@@ -188,8 +215,8 @@ def test_extending_without_the_csrf_token_is_refused(clock: MovableClock) -> Non
 
     response = client.post("/session/extend", headers=JSON)
 
-    # (any request renews the idle deadline in the accounts middleware, refused or not: what is
-    # refused here is the view, which never answers)
+    # (a request may store the last-seen time in the accounts middleware, refused or not: what is
+    # refused here is the view, which never extends the session)
     assert response.status_code == 403
     assert json.loads(response.content)["code"] == "csrf_failed"
 

@@ -1,19 +1,22 @@
 // Session-timeout warning (WCAG 2.2.1 Timing Adjustable), progressive enhancement.
 //
-// base.html puts the idle timeout on <body> (data-session-timeout, data-session-warning, in
-// seconds) only for signed-in people and pages of a draft, and renders a closed <dialog> that
-// holds the texts and a CSRF-protected form posting to /session/extend. Without JavaScript the
-// dialog is never shown and the pages state the timeout instead.
+// base.html puts the session's deadline on <body> (data-session-timeout: the seconds left before
+// the session ends, which is the idle timeout or up to a minute less, because the server stores
+// a session's last-seen time at most once a minute; data-session-warning, in seconds) only for
+// signed-in people and pages of a draft, and renders a closed <dialog> that holds the texts and
+// a CSRF-protected form posting to /session/extend. Without JavaScript the dialog is never shown
+// and the pages state the timeout instead.
 //
 // Here: `warning` seconds before the timeout the dialog opens as a modal (focus moves to its
 // heading and stays inside it), counts down, and
 //   - "Stay signed in" / "Continue", or Escape, posts the form with fetch, closes the dialog,
-//     returns focus where it was and starts the count again;
+//     returns focus where it was and starts the count again from the seconds the server answers;
 //   - when the time runs out, the page goes to /session/ended (which comes back here if
 //     another tab kept the session alive).
-// Tabs of the same site tell each other when the session was extended (localStorage event).
+// Tabs of the same site tell each other the session's new deadline (localStorage event) when a
+// page loads or the session is extended.
 
-const ACTIVITY_KEY = 'govserve.session.extendedAt'
+const ACTIVITY_KEY = 'govserve.session.deadline'
 const TICK_MS = 1000
 // Go to the "ended" page a little after the server's deadline, never before it.
 const EXPIRY_MARGIN_MS = 5000
@@ -67,16 +70,22 @@ export class SessionTimeout {
     })
     this.dialog.addEventListener('keydown', (event) => this.trapFocus(event))
     window.addEventListener('storage', (event) => {
-      if (event.key === ACTIVITY_KEY) this.restart()
+      if (event.key !== ACTIVITY_KEY) return
+      // Another tab of this session learnt its deadline from the server (a page, or an extension).
+      const deadline = Number(event.newValue)
+      if (deadline > Date.now()) {
+        this.timeoutMs = deadline - Date.now()
+        this.restart()
+      }
     })
-    // This page's request just renewed the session: other tabs start their count again.
-    this.broadcast()
     this.schedule()
+    // This page's request told us the session's deadline: other tabs count to it too.
+    this.broadcast()
   }
 
   broadcast () {
     try {
-      window.localStorage.setItem(ACTIVITY_KEY, String(Date.now()))
+      window.localStorage.setItem(ACTIVITY_KEY, String(this.deadline))
     } catch (error) {
       // Storage can be switched off: other tabs then keep their own count.
     }
@@ -151,8 +160,9 @@ export class SessionTimeout {
         this.expire()
         return
       }
-      this.broadcast()
+      if (answer.expires_in_seconds > 0) this.timeoutMs = answer.expires_in_seconds * 1000
       this.restart()
+      this.broadcast()
     } catch (error) {
       this.problem.hidden = false
       this.heading.focus()

@@ -244,6 +244,11 @@ def document_rows(application: Application, state: JourneyState) -> list[Documen
     ]
 
 
+def documents_needed(state: JourneyState) -> bool:
+    """Return whether the answers need any document (:func:`document_rows` is not empty), without reading uploads."""
+    return state.complete and bool(required_documents(state.final_evaluator()))
+
+
 def fees_of(state: JourneyState) -> FeeSummary:
     """Return the fees of the answers (none before every question is answered)."""
     if not state.complete:

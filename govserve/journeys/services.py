@@ -60,7 +60,7 @@ from govserve.core.errors import ApplicationError
 from govserve.core.ids import new_reference
 from govserve.documents import errors as document_errors
 from govserve.documents import services as documents
-from govserve.documents.selectors import documents_blocking_submission
+from govserve.documents.selectors import DocumentSummary, documents_blocking_submission
 from govserve.documents.services import UploadedFileLike
 from govserve.journeys import emails, errors, hooks
 from govserve.journeys.access import Applicant, token_hash, token_new
@@ -121,6 +121,13 @@ def _locked(application_id: uuid.UUID, applicant: Applicant) -> Application:
     application = application_by_id(application_id, for_update=True)
     if application is None or not applicant.may_act_on(application):
         raise errors.ApplicationNotFoundError("There is no application with this link")
+    return _with_citizen(application, applicant)
+
+
+def _with_citizen(application: Application, applicant: Applicant) -> Application:
+    """Return ``application`` with its citizen set to the applicant's row already read (saves reading it again)."""
+    if applicant.citizen is not None and application.citizen_id == applicant.citizen.id:
+        application.citizen = applicant.citizen
     return application
 
 
@@ -863,7 +870,7 @@ def _unlocked(application_id: uuid.UUID, applicant: Applicant, loaded: Applicati
         application = application_by_id(application_id)
     if application is None or not applicant.may_act_on(application):
         raise errors.ApplicationNotFoundError("There is no application with this link")
-    return application
+    return _with_citizen(application, applicant)
 
 
 def _file_fields_check(
@@ -1184,12 +1191,19 @@ class SubmissionProblem:
     message: str
 
 
-def submission_problems(application: Application, state: JourneyState, *, language: str) -> list[SubmissionProblem]:
+def submission_problems(
+    application: Application,
+    state: JourneyState,
+    *,
+    language: str,
+    uploads: Sequence[DocumentSummary] | None = None,
+) -> list[SubmissionProblem]:
     """Return what must be fixed before ``application`` can be sent (empty: it can be sent).
 
     Every page answered and every answer valid (checked again: rules may read
     other pages' answers), every required upload present, none blocked by
-    the virus scan. Messages are in ``language``.
+    the virus scan. Messages are in ``language``. ``uploads``: the
+    application's current uploads when the caller has read them already.
     """
     with translation.override(language):
         if state.exit_page is not None:
@@ -1199,7 +1213,7 @@ def submission_problems(application: Application, state: JourneyState, *, langua
         if state.first_unanswered is not None:
             message = _("Answer all the questions before you send your application")
             return [SubmissionProblem(where=state.first_unanswered, code="unanswered", message=message)]
-        return _answer_problems(state, language) + _document_problems(application, state, language)
+        return _answer_problems(state, language) + _document_problems(application, state, language, uploads)
 
 
 def _answer_problems(state: JourneyState, language: str) -> list[SubmissionProblem]:
@@ -1221,9 +1235,11 @@ def _answer_problems(state: JourneyState, language: str) -> list[SubmissionProbl
     return problems
 
 
-def _document_problems(application: Application, state: JourneyState, language: str) -> list[SubmissionProblem]:
+def _document_problems(
+    application: Application, state: JourneyState, language: str, uploads: Sequence[DocumentSummary] | None = None
+) -> list[SubmissionProblem]:
     problems: list[SubmissionProblem] = []
-    present = {summary.slot for summary in documents_of(application)}
+    present = {summary.slot for summary in (documents_of(application) if uploads is None else uploads)}
     slots_used: set[str] = set()
     for requirement in required_documents(state.final_evaluator()):
         if requirement.delivery != "upload":
@@ -1288,7 +1304,8 @@ def application_submit(
             raise errors.DeclarationRequiredError("Confirm that the information you have given is correct and complete")
         _require_draft(application)
         state = state_load(application)
-        problems = submission_problems(application, state, language=language)
+        uploads = documents_of(application)
+        problems = submission_problems(application, state, language=language, uploads=uploads)
         if problems:
             raise errors.SubmissionIncompleteError("Your application is not ready to send", problems=problems)
         evaluator = state.final_evaluator()
@@ -1309,7 +1326,7 @@ def application_submit(
             update_fields=["status", "submitted_at", "submit_key", "expires_at", "registrations", "updated_at"]
         )
         _fees_record(application, fees)
-        _documents_record(application, requirements)
+        _documents_record(application, requirements, uploads)
         _application_event(
             application, kind=ApplicationEventKind.SUBMITTED, from_status=previous, actor_kind=applicant.actor_kind
         )
@@ -1356,8 +1373,10 @@ def _fees_record(application: Application, fees: FeeSummary) -> None:
     )
 
 
-def _documents_record(application: Application, requirements: Sequence[RequiredDocument]) -> None:
-    present = {summary.slot: summary.id for summary in documents_of(application)}
+def _documents_record(
+    application: Application, requirements: Sequence[RequiredDocument], uploads: Sequence[DocumentSummary]
+) -> None:
+    present = {summary.slot: summary.id for summary in uploads}
     ApplicationDocument.objects.bulk_create(
         ApplicationDocument(
             application=application,

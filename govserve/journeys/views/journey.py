@@ -91,9 +91,13 @@ def _not_a_draft(request: HttpRequest, application: Application) -> HttpResponse
 
 
 def steps_after_questions(application: Application, state: JourneyState) -> list[str]:
-    """Return the steps between the last question and check your answers (documents, fees), as URL names."""
+    """Return the steps between the last question and check your answers (documents, fees), as URL names.
+
+    Decided from the answers alone (no upload is read): the documents step is
+    there when the answers need a document, the fees step when they owe a fee.
+    """
     steps = []
-    if selectors.document_rows(application, state):
+    if selectors.documents_needed(state):
         steps.append("documents")
     if selectors.fees_of(state).items:
         steps.append("fees")
@@ -126,7 +130,11 @@ def _back_before_step(application: Application, state: JourneyState, step: str) 
     return page_url(application, last) if last else reverse("journeys:service_start", args=[application.service_id])
 
 
-def _page_view(application: Application, page_id: str, language: str) -> None:
+def _page_view(request: HttpRequest, application: Application, page_id: str, language: str) -> None:
+    # The upload script's request follows the server's redirect, then the browser loads the page:
+    # only that load is a view (journeys/static/journeys/upload-progress.js marks its requests).
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        return
     services.page_view_record(
         kind=JourneyEventKind.PAGE_VIEW,
         service_id=application.service_id,
@@ -397,7 +405,7 @@ def question(request: HttpRequest, application: Application, page_id: str) -> Ht
         _event(application, JourneyEventKind.EXIT, page_id, language)
         return _exit_page(request, application, state, page_id, feedback_sent=request.GET.get(FEEDBACK_FORM) == "sent")
     if request.method == "GET":
-        _page_view(application, page_id, language)
+        _page_view(request, application, page_id, language)
         return _question_page(request, application, state, page_id)
     return _question_save(request, application, state, definition_page)
 
@@ -639,7 +647,7 @@ def documents(request: HttpRequest, application: Application) -> HttpResponse:
     if not rows:
         return HttpResponseRedirect(_after_questions(application, state))
     if request.method == "GET":
-        _page_view(application, "documents", language)
+        _page_view(request, application, "documents", language)
     return page(
         request,
         "journeys/documents.html",
@@ -730,7 +738,7 @@ def fees(request: HttpRequest, application: Application) -> HttpResponse:
     if not summary.items:
         return HttpResponseRedirect(_url("check_answers", application))
     language = language_of(request)
-    _page_view(application, "fees", language)
+    _page_view(request, application, "fees", language)
     return page(
         request,
         "journeys/fees.html",
@@ -840,7 +848,7 @@ def check_answers(request: HttpRequest, application: Application) -> HttpRespons
         else:
             return HttpResponseRedirect(_url("confirmation", application))
     else:
-        _page_view(application, CHECK_ANSWERS, language)
+        _page_view(request, application, CHECK_ANSWERS, language)
     rows = selectors.document_rows(application, state)
     return page(
         request,

@@ -12,7 +12,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -27,7 +27,7 @@ from govserve.journeys.views.common import applicant_of, language_of, page
 from govserve.journeys.views.journey import _with_application, answer_rows
 
 MESSAGE_FIELD = "message"
-UPLOAD_ERROR = _lazy("The file could not be used: upload a PDF, JPG or PNG file that is not too large")
+UPLOAD_ERROR = gettext_lazy("The file could not be used: upload a PDF, JPG or PNG file that is not too large")
 
 
 def _detail(application: Application) -> HttpResponseRedirect:

@@ -7,7 +7,7 @@ import contextlib
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -19,10 +19,10 @@ from govserve.journeys.views.common import applicant_of, language_of, page
 from govserve.journeys.views.journey import _with_application, answer_rows
 
 MESSAGE_ERRORS = {
-    "message_invalid": _lazy("Enter your message, in 5,000 characters or fewer"),
-    "message_not_allowed": _lazy("You can reply once the team has written to you"),
-    "file_not_open": _lazy("This application is closed: messages can no longer be sent"),
-    "case_file_not_found": _lazy("You can write to the team once they start working on your application"),
+    "message_invalid": gettext_lazy("Enter your message, in 5,000 characters or fewer"),
+    "message_not_allowed": gettext_lazy("You can reply once the team has written to you"),
+    "file_not_open": gettext_lazy("This application is closed: messages can no longer be sent"),
+    "case_file_not_found": gettext_lazy("You can write to the team once they start working on your application"),
 }
 """What the applicant is told when their message was refused (by the error's code)."""
 

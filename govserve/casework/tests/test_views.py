@@ -25,6 +25,7 @@ from govserve.accounts.tests.factories import STAFF_PASSWORD, device_create
 from govserve.audit.models import AuditEntry
 from govserve.casework.models import CaseFile, CounterRecord, Message, Note, Task, TaskStatus
 from govserve.casework.tests.support import file_of, open_task, staff, trading_paid
+from govserve.casework.views.queues import results_heading
 from govserve.journeys.models import Application, ApplicationStatus
 from govserve.journeys.tests.support import STREET_TRADING, Browser, example_text, publish_text
 
@@ -819,3 +820,9 @@ def test_a_team_leader_releases_a_colleagues_task_from_the_file_page(officer: Us
     assert response.status_code == 302
     task.refresh_from_db()
     assert (task.status, task.assignee_id) == (TaskStatus.PENDING, None)
+
+
+def test_a_queue_counted_to_its_cap_says_more_than() -> None:
+    assert results_heading(10_000, capped=True) == "More than 10,000 tasks"
+    assert results_heading(1, capped=False) == "1 task"
+    assert results_heading(2_500, capped=False) == "2,500 tasks"

@@ -139,6 +139,13 @@ def task_line(row: Any, *, request: HttpRequest, user_id: uuid.UUID, language: s
     )
 
 
+def results_heading(total: int, *, capped: bool) -> str:
+    """Return "12 tasks" (or "More than 10,000 tasks" when the count stopped at its cap)."""
+    if capped:
+        return _("More than %(count)s tasks") % {"count": f"{total:,}"}
+    return ngettext("%(count)s task", "%(count)s tasks", total) % {"count": f"{total:,}"}
+
+
 def _queue(request: HttpRequest, *, view: str, title: str) -> HttpResponse:
     user = common.staff_user(request)
     language = common.language_of(request)
@@ -177,7 +184,7 @@ def _queue(request: HttpRequest, *, view: str, title: str) -> HttpResponse:
         filters=_filter_context(request, filters, view=view),
         tasks=tasks,
         show_assignee=view != "mine",
-        results_heading=ngettext("%(count)s task", "%(count)s tasks", result.total) % {"count": f"{result.total:,}"},
+        results_heading=results_heading(result.total, capped=result.total_capped),
         empty_text=empty,
         pages=pages_for(request, page=result.page, per_page=result.per_page, total=result.total),
         # Filters that cannot be read are shown with their message; the list ignores them.

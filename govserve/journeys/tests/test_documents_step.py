@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from govserve.journeys import services
-from govserve.journeys.models import Application
+from govserve.journeys.models import Application, JourneyEvent
 from govserve.journeys.selectors import documents_of
 from govserve.journeys.tests.conftest import jpeg_upload, pdf_upload
 from govserve.journeys.tests.support import TRADING_FORMS, TRADING_PATH, Browser, applicant, citizen_new, sign_in
@@ -113,3 +113,25 @@ def test_documents_given_in_person_are_listed_with_what_to_do(client: Browser) -
     assert text.startswith("Signed licence conditions : you will sign it in front of a member of staff.")
     assert 'id="file-licence-declaration"' not in page
     assert 'id="file-public-liability-insurance"' in page
+
+
+def test_the_upload_scripts_request_is_not_counted_as_a_page_view(client: Browser) -> None:
+    # given the documents page after an upload, as the upload script's request follows the redirect
+    application = _at_documents(client)
+    base = f"/apply/{application.id}/documents"
+    client.get(base)
+    client.post(base, {"action": "upload", "document": DOCUMENT, f"file-{DOCUMENT}": pdf_upload()})
+    views = JourneyEvent.objects.filter(kind="page_view", application_id=application.id, page_id="documents")
+    services.page_views_flush()  # page views are buffered (services module docstring)
+    before = views.count()
+
+    # when the script's request fetches the page it was redirected to
+    followed = client.get(base, headers={"X-Requested-With": "XMLHttpRequest"})
+
+    # then the page is served as usual but no view is recorded; the browser's own load is one view
+    assert followed.status_code == 200
+    services.page_views_flush()
+    assert views.count() == before
+    assert client.get(base).status_code == 200
+    services.page_views_flush()
+    assert views.count() == before + 1

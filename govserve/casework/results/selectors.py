@@ -260,7 +260,11 @@ def result_download(*, result_id: uuid.UUID, applicant: Applicant | None = None,
         actor = Actor.for_user(user)
     if row is None or actor is None:
         raise errors.ResultNotFoundError(_("There is no result at this address"))
-    content = result_pdf_bytes(row)
+    try:
+        content = result_pdf_bytes(row)
+    except (DataKeyDestroyedError, DataKeyMissingError):
+        # The application was erased (its data key destroyed): the PDF went with it.
+        raise errors.ResultNotFoundError(_("There is no result at this address")) from None
     audit_record(
         actor=actor,
         action="casework.result.downloaded",

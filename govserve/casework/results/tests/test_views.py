@@ -242,3 +242,24 @@ def test_a_genuine_code_whose_result_was_deleted_says_so() -> None:
         "genuine": False,
         "outcome": "no_record",
     }
+
+
+def test_after_the_application_is_erased_the_code_stays_genuine_but_the_pdf_and_holder_are_gone() -> None:
+    from govserve.journeys.tests.support import applicant  # noqa: PLC0415
+    from govserve.privacy.crypto import data_key_cache_clear, data_key_destroy  # noqa: PLC0415
+
+    citizen = citizen_new()
+    row = _issued(who=applicant(citizen))
+    run_pending(raise_errors=True)
+    data_key_destroy(owner=row.crypto_owner)
+    data_key_cache_clear()
+    client = Client()
+    sign_in(client, citizen)
+
+    download = client.get(f"/results/{row.id}/download")
+    body = Client().get(f"/verify/{row.code}", HTTP_ACCEPT="application/json").json()
+
+    assert download.status_code == 404
+    assert body["genuine"] is True
+    assert body["number"] == row.number
+    assert "holder_name" not in body

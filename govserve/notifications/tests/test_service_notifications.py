@@ -32,7 +32,7 @@ from govserve.notifications.selectors import application_deliveries
 from govserve.notifications.services import service_notification_send
 from govserve.notifications.sms import FIELD_BODY as SMS_BODY
 from govserve.notifications.sms import FIELD_RECIPIENT as SMS_RECIPIENT
-from govserve.notifications.testing import FakeNotify
+from govserve.notifications.testing import FakeNotify, SmtpSink
 from govserve.privacy.crypto import unseal_text
 
 pytestmark = pytest.mark.usefixtures("examples")
@@ -290,3 +290,41 @@ def test_staff_see_the_delivery_records_of_an_application_without_content(notify
     assert all(record.provider == "notify" for record in records)
     assert "charles" not in repr(records)
     assert len(notify.received) == 3
+
+
+@pytest.mark.parametrize(
+    ("language", "received_subject", "decided_subject", "decided_body"),
+    [
+        (
+            "en",
+            "Street light report received: {reference}",
+            "Update on your street light report {reference}",
+            "Your report {reference} has been approved.",
+        ),
+        (
+            "cy",
+            "Adroddiad golau stryd wedi dod i law: {reference}",
+            "Diweddariad ar eich adroddiad golau stryd {reference}",
+            "Mae eich adroddiad {reference} wedi cael ei cymeradwyo.",
+        ),
+    ],
+)
+def test_a_report_sent_and_decided_reaches_a_real_smtp_server_in_the_applicants_language(
+    sink: SmtpSink, language: str, received_subject: str, decided_subject: str, decided_body: str
+) -> None:
+    application = _sent(language=language)
+    engineer = staff(ENGINEER)
+    task = _engineer_task(application)  # delivers the confirmation too
+    casework.decision_record(user=engineer, task_id=task.id, decision="approve", data={"repair_notes": ["New lamp"]})
+
+    run_pending()
+
+    reference = application.reference
+    by_subject = {item.message["Subject"]: item for item in sink.received}
+    assert received_subject.format(reference=reference) in by_subject
+    decided = by_subject[decided_subject.format(reference=reference)]
+    assert decided.rcpt_tos == ("charles@example.org",)
+    assert decided.body.startswith(decided_body.format(reference=reference))
+    assert decided.message["Content-Language"] == language
+    email = OutboundEmail.objects.get(owner=application.crypto_owner, purpose="decision_made")
+    assert decided.message["Message-ID"] == email.message_id

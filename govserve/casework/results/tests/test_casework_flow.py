@@ -122,3 +122,33 @@ def test_the_birth_certificate_does_not_show_the_holder_on_the_public_page() -> 
     assert verification.genuine
     assert verification.holder_name is None
     assert "holder_name" not in verification.as_json()
+
+
+@pytest.mark.parametrize(("inspected", "issued"), [("yes", ["licence"]), ("no", [])])
+def test_a_result_whose_when_reads_a_processing_field_is_issued_only_where_it_holds(
+    inspected: str, issued: list[str]
+) -> None:
+    from govserve.casework.tests.support import trading_paid  # noqa: PLC0415
+    from govserve.journeys.tests.support import STREET_TRADING, example_text, publish_text  # noqa: PLC0415
+
+    # given version 2 of the street trading licence, whose licence is issued only for an inspected pitch
+    text = example_text(STREET_TRADING).replace(
+        "        valid_for: P1Y\n", "        valid_for: P1Y\n        when: pitch_inspected\n", 1
+    )
+    assert "when: pitch_inspected" in text
+    publish_text(text, f"{STREET_TRADING}.yaml")
+    application, _ = trading_paid()
+    assert application.version_number == 2
+    officer = staff(("city-council", "licensing-officer"))
+    manager = staff(("city-council", "licensing-manager"))
+
+    # when the officer records the inspection and both approve
+    casework.decision_record(
+        user=officer, task_id=open_task(application).id, decision="approve", data={"pitch_inspected": [inspected]}
+    )
+    casework.decision_record(user=manager, task_id=open_task(application).id, decision="approve")
+
+    # then the licence is issued only where the processing field makes its `when` true
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED
+    assert list(IssuedResult.objects.filter(application=application).values_list("result_id", flat=True)) == issued

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 
 import jwt
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
 from django.db import transaction
 from pytest_django.fixtures import Settings
 
-from govserve.core.jobs import job_retry, run_pending
+from govserve.core.jobs import run_pending
 from govserve.core.models import JobRecord, JobState
 from govserve.notifications.email import PlatformTemplate, email_send, reference_for
 from govserve.notifications.models import DeliveryStatus, EmailStatus, OutboundEmail, OutboundSms
@@ -262,7 +264,8 @@ def test_notify_down_is_retried_then_dead_and_the_operator_retry_delivers_once_i
     with fake_notify(port=port) as back:
         back.service_id, back.secret = first.service_id, first.secret  # the same Notify service, restarted
         back.sms_template_id = first.sms_template_id
-        job_retry(job_id=str(job.id))
+        output = io.StringIO()
+        call_command("jobs", "retry", str(job.id), stdout=output)  # `govserve jobs retry <id>`
         run_pending()
 
         sms.refresh_from_db()

@@ -53,7 +53,7 @@ from govserve.journeys.hooks import ApplicantCase, SendBackRequest
 from govserve.journeys.hooks import ApplicantCorrection as JourneyCorrection
 from govserve.journeys.hooks import ApplicantMessage as JourneyMessage
 from govserve.journeys.models import Application, ApplicationDocument, ApplicationFee
-from govserve.privacy.crypto import unseal_text
+from govserve.privacy.crypto import data_keys_prefetch, unseal_text
 
 QUEUE_VIEWS = ("pool", "mine", "all")
 QUEUE_SORTS = {
@@ -526,14 +526,13 @@ def file_view(  # noqa: PLR0915 - one page of reads
     assert role is not None  # noqa: S101 - tasks are created from the pinned flow
     fields = page_fields_by_id(definition)
     allowed = set(role.sees) if role.sees is not None else set(fields)
+    # One key look-up for every sealed value of the file (answers, notes, messages...).
+    data_keys_prefetch(owners=[case_file.crypto_owner])
     answers = answers_load(application, definition)
-    corrections: dict[str, Correction] = {
-        correction.field_id: correction
-        for correction in Correction.objects.filter(case_file=case_file).order_by("created_at")
-    }
     first_original: dict[str, Correction] = {}
     for correction in Correction.objects.filter(case_file=case_file).order_by("-created_at"):
-        first_original[correction.field_id] = correction
+        first_original[correction.field_id] = correction  # ends on the earliest: the applicant's own answer
+    corrections = first_original
     answer_rows = []
     for field_id, definition_field in fields.items():
         if field_id not in allowed or field_id not in answers:

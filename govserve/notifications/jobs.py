@@ -47,34 +47,40 @@ def drafts_expiring_notify(*, now: dt.datetime | None = None, batch: int = 200) 
     due = Application.objects.filter(
         status=ApplicationStatus.DRAFT, expires_at__gt=moment, expires_at__lte=moment + notice
     ).order_by("expires_at", "id")
+    due_ids = list(due.values_list("id", flat=True))  # read first: each reminder commits on its own
     queued = 0
-    for application in due.iterator(chunk_size=batch):
-        expires_at = application.expires_at
-        if expires_at is None:
-            continue
-        occurrence = expires_at.strftime("%Y%m%dT%H%M%S")
-        key = f"notifications.draft_expiring:{application.id}:{occurrence}:"
-        if (
-            OutboundEmail.objects.filter(idempotency_key__startswith=key).exists()
-            or OutboundSms.objects.filter(idempotency_key__startswith=key).exists()
-        ):
-            continue
-        try:
-            compiled = compiled_for(application)
-        except (ServiceNotFoundError, VersionNotFoundError):
-            continue
-        language = notification_language(application, compiled)
-        local = expires_at.astimezone(ZoneInfo(compiled.definition.time_zone)).date()
-        with translation.override(language):
-            expires_on = date_format(local, "j F Y")
-        with transaction.atomic():
-            sent = service_notification_send(
-                application, "draft_expiring", context={"expires_on": expires_on}, occurrence=occurrence
-            )
-        if sent.email is not None or sent.sms is not None:
-            queued += 1
+    for start in range(0, len(due_ids), batch):
+        for application in Application.objects.filter(id__in=due_ids[start : start + batch]).order_by("expires_at"):
+            queued += _reminder_send(application, notice_end=moment + notice)
     logger.info("notifications.drafts_expiring", queued=queued)
     return queued
+
+
+def _reminder_send(application: Application, *, notice_end: dt.datetime) -> int:
+    """Queue one draft's reminder unless already queued for its expiry time; return 1 if queued, else 0."""
+    expires_at = application.expires_at
+    if application.status != ApplicationStatus.DRAFT or expires_at is None or expires_at > notice_end:
+        return 0  # sent, deleted or saved again since the list was read
+    occurrence = expires_at.strftime("%Y%m%dT%H%M%S")
+    key = f"notifications.draft_expiring:{application.id}:{occurrence}:"
+    if (
+        OutboundEmail.objects.filter(idempotency_key__startswith=key).exists()
+        or OutboundSms.objects.filter(idempotency_key__startswith=key).exists()
+    ):
+        return 0
+    try:
+        compiled = compiled_for(application)
+    except (ServiceNotFoundError, VersionNotFoundError):
+        return 0
+    language = notification_language(application, compiled)
+    local = expires_at.astimezone(ZoneInfo(compiled.definition.time_zone)).date()
+    with translation.override(language):
+        expires_on = date_format(local, "j F Y")
+    with transaction.atomic():
+        sent = service_notification_send(
+            application, "draft_expiring", context={"expires_on": expires_on}, occurrence=occurrence
+        )
+    return 1 if sent.email is not None or sent.sms is not None else 0
 
 
 @scheduled(name="notifications.drafts.expiring", every=dt.timedelta(hours=1), offset=dt.timedelta(minutes=17))

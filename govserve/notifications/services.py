@@ -72,6 +72,7 @@ from govserve.notifications.errors import (
 from govserve.notifications.models import FINAL_DELIVERY_STATUSES, DeliveryStatus, OutboundEmail, OutboundSms
 from govserve.notifications.sms import sms_send
 from govserve.notifications.templating import compile_text
+from govserve.privacy.errors import DecryptionError
 
 logger = structlog.get_logger(__name__)
 
@@ -169,7 +170,12 @@ def service_notification_send(
     wants_sms = "sms" in channels and templates.sms is not None and compiled.definition.notifications.sms_to is not None
     if not wants_email and not wants_sms:
         return ServiceNotification(email=None, sms=None)
-    state = state_load(application)
+    try:
+        state = state_load(application)
+    except DecryptionError as error:
+        # The applicant's data was erased (crypto-shredded): there is nobody left to write to.
+        logger.info("notifications.service.answers_erased", application_id=str(application.id), code=error.code)
+        return ServiceNotification(email=None, sms=None)
     values = _values(application, compiled, state, language, context or {})
     key = f"notifications.{event}:{application.id}:{occurrence}"
     email = (

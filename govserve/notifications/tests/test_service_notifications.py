@@ -24,6 +24,7 @@ from govserve.core import clock
 from govserve.core.jobs import run_pending
 from govserve.journeys import services as journeys
 from govserve.journeys.models import Application
+from govserve.journeys.selectors import state_cache_clear
 from govserve.journeys.tests.support import LIGHT_FORMS, LIGHT_PATH, applicant, example_text, publish_text
 from govserve.notifications.email import FIELD_BODY, FIELD_RECIPIENT, FIELD_SUBJECT
 from govserve.notifications.jobs import drafts_expiring_notify
@@ -33,7 +34,7 @@ from govserve.notifications.services import service_notification_send
 from govserve.notifications.sms import FIELD_BODY as SMS_BODY
 from govserve.notifications.sms import FIELD_RECIPIENT as SMS_RECIPIENT
 from govserve.notifications.testing import FakeNotify, SmtpSink
-from govserve.privacy.crypto import unseal_text
+from govserve.privacy.crypto import data_key_destroy, unseal_text
 
 pytestmark = pytest.mark.usefixtures("examples")
 
@@ -328,3 +329,17 @@ def test_a_report_sent_and_decided_reaches_a_real_smtp_server_in_the_applicants_
     assert decided.message["Content-Language"] == language
     email = OutboundEmail.objects.get(owner=application.crypto_owner, purpose="decision_made")
     assert decided.message["Message-ID"] == email.message_id
+
+
+@pytest.mark.usefixtures("texts")
+def test_an_application_whose_data_was_erased_gets_nothing_and_the_caller_goes_on() -> None:
+    application = _sent()
+    data_key_destroy(owner=application.crypto_owner)
+    state_cache_clear()
+    before = (OutboundEmail.objects.count(), OutboundSms.objects.count())
+
+    with transaction.atomic():
+        sent = service_notification_send(application, "message_received", occurrence="after-erasure")
+
+    assert (sent.email, sent.sms) == (None, None)
+    assert (OutboundEmail.objects.count(), OutboundSms.objects.count()) == before

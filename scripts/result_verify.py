@@ -69,6 +69,8 @@ def verify(text: str, keys: dict[str, Ed25519PublicKey]) -> dict[str, str] | Non
         raw = base64.b32decode(compact + "=" * (-len(compact) % 8))
     except (binascii.Error, ValueError):
         return None
+    if base64.b32encode(raw).decode("ascii").rstrip("=") != compact:
+        return None  # not the canonical spelling (set padding bits in the last character)
     if len(raw) < 2 or raw[0] != FORMAT_VERSION or not 1 <= raw[1] <= 16:
         return None
     key_length = raw[1]

@@ -245,16 +245,22 @@ def code_text(raw: bytes) -> str:
 
 
 def code_bytes(text: str) -> bytes | None:
-    """Return the binary code behind ``text`` (case, spaces and hyphens ignored), or None when it is not base32."""
+    """Return the binary code behind ``text`` (case, spaces and hyphens ignored), or None when it is not base32.
+
+    Only the canonical spelling is read: a text whose last character carries
+    set padding bits is refused, so each code has exactly one form.
+    """
     if not isinstance(text, str) or len(text) > MAX_CODE_CHARACTERS:
         return None
     compact = _SEPARATORS.sub("", text).upper()
     if not compact or not compact.isascii() or len(compact) % 8 in {1, 3, 6}:
         return None
     try:
-        return base64.b32decode(compact + "=" * (-len(compact) % 8))
+        raw = base64.b32decode(compact + "=" * (-len(compact) % 8))
     except (binascii.Error, ValueError):
         return None
+    # One spelling per code: the last character's unused bits must be zero (else two texts name one code).
+    return raw if code_text(raw) == compact.lower() else None
 
 
 def code_sign(*, result_id: uuid.UUID, issued_on: dt.date, key: VerifyKey | None = None) -> tuple[str, str]:

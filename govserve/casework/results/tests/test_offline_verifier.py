@@ -96,6 +96,11 @@ def test_the_offline_verifier_agrees_with_the_server(rotated: list[str], output_
     assert genuine_count >= 6
 
 
+def _altered(code: str) -> str:
+    """Return ``code`` with one data character changed (the 20th: inside the result id)."""
+    return code[:19] + ("b" if code[19] != "b" else "c") + code[20:]
+
+
 def test_the_verifier_runs_as_a_command(rotated: list[str], tmp_path: Path) -> None:
     keys = tmp_path / "keys.json"
     keys.write_text(_published_keys("jwk"), encoding="utf-8")
@@ -106,7 +111,7 @@ def test_the_verifier_runs_as_a_command(rotated: list[str], tmp_path: Path) -> N
         [sys.executable, str(SCRIPT), "--keys", str(keys), code], capture_output=True, text=True, check=False
     )
     forged = subprocess.run(
-        [sys.executable, str(SCRIPT), "--keys", str(keys), code[:-2] + "aa"],
+        [sys.executable, str(SCRIPT), "--keys", str(keys), _altered(code)],
         capture_output=True,
         text=True,
         check=False,

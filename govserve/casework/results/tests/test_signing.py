@@ -195,3 +195,17 @@ def test_the_public_key_prints_as_pem_and_as_an_rfc8037_jwk() -> None:
     assert jwk["kid"] == "dev-results-1"
     assert base64.urlsafe_b64decode(jwk["x"] + "=") == key.public_raw
     assert "d" not in jwk
+
+
+def test_only_the_canonical_spelling_of_a_code_is_read(keys: list[str]) -> None:
+    # a 5-character key id makes 89 bytes: the last base32 character carries 3 unused bits
+    settings_key = signing.parse_signing_keys([signing.generate_key_entry("k2026")]).active
+    code, _ = code_sign(result_id=RESULT_ID, issued_on=DAY, key=settings_key)
+    alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+    value = alphabet.index(code[-1])
+    assert value & 0b111 == 0
+
+    variants = [code[:-1] + alphabet[value | bits] for bits in range(1, 8)]
+
+    assert code_verify(code, keys=[settings_key]) is not None
+    assert [code_verify(variant, keys=[settings_key]) for variant in variants] == [None] * 7

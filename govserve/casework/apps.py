@@ -11,6 +11,7 @@ class CaseworkConfig(AppConfig):
         # Audit event types, the bot job, and the journey hooks (submission, resubmission, withdrawal,
         # what a sent-back applicant may change, the expected decision date).
         from govserve.casework import audit_events, jobs  # noqa: F401, PLC0415
+        from govserve.casework.assisted import assisted_applicant_resolve  # noqa: PLC0415
         from govserve.casework.selectors import (  # noqa: PLC0415
             applicant_case_for,
             expected_decision_for,
@@ -31,3 +32,4 @@ class CaseworkConfig(AppConfig):
         hooks.expected_decision_provider_register(expected_decision_for)
         hooks.applicant_case_provider_register(applicant_case_for)
         hooks.message_sender_register(applicant_message_deliver)
+        hooks.applicant_resolver_register(assisted_applicant_resolve)

@@ -35,25 +35,40 @@ ANONYMOUS_ACTOR = Actor.system("anonymous_applicant")
 
 @dataclass(frozen=True)
 class Applicant:
-    """The person making a request: a signed-in citizen and/or the applications this session was granted."""
+    """The person making a request: a signed-in citizen and/or the applications this session was granted.
+
+    Assisted digital: a staff member filling in an application on a
+    citizen's behalf acts as that citizen (``citizen``) but only on the
+    applications in ``only``, and is recorded as themselves (``assisted_by``)
+    in the audit log and the history. Casework builds such an applicant
+    (:func:`govserve.journeys.hooks.applicant_resolver_register`).
+    """
 
     citizen: Citizen | None = None
     granted: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    only: frozenset[uuid.UUID] | None = None
+    assisted_by: Actor | None = None
 
     def may_act_on(self, application: Application) -> bool:
         """Return whether this person may see and change ``application``."""
+        if self.only is not None and application.id not in self.only:
+            return False
         if application.citizen_id is not None:
             return self.citizen is not None and self.citizen.id == application.citizen_id
         return application.id in self.granted
 
     @property
     def actor(self) -> Actor:
-        """Return the audit actor: the citizen, or the anonymous applicant (no identity to record)."""
+        """Return the audit actor: the assisting staff member, the citizen, or the anonymous applicant."""
+        if self.assisted_by is not None:
+            return self.assisted_by
         return Actor.for_citizen(self.citizen.id) if self.citizen is not None else ANONYMOUS_ACTOR
 
     @property
     def actor_kind(self) -> str:
-        """Return the actor kind recorded in an application's history."""
+        """Return the actor kind recorded in an application's history (``user`` for assisting staff)."""
+        if self.assisted_by is not None:
+            return "user"
         return "citizen" if self.citizen is not None else "applicant"
 
 
@@ -93,5 +108,11 @@ def session_revoke(request: HttpRequest, application_id: uuid.UUID) -> None:
 
 
 def applicant_from_request(request: HttpRequest) -> Applicant:
-    """Return who the request is: the signed-in citizen (if any) and the session's grants."""
-    return Applicant(citizen=current_citizen(request), granted=session_grants(request))
+    """Return who the request is: the signed-in citizen (if any) and the session's grants.
+
+    A registered resolver (casework's assisted digital) may answer instead
+    for a staff session helping a citizen (:mod:`govserve.journeys.hooks`).
+    """
+    from govserve.journeys.hooks import applicant_resolved  # noqa: PLC0415 - hooks imports this module's types
+
+    return applicant_resolved(request, Applicant(citizen=current_citizen(request), granted=session_grants(request)))

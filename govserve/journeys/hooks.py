@@ -34,7 +34,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from govserve.audit.actors import Actor
+    from govserve.journeys.access import Applicant
     from govserve.journeys.models import Application
 
 ApplicationHook = Callable[["Application"], None]
@@ -244,3 +247,23 @@ def applicant_message_send(application: Application, actor: Actor, body: str) ->
         sender(application, actor, body)
         return True
     return False
+
+
+ApplicantResolver = Callable[["HttpRequest", "Applicant"], "Applicant | None"]
+_applicant_resolvers: list[ApplicantResolver] = []
+
+
+def applicant_resolver_register(resolver: ApplicantResolver) -> ApplicantResolver:
+    """Let ``resolver(request, applicant)`` answer who a request is (casework: staff assisting a citizen)."""
+    if resolver not in _applicant_resolvers:
+        _applicant_resolvers.append(resolver)
+    return resolver
+
+
+def applicant_resolved(request: HttpRequest, applicant: Applicant) -> Applicant:
+    """Return the first registered resolver's answer for ``request``, else ``applicant`` unchanged."""
+    for resolver in list(_applicant_resolvers):
+        resolved = resolver(request, applicant)
+        if resolved is not None:
+            return resolved
+    return applicant

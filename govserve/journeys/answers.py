@@ -22,7 +22,7 @@ from govserve.catalogue.definitions.schema import AnyField, GroupField, ServiceD
 from govserve.core import clock
 from govserve.journeys.fields import value_from_json, value_to_json
 from govserve.journeys.models import Answer, Application
-from govserve.journeys.queries import sealed_answers
+from govserve.journeys.queries import answers_upsert, sealed_answers
 from govserve.journeys.routing import ITEM_ID
 from govserve.privacy.crypto import data_keys_prefetch, seal, unseal
 
@@ -147,13 +147,7 @@ def answers_store(
         changed.append(definition_field.id)
     if removed:
         Answer.objects.filter(application_id=application.id, field_id__in=removed).delete()
-    if upserts:
-        Answer.objects.bulk_create(
-            upserts,
-            update_conflicts=True,
-            unique_fields=["application", "field_id"],
-            update_fields=["value_sealed", "updated_at"],
-        )
+    answers_upsert(upserts)
     return changed, new_rows
 
 

@@ -82,7 +82,7 @@ from govserve.journeys.models import (
     JourneyEvent,
     JourneyEventKind,
 )
-from govserve.journeys.queries import application_by_id
+from govserve.journeys.queries import application_by_id, application_update, journey_events_insert
 from govserve.journeys.registrations import (
     FeeSummary,
     RequiredDocument,
@@ -315,9 +315,8 @@ class JoinedEvents:
         self.events.append(event)
 
     def insert(self) -> None:
-        """Insert every event (call last inside the caller's transaction)."""
-        if self.events:
-            JourneyEvent.objects.bulk_create(self.events)
+        """Insert every event in one statement (call last inside the caller's transaction)."""
+        journey_events_insert(self.events)
         self.written = True
 
 
@@ -840,7 +839,7 @@ def page_answers_save(
         application.pages_completed = completed
         application.current_page = page_id
         application.expires_at = _expiry_from_now(compiled)
-        application.save(update_fields=["pages_completed", "current_page", "expires_at", "updated_at"])
+        application_update(application, ["pages_completed", "current_page", "expires_at"])
         audit_record(
             actor=applicant.actor,
             action="journeys.application.answers_saved",

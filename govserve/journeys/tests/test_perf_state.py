@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -11,8 +12,8 @@ from django.db import connection, transaction
 from govserve.journeys import errors, selectors, services
 from govserve.journeys.access import Applicant
 from govserve.journeys.answers import answer_rows, answer_seal, answers_store, page_fields_by_id
-from govserve.journeys.models import Answer, Application
-from govserve.journeys.queries import application_by_id, sealed_answers
+from govserve.journeys.models import Answer, Application, JourneyEvent, JourneyEventKind
+from govserve.journeys.queries import application_by_id, application_update, journey_events_insert, sealed_answers
 from govserve.journeys.routing import JourneyState, journey_walk
 from govserve.journeys.tests.support import TRADING_FORMS, TRADING_PATH, applicant, citizen_new
 from govserve.journeys.tests.test_services import save, start
@@ -347,3 +348,62 @@ def test_a_save_refused_under_the_lock_changes_nothing() -> None:
     # then
     assert sealed_answers(application.id) == before
     assert Application.objects.get(pk=application.id).pages_completed == ["age", "your-name"]
+
+
+# --- Prepared writes ---------------------------------------------------------------------------------------
+
+
+def test_the_prepared_application_update_writes_the_fields_and_the_update_time() -> None:
+    # given
+    application, _ = _filled(1)
+    before = Application.objects.get(pk=application.id)
+
+    # when
+    application.pages_completed = ["age", "your-name"]
+    application.current_page = "your-name"
+    application.expires_at = before.expires_at + dt.timedelta(days=1) if before.expires_at else None
+    application.status = "withdrawn"  # not named: not written
+    with transaction.atomic():
+        application_update(application, ["pages_completed", "current_page", "expires_at"])
+
+    # then
+    after = Application.objects.get(pk=application.id)
+    assert after.pages_completed == ["age", "your-name"]
+    assert after.current_page == "your-name"
+    assert after.expires_at == application.expires_at
+    assert after.updated_at == application.updated_at > before.updated_at
+    assert after.status == "draft"
+
+
+def test_the_prepared_event_insert_round_trips_every_field() -> None:
+    # given
+    application, _ = _filled(1)
+    events = [
+        services.journey_event_new(
+            kind=JourneyEventKind.VALIDATION_ERROR,
+            service_id=application.service_id,
+            version=application.version_number,
+            page_id="age",
+            application=application,
+            language="cy",
+            details={"errors": [{"field": "date_of_birth", "code": "required"}]},
+        ),
+        services.journey_event_new(
+            kind=JourneyEventKind.START_PAGE_VIEW, service_id="street-trading-licence", version=None, is_test=True
+        ),
+    ]
+
+    # when
+    with transaction.atomic():
+        journey_events_insert(events)
+
+    # then
+    stored = list(
+        JourneyEvent.objects.filter(kind__in=["validation_error", "start_page_view"]).order_by("kind").values()
+    )
+    assert [(row["kind"], row["details"], row["language"], row["is_test"], row["version"]) for row in stored] == [
+        ("start_page_view", {}, "en", True, None),
+        ("validation_error", {"errors": [{"field": "date_of_birth", "code": "required"}]}, "cy", False, 1),
+    ]
+    assert stored[1]["application_id"] == application.id
+    assert stored[1]["occurred_at"] == events[0].occurred_at

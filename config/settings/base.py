@@ -195,7 +195,7 @@ LOGIN_URL = "/staff/sign-in"
 # govserve.accounts.middleware.SessionTimeoutMiddleware. A session is saved only
 # when it changes: the middleware stores its last-seen time when that is more than
 # a minute old, so most requests write nothing (docs/security.md, "Sessions").
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "govserve.web.sessions"  # Django's database sessions, loaded with one plain SELECT
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60)

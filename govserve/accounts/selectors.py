@@ -105,9 +105,12 @@ def current_citizen(request: HttpRequest) -> Citizen | None:
         citizen_id = uuid.UUID(str(raw))
     except ValueError:
         return None
-    citizen = Citizen.objects.filter(pk=citizen_id, is_active=True).first()
-    if citizen is not None:
-        request._govserve_citizen = citizen  # type: ignore[attr-defined]
+    # get(), not filter().first(): no ORDER BY to build and run for a primary-key look-up on every request.
+    try:
+        citizen = Citizen.objects.get(pk=citizen_id, is_active=True)
+    except Citizen.DoesNotExist:
+        return None
+    request._govserve_citizen = citizen  # type: ignore[attr-defined]
     return citizen
 
 

@@ -2,7 +2,7 @@
 
 Always (``govserve check``):
 
-- govserve.web.E010: ``EMAIL_URL`` cannot be parsed.
+- govserve.web.E010: ``EMAIL_URL`` or ``SMS_URL`` cannot be parsed (``notify://`` needs a valid ``NOTIFY_API_KEY``).
 - govserve.web.E011: a security middleware is missing from ``MIDDLEWARE``.
 - govserve.web.E012: ``DEFAULT_FROM_EMAIL`` is not one address on one line.
 
@@ -56,13 +56,16 @@ REQUIRED_MIDDLEWARE = (
 @register(Tags.security)
 def check_security_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Refuse an unparsable EMAIL_URL or sender and missing security middleware (every environment)."""
-    from govserve.notifications.providers import email_provider_from_url  # noqa: PLC0415 - app registry ready
+    from govserve.notifications.providers import email_provider_from_url, sms_provider_from_url  # noqa: PLC0415
 
     messages: list[CheckMessage] = []
     try:
         email_provider_from_url(settings.EMAIL_URL)
+        sms_provider_from_url(str(getattr(settings, "SMS_URL", "log://")))
     except ImproperlyConfigured as error:
-        messages.append(Error(str(error), hint="See docs/notifications.md for EMAIL_URL.", id="govserve.web.E010"))
+        messages.append(
+            Error(str(error), hint="See docs/notifications.md for EMAIL_URL and SMS_URL.", id="govserve.web.E010")
+        )
     sender = str(settings.DEFAULT_FROM_EMAIL)
     if any(character in sender for character in "\r\n\x00") or "@" not in email.utils.parseaddr(sender)[1]:
         messages.append(

@@ -278,3 +278,19 @@ def test_notify_down_is_retried_then_dead_and_the_operator_retry_delivers_once_i
         )
     assert OutboundSms.objects.count() == 1
     assert OutboundEmail.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"), [("SMS_URL", "carrier-pigeon://"), ("SMS_URL", "notify://"), ("EMAIL_URL", "notify://")]
+)
+def test_govserve_check_refuses_an_unusable_sms_url_or_notify_without_a_key(
+    settings: Settings, setting: str, value: str
+) -> None:
+    from govserve.web.checks import check_security_configuration  # noqa: PLC0415 - the check under test
+
+    settings.NOTIFY_API_KEY = ""
+    setattr(settings, setting, value)
+
+    messages = check_security_configuration()
+
+    assert [str(message.id) for message in messages] == ["govserve.web.E010"]

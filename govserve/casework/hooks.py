@@ -13,13 +13,15 @@ rolls the decision back (the operator sees the error and can decide again).
   :func:`case_event_hook_register`; it is called with every
   applicant-visible :class:`~govserve.casework.models.CaseEvent` (sent
   back, decided, message from staff, correction...) and enqueues the email
-  jobs there. Casework sends nothing itself.
+  jobs there. Casework sends nothing itself. It may also register
+  :func:`deliveries_provider_register`: the staff file view lists what was
+  sent to the applicant (``FileView.deliveries``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from govserve.audit.actors import Actor
@@ -35,8 +37,10 @@ class ApprovedHook(Protocol):
 
 
 CaseEventHook = Callable[["CaseEvent"], None]
+DeliveriesProvider = Callable[["Application"], list[Any]]
 _approved: list[ApprovedHook] = []
 _events: list[CaseEventHook] = []
+_deliveries: list[DeliveriesProvider] = []
 
 
 def file_approved_hook_register(hook: ApprovedHook) -> ApprovedHook:
@@ -55,7 +59,7 @@ def case_event_hook_register(hook: CaseEventHook) -> CaseEventHook:
 
 def hook_unregister(hook: object) -> None:
     """Remove ``hook`` from every list (tests)."""
-    for hooks in (_approved, _events):
+    for hooks in (_approved, _events, _deliveries):
         if hook in hooks:
             hooks.remove(hook)  # type: ignore[arg-type]
 
@@ -70,3 +74,15 @@ def case_event_hooks_run(event: CaseEvent) -> None:
     """Run the registered case-event hooks (inside the caller's transaction)."""
     for hook in list(_events):
         hook(event)
+
+
+def deliveries_provider_register(provider: DeliveriesProvider) -> DeliveriesProvider:
+    """Let ``provider(application)`` list the notifications sent about it (notifications); return it."""
+    if provider not in _deliveries:
+        _deliveries.append(provider)
+    return provider
+
+
+def deliveries_for(application: Application) -> list[Any]:
+    """Return the delivery records every provider lists for ``application`` (ids and statuses, no content)."""
+    return [record for provider in list(_deliveries) for record in provider(application)]

@@ -23,7 +23,7 @@ from django.utils import timezone
 from govserve.accounts.models import User
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
-from govserve.casework import errors
+from govserve.casework import errors, hooks
 from govserve.casework.models import (
     OPEN_TASK_STATUSES,
     CaseEvent,
@@ -441,6 +441,7 @@ class FileView:
     flagged_fields: list[str] = field(default_factory=list)
     flagged_documents: list[str] = field(default_factory=list)
     expected_decision_on: dt.date | None = None
+    deliveries: list[Any] = field(default_factory=list)
 
 
 def _unseal(case_file: CaseFile, field_name: str, sealed: Any) -> str:
@@ -676,6 +677,7 @@ def file_view(  # noqa: PLR0915 - one page of reads
         flagged_fields=list(case_file.sent_back_fields),
         flagged_documents=list(case_file.sent_back_documents),
         expected_decision_on=case_file.expected_decision_on,
+        deliveries=hooks.deliveries_for(application),
     )
 
 
@@ -792,4 +794,26 @@ def applicant_case_for(application: Application, language: str) -> ApplicantCase
             for correction in applicant_corrections(application, language=language)
         ),
         can_write=can_write,
+    )
+
+
+def decision_reason_for_applicant(event: CaseEvent) -> str:
+    """Return the reason of the decision behind a ``sent_back`` or ``file_closed`` event ("" when none).
+
+    For notifications' ``((reason))`` (system use, inside the event's transaction: no access audit).
+    """
+    if event.kind not in {CaseEventKind.SENT_BACK, CaseEventKind.FILE_CLOSED}:
+        return ""
+    decisions = Decision.objects.filter(case_file_id=event.case_file_id)
+    decision = (
+        decisions.filter(task_id=event.task_id).first()
+        if event.task_id is not None
+        else decisions.order_by("-decided_at").first()
+    )
+    if decision is None or decision.reason_sealed is None:
+        return ""
+    return unseal_text(
+        owner=f"application:{event.case_file.application_id}",
+        field=decision.reason_field,
+        sealed=bytes(decision.reason_sealed),
     )

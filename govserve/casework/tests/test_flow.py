@@ -426,3 +426,46 @@ def test_applicant_visible_events_reach_the_notification_hook_inside_the_transac
         hooks.hook_unregister(notify)
 
     assert seen == ["file_closed"]  # the note never; the rejection once
+
+
+def test_the_reason_behind_a_send_back_or_a_closing_decision_is_given_for_notifications() -> None:
+    from govserve.casework import selectors  # noqa: PLC0415
+
+    first, _ = newborn_submitted()
+    second, _ = newborn_submitted()
+    registrar = staff(REGISTRAR)
+    services.decision_record(
+        user=registrar,
+        task_id=open_task(first).id,
+        decision="send_back",
+        reason="The names differ",
+        flagged_fields=["baby_given_names"],
+    )
+    services.decision_record(
+        user=registrar, task_id=open_task(second).id, decision="reject", reason="Registered already"
+    )
+
+    sent_back = CaseEvent.objects.get(case_file__application=first, kind="sent_back")
+    closed = CaseEvent.objects.get(case_file__application=second, kind="file_closed")
+    opened = CaseEvent.objects.get(case_file__application=second, kind="file_opened")
+    assert selectors.decision_reason_for_applicant(sent_back) == "The names differ"
+    assert selectors.decision_reason_for_applicant(closed) == "Registered already"
+    assert selectors.decision_reason_for_applicant(opened) == ""
+
+
+def test_the_file_view_lists_what_the_deliveries_provider_gives() -> None:
+    from govserve.casework import hooks, selectors  # noqa: PLC0415
+    from govserve.journeys.models import Application  # noqa: PLC0415
+
+    def deliveries(application: Application) -> list[object]:
+        return [("email", application.reference)]
+
+    application, _ = newborn_submitted()
+    registrar = staff(REGISTRAR)
+    hooks.deliveries_provider_register(deliveries)
+    try:
+        view = selectors.file_view(user=registrar, file_id=file_of(application).id)
+    finally:
+        hooks.hook_unregister(deliveries)
+
+    assert view.deliveries[-1] == ("email", application.reference)  # after the providers registered at start

@@ -231,6 +231,8 @@ def test_the_queue_filters_by_reference_and_shows_a_bad_date_without_failing(off
     assert "No tasks match these filters." in text_of(other)
     assert bad.status_code == 400
     assert error_summary(bad) == ["The first submission date must be a real date, like 27 3 2026"]
+    assert 'id="submitted_from-error"' in bad.content.decode()
+    assert 'value="31"' in bad.content.decode()
     assert paid.reference in text_of(bad)
 
 

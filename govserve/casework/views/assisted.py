@@ -32,7 +32,7 @@ def assisted_start(request: HttpRequest) -> HttpResponse:
     """Choose the service and say who the application is for; start it in the assisted channel."""
     user = common.staff_user(request)
     language = common.language_of(request)
-    options = names.service_options(user=user, language=language)
+    options = names.filter_options(user=user, language=language).services
     field_errors: dict[str, str] = {}
     values = {"service": "", "email": "", "language": language}
     if request.method == "POST":

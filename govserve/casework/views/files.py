@@ -35,12 +35,17 @@ def _file_view(request: HttpRequest, file_id: uuid.UUID, *, purpose: str = "view
         raise Http404(error.message) from error
 
 
-def _colleagues(request: HttpRequest, view: selectors.FileView) -> list[selectors.Assignee]:
+def _colleagues(request: HttpRequest, view: selectors.FileView, *, leads: bool) -> list[selectors.Assignee]:
+    """Return who the open task may be given to, when the person may assign it at all (else no look-up)."""
     task = view.open_task
-    if task is None:
+    if task is None or task.kind != "human":
+        return []
+    user = common.staff_user(request)
+    holder_may_assign = view.claiming and view.may_act and (task.status == "pending" or task.assignee_id == user.pk)
+    if not (leads or holder_may_assign):
         return []
     try:
-        return list(selectors.eligible_assignees(user=common.staff_user(request), task_id=task.id))
+        return list(selectors.eligible_assignees(user=user, task_id=task.id))
     except errors.TaskNotFoundError:
         return []
 
@@ -50,14 +55,18 @@ def file_page_for(request: HttpRequest, file_id: uuid.UUID, *, purpose: str = "v
     view = _file_view(request, file_id, purpose=purpose)
     user = common.staff_user(request)
     language = common.language_of(request)
+    leads = view.open_task is not None and view.open_task.institution.code in selectors.team_leader_institutions(user)
+    # Results are issued on final approval only: no look-up for a file still being worked on.
+    approved = view.case_file.outcome == "approved"
     return presenters.file_page(
         view,
         user=user,
         language=language,
-        colleagues=_colleagues(request, view) if view.open_task is not None else [],
-        results=results_bridge.results_for_file(user=user, file_id=view.case_file.id, language=language),
-        leads=view.open_task is not None
-        and view.open_task.institution.code in selectors.team_leader_institutions(user),
+        colleagues=_colleagues(request, view, leads=leads),
+        results=results_bridge.results_for_file(user=user, file_id=view.case_file.id, language=language)
+        if approved
+        else [],
+        leads=leads,
     )
 
 

@@ -6,8 +6,9 @@ which services and roles a person works with comes from the roles they hold.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
+from govserve.accounts.models import User
 from govserve.accounts.selectors import staff_roles_for_user
 from govserve.catalogue.compiled import CompiledDefinition
 from govserve.catalogue.errors import ServiceNotFoundError, ServiceRetiredError, VersionNotFoundError
@@ -52,37 +53,36 @@ def fee_name(service_id: str, version: int, fee_id: str, language: str) -> str:
     return fee_id
 
 
-def _roles_held(user: Any) -> tuple[set[tuple[str, str]], set[str]]:
+@dataclass(frozen=True)
+class FilterOptions:
+    """What a person can filter their queues by: (id, name) of services and of roles, by name."""
+
+    services: list[tuple[str, str]]
+    roles: list[tuple[str, str]]
+
+
+def filter_options(*, user: User, language: str) -> FilterOptions:
+    """Return the live services with a flow role ``user`` holds or leads, and those roles (human ones)."""
     held = staff_roles_for_user(user)
     roles = {(role.institution_code, role.role) for role in held}
     leads = {role.institution_code for role in held if role.role == TEAM_LEADER}
-    return roles, leads
-
-
-def service_options(*, user: Any, language: str) -> list[tuple[str, str]]:
-    """Return (service id, title) of the live services with a flow role ``user`` holds (or leads), by title."""
-    roles, leads = _roles_held(user)
-    options = []
+    services: list[tuple[str, str]] = []
+    role_names: dict[str, str] = {}
     for card in services_live(language=language):
         compiled = _compiled(card.service_id)
         if compiled is None:
             continue
-        if any(
-            (role.institution, role.id) in roles or role.institution in leads for role in compiled.definition.flow.roles
-        ):
-            options.append((card.service_id, card.title))
-    return sorted(options, key=lambda pair: pair[1].casefold())
-
-
-def role_options(*, user: Any, language: str) -> list[tuple[str, str]]:
-    """Return (role id, name) of the flow roles ``user`` holds (or leads) in the live services, by name."""
-    roles, leads = _roles_held(user)
-    seen: dict[str, str] = {}
-    for card in services_live(language=language):
-        compiled = _compiled(card.service_id)
-        if compiled is None:
-            continue
-        for role in compiled.definition.flow.roles:
-            if role.kind == "human" and ((role.institution, role.id) in roles or role.institution in leads):
-                seen.setdefault(role.id, role.name.get(language))
-    return sorted(seen.items(), key=lambda pair: pair[1].casefold())
+        mine = [
+            role
+            for role in compiled.definition.flow.roles
+            if (role.institution, role.id) in roles or role.institution in leads
+        ]
+        if mine:
+            services.append((card.service_id, card.title))
+        for role in mine:
+            if role.kind == "human":
+                role_names.setdefault(role.id, role.name.get(language))
+    return FilterOptions(
+        services=sorted(services, key=lambda pair: pair[1].casefold()),
+        roles=sorted(role_names.items(), key=lambda pair: pair[1].casefold()),
+    )

@@ -92,8 +92,8 @@ def _options(pairs: list[tuple[str, str]], selected: str, *, any_text: str) -> l
 def _filter_context(request: HttpRequest, filters: QueueFilters, *, view: str) -> dict[str, Any]:
     user = common.staff_user(request)
     language = common.language_of(request)
-    services_seen = names.service_options(user=user, language=language)
-    roles = names.role_options(user=user, language=language)
+    options = names.filter_options(user=user, language=language)
+    services_seen, roles = options.services, options.roles
     statuses: list[tuple[str, str]] = []
     if view == "mine":
         statuses = []

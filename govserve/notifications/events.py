@@ -17,12 +17,11 @@ messages commit with the change, or not at all).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from govserve.casework import hooks as casework_hooks
-from govserve.casework import selectors as casework_selectors
-from govserve.casework.hooks import case_event_hook_register
+from govserve.casework.hooks import case_event_hook_register, deliveries_provider_register
 from govserve.casework.models import CaseEventKind, FileOutcome, MessageSender
+from govserve.casework.selectors import decision_reason_for_applicant
 from govserve.journeys.hooks import application_submitted_hook_register
 from govserve.journeys.models import ApplicationStatus
 from govserve.notifications.selectors import DeliveryRecord, application_deliveries
@@ -45,11 +44,8 @@ def on_application_submitted(application: Application) -> None:
 
 
 def _reason(event: CaseEvent) -> str:
-    """Return the reason given to the applicant with a decision, when casework offers a selector for it."""
-    reader: Any = getattr(casework_selectors, "decision_reason_for_applicant", None)
-    if reader is None:
-        return ""  # casework does not expose it yet (CONTRACT_CASEWORK.md, "Requests from notifications")
-    return str(reader(event) or "")
+    """Return the reason given with the decision behind ``event`` ("" when none)."""
+    return decision_reason_for_applicant(event)
 
 
 def on_case_event(event: CaseEvent) -> None:
@@ -80,11 +76,8 @@ def deliveries_of(application: Application) -> list[DeliveryRecord]:
 def register() -> None:
     """Add the handlers to journeys' and casework's hooks (idempotent; the app's ``ready``).
 
-    The delivery records are offered to casework's file page once casework
-    has the provider hook (CONTRACT_CASEWORK.md, "Requests from notifications").
+    The delivery records are listed on casework's staff file view (``FileView.deliveries``).
     """
     application_submitted_hook_register(on_application_submitted)
     case_event_hook_register(on_case_event)
-    deliveries_register: Any = getattr(casework_hooks, "deliveries_provider_register", None)
-    if deliveries_register is not None:
-        deliveries_register(deliveries_of)
+    deliveries_provider_register(deliveries_of)

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
+from govserve.casework import selectors as casework_selectors
 from govserve.casework import services as casework
 from govserve.casework.tests.support import open_task, staff
 from govserve.core import clock
@@ -178,8 +179,7 @@ def test_the_decision_made_email_goes_when_the_engineer_decides() -> None:
     recipient, subject, body = _email_text(email)
     assert recipient == "charles@example.org"
     assert subject == f"Update on your street light report {application.reference}"
-    # ((reason)) stays empty until casework offers the reason to notifications (docs/notifications.md).
-    assert body == f"Your report {application.reference} has been rejected.\n\n"
+    assert body == f"Your report {application.reference} has been rejected.\nIt was already repaired\n"
     assert email.template == f"notifications.service:{LIGHT}:1:decision_made"
     assert email.template_origin == "service"
 
@@ -343,3 +343,16 @@ def test_an_application_whose_data_was_erased_gets_nothing_and_the_caller_goes_o
 
     assert (sent.email, sent.sms) == (None, None)
     assert (OutboundEmail.objects.count(), OutboundSms.objects.count()) == before
+
+
+def test_the_staff_file_view_lists_what_was_sent_to_the_applicant() -> None:
+    application = _sent()
+    engineer = staff(ENGINEER)
+    task = _engineer_task(application)  # delivers the resume link and the confirmation (log provider)
+
+    view = casework_selectors.file_view(user=engineer, file_id=task.case_file_id)
+
+    assert [(record.channel, record.purpose, record.delivery_status) for record in view.deliveries] == [
+        ("email", "resume_application", "delivered"),
+        ("email", "submission_confirmation", "delivered"),
+    ]

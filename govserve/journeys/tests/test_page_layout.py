@@ -177,3 +177,32 @@ def test_the_confirmation_page_names_the_service(client: Browser) -> None:
     page = _html(client, f"/apply/{application_id}/confirmation")
     assert _header(page) == ("/services/report-street-light/", LIGHT_TITLE)
     assert _notices(page) == []
+
+
+def test_the_delete_withdraw_and_expired_pages_name_the_service(client: Browser) -> None:
+    # given a signed-in applicant with a draft, and a sent report on the same session
+    application = _trading_started(client)
+    start_url = "/services/street-trading-licence/"
+
+    # then deleting the draft asks to confirm under the service's name
+    page = _html(client, f"/applications/{application.id}/delete")
+    assert _header(page) == (start_url, TRADING_TITLE)
+
+    # and once the draft has expired, the page that says so names the service too
+    Application.objects.filter(pk=application.id).update(expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    page = _html(client, f"/apply/{application.id}/", status=410)
+    assert _header(page) == (start_url, TRADING_TITLE)
+
+    # and withdrawing a sent application asks to confirm under the service's name
+    who = applicant(application.citizen)
+    sent = services.application_start(service_id="report-street-light", applicant=who, language="en").application
+    _save(sent, who, LIGHT_FORMS, LIGHT_PATH)
+    services.application_submit(
+        application_id=sent.id,
+        applicant=who,
+        idempotency_key="layout-withdraw",
+        declaration_accepted=True,
+        language="en",
+    )
+    page = _html(client, f"/applications/{sent.id}/withdraw")
+    assert _header(page) == ("/services/report-street-light/", LIGHT_TITLE)

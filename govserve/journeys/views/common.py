@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import translation
 
 from govserve.journeys import errors, selectors
@@ -91,6 +92,11 @@ def page(
         context["back_link"] = back_url
     application = context.get("application")
     context.setdefault("has_draft", isinstance(application, Application) and application.is_draft)
+    if isinstance(application, Application) and "service_name" not in context:
+        # Every page of an application names its service in the header (delete, withdraw, expired too).
+        title = selectors.compiled_for(application).definition.title.get(context["language"])
+        context["service_name"] = title
+        context["service_url"] = reverse("journeys:service_start", args=[application.service_id])
     if summary and status == 200:
         status = 400
     response = render(request, template, context, status=status)

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from govserve.accounts.models import User
 from govserve.audit.actors import Actor
@@ -32,6 +33,7 @@ from govserve.casework.models import (
     Correction,
     CounterRecord,
     Decision,
+    DecisionKind,
     FileState,
     Message,
     Note,
@@ -251,10 +253,10 @@ def task_for_staff(*, user: User, task_id: uuid.UUID | str) -> Task:
     try:
         key = uuid.UUID(str(task_id))
     except ValueError:
-        raise errors.TaskNotFoundError("There is no task at this address, or you cannot see it") from None
+        raise errors.TaskNotFoundError(_("There is no task at this address, or you cannot see it")) from None
     task = _visible_tasks(user).filter(pk=key).select_related("case_file", "institution", "assignee").first()
     if task is None:
-        raise errors.TaskNotFoundError("There is no task at this address, or you cannot see it")
+        raise errors.TaskNotFoundError(_("There is no task at this address, or you cannot see it"))
     return task
 
 
@@ -263,7 +265,7 @@ def file_for_reference(*, user: User, reference: str) -> CaseFile:
     text = normalise_reference((reference or "")[:40])
     task = _visible_tasks(user).filter(reference=text).select_related("case_file").first()
     if task is None:
-        raise errors.CaseFileNotFoundError("There is no file with this reference that you can see")
+        raise errors.CaseFileNotFoundError(_("There is no file with this reference that you can see"))
     return task.case_file
 
 
@@ -299,7 +301,7 @@ def team_stats(*, user: User) -> list[QueueStats]:
     """Return the open work per role and service in the scope ``user`` leads; NotTeamLeaderError for others."""
     scope = scope_of(user)
     if not scope.leader_of:
-        raise errors.NotTeamLeaderError("Only team leaders can see their team's figures")
+        raise errors.NotTeamLeaderError(_("Only team leaders can see their team's figures"))
     led = Task.objects.none()
     query = Q(pk__in=[])
     for code, role_id in sorted(scope.led):
@@ -474,9 +476,11 @@ def _history(case_file: CaseFile, compiled: CompiledDefinition, language: str) -
             if decision.automatic:
                 role = _role(compiled, decision.role_id)
                 rule = role.rule if role is not None else ""
-                text = (
-                    f"Decided automatically by rule `{rule}` ({str(decision.rule_result).lower()}): {decision.decision}"
-                )
+                text = _("Decided automatically by rule %(rule)s (%(result)s): %(decision)s") % {
+                    "rule": f"`{rule}`",
+                    "result": _("true") if decision.rule_result else _("false"),
+                    "decision": DecisionKind(decision.decision).label,
+                }
                 actor = "automatic"
             else:
                 reason = (
@@ -484,7 +488,8 @@ def _history(case_file: CaseFile, compiled: CompiledDefinition, language: str) -
                     if decision.reason_sealed is not None
                     else ""
                 )
-                text = f"{decision.decision}: {reason}" if reason else decision.decision
+                label = str(DecisionKind(decision.decision).label)
+                text = f"{label}: {reason}" if reason else label
         rows.append(
             HistoryRow(
                 occurred_at=event.occurred_at,
@@ -513,10 +518,10 @@ def file_view(  # noqa: PLR0915 - one page of reads
     try:
         key = uuid.UUID(str(file_id))
     except ValueError:
-        raise errors.CaseFileNotFoundError("There is no file at this address, or you cannot see it") from None
+        raise errors.CaseFileNotFoundError(_("There is no file at this address, or you cannot see it")) from None
     visible = list(_visible_tasks(user).filter(case_file_id=key).select_related("institution").order_by("-created_at"))
     if not visible:
-        raise errors.CaseFileNotFoundError("There is no file at this address, or you cannot see it")
+        raise errors.CaseFileNotFoundError(_("There is no file at this address, or you cannot see it"))
     case_file = CaseFile.objects.select_related("application").get(pk=key)
     application = case_file.application
     compiled = _compiled(case_file.service_id, case_file.version_number)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from govserve.accounts.citizens import citizen_create, citizen_find_by_email
 from govserve.accounts.models import Institution, User
@@ -258,7 +259,7 @@ def file_open(application: Application, *, actor: Actor | None = None) -> CaseFi
         if existing is not None:
             return existing
         if application.status != ApplicationStatus.SUBMITTED or application.submitted_at is None:
-            raise errors.FileNotOpenError("Only a submitted application can be opened as a case file")
+            raise errors.FileNotOpenError(_("Only a submitted application can be opened as a case file"))
         flow = FlowContext(application)
         case_file = CaseFile.objects.create(
             application=application,
@@ -292,7 +293,7 @@ def file_open(application: Application, *, actor: Actor | None = None) -> CaseFi
 
 
 def _not_found() -> errors.TaskNotFoundError:
-    return errors.TaskNotFoundError("There is no task at this address, or you cannot see it")
+    return errors.TaskNotFoundError(_("There is no task at this address, or you cannot see it"))
 
 
 def _task_locked(task_id: uuid.UUID | str, scope: Scope | None) -> tuple[Application, Task]:
@@ -313,14 +314,16 @@ def _task_locked(task_id: uuid.UUID | str, scope: Scope | None) -> tuple[Applica
 def _version_check(task: Task, version: int | None) -> None:
     if version is not None and task.version != version:
         raise errors.TaskChangedError(
-            "This task changed since you opened it (someone else claimed, assigned or decided it): "
-            "look at it again before you carry on"
+            _(
+                "This task changed since you opened it (someone else claimed, assigned or decided it): "
+                "look at it again before you carry on"
+            )
         )
 
 
 def _open_check(task: Task) -> None:
     if task.status not in OPEN_TASK_STATUSES:
-        raise errors.TaskClosedError("This task has already been decided: there is nothing left to do on it")
+        raise errors.TaskClosedError(_("This task has already been decided: there is nothing left to do on it"))
 
 
 def _claiming(flow: FlowContext) -> bool:
@@ -346,7 +349,7 @@ def _eligible(candidate: User | None, task: Task) -> User:
         or not account_usable(candidate)
         or not scope_of(candidate).holds(task.institution.code, task.role_id)
     ):
-        raise errors.AssigneeNotEligibleError("Choose someone who holds this task's role in this team")
+        raise errors.AssigneeNotEligibleError(_("Choose someone who holds this task's role in this team"))
     return candidate
 
 
@@ -376,13 +379,13 @@ def task_claim(*, user: User, task_id: uuid.UUID | str, version: int | None = No
         _open_check(task)
         flow = FlowContext(application)
         if task.kind == TaskKind.BOT:
-            raise errors.ClaimingDisabledError("This task is decided automatically: it cannot be claimed")
+            raise errors.ClaimingDisabledError(_("This task is decided automatically: it cannot be claimed"))
         if not _claiming(flow):
-            raise errors.ClaimingDisabledError("Work on this service is assigned by a team leader: ask for it")
+            raise errors.ClaimingDisabledError(_("Work on this service is assigned by a team leader: ask for it"))
         if not scope.holds(task.institution.code, task.role_id):
-            raise errors.NotAssigneeError("Only staff who hold this task's role can claim it: assign it instead")
+            raise errors.NotAssigneeError(_("Only staff who hold this task's role can claim it: assign it instead"))
         if task.status == TaskStatus.CLAIMED:
-            raise errors.TaskAlreadyClaimedError("Someone else has already claimed this task")
+            raise errors.TaskAlreadyClaimedError(_("Someone else has already claimed this task"))
         task.status = TaskStatus.CLAIMED
         task.assignee = user
         task.assigned_at = clock.now()
@@ -410,7 +413,7 @@ def task_assign(
         _version_check(task, version)
         _open_check(task)
         if task.kind == TaskKind.BOT:
-            raise errors.ClaimingDisabledError("This task is decided automatically: it cannot be assigned")
+            raise errors.ClaimingDisabledError(_("This task is decided automatically: it cannot be assigned"))
         flow = FlowContext(application)
         leads = scope.leads(task.institution.code, task.role_id)
         if not leads:
@@ -420,7 +423,7 @@ def task_assign(
                 and (task.status == TaskStatus.PENDING or task.assignee_id == user.pk)
             )
             if not may_hand_on:
-                raise errors.NotTeamLeaderError("Only a team leader can assign this task")
+                raise errors.NotTeamLeaderError(_("Only a team leader can assign this task"))
         assignee = _eligible(_user_of(assignee_id), task)
         task.status = TaskStatus.CLAIMED
         task.assignee = assignee
@@ -454,13 +457,15 @@ def task_release(*, user: User, task_id: uuid.UUID | str, version: int | None = 
     """
     scope = scope_of(user)
     with transaction.atomic():
-        _, task = _task_locked(task_id, scope)
+        _application, task = _task_locked(task_id, scope)
         _version_check(task, version)
         _open_check(task)
         if task.status != TaskStatus.CLAIMED or (
             task.assignee_id != user.pk and not scope.leads(task.institution.code, task.role_id)
         ):
-            raise errors.NotAssigneeError("Only the person working on this task, or their team leader, can release it")
+            raise errors.NotAssigneeError(
+                _("Only the person working on this task, or their team leader, can release it")
+            )
         task.status = TaskStatus.PENDING
         task.assignee = None
         task.assigned_at = None
@@ -481,7 +486,7 @@ def tasks_reassign(*, user: User, task_ids: Sequence[uuid.UUID | str], assignee_
     """
     scope = scope_of(user)
     if not scope.leader_of:
-        raise errors.NotTeamLeaderError("Only a team leader can reassign work")
+        raise errors.NotTeamLeaderError(_("Only a team leader can reassign work"))
     keys: list[uuid.UUID] = []
     for task_id in task_ids:
         try:
@@ -493,14 +498,14 @@ def tasks_reassign(*, user: User, task_ids: Sequence[uuid.UUID | str], assignee_
         return 0
     assignee = _user_of(assignee_id) if assignee_id is not None else None
     if assignee_id is not None and assignee is None:
-        raise errors.AssigneeNotEligibleError("Choose someone who holds these tasks' role in this team")
+        raise errors.AssigneeNotEligibleError(_("Choose someone who holds these tasks' role in this team"))
     actor = Actor.for_user(user)
     with transaction.atomic():
         rows = list(Task.objects.filter(pk__in=keys).values("id", "application_id", "institution__code", "role_id"))
         if len(rows) != len(keys) or any(not scope.may_see(row["institution__code"], row["role_id"]) for row in rows):
             raise _not_found()
         if any(not scope.leads(row["institution__code"], row["role_id"]) for row in rows):
-            raise errors.NotTeamLeaderError("You can only reassign the work of roles your team holds")
+            raise errors.NotTeamLeaderError(_("You can only reassign the work of roles your team holds"))
         # Lock in the same order as every other transition: applications, then tasks.
         list(
             Application.objects.select_for_update()
@@ -514,7 +519,7 @@ def tasks_reassign(*, user: User, task_ids: Sequence[uuid.UUID | str], assignee_
             task.institution = institutions[task.institution_id]
             _open_check(task)
             if task.kind == TaskKind.BOT:
-                raise errors.ClaimingDisabledError("A task decided automatically cannot be assigned")
+                raise errors.ClaimingDisabledError(_("A task decided automatically cannot be assigned"))
             if assignee is not None:
                 _eligible(assignee, task)
         for task in tasks:
@@ -622,7 +627,7 @@ def _processing_store(case_file: CaseFile, role: Role, values: Mapping[str, Any]
     changed: list[str] = []
     for field_id, value in values.items():
         if value is None:
-            deleted, _ = ProcessingValue.objects.filter(
+            deleted, _count = ProcessingValue.objects.filter(
                 case_file=case_file, role_id=role.id, field_id=field_id
             ).delete()
             if deleted:
@@ -647,15 +652,15 @@ def _processing_store(case_file: CaseFile, role: Role, values: Mapping[str, Any]
 def _acting_task(user: User, task: Task, scope: Scope, flow: FlowContext) -> None:
     """Check that ``user`` may work on ``task`` now (its assignee, or a role holder on a claimable pending task)."""
     if task.kind == TaskKind.BOT:
-        raise errors.DecisionNotAllowedError("This task is decided automatically by its rule")
+        raise errors.DecisionNotAllowedError(_("This task is decided automatically by its rule"))
     if task.status == TaskStatus.CLAIMED:
         if task.assignee_id != user.pk:
-            raise errors.NotAssigneeError("This task is assigned to someone else: only they can work on it")
+            raise errors.NotAssigneeError(_("This task is assigned to someone else: only they can work on it"))
         return
     if not scope.holds(task.institution.code, task.role_id):
-        raise errors.NotAssigneeError("Only staff who hold this task's role can work on it")
+        raise errors.NotAssigneeError(_("Only staff who hold this task's role can work on it"))
     if not _claiming(flow):
-        raise errors.ClaimingDisabledError("Work on this service is assigned: ask your team leader for this task")
+        raise errors.ClaimingDisabledError(_("Work on this service is assigned: ask your team leader for this task"))
 
 
 def processing_values_save(
@@ -677,7 +682,7 @@ def processing_values_save(
         role = flow.roles[task.role_index]
         values, found = _processing_parse(flow, role, data, {}, strict=False, language=language)
         if found:
-            raise errors.ProcessingFieldsInvalidError("There is a problem with the processing details", errors=found)
+            raise errors.ProcessingFieldsInvalidError(_("There is a problem with the processing details"), errors=found)
         changed = _processing_store(task.case_file, role, values, user=user)
         _task_save(task)
         actor = Actor.for_user(user)
@@ -722,14 +727,14 @@ def _flags_check(application: Application, flow: FlowContext, fields: Sequence[s
     unknown += [document for document in documents if document not in known_documents]
     if unknown:
         raise errors.FlagsInvalidError(
-            "Flag only answers and documents of this application", unknown=sorted(set(unknown))
+            _("Flag only answers and documents of this application"), unknown=sorted(set(unknown))
         )
 
 
 def _text(value: str, *, limit: int, what: str, error: type[ValidationError]) -> str:
     text = (value or "").strip()
     if len(text) > limit:
-        raise error(f"{what} must be {limit:,} characters or fewer")
+        raise error(_("%(what)s must be %(limit)s characters or fewer") % {"what": what, "limit": f"{limit:,}"})
     return text
 
 
@@ -749,8 +754,8 @@ def _decide(  # noqa: PLR0912, PLR0915 - one decision's steps, in order
     """Record a decision by ``user``, or by the bot role's rule when ``user`` is None (``decision`` then ignored)."""
     scope = scope_of(user) if user is not None else None
     actor = Actor.for_user(user) if user is not None else BOT
-    reason = _text(reason, limit=REASON_MAX, what="The reason", error=errors.ReasonRequiredError)
-    message = _text(message, limit=MESSAGE_MAX, what="The message", error=errors.MessageInvalidError)
+    reason = _text(reason, limit=REASON_MAX, what=_("The reason"), error=errors.ReasonRequiredError)
+    message = _text(message, limit=MESSAGE_MAX, what=_("The message"), error=errors.MessageInvalidError)
     with transaction.atomic():
         application, task = _task_locked(task_id, scope)
         _version_check(task, version)
@@ -760,7 +765,7 @@ def _decide(  # noqa: PLR0912, PLR0915 - one decision's steps, in order
         rule_path, rule_result = "", None
         if user is None:
             if task.kind != TaskKind.BOT:
-                raise errors.DecisionNotAllowedError("Only a bot role's task is decided automatically")
+                raise errors.DecisionNotAllowedError(_("Only a bot role's task is decided automatically"))
             rule_path = f"flow.roles[{task.role_index}].rule"
             rule_result = flow.bot_rule(task.role_index)
             decision = role.on_true if rule_result else role.on_false
@@ -770,19 +775,19 @@ def _decide(  # noqa: PLR0912, PLR0915 - one decision's steps, in order
         allowed = dict(role.decisions.items())
         if decision not in allowed:
             raise errors.DecisionNotAllowedError(
-                "This role cannot make that decision", allowed=sorted(allowed), decision=str(decision)
+                _("This role cannot make that decision"), allowed=sorted(allowed), decision=str(decision)
             )
         kind = DecisionKind(decision)
         if user is not None and kind != DecisionKind.APPROVE and not reason:
             raise errors.ReasonRequiredError(
-                "Enter the reason for rejecting" if kind == DecisionKind.REJECT else "Enter what needs to change"
+                _("Enter the reason for rejecting") if kind == DecisionKind.REJECT else _("Enter what needs to change")
             )
         route = flow.route(task.role_index, kind.value)
         flags_given = bool(flagged_fields or flagged_documents)
         if flags_given and route.kind != "applicant":
-            raise errors.FlagsInvalidError("Flag answers and documents only when you send the application back")
+            raise errors.FlagsInvalidError(_("Flag answers and documents only when you send the application back"))
         if route.kind == "applicant" and user is not None and not flags_given:
-            raise errors.FlagsInvalidError("Choose the answers or documents the applicant must change")
+            raise errors.FlagsInvalidError(_("Choose the answers or documents the applicant must change"))
         _flags_check(application, flow, flagged_fields, flagged_documents)
         case_file = CaseFile.objects.get(pk=task.case_file_id)
         processing_changed: list[str] = []
@@ -792,9 +797,9 @@ def _decide(  # noqa: PLR0912, PLR0915 - one decision's steps, in order
             values, found = _processing_parse(flow, role, data, saved, strict=strict, language=language)
             if found:
                 raise errors.ProcessingFieldsInvalidError(
-                    "Fill in the processing details before you approve"
+                    _("Fill in the processing details before you approve")
                     if strict
-                    else "There is a problem with the processing details",
+                    else _("There is a problem with the processing details"),
                     errors=found,
                 )
             if data is not None:
@@ -953,7 +958,7 @@ def file_resubmitted(application: Application) -> None:
         details={"fields": case_file.sent_back_fields, "documents": case_file.sent_back_documents},
         applicant_visible=True,
     )
-    task, _ = _route_apply(flow, case_file, Route(kind="role", role_index=index), actor=actor, user=None)
+    task, _status = _route_apply(flow, case_file, Route(kind="role", role_index=index), actor=actor, user=None)
     case_file.return_to_role_id = ""
     case_file.sent_back_fields = []
     case_file.sent_back_documents = []
@@ -1017,10 +1022,10 @@ def _file_locked(user: User, file_id: uuid.UUID | str, *, acting: bool) -> tuple
     try:
         key = uuid.UUID(str(file_id))
     except ValueError:
-        raise errors.CaseFileNotFoundError("There is no file at this address, or you cannot see it") from None
+        raise errors.CaseFileNotFoundError(_("There is no file at this address, or you cannot see it")) from None
     visible = Task.objects.filter(scope.task_q(), case_file_id=key).values("application_id").first()
     if visible is None:
-        raise errors.CaseFileNotFoundError("There is no file at this address, or you cannot see it")
+        raise errors.CaseFileNotFoundError(_("There is no file at this address, or you cannot see it"))
     application = Application.objects.select_for_update().get(pk=visible["application_id"])
     case_file = CaseFile.objects.select_for_update().get(pk=key)
     open_task = (
@@ -1028,9 +1033,9 @@ def _file_locked(user: User, file_id: uuid.UUID | str, *, acting: bool) -> tuple
     )
     if acting:
         if case_file.state != FileState.OPEN or open_task is None:
-            raise errors.FileNotOpenError("This file is not being processed now: nothing can be changed on it")
+            raise errors.FileNotOpenError(_("This file is not being processed now: nothing can be changed on it"))
         if not scope.may_see(open_task.institution.code, open_task.role_id):
-            raise errors.NotAssigneeError("Only the staff working on this file now can change it")
+            raise errors.NotAssigneeError(_("Only the staff working on this file now can change it"))
     return application, case_file, open_task
 
 
@@ -1041,11 +1046,11 @@ def note_add(*, user: User, file_id: uuid.UUID | str, body: str) -> Note:
     NoteInvalidError (empty or longer than 10,000 characters). Audited as
     ``casework.note.added`` (never the text).
     """
-    text = _text(body, limit=NOTE_MAX, what="A note", error=errors.NoteInvalidError)
+    text = _text(body, limit=NOTE_MAX, what=_("A note"), error=errors.NoteInvalidError)
     if not text:
-        raise errors.NoteInvalidError("Enter the note")
+        raise errors.NoteInvalidError(_("Enter the note"))
     with transaction.atomic():
-        _, case_file, _ = _file_locked(user, file_id, acting=False)
+        _application, case_file, _task = _file_locked(user, file_id, acting=False)
         note_id = uuid.uuid4()
         note = Note.objects.create(
             id=note_id,
@@ -1087,9 +1092,9 @@ def _message_create(case_file: CaseFile, *, sender: str, user: User | None, body
 
 
 def _message_text(body: str) -> str:
-    text = _text(body, limit=MESSAGE_MAX, what="A message", error=errors.MessageInvalidError)
+    text = _text(body, limit=MESSAGE_MAX, what=_("A message"), error=errors.MessageInvalidError)
     if not text:
-        raise errors.MessageInvalidError("Enter your message")
+        raise errors.MessageInvalidError(_("Enter your message"))
     return text
 
 
@@ -1102,9 +1107,9 @@ def message_send_staff(*, user: User, file_id: uuid.UUID | str, body: str) -> Me
     """
     text = _message_text(body)
     with transaction.atomic():
-        _, case_file, _ = _file_locked(user, file_id, acting=False)
+        _application, case_file, _task = _file_locked(user, file_id, acting=False)
         if case_file.state == FileState.CLOSED:
-            raise errors.FileNotOpenError("This file is closed: messages can no longer be sent")
+            raise errors.FileNotOpenError(_("This file is closed: messages can no longer be sent"))
         return _message_create(case_file, sender=MessageSender.STAFF, user=user, body=text, actor=Actor.for_user(user))
 
 
@@ -1121,15 +1126,15 @@ def message_send_applicant(*, application: Application, actor: Actor, body: str)
         locked = Application.objects.select_for_update().get(pk=application.pk)
         case_file = CaseFile.objects.filter(application=locked).first()
         if case_file is None:
-            raise errors.CaseFileNotFoundError("This application is not being processed yet")
+            raise errors.CaseFileNotFoundError(_("This application is not being processed yet"))
         if case_file.state == FileState.CLOSED:
-            raise errors.FileNotOpenError("This application is closed: messages can no longer be sent")
+            raise errors.FileNotOpenError(_("This application is closed: messages can no longer be sent"))
         flow = FlowContext(locked)
         if (
             not flow.compiled.definition.flow.messages.applicant_can_start
             and not Message.objects.filter(case_file=case_file, sender=MessageSender.STAFF).exists()
         ):
-            raise errors.MessageNotAllowedError("You can reply once the team has written to you")
+            raise errors.MessageNotAllowedError(_("You can reply once the team has written to you"))
         return _message_create(case_file, sender=MessageSender.APPLICANT, user=None, body=text, actor=actor)
 
 
@@ -1149,9 +1154,9 @@ def correction_make(
     NotAssigneeError, CorrectionNotPermittedError, CorrectionInvalidError
     (``extra['errors']``), ReasonRequiredError. Audited as ``casework.correction.made``.
     """
-    text = _text(reason, limit=REASON_MAX, what="The reason", error=errors.ReasonRequiredError)
+    text = _text(reason, limit=REASON_MAX, what=_("The reason"), error=errors.ReasonRequiredError)
     if not text:
-        raise errors.ReasonRequiredError("Enter why the answer is corrected")
+        raise errors.ReasonRequiredError(_("Enter why the answer is corrected"))
     with transaction.atomic():
         application, case_file, open_task = _file_locked(user, file_id, acting=True)
         assert open_task is not None  # noqa: S101 - acting checks it
@@ -1161,7 +1166,7 @@ def correction_make(
         fields = page_fields_by_id(flow.compiled.definition)
         definition_field = fields.get(field_id)
         if field_id not in role.corrects or definition_field is None or not _supported(definition_field):
-            raise errors.CorrectionNotPermittedError("Your role cannot correct this answer")
+            raise errors.CorrectionNotPermittedError(_("Your role cannot correct this answer"))
         definition = flow.compiled.definition
         value, problems = parse_field(
             definition_field,
@@ -1181,7 +1186,7 @@ def correction_make(
                 currency=definition.currency,
             )
         if problems:
-            raise errors.CorrectionInvalidError("There is a problem with the corrected answer", errors=problems)
+            raise errors.CorrectionInvalidError(_("There is a problem with the corrected answer"), errors=problems)
         original = answers_load(application, definition).get(field_id)
         correction_id = uuid.uuid4()
 
@@ -1235,16 +1240,16 @@ def counter_record(*, user: User, file_id: uuid.UUID | str, requirement_id: str,
     CaseFileNotFoundError, FileNotOpenError, NotAssigneeError,
     CounterRecordInvalidError. Audited as ``casework.counter.recorded``.
     """
-    text = _text(note, limit=REASON_MAX, what="The note", error=errors.CounterRecordInvalidError)
+    text = _text(note, limit=REASON_MAX, what=_("The note"), error=errors.CounterRecordInvalidError)
     with transaction.atomic():
         application, case_file, open_task = _file_locked(user, file_id, acting=True)
         assert open_task is not None  # noqa: S101 - acting checks it
         _acting_task(user, open_task, scope_of(user), FlowContext(application))
         document = ApplicationDocument.objects.filter(application=application, requirement_id=requirement_id).first()
         if document is None or document.delivery not in _COUNTER_KINDS:
-            raise errors.CounterRecordInvalidError("This application needs no such document in person")
+            raise errors.CounterRecordInvalidError(_("This application needs no such document in person"))
         if CounterRecord.objects.filter(case_file=case_file, requirement_id=requirement_id).exists():
-            raise errors.CounterRecordInvalidError("This document has already been recorded")
+            raise errors.CounterRecordInvalidError(_("This document has already been recorded"))
         record_id = uuid.uuid4()
         record = CounterRecord.objects.create(
             id=record_id,
@@ -1294,7 +1299,7 @@ def _assisting_institution(user: User, service_id: str) -> Institution:
         compiled = published_version_load(service_id)
     except (ServiceNotFoundError, ServiceRetiredError, VersionNotFoundError):
         raise errors.AssistedStartInvalidError(
-            "Choose a service that is open for applications", field="service"
+            _("Choose a service that is open for applications"), field="service"
         ) from None
     definition = compiled.definition
     codes = [definition.institution, *(role.institution for role in definition.flow.roles)]
@@ -1303,7 +1308,7 @@ def _assisting_institution(user: User, service_id: str) -> Institution:
         if code in held:
             return Institution.objects.get(code=code)
     raise errors.AssistedStartInvalidError(
-        "You can only help with applications to your institution's services", field="service"
+        _("You can only help with applications to your institution's services"), field="service"
     )
 
 
@@ -1325,7 +1330,7 @@ def assisted_application_start(
         normalise_recipient(citizen_email or "")
     except ApplicationError as error:
         raise errors.AssistedStartInvalidError(
-            "Enter an email address in the correct format, like name@example.com", field="email"
+            _("Enter an email address in the correct format, like name@example.com"), field="email"
         ) from error
     with transaction.atomic():
         citizen = citizen_find_by_email(citizen_email)
@@ -1356,7 +1361,7 @@ def assisted_applicant(*, user: User, application_id: uuid.UUID | str) -> Applic
     try:
         key = uuid.UUID(str(application_id))
     except ValueError:
-        raise errors.CaseFileNotFoundError("There is no application you are helping with at this address") from None
+        raise errors.CaseFileNotFoundError(_("There is no application you are helping with at this address")) from None
     assisted = (
         AssistedApplication.objects.filter(application_id=key, staff_user=user)
         .select_related("application", "application__citizen")
@@ -1367,5 +1372,5 @@ def assisted_applicant(*, user: User, application_id: uuid.UUID | str) -> Applic
         or not account_usable(user)
         or assisted.application.status not in {ApplicationStatus.DRAFT, ApplicationStatus.SENT_BACK}
     ):
-        raise errors.CaseFileNotFoundError("There is no application you are helping with at this address")
+        raise errors.CaseFileNotFoundError(_("There is no application you are helping with at this address"))
     return Applicant(citizen=assisted.application.citizen)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -37,7 +36,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from govserve.accounts.models import Institution
+from govserve.accounts.models import Institution, User
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
 from govserve.casework.models import CaseFile
@@ -458,14 +457,9 @@ def result_revoke(result: IssuedResult, *, reason: str, actor: Actor) -> IssuedR
     return locked
 
 
-def result_revoke_by_staff(*, user: object, result_id: uuid.UUID, reason: str) -> IssuedResult:
+def result_revoke_by_staff(*, user: User, result_id: uuid.UUID, reason: str) -> IssuedResult:
     """Revoke a result on behalf of a staff ``user`` who may see its file; raise ResultNotFoundError otherwise."""
     from govserve.casework.results.selectors import result_for_staff  # noqa: PLC0415 - selectors import services
 
     row = result_for_staff(user=user, result_id=result_id)
-    return result_revoke(row, reason=reason, actor=Actor.for_user(user))  # type: ignore[arg-type]
-
-
-def results_of(application: Application) -> Sequence[IssuedResult]:
-    """Return the results issued for ``application`` (no permission check: for services and tests)."""
-    return list(IssuedResult.objects.filter(application=application).order_by("issued_at", "number"))
+    return result_revoke(row, reason=reason, actor=Actor.for_user(user))

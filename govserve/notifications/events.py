@@ -12,7 +12,8 @@ messages commit with the change, or not at all).
 | ``decision_made`` | casework case event ``file_closed`` (approved or rejected) | email, text message |
 | ``message_received`` | casework case event ``message_sent`` by staff | email, text message |
 | ``draft_expiring`` | the ``notifications.drafts.expiring`` schedule | email, text message |
-| ``payment_received``, ``result_issued`` | not wired yet: payments and results have no hook (docs/notifications.md) | |
+| ``result_issued`` | casework-results' ``result_ready`` hook (the result's PDF is stored) | email, text message |
+| ``payment_received`` | not wired yet: payments has no hook (docs/notifications.md) | |
 """
 
 from __future__ import annotations
@@ -21,14 +22,18 @@ from typing import TYPE_CHECKING
 
 from govserve.casework.hooks import case_event_hook_register, deliveries_provider_register
 from govserve.casework.models import CaseEventKind, FileOutcome, MessageSender
+from govserve.casework.results.hooks import result_ready_hook_register
 from govserve.casework.selectors import decision_reason_for_applicant
+from govserve.catalogue.errors import ServiceNotFoundError, VersionNotFoundError
 from govserve.journeys.hooks import application_submitted_hook_register
 from govserve.journeys.models import ApplicationStatus
+from govserve.journeys.selectors import compiled_for
 from govserve.notifications.selectors import DeliveryRecord, application_deliveries
-from govserve.notifications.services import service_notification_send
+from govserve.notifications.services import notification_language, service_notification_send
 
 if TYPE_CHECKING:
     from govserve.casework.models import CaseEvent
+    from govserve.casework.results.hooks import ResultReady
     from govserve.journeys.models import Application
 
 DECISION_WORDS = {
@@ -68,6 +73,21 @@ def on_case_event(event: CaseEvent) -> None:
         service_notification_send(application, "message_received", occurrence=occurrence)
 
 
+def on_result_ready(ready: ResultReady) -> None:
+    """Send ``result_issued`` once a result can be downloaded, once per result."""
+    application = ready.application
+    try:
+        language = notification_language(application, compiled_for(application))
+    except (ServiceNotFoundError, VersionNotFoundError):
+        return
+    service_notification_send(
+        application,
+        "result_issued",
+        context={"result_name": ready.result_name(language), "verify_link": ready.verify_url},
+        occurrence=str(ready.result_id),
+    )
+
+
 def deliveries_of(application: Application) -> list[DeliveryRecord]:
     """Return the delivery records of ``application`` (for casework's file page, after its permission check)."""
     return application_deliveries(crypto_owner=application.crypto_owner)
@@ -81,3 +101,4 @@ def register() -> None:
     application_submitted_hook_register(on_application_submitted)
     case_event_hook_register(on_case_event)
     deliveries_provider_register(deliveries_of)
+    result_ready_hook_register(on_result_ready)

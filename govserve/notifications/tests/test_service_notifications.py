@@ -20,7 +20,8 @@ from pytest_django.fixtures import Settings
 
 from govserve.casework import selectors as casework_selectors
 from govserve.casework import services as casework
-from govserve.casework.tests.support import open_task, staff
+from govserve.casework.results.models import IssuedResult
+from govserve.casework.tests.support import newborn_submitted, open_task, staff
 from govserve.core import clock
 from govserve.core.jobs import run_pending
 from govserve.journeys import services as journeys
@@ -356,3 +357,50 @@ def test_the_staff_file_view_lists_what_was_sent_to_the_applicant() -> None:
         ("email", "resume_application", "delivered"),
         ("email", "submission_confirmation", "delivered"),
     ]
+
+
+def test_each_result_is_announced_once_when_its_pdf_can_be_downloaded(sink: SmtpSink) -> None:
+    application, _ = newborn_submitted()
+    registrar, visitor = staff(("civil-registry", "registrar")), staff(("health-agency", "health-visitor"))
+    casework.decision_record(
+        user=registrar,
+        task_id=open_task(application).id,
+        decision="approve",
+        data={"register_entry_number": ["B-2026-000123"]},
+    )
+    visit = clock.now().date() + dt.timedelta(days=2)
+    casework.decision_record(
+        user=visitor,
+        task_id=open_task(application).id,
+        decision="approve",
+        data={
+            "first_visit_date-day": [str(visit.day)],
+            "first_visit_date-month": [str(visit.month)],
+            "first_visit_date-year": [str(visit.year)],
+        },
+    )
+    assert not OutboundEmail.objects.filter(purpose="result_issued").exists()  # nothing to download yet
+
+    run_pending()  # renders the PDFs, then delivers
+    run_pending()
+
+    results = {row.number: row for row in IssuedResult.objects.filter(application=application)}
+    emails = OutboundEmail.objects.filter(owner=application.crypto_owner, purpose="result_issued")
+    assert emails.count() == len(results) == 3
+    received = {item.message["Subject"]: item for item in sink.received if "is ready" in item.message["Subject"]}
+    assert set(received) == {
+        "Your Birth certificate is ready",
+        "Your Post-partum care plan is ready",
+        "Your Infant care enrolment is ready",
+    }
+    birth = received["Your Birth certificate is ready"]
+    [birth_row] = [row for row in results.values() if row.result_id == "birth-certificate"]
+    page = reverse("journeys:application_detail", args=[application.id])
+    verify = reverse("casework_results:verify_code", args=[birth_row.code])
+    assert birth.body.strip() == (
+        f"Download it at {settings.PUBLIC_BASE_URL}{page}. "
+        f"Check that it is genuine at {settings.PUBLIC_BASE_URL}{verify}."
+    )
+    # Rendering again (a retried job) announces nothing more.
+    run_pending()
+    assert OutboundEmail.objects.filter(owner=application.crypto_owner, purpose="result_issued").count() == 3

@@ -272,6 +272,12 @@ def test_the_file_page_shows_summary_answers_documents_fees_history_and_audits_t
     assert "£300" in page
     assert "Internal notes are never shown to the applicant." in page
     assert "File opened" in page
+    deliveries = re.search(
+        r'<table class="govuk-table" id="deliveries">(.*?)</table>', response.content.decode(), re.DOTALL
+    )
+    assert deliveries is not None
+    assert "Application received" in deliveries.group(1)
+    assert "Email" in deliveries.group(1)
     html = response.content.decode()
     assert re.search(r'href="/documents/[0-9a-f-]{36}"', html)
     assert AuditEntry.objects.filter(action="casework.file.viewed", subject_id=str(case_file.id)).count() == 1

@@ -32,7 +32,7 @@ def assisted_start(request: HttpRequest) -> HttpResponse:
     """Choose the service and say who the application is for; start it in the assisted channel."""
     user = common.staff_user(request)
     language = common.language_of(request)
-    options = names.filter_options(user=user, language=language).services
+    options = names.assisted_service_options(user=user, language=language)
     field_errors: dict[str, str] = {}
     values = {"service": "", "email": "", "language": language}
     if request.method == "POST":

@@ -86,3 +86,23 @@ def filter_options(*, user: User, language: str) -> FilterOptions:
         services=sorted(services, key=lambda pair: pair[1].casefold()),
         roles=sorted(role_names.items(), key=lambda pair: pair[1].casefold()),
     )
+
+
+def assisted_service_options(*, user: User, language: str) -> list[tuple[str, str]]:
+    """Return (service id, title) of the live services ``user`` may start on a citizen's behalf, by title.
+
+    Those of an institution the person holds a role in (the service's own, or one of its flow's), as
+    :func:`govserve.casework.services.assisted_application_start` allows.
+    """
+    institutions = {role.institution_code for role in staff_roles_for_user(user)}
+    options = []
+    for card in services_live(language=language):
+        compiled = _compiled(card.service_id)
+        if compiled is None:
+            continue
+        definition = compiled.definition
+        if definition.institution in institutions or any(
+            role.institution in institutions for role in definition.flow.roles
+        ):
+            options.append((card.service_id, card.title))
+    return sorted(options, key=lambda pair: pair[1].casefold())

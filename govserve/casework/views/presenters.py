@@ -38,6 +38,17 @@ _DELIVERY_TEXT = {
     "post": gettext_noop("by post"),
 }
 COUNTER_DELIVERIES = ("counter", "sign_in_person")
+_MESSAGE_PURPOSES = {
+    "submission_confirmation": gettext_noop("Application received"),
+    "submitted": gettext_noop("Application received"),
+    "resume_application": gettext_noop("Link to carry on"),
+    "sent_back": gettext_noop("Changes needed"),
+    "decision_made": gettext_noop("Decision"),
+    "result_issued": gettext_noop("Result ready"),
+    "message_sent": gettext_noop("New message"),
+    "payment_received": gettext_noop("Payment received"),
+}
+_CHANNELS = {"email": gettext_noop("Email"), "sms": gettext_noop("Text message")}
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,16 @@ class ResultLine:
 
 
 @dataclass(frozen=True)
+class DeliveryLine:
+    """An email or text message sent about the application (no address, no content)."""
+
+    when_text: str
+    channel: str
+    purpose: str
+    status: str
+
+
+@dataclass(frozen=True)
 class TaskPanel:
     task_id: uuid.UUID
     version: int
@@ -158,6 +179,7 @@ class FilePage:
     counter_url: str
     print_url: str
     decisions: list[str] = field(default_factory=list)
+    deliveries: list[DeliveryLine] = field(default_factory=list)
 
 
 def money_text(pence: int, currency: str = "GBP") -> str:
@@ -369,6 +391,19 @@ def file_page(
         else "",
         print_url=reverse("casework:file_print", args=[case_file.id]),
         decisions=list(view.decisions),
+        deliveries=[delivery_line(row, language) for row in view.deliveries],
+    )
+
+
+def delivery_line(row: Any, language: str) -> DeliveryLine:
+    """Return a notifications DeliveryRecord as the file page lists it (what, how, when, whether delivered)."""
+    purpose = str(row.purpose)
+    status = str(row.delivery_status_label or row.status_label)
+    return DeliveryLine(
+        when_text=common.time_text(row.sent_at or row.created_at, language),
+        channel=_(_CHANNELS[row.channel]) if row.channel in _CHANNELS else str(row.channel),
+        purpose=_(_MESSAGE_PURPOSES[purpose]) if purpose in _MESSAGE_PURPOSES else purpose.replace("_", " "),
+        status=status,
     )
 
 

@@ -8,6 +8,7 @@ before this middleware).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -15,6 +16,7 @@ import structlog
 from django.http import HttpRequest, HttpResponse
 
 logger = structlog.get_logger("govserve.access")
+_stdlib_logger = logging.getLogger("govserve.access")
 
 
 class AccessLogMiddleware:
@@ -26,6 +28,10 @@ class AccessLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
+        # structlog runs its processors (context, timestamp) before the stdlib logger filters by
+        # level: ask first, so a deployment logging at WARNING pays nothing per request.
+        if not _stdlib_logger.isEnabledFor(logging.INFO):
+            return response
         match = getattr(request, "resolver_match", None)
         logger.info(
             "request.finished",

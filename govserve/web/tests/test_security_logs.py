@@ -60,3 +60,29 @@ def test_an_unknown_page_is_logged_with_its_path_and_no_route(client: Client, lo
     [finished] = [record for record in _records(log_lines) if record["event"] == "request.finished"]
     assert (finished["path"], finished["route"], finished["status"]) == ("/nothing/here", "", 404)
     assert "private-search-term" not in log_lines.getvalue()
+
+
+def test_logging_at_warning_skips_the_access_line_before_structlog_builds_it(
+    client: Client, log_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+    real_info = structlog.get_logger("govserve.access").info
+
+    def info(event: str, **values: object) -> None:
+        built.append(event)
+        real_info(event, **values)
+
+    monkeypatch.setattr("govserve.web.access_log.logger.info", info)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.WARNING)
+    try:
+        assert client.get("/healthz").status_code == 200
+    finally:
+        root.setLevel(level)
+
+    assert built == []
+    assert [record for record in _records(log_lines) if record["event"] == "request.finished"] == []
+    # and at INFO the line is built and written
+    assert client.get("/healthz").status_code == 200
+    assert built == ["request.finished"]

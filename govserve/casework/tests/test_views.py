@@ -834,3 +834,31 @@ def test_a_queue_counted_to_its_cap_says_more_than() -> None:
     assert results_heading(10_000, capped=True) == "More than 10,000 tasks"
     assert results_heading(1, capped=False) == "1 task"
     assert results_heading(2_500, capped=False) == "2,500 tasks"
+
+
+def test_sending_back_without_any_flag_is_an_error_and_changes_nothing(officer: User, paid: Application) -> None:
+    client = signed_in(officer)
+    task = _claimed(client, paid)
+    client.get(f"/staff/tasks/{task.id}/decision")
+
+    response = client.post(
+        f"/staff/tasks/{task.id}/decision",
+        {"decision": "send_back", "reason": "Needs changes", "version": task.version},
+    )
+    tampered = client.post(
+        f"/staff/tasks/{task.id}/decision",
+        {"decision": "send_back", "reason": "x", "flagged_fields": ["no_such_field"], "version": task.version},
+    )
+    not_allowed = client.post(
+        f"/staff/tasks/{task.id}/decision", {"decision": "escalate", "reason": "x", "version": task.version}
+    )
+
+    assert response.status_code == tampered.status_code == not_allowed.status_code == 400
+    assert len(error_summary(response)) == 1
+    assert len(error_summary(tampered)) == 1
+    assert 'href="#flagged_fields"' in tampered.content.decode()
+    assert 'href="#decision"' in not_allowed.content.decode()
+    paid.refresh_from_db()
+    assert paid.status != ApplicationStatus.SENT_BACK
+    task.refresh_from_db()
+    assert task.status == TaskStatus.CLAIMED

@@ -306,8 +306,8 @@ def _task_locked(task_id: uuid.UUID | str, scope: Scope | None) -> tuple[Applica
     if row is None or (scope is not None and not scope.may_see(row["institution__code"], row["role_id"])):
         raise _not_found()
     application = Application.objects.select_for_update().get(pk=row["application_id"])
-    task = Task.objects.select_for_update().get(pk=key)
-    task.institution = Institution.objects.get(pk=task.institution_id)
+    # Lock only the task row (``of``), reading its institution in the same query.
+    task = Task.objects.select_for_update(of=("self",)).select_related("institution").get(pk=key)
     return application, task
 
 
@@ -634,17 +634,15 @@ def _processing_store(case_file: CaseFile, role: Role, values: Mapping[str, Any]
                 changed.append(field_id)
             continue
         text = json.dumps(value_to_json(fields[field_id], value), ensure_ascii=False, sort_keys=True)
-        ProcessingValue.objects.update_or_create(
-            case_file=case_file,
-            role_id=role.id,
-            field_id=field_id,
-            defaults={
-                "value_sealed": seal(
-                    owner=case_file.crypto_owner, field=processing_field_name(role.id, field_id), plaintext=text
-                ),
-                "updated_by": user,
-            },
+        sealed = seal(owner=case_file.crypto_owner, field=processing_field_name(role.id, field_id), plaintext=text)
+        # The application row is locked by the caller: no concurrent writer, so update-else-insert is safe.
+        updated = ProcessingValue.objects.filter(case_file=case_file, role_id=role.id, field_id=field_id).update(
+            value_sealed=sealed, updated_by=user, updated_at=clock.now()
         )
+        if not updated:
+            ProcessingValue.objects.create(
+                case_file=case_file, role_id=role.id, field_id=field_id, value_sealed=sealed, updated_by=user
+            )
         changed.append(field_id)
     return changed
 
@@ -721,10 +719,11 @@ class DecisionResult:
 def _flags_check(application: Application, flow: FlowContext, fields: Sequence[str], documents: Sequence[str]) -> None:
     known_fields = set(page_fields_by_id(flow.compiled.definition))
     unknown = [field_id for field_id in fields if field_id not in known_fields]
-    known_documents = set(
-        ApplicationDocument.objects.filter(application=application).values_list("requirement_id", flat=True)
-    )
-    unknown += [document for document in documents if document not in known_documents]
+    if documents:
+        known_documents = set(
+            ApplicationDocument.objects.filter(application=application).values_list("requirement_id", flat=True)
+        )
+        unknown += [document for document in documents if document not in known_documents]
     if unknown:
         raise errors.FlagsInvalidError(
             _("Flag only answers and documents of this application"), unknown=sorted(set(unknown))
@@ -792,7 +791,7 @@ def _decide(  # noqa: PLR0912, PLR0915 - one decision's steps, in order
         case_file = CaseFile.objects.get(pk=task.case_file_id)
         processing_changed: list[str] = []
         if user is not None and role.fields:
-            saved = processing_values_load(case_file, role)
+            saved = processing_values_load(case_file, role) if data is None else {}
             strict = kind == DecisionKind.APPROVE
             values, found = _processing_parse(flow, role, data, saved, strict=strict, language=language)
             if found:

@@ -32,6 +32,20 @@ def service_title(service_id: str, language: str, version: int | None = None) ->
     return compiled.definition.title.get(language) if compiled is not None else service_id
 
 
+class Titles:
+    """Service titles for one page: each service's title looked up once, however many rows name it."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._known: dict[str, str] = {}
+
+    def __call__(self, service_id: str) -> str:
+        """Return the title of ``service_id`` (the latest published version's)."""
+        if service_id not in self._known:
+            self._known[service_id] = service_title(service_id, self.language)
+        return self._known[service_id]
+
+
 def role_name(service_id: str, role_id: str, language: str) -> str:
     """Return the name of a flow role of a service; the id when unknown."""
     compiled = _compiled(service_id)

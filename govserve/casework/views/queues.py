@@ -118,7 +118,9 @@ def _filter_context(request: HttpRequest, filters: QueueFilters, *, view: str) -
     }
 
 
-def task_line(row: Any, *, request: HttpRequest, user_id: uuid.UUID, language: str) -> TaskLine:
+def task_line(
+    row: Any, *, request: HttpRequest, user_id: uuid.UUID, language: str, titles: names.Titles | None = None
+) -> TaskLine:
     """Return a queue row for the template: the actions the person may take on it."""
     pending = row.status == "pending"
     mine = row.assignee_id == user_id
@@ -127,7 +129,7 @@ def task_line(row: Any, *, request: HttpRequest, user_id: uuid.UUID, language: s
         version=row.version,
         file_url=reverse("casework:file", args=[row.file_id]),
         reference=row.reference,
-        service_name=names.service_title(row.service_id, language),
+        service_name=(titles or names.Titles(language))(row.service_id),
         role_name=row.role_name,
         submitted_text=common.date_text(row.submitted_at, language),
         due_text=common.date_text(row.due_on, language),
@@ -164,7 +166,8 @@ def _queue(request: HttpRequest, *, view: str, title: str) -> HttpResponse:
         page=filters.page,
         per_page=PER_PAGE,
     )
-    tasks = [task_line(row, request=request, user_id=user.id, language=language) for row in result.rows]
+    titles = names.Titles(language)
+    tasks = [task_line(row, request=request, user_id=user.id, language=language, titles=titles) for row in result.rows]
     if view == "mine":
         empty = _("You have no tasks. Claim one from the queues, or ask your team leader.")
         intro = _("Tasks claimed by you or assigned to you.")

@@ -70,9 +70,10 @@ def team(request: HttpRequest) -> HttpResponse:
     filters, filter_errors = queue_filters_read(request.GET)
     field_errors.update(filter_errors)
     stats = selectors.team_stats(user=user)
+    titles = names.Titles(language)
     rows = [
         {
-            "service_name": names.service_title(row.service_id, language),
+            "service_name": titles(row.service_id),
             "role_name": names.role_name(row.service_id, row.role_id, language),
             "pending": row.pending,
             "claimed": row.claimed,
@@ -91,7 +92,9 @@ def team(request: HttpRequest) -> HttpResponse:
         page=filters.page,
         per_page=queues.PER_PAGE,
     )
-    tasks = [queues.task_line(row, request=request, user_id=user.id, language=language) for row in result.rows]
+    tasks = [
+        queues.task_line(row, request=request, user_id=user.id, language=language, titles=titles) for row in result.rows
+    ]
     people = _assignee_options(user, result.rows, assignee_value)
     return common.staff_page(
         request,
@@ -112,7 +115,9 @@ def team(request: HttpRequest) -> HttpResponse:
 def _assignee_options(user: Any, rows: list[Any], selected: str) -> list[dict[str, Any]]:
     """Return the select of people who can take tasks: everyone eligible for a task shown, and the pool."""
     seen: dict[str, str] = {}
-    for row in rows:
+    # Who may take a task depends on its role (and institution), not on the task: one look-up per role.
+    one_per_role = {row.role_id: row for row in rows}
+    for row in one_per_role.values():
         try:
             for person in selectors.eligible_assignees(user=user, task_id=row.task_id):
                 seen.setdefault(str(person.user_id), person.name)

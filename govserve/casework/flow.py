@@ -110,3 +110,18 @@ class FlowContext:
     def roles_ahead(self, index: int) -> list[Role]:
         """Return the roles after ``index`` that apply (what the expected decision date still counts)."""
         return [self.roles[later] for later in range(index + 1, len(self.roles)) if self.applies(later)]
+
+    def rule_fields(self, index: int) -> list[str]:
+        """Return the answers (field ids) the bot role's ``rule`` reads, through the determinants it uses."""
+        seen: set[str] = set()
+        pending = list(self.compiled.expression(f"flow.roles[{index}].rule").references)
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            determinant = self.compiled.determinants.get(name)
+            if determinant is not None:
+                pending.extend(determinant.references)
+        fields = {page_field.id for page in self.compiled.definition.pages for page_field in page.fields}
+        return sorted(seen & fields)

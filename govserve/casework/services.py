@@ -787,6 +787,9 @@ def _decide(  # noqa: PLR0912, PLR0915 - one decision's steps, in order
             raise errors.FlagsInvalidError(_("Flag answers and documents only when you send the application back"))
         if route.kind == "applicant" and user is not None and not flags_given:
             raise errors.FlagsInvalidError(_("Choose the answers or documents the applicant must change"))
+        if route.kind == "applicant" and user is None:
+            # A bot sends back what its rule read: the applicant may change those answers.
+            flagged_fields = flow.rule_fields(task.role_index)
         _flags_check(application, flow, flagged_fields, flagged_documents)
         case_file = CaseFile.objects.get(pk=task.case_file_id)
         processing_changed: list[str] = []

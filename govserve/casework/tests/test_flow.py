@@ -469,3 +469,36 @@ def test_the_file_view_lists_what_the_deliveries_provider_gives() -> None:
         hooks.hook_unregister(deliveries)
 
     assert view.deliveries[-1] == ("email", application.reference)  # after the providers registered at start
+
+
+def test_a_bot_that_sends_back_flags_the_answers_its_rule_reads() -> None:
+    text = (
+        example_text(STREET_LIGHT)
+        .replace('rule: "!private_light"', "rule: exposed_wires")
+        .replace("on_false: reject", "on_false: send_back")
+        .replace(
+            "        approve: next\n        reject: end\n",
+            "        approve: next\n        reject: end\n        send_back: applicant\n",
+            1,
+        )
+    )
+    publish_text(text, "light.yaml")
+    application, person = light_submitted({"problem": {"problem": ["damaged"], "exposed_wires": ["no"]}})
+
+    run_pending(raise_errors=True)
+
+    application.refresh_from_db()
+    case_file = file_of(application)
+    assert application.status == ApplicationStatus.SENT_BACK
+    assert (case_file.return_to_role_id, case_file.sent_back_fields) == ("triage-bot", ["exposed_wires"])
+    # The applicant changes the answer and sends it again: the bot decides again, and approves.
+    sent_back_answers_save(
+        application_id=application.id,
+        applicant=person,
+        page_id="problem",
+        data={"problem": ["damaged"], "exposed_wires": ["yes"]},
+        language="en",
+    )
+    application_resubmit(application_id=application.id, applicant=person, declaration_accepted=True, language="en")
+    run_pending(raise_errors=True)
+    assert open_task(application).role_id == "street-lighting-engineer"

@@ -502,3 +502,64 @@ def test_a_bot_that_sends_back_flags_the_answers_its_rule_reads() -> None:
     application_resubmit(application_id=application.id, applicant=person, declaration_accepted=True, language="en")
     run_pending(raise_errors=True)
     assert open_task(application).role_id == "street-lighting-engineer"
+
+
+def test_a_flagged_document_is_replaced_and_the_resubmission_records_the_new_file() -> None:
+    from govserve.journeys.models import ApplicationDocument  # noqa: PLC0415
+    from govserve.journeys.resubmission import sent_back_document_upload  # noqa: PLC0415
+    from govserve.journeys.tests.conftest import pdf_upload  # noqa: PLC0415
+
+    application, person = newborn_submitted()
+    registrar = staff(REGISTRAR)
+    before = ApplicationDocument.objects.get(application=application, requirement_id="birth-notification").document_id
+    services.decision_record(
+        user=registrar,
+        task_id=open_task(application).id,
+        decision="send_back",
+        reason="The notification is unreadable",
+        flagged_documents=["birth-notification"],
+    )
+
+    with pytest.raises(journey_errors.PageNotFoundError):
+        sent_back_document_upload(
+            application_id=application.id,
+            applicant=person,
+            requirement_id="mother-identity-document",
+            upload=pdf_upload(),
+        )
+    replaced = sent_back_document_upload(
+        application_id=application.id,
+        applicant=person,
+        requirement_id="birth-notification",
+        upload=pdf_upload("notification.pdf", "Birth notification, readable"),
+    )
+    application_resubmit(application_id=application.id, applicant=person, declaration_accepted=True, language="en")
+
+    after = ApplicationDocument.objects.get(application=application, requirement_id="birth-notification").document_id
+    assert after == replaced
+    assert before is not None
+
+
+def test_withdrawing_a_sent_back_application_closes_its_file_and_ends_the_thread() -> None:
+    from govserve.journeys import services as journeys  # noqa: PLC0415
+
+    application, person = newborn_submitted()
+    registrar = staff(REGISTRAR)
+    services.decision_record(
+        user=registrar,
+        task_id=open_task(application).id,
+        decision="send_back",
+        reason="Check the names",
+        flagged_fields=["baby_given_names"],
+    )
+
+    journeys.application_withdraw(application_id=application.id, applicant=person)
+
+    case_file = file_of(application)
+    assert (case_file.state, case_file.outcome) == (FileState.CLOSED, FileOutcome.WITHDRAWN)
+    with pytest.raises(errors.FileNotOpenError):
+        services.message_send_applicant(application=application, actor=person.actor, body="Sorry")
+    with pytest.raises(errors.FileNotOpenError):
+        services.message_send_staff(user=registrar, file_id=case_file.id, body="Noted")
+    with pytest.raises(ApplicationNotResubmittableError):
+        application_resubmit(application_id=application.id, applicant=person, declaration_accepted=True, language="en")

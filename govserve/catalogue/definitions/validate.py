@@ -100,6 +100,9 @@ the two lists in step)."""
 
 RESERVED_PAGE_IDS = frozenset(JOURNEY_STEP_PAGES)
 RESERVED_ROLE_IDS = schema.FLOW_TARGETS
+STAFF_ROLE_IDS = frozenset({"team-leader", "administrator", "analyst", "reviewer", "auditor"})
+"""Roles staff hold outside any flow (casework's team leaders, the platform roles): never a flow role id,
+or holding it would also grant the flow's tasks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,6 +475,13 @@ class _Validator:
                     ProblemCode.DEFINITION_RESERVED_NAME,
                     (*path, "id"),
                     f"`{role.id}` is reserved as a decision target and cannot be a role id",
+                )
+            elif role.id in STAFF_ROLE_IDS:
+                self.add(
+                    ProblemCode.DEFINITION_RESERVED_NAME,
+                    (*path, "id"),
+                    f"`{role.id}` is a staff role outside flows and cannot be a role id",
+                    "Name the role after the work it does, like licensing-officer",
                 )
             decisions = dict(role.decisions.items())
             if not decisions:

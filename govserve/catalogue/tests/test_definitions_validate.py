@@ -103,6 +103,21 @@ def test_reserved_names_are_refused_for_fields_pages_and_roles() -> None:
     ]
 
 
+def test_a_staff_role_outside_flows_cannot_be_a_flow_role() -> None:
+    # Given
+    text = service(flow=FLOW.replace("id: officer", "id: team-leader"))
+
+    # When
+    result = load(text)
+
+    # Then
+    assert formatted(result) == [
+        f"service.yaml:{at(text, 'id: team-leader', offset=4)}: error definition.reserved_name flow.roles[0].id: "
+        "`team-leader` is a staff role outside flows and cannot be a role id "
+        "(Name the role after the work it does, like licensing-officer)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("page_id", "step"),
     [

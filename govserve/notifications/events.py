@@ -61,7 +61,7 @@ def on_case_event(event: CaseEvent) -> None:
         service_notification_send(application, "sent_back", context={"reason": _reason(event)}, occurrence=occurrence)
     elif event.kind == CaseEventKind.FILE_CLOSED:
         outcome = str(event.details.get("outcome", ""))
-        words = DECISION_WORDS["cy" if application.language == "cy" else "en"]
+        words = DECISION_WORDS["cy" if _language(application) == "cy" else "en"]
         if outcome in words:
             service_notification_send(
                 application,
@@ -73,13 +73,18 @@ def on_case_event(event: CaseEvent) -> None:
         service_notification_send(application, "message_received", occurrence=occurrence)
 
 
+def _language(application: Application) -> str:
+    """Return the language the applicant is written to in (their own if the service offers it)."""
+    try:
+        return notification_language(application, compiled_for(application))
+    except (ServiceNotFoundError, VersionNotFoundError):
+        return "en"
+
+
 def on_result_ready(ready: ResultReady) -> None:
     """Send ``result_issued`` once a result can be downloaded, once per result."""
     application = ready.application
-    try:
-        language = notification_language(application, compiled_for(application))
-    except (ServiceNotFoundError, VersionNotFoundError):
-        return
+    language = _language(application)
     service_notification_send(
         application,
         "result_issued",

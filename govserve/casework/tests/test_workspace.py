@@ -455,3 +455,33 @@ def test_a_big_queue_is_counted_up_to_the_cap(monkeypatch: pytest.MonkeyPatch) -
     queue = selectors.task_queue(user=registrar, view="pool", per_page=1)
 
     assert (queue.total, queue.total_capped, len(queue.rows), queue.has_next) == (2, True, 1, True)
+
+
+def test_malformed_ids_and_oversized_text_are_typed_refusals_that_change_nothing() -> None:
+    application, _ = newborn_submitted()
+    registrar = staff(REGISTRAR)
+    task = open_task(application)
+    case_file = file_of(application)
+
+    with pytest.raises(errors.TaskNotFoundError):
+        services.task_claim(user=registrar, task_id="not-a-uuid")
+    with pytest.raises(errors.CaseFileNotFoundError):
+        selectors.file_view(user=registrar, file_id="../../etc/passwd")
+    with pytest.raises(errors.CaseFileNotFoundError):
+        services.note_add(user=registrar, file_id="123", body="x")
+    with pytest.raises(errors.ReasonRequiredError) as too_long:
+        services.decision_record(user=registrar, task_id=task.id, decision="reject", reason="x" * 5001)
+    with pytest.raises(errors.NoteInvalidError):
+        services.note_add(user=registrar, file_id=case_file.id, body="x" * 10_001)
+    with pytest.raises(errors.ProcessingFieldsInvalidError):
+        services.processing_values_save(user=registrar, task_id=task.id, data={"register_entry_number": ["x" * 5000]})
+
+    assert too_long.value.message == "The reason must be 5,000 characters or fewer"
+    assert too_long.value.status == 422
+    assert Task.objects.get(pk=task.pk).status == TaskStatus.PENDING
+    assert not Note.objects.exists()
+    assert (
+        not AuditEntry.objects.filter(action__startswith="casework.", outcome="success")
+        .exclude(action="casework.file.opened")
+        .exists()
+    )

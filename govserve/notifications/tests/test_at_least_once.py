@@ -131,6 +131,9 @@ def _recover(
     second = _worker(live, "w2", environment)
 
     def sent() -> bool:
+        if second.poll() is not None:  # the worker could not start: say why at once
+            msg = f"the second worker exited ({second.returncode}): {live.stderr('w2')[-2000:]}"
+            raise AssertionError(msg)
         rows = live.query(f"SELECT status FROM {table} WHERE id = %s", [_db_id(live, message_id)])  # noqa: S608
         return bool(rows) and rows[0][0] == "sent"
 

@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING
 from govserve.accounts.decorators import staff_session_valid
 from govserve.audit.actors import Actor
 from govserve.casework import errors
+from govserve.casework.selectors import assisted_sent_citizen
 from govserve.casework.services import assisted_applicant
 from govserve.journeys.access import Applicant
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
+CONFIRMATION_ROUTE = "journeys:confirmation"
 SESSION_KEY = "gs.casework.assisted"
 """The session key listing the application ids this staff session is filling in (set by the staff page)."""
 
@@ -38,7 +40,13 @@ def assisted_applicant_resolve(request: HttpRequest, applicant: Applicant) -> Ap
     try:
         resolved = assisted_applicant(user=request.user, application_id=uuid.UUID(str(raw)))  # type: ignore[arg-type]
     except errors.CaseFileNotFoundError:
-        return None
+        # Once sent, only the confirmation page (the reference to give the citizen) is shown, read-only.
+        if request.method != "GET" or match is None or match.view_name != CONFIRMATION_ROUTE:
+            return None
+        sent = assisted_sent_citizen(user=request.user, application_id=uuid.UUID(str(raw)))  # type: ignore[arg-type]
+        if sent is None:
+            return None
+        resolved = Applicant(citizen=sent)
     return Applicant(
         citizen=resolved.citizen,
         only=frozenset({uuid.UUID(str(raw))}),

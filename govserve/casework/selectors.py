@@ -21,12 +21,14 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from govserve.accounts.models import User
+from govserve.accounts.models import Citizen, User
+from govserve.accounts.policies import account_usable
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
 from govserve.casework import errors, hooks
 from govserve.casework.models import (
     OPEN_TASK_STATUSES,
+    AssistedApplication,
     CaseEvent,
     CaseEventKind,
     CaseFile,
@@ -54,7 +56,7 @@ from govserve.journeys.fields import display_value
 from govserve.journeys.hooks import ApplicantCase, SendBackRequest
 from govserve.journeys.hooks import ApplicantCorrection as JourneyCorrection
 from govserve.journeys.hooks import ApplicantMessage as JourneyMessage
-from govserve.journeys.models import Application, ApplicationDocument, ApplicationFee
+from govserve.journeys.models import SUBMITTED_STATUSES, Application, ApplicationDocument, ApplicationFee
 from govserve.privacy.crypto import data_keys_prefetch, unseal_text
 
 QUEUE_VIEWS = ("pool", "mine", "all")
@@ -822,3 +824,19 @@ def decision_reason_for_applicant(event: CaseEvent) -> str:
         field=decision.reason_field,
         sealed=bytes(decision.reason_sealed),
     )
+
+
+def assisted_sent_citizen(*, user: User, application_id: uuid.UUID) -> Citizen | None:
+    """Return the citizen of an application ``user`` filled in on their behalf and has sent; None otherwise.
+
+    For the journey's confirmation page only (the reference to give the citizen): the staff session
+    reads it once the application is sent, and can no longer change it (:func:`services.assisted_applicant`).
+    """
+    assisted = (
+        AssistedApplication.objects.filter(application_id=application_id, staff_user=user)
+        .select_related("application__citizen")
+        .first()
+    )
+    if assisted is None or not account_usable(user) or assisted.application.status not in SUBMITTED_STATUSES:
+        return None
+    return assisted.application.citizen

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import pytest
 
+from govserve.audit.models import AuditEntry
 from govserve.casework.models import TaskStatus
 from govserve.casework.tests.support import open_task
-from govserve.journeys.models import ApplicationStatus
+from govserve.journeys.models import Application, ApplicationStatus
+from govserve.journeys.tests.support import STREET_LIGHT, examples_publish
 from tests.browser import casework, people
 from tests.browser.browsing import Tab
 from tests.browser.conftest import OpenTab
+from tests.browser.journey import Choose, Fill, Tick, answer
 from tests.browser.keyboard import assert_keyboard_operable, tab_to
 
 pytestmark = pytest.mark.browser
@@ -126,3 +129,45 @@ def test_an_operator_claims_and_decides_with_the_keyboard_alone(open_tab: OpenTa
     # then the decision is recorded
     assert tab.path == "/staff/my-tasks/"
     assert open_task(application).role_id == casework.MANAGER
+
+
+def test_an_operator_applies_on_a_citizens_behalf_through_the_journey(tab: Tab) -> None:
+    # given a council officer helping a citizen at the counter (the street light report of the same council)
+    examples_publish(STREET_LIGHT)
+    officer = casework.operator_create("olive", casework.OFFICER, first_name="Olive")
+    people.officer_sign_in(tab, officer)
+
+    # when they start an application for the citizen from the workspace
+    tab.goto("/staff/queues/")
+    tab.click_link("Apply for someone")
+    _audited(tab, "assisted start")
+    tab.page.locator("#service").select_option(STREET_LIGHT)
+    tab.page.locator("#email").fill("charles@example.org")
+    tab.click_button("Start application")
+
+    # and fill in the same journey pages the citizen would
+    answer(tab, "Is the light on private land?", [Choose("No")])
+    answer(tab, "What is wrong with the light?", [Choose("It is damaged"), Choose("Yes", "Can you see any wires?")])
+    answer(
+        tab,
+        "Where is the light?",
+        [Fill("Lamp post number (if you can see it)", "WM-04512"), Fill("Street name", "Babbage Street")],
+    )
+    answer(tab, "Add a photo of the problem (optional)", [])
+    answer(
+        tab,
+        "Your details",
+        [Fill("Your name", "Charles Babbage"), Fill("Email address", "charles@example.org"), Choose("Yes, by email")],
+    )
+    assert tab.heading() == "Check your answers before sending your application"
+    Tick("I confirm that the information I have given is correct and complete to the best of my knowledge.").give(
+        tab.page
+    )
+    tab.click_button("Accept and send")
+
+    # then the report is sent, for the citizen, in the assisted channel, with the officer named in the audit log
+    application = Application.objects.get(service_id=STREET_LIGHT)
+    assert (application.channel, application.status) == ("assisted", ApplicationStatus.SUBMITTED)
+    assert application.citizen is not None
+    submitted = AuditEntry.objects.get(action="journeys.application.submitted", subject_id=str(application.id))
+    assert (submitted.actor_kind, submitted.actor_id) == ("user", str(officer.user.pk))

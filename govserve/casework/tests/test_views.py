@@ -862,3 +862,36 @@ def test_sending_back_without_any_flag_is_an_error_and_changes_nothing(officer: 
     assert paid.status != ApplicationStatus.SENT_BACK
     task.refresh_from_db()
     assert task.status == TaskStatus.CLAIMED
+
+
+def test_after_sending_an_assisted_application_the_operator_sees_only_its_confirmation(officer: User) -> None:
+    from govserve.casework import services  # noqa: PLC0415 - the engine's services build the answers
+    from govserve.journeys import services as journeys  # noqa: PLC0415
+    from govserve.journeys.tests.support import LIGHT_FORMS, LIGHT_PATH, STREET_LIGHT  # noqa: PLC0415
+
+    client = signed_in(officer)
+    client.get("/staff/assisted/")
+    client.post("/staff/assisted/", {"service": STREET_LIGHT, "email": "charles@example.org"})
+    application = Application.objects.get()
+    client.get(f"/staff/assisted/{application.id}")
+    helper = services.assisted_applicant(user=officer, application_id=application.id)
+    for page_id in LIGHT_PATH:
+        journeys.page_answers_save(
+            application_id=application.id, applicant=helper, page_id=page_id, data=LIGHT_FORMS[page_id], language="en"
+        )
+    journeys.application_submit(
+        application_id=application.id,
+        applicant=helper,
+        idempotency_key="assisted-0001",
+        language="en",
+        declaration_accepted=True,
+    )
+
+    confirmation = client.get(f"/apply/{application.id}/confirmation")
+    feedback = client.post_crafted(f"/apply/{application.id}/confirmation", {"rating": "5"})
+    answers = client.get(f"/apply/{application.id}/check-answers")
+
+    assert confirmation.status_code == 200
+    assert application.reference in text_of(confirmation)
+    assert feedback.status_code in {403, 404}
+    assert answers.status_code in {403, 404}

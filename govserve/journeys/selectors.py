@@ -170,14 +170,24 @@ def state_load(application: Application, *, today: dt.date | None = None) -> Jou
 
 
 def state_from_rows(
-    application: Application, rows: Mapping[str, bytes], *, today: dt.date | None = None
+    application: Application,
+    rows: Mapping[str, bytes],
+    *,
+    today: dt.date | None = None,
+    compiled: CompiledDefinition | None = None,
 ) -> JourneyState:
     """Return the journey state of ``application`` whose stored answers are ``rows`` (:func:`answer_rows`).
 
     For callers that hold the rows already, such as a save that knows what it
-    has just written under the application's lock.
+    has just written under the application's lock; ``compiled``: its pinned
+    version, when the caller has just loaded it (else it is loaded).
     """
-    compiled = compiled_for(application)
+    if (
+        compiled is None
+        or compiled.service_id != application.service_id
+        or compiled.version != application.version_number
+    ):
+        compiled = compiled_for(application)
     day = today or service_today(compiled)
     size, seconds = _StateCache.limits()
     if size <= 0 or seconds <= 0:

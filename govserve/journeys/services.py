@@ -859,7 +859,9 @@ def page_answers_save(
         )
         pending.insert()
     # ``rows`` are the answers as committed (written under the row lock): the walk of the next page is ready.
-    return PageSaveResult(application=application, state=state_from_rows(application, rows), changed=changed)
+    return PageSaveResult(
+        application=application, state=state_from_rows(application, rows, compiled=compiled), changed=changed
+    )
 
 
 def _unlocked(application_id: uuid.UUID, applicant: Applicant, loaded: Application | None) -> Application:

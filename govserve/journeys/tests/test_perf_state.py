@@ -407,3 +407,16 @@ def test_the_prepared_event_insert_round_trips_every_field() -> None:
     ]
     assert stored[1]["application_id"] == application.id
     assert stored[1]["occurred_at"] == events[0].occurred_at
+
+
+def test_a_version_given_that_is_not_the_pinned_one_is_not_used() -> None:
+    # given: the pinned version of another service at hand
+    application, _ = _filled(2)
+    other = selectors.compiled_for(start(service_id="report-street-light", who=applicant(citizen_new("b@example.org"))))
+
+    # when
+    state = selectors.state_from_rows(application, answer_rows(application), compiled=other)
+
+    # then
+    assert state.compiled.service_id == "street-trading-licence"
+    _same(state, _walked_afresh(application))

@@ -62,7 +62,7 @@ def decision(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
     except errors.TaskNotFoundError as error:
         raise Http404(error.message) from error
     file_id = task.case_file_id
-    view = files._file_view(request, file_id)
+    view = files.file_view_for(request, file_id)
     back = reverse("casework:file", args=[file_id])
     if view.open_task is None or view.open_task.id != task.id:
         return common.problem_page(
@@ -92,7 +92,7 @@ def decision(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
             except ValueError:
                 version = None
             try:
-                result = services.decision_record(
+                services.decision_record(
                     user=user,
                     task_id=task.id,
                     decision=values["decision"],
@@ -124,9 +124,8 @@ def decision(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
                     values["decision"], gettext_noop("Your decision on %(reference)s is recorded.")
                 )
                 common.notice_success(request, _(text) % {"reference": task.reference})
-                del result
                 return HttpResponseRedirect(reverse("casework:my_tasks"))
-    page = files.file_page_for(request, file_id)
+    page = files.file_page_for(request, file_id, view=view)
     summary = [{"text": error.message, "href": f"#{error.anchor}"} for error in field_found] + summary
     field_errors = {item["href"].lstrip("#"): item["text"] for item in summary}
     return common.staff_page(

@@ -26,7 +26,8 @@ from govserve.catalogue.selectors import published_version_load
 from govserve.journeys.answers import page_fields_by_id
 
 
-def _file_view(request: HttpRequest, file_id: uuid.UUID, *, purpose: str = "view") -> selectors.FileView:
+def file_view_for(request: HttpRequest, file_id: uuid.UUID, *, purpose: str = "view") -> selectors.FileView:
+    """Return the selector's view of the file for the signed-in person; the 404 page if they may not see it."""
     try:
         return selectors.file_view(
             user=common.staff_user(request), file_id=file_id, language=common.language_of(request), purpose=purpose
@@ -50,9 +51,15 @@ def _colleagues(request: HttpRequest, view: selectors.FileView, *, leads: bool) 
         return []
 
 
-def file_page_for(request: HttpRequest, file_id: uuid.UUID, *, purpose: str = "view") -> presenters.FilePage:
-    """Return the file page of ``file_id`` for the signed-in person (404 if they may not see it)."""
-    view = _file_view(request, file_id, purpose=purpose)
+def file_page_for(
+    request: HttpRequest, file_id: uuid.UUID, *, purpose: str = "view", view: selectors.FileView | None = None
+) -> presenters.FilePage:
+    """Return the file page of ``file_id`` for the signed-in person (404 if they may not see it).
+
+    ``view``: the selector's view already read in this request (one read, one access audit entry).
+    """
+    if view is None:
+        view = file_view_for(request, file_id, purpose=purpose)
     user = common.staff_user(request)
     language = common.language_of(request)
     leads = view.open_task is not None and view.open_task.institution.code in selectors.team_leader_institutions(user)
@@ -192,7 +199,7 @@ def counter(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
 @staff_required
 def correction(request: HttpRequest, file_id: uuid.UUID, field_id: str) -> HttpResponse:
     """Correct one answer where the role may (shown original → corrected to staff and the applicant)."""
-    view = _file_view(request, file_id)
+    view = file_view_for(request, file_id)
     language = common.language_of(request)
     if field_id not in (view.corrects or []) or not view.may_act:
         raise Http404("There is no answer to correct at this address")

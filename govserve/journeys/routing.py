@@ -307,6 +307,7 @@ class JourneyState:
     values_before: dict[str, dict[str, Any]] = field(default_factory=dict)
     final_values: dict[str, Any] = field(default_factory=dict)
     evaluator: Evaluator | None = None
+    shown: dict[str, list[AnyField]] = field(default_factory=dict)  # fields_for_display, shared by copies
 
     def copy(self) -> JourneyState:
         """Return this walk for another request: the same (read-only) path and answers, a fresh evaluator."""
@@ -372,6 +373,18 @@ class JourneyState:
         if self.evaluator is None:
             self.evaluator = Evaluator(self.compiled, self.final_values, today=self.today)
         return self.evaluator
+
+    def fields_for_display(self, page_id: str) -> list[AnyField]:
+        """Return the fields page ``page_id`` shows (:func:`visible_fields` ``for_display``, before its answers).
+
+        Worked out once per walk: the copies of a cached walk share the result.
+        """
+        shown = self.shown.get(page_id)
+        if shown is None:
+            number = page_index(self.definition)[page_id]
+            shown = visible_fields(self.page_evaluator(page_id), self.definition, number, for_display=True)
+            self.shown[page_id] = shown
+        return list(shown)
 
     def page_evaluator(self, page_id: str, page_values: Mapping[str, Any] | None = None) -> Evaluator:
         """Return an evaluator for ``page_id``: the answers before it on the path, plus ``page_values``."""

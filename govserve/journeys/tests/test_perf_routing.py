@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from govserve.journeys.routing import Evaluator, empty_values
+from govserve.journeys.routing import Evaluator, empty_values, journey_walk, page_index, visible_fields
 from govserve.journeys.tests.support import STREET_TRADING, example_compiled
 from govserve.rules import evaluate_condition
 
@@ -96,3 +96,20 @@ def test_a_value_of_another_type_is_a_change() -> None:
     # then
     assert evaluator._changed == {"days_per_week"}
     assert evaluator.values["days_per_week"] is True
+
+
+def test_the_fields_a_page_shows_are_worked_out_once_per_walk_and_equal_visible_fields() -> None:
+    # given: a walk up to the food business page (revealed by "food")
+    compiled = example_compiled(STREET_TRADING)
+    answers = {"date_of_birth": dt.date(1990, 3, 27), "full_name": "Ada", "trading_type": "food"}
+    state = journey_walk(compiled, answers, completed=["age", "your-name"], today=TODAY)
+    copy = state.copy()
+
+    # when
+    for page_id in state.path:
+        number = page_index(compiled.definition)[page_id]
+        expected = visible_fields(state.page_evaluator(page_id), compiled.definition, number, for_display=True)
+
+        # then
+        assert state.fields_for_display(page_id) == expected
+        assert copy.shown[page_id] == expected  # the copy shares what the walk worked out

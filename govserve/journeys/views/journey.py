@@ -28,7 +28,7 @@ from govserve.journeys import errors, selectors, services
 from govserve.journeys.access import session_grant
 from govserve.journeys.fields import FieldError, display_value
 from govserve.journeys.models import SUBMITTED_STATUSES, Application, ApplicationStatus, JourneyEventKind
-from govserve.journeys.routing import ITEM_ID, JourneyState, visible_fields
+from govserve.journeys.routing import ITEM_ID, JourneyState
 from govserve.journeys.views.common import (
     RETURN_TO_CHECK,
     AccessNeeded,
@@ -281,10 +281,9 @@ def _question_page(
     add_another_error: str = "",
 ) -> HttpResponse:
     language = language_of(request)
-    number, definition_page = _page_number(state, page_id)
+    _, definition_page = _page_number(state, page_id)
     returning = safe_return(request)
-    evaluator = state.page_evaluator(page_id)
-    shown = visible_fields(evaluator, state.definition, number, for_display=True)
+    shown = state.fields_for_display(page_id)
     groups = [field for field in shown if isinstance(field, GroupField)]
     plain = [field for field in shown if not isinstance(field, GroupField)]
     group_items = {

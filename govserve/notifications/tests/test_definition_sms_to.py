@@ -24,7 +24,11 @@ def test_a_phone_field_is_accepted() -> None:
 
 @pytest.mark.parametrize(
     ("value", "suggestion"),
-    [("reporter_phon", "Did you mean `reporter_phone`?"), ("reporter_email", "Did you mean `reporter_phone`?"), ("street", None)],
+    [
+        ("reporter_phon", "Did you mean `reporter_phone`?"),
+        ("reporter_email", "Did you mean `reporter_phone`?"),
+        ("street", None),
+    ],
 )
 def test_anything_but_a_phone_field_is_refused_with_a_suggestion(value: str, suggestion: str | None) -> None:
     assert _with_sms_to(value) == [

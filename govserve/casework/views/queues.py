@@ -124,6 +124,7 @@ def task_line(
     """Return a queue row for the template: the actions the person may take on it."""
     pending = row.status == "pending"
     mine = row.assignee_id == user_id
+    human = row.kind == "human"  # bot tasks are decided by the worker, never claimed
     return TaskLine(
         task_id=row.task_id,
         version=row.version,
@@ -135,9 +136,9 @@ def task_line(
         due_text=common.date_text(row.due_on, language),
         overdue=bool(row.overdue),
         assignee_name=row.assignee_name or "",
-        claim_url=reverse("casework:task_claim", args=[row.task_id]) if pending and row.claiming else "",
+        claim_url=reverse("casework:task_claim", args=[row.task_id]) if pending and row.claiming and human else "",
         release_url=reverse("casework:task_release", args=[row.task_id]) if mine else "",
-        claim_off=pending and not row.claiming,
+        claim_off=pending and not row.claiming and human,
     )
 
 

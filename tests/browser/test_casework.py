@@ -171,3 +171,30 @@ def test_an_operator_applies_on_a_citizens_behalf_through_the_journey(tab: Tab) 
     assert application.citizen is not None
     submitted = AuditEntry.objects.get(action="journeys.application.submitted", subject_id=str(application.id))
     assert (submitted.actor_kind, submitted.actor_id) == ("user", str(officer.user.pk))
+
+
+def test_a_team_leader_reassigns_work_with_the_keyboard_alone(open_tab: OpenTab) -> None:
+    # given an application waiting in the pool, a licensing officer, and their team leader at a keyboard
+    application = casework.trading_file()
+    officer = casework.operator_create("olive", casework.OFFICER, first_name="Olive")
+    leader = casework.operator_create("lena", casework.LEADER, first_name="Lena")
+    tab = open_tab(javascript=True)
+    people.officer_sign_in(tab, leader)
+
+    # when they tab through the team page, tick the task, choose the officer and reassign
+    tab.goto("/staff/team/")
+    assert_keyboard_operable(tab.page)
+    tab_to(tab.page, "input[name=tasks]")
+    tab.page.keyboard.press("Space")
+    tab_to(tab.page, "#assignee")
+    # The options: "Choose who to give them to", "Nobody: back to the queue", then the officer.
+    tab.page.keyboard.press("ArrowDown")
+    tab.page.keyboard.press("ArrowDown")
+    assert tab.page.locator("#assignee").input_value() == str(officer.user.pk)
+    tab_to(tab.page, "#reassign")
+    tab.navigate(lambda: tab.page.keyboard.press("Enter"))
+
+    # then the task is the officer's
+    assert "1 task reassigned." in tab.text()
+    task = open_task(application)
+    assert (task.status, task.assignee_id) == (TaskStatus.CLAIMED, officer.user.pk)

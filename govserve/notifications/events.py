@@ -29,13 +29,22 @@ from govserve.journeys.hooks import application_submitted_hook_register
 from govserve.journeys.models import ApplicationStatus
 from govserve.journeys.selectors import compiled_for
 from govserve.notifications.selectors import DeliveryRecord, application_deliveries
-from govserve.notifications.services import notification_language, service_notification_send
+from govserve.notifications.services import (
+    notification_language,
+    service_event_notifies,
+    service_notification_send,
+)
 
 if TYPE_CHECKING:
     from govserve.casework.models import CaseEvent
     from govserve.casework.results.hooks import ResultReady
     from govserve.journeys.models import Application
 
+_EVENT_OF_KIND: dict[str, str] = {
+    CaseEventKind.SENT_BACK: "sent_back",
+    CaseEventKind.FILE_CLOSED: "decision_made",
+    CaseEventKind.MESSAGE_SENT: "message_received",
+}
 DECISION_WORDS = {
     "en": {FileOutcome.APPROVED: "approved", FileOutcome.REJECTED: "rejected"},
     "cy": {FileOutcome.APPROVED: "cymeradwyo", FileOutcome.REJECTED: "gwrthod"},
@@ -57,6 +66,9 @@ def on_case_event(event: CaseEvent) -> None:
     """Send the notification an applicant-visible case event means, if any."""
     application = event.case_file.application
     occurrence = str(event.id)
+    event_name = _EVENT_OF_KIND.get(event.kind)
+    if event_name is None or not service_event_notifies(application, event_name):
+        return  # nothing to send: no reason to read, no answers to open
     if event.kind == CaseEventKind.SENT_BACK:
         service_notification_send(application, "sent_back", context={"reason": _reason(event)}, occurrence=occurrence)
     elif event.kind == CaseEventKind.FILE_CLOSED:

@@ -135,6 +135,16 @@ def notification_language(application: Application, compiled: CompiledDefinition
     return application.language if application.language in languages else languages[0]
 
 
+def service_event_notifies(application: Application, event: str) -> bool:
+    """Return whether ``application``'s pinned version has any template for ``event`` (cheap: cached definition)."""
+    try:
+        compiled = compiled_for(application)
+    except (ServiceNotFoundError, VersionNotFoundError):
+        return False
+    templates = _event_templates(compiled, event)
+    return templates is not None and (templates.email is not None or templates.sms is not None)
+
+
 def service_notification_send(
     application: Application,
     event: schema.NotificationEvent,

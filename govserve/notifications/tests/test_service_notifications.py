@@ -380,6 +380,7 @@ def test_each_result_is_announced_once_when_its_pdf_can_be_downloaded(sink: Smtp
         },
     )
     assert not OutboundEmail.objects.filter(purpose="result_issued").exists()  # nothing to download yet
+    assert not OutboundEmail.objects.filter(purpose="decision_made").exists()  # the newborn has no such template
 
     run_pending()  # renders the PDFs, then delivers
     run_pending()

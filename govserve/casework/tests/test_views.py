@@ -402,6 +402,13 @@ def test_approving_moves_the_file_to_the_manager(officer: User, paid: Applicatio
     following = open_task(paid)
     assert following.role_id == "licensing-manager"
     assert f"You approved {paid.reference}." in text_of(client.get("/staff/my-tasks/"))
+    manager = signed_in(person(MANAGER_ROLE, name="manny"))
+    manager_page = manager.get(f"/staff/files/{file_of(paid).id}/").content.decode()
+    details = re.search(r'id="processing-details">(.*?)</dl>', manager_page, re.DOTALL)
+    assert details is not None
+    assert " ".join(re.sub(r"<[^>]+>", " ", details.group(1)).split()) == (
+        "Has the pitch been inspected? Licensing officer Yes"
+    )
 
 
 def test_rejecting_without_a_reason_is_an_error_and_changes_nothing(officer: User, paid: Application) -> None:

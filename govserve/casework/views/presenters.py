@@ -123,6 +123,15 @@ class ResultLine:
 
 
 @dataclass(frozen=True)
+class ProcessingLine:
+    """A processing field a role filled in (never shown to the applicant)."""
+
+    role_name: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
 class DeliveryLine:
     """An email or text message sent about the application (no address, no content)."""
 
@@ -180,6 +189,7 @@ class FilePage:
     print_url: str
     decisions: list[str] = field(default_factory=list)
     deliveries: list[DeliveryLine] = field(default_factory=list)
+    processing: list[ProcessingLine] = field(default_factory=list)
 
 
 def money_text(pence: int, currency: str = "GBP") -> str:
@@ -392,6 +402,14 @@ def file_page(
         print_url=reverse("casework:file_print", args=[case_file.id]),
         decisions=list(view.decisions),
         deliveries=[delivery_line(row, language) for row in view.deliveries],
+        processing=[
+            ProcessingLine(
+                role_name=names.role_name(case_file.service_id, row.role_id, language),
+                label=row.label,
+                value=row.value,
+            )
+            for row in view.processing
+        ],
     )
 
 

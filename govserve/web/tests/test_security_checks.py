@@ -168,6 +168,8 @@ def test_govserve_check_deploy_accepts_a_proper_production_configuration() -> No
             "SECURITY_TXT_CONTACT": "mailto:security@example.gov",
             "GOVSERVE_KEYS": f"k1:{_key()}",
             "GOVSERVE_BLIND_INDEX_KEY": _key(),
+            # casework results refuse to start without a key to sign results with (casework_results.E001)
+            "GOVSERVE_RESULT_SIGNING_KEYS": f"r1:{_key()}",
         }
     )
 

@@ -22,7 +22,7 @@ from govserve.accounts.tests.factories import (
 
 
 class MovableClock:
-    """Stands in for ``govserve.core.clock.now``: starts at the real time, moves only when told."""
+    """Stands in for ``govserve.core.clock.now``: starts at the current hour, moves only when told."""
 
     def __init__(self, start: datetime.datetime) -> None:
         self.current = start
@@ -36,7 +36,9 @@ class MovableClock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
-    movable = MovableClock(datetime.datetime.now(tz=datetime.UTC))
+    # Ten seconds into the current hour: rate limits count in fixed windows (up to an hour), so a test that
+    # moves the clock by minutes never crosses a window edge by the chance of when it runs.
+    movable = MovableClock(datetime.datetime.now(tz=datetime.UTC).replace(minute=0, second=10, microsecond=0))
     monkeypatch.setattr("govserve.core.clock.now", movable)
     return movable
 

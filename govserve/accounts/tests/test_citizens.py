@@ -213,6 +213,7 @@ def test_a_deactivated_account_gets_no_link_and_the_same_page(client: Client) ->
 # --- rate limits -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("clock")  # frozen: the fixed rate-limit window cannot end mid-test
 @override_settings(GOVSERVE_RATE_LIMITS={"citizen-link-email": (3, 3600), "citizen-link-ip": (100, 3600)})
 def test_links_are_rate_limited_per_address(client: Client) -> None:
     for _ in range(3):
@@ -229,6 +230,7 @@ def test_links_are_rate_limited_per_address(client: Client) -> None:
     assert client.post("/sign-in", {"email": "someone.else@example.org"}).status_code == 302
 
 
+@pytest.mark.usefixtures("clock")  # frozen: the fixed rate-limit window cannot end mid-test
 @override_settings(GOVSERVE_RATE_LIMITS={"citizen-link-email": (100, 3600), "citizen-link-ip": (3, 3600)})
 def test_links_are_rate_limited_per_client(client: Client) -> None:
     for n in range(3):
@@ -241,6 +243,7 @@ def test_links_are_rate_limited_per_client(client: Client) -> None:
     assert Client(REMOTE_ADDR="192.0.2.44").post("/sign-in", {"email": "person9@example.org"}).status_code == 302
 
 
+@pytest.mark.usefixtures("clock")  # frozen: the fixed rate-limit window cannot end mid-test
 @override_settings(GOVSERVE_RATE_LIMITS={"citizen-link-email": (1, 3600), "citizen-link-ip": (100, 3600)})
 def test_the_rate_limit_does_not_reveal_whether_an_account_exists(client: Client) -> None:
     _sign_in(Client(), "known@example.org")
@@ -301,6 +304,7 @@ def test_password_refusals_share_one_message(client: Client) -> None:
     assert Citizen.objects.count() == 2  # nobody@example.org got no account
 
 
+@pytest.mark.usefixtures("clock")  # frozen: the fixed rate-limit window cannot end mid-test
 @override_settings(GOVSERVE_RATE_LIMITS={"citizen-password-email": (3, 900), "citizen-password-ip": (100, 900)})
 def test_password_attempts_are_rate_limited(client: Client) -> None:
     _with_password(client)

@@ -468,6 +468,8 @@ def test_the_start_page_states_time_and_fees(client: Browser) -> None:
 
 def test_submissions_are_rate_limited_per_client(client: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(journey, "SUBMIT_LIMIT", 2)
+    frozen = clock.now()  # the limit counts in fixed windows: the test must not straddle an edge
+    monkeypatch.setattr(clock, "now", lambda: frozen)
     signed_in_client(client)
     application, _ = start(client, "street-trading-licence")
     target = f"/apply/{application.id}/check-answers"

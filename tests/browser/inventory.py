@@ -379,6 +379,7 @@ NOT_PAGES: dict[str, str] = {
     "documents:download": "the document's own bytes (PDF or image), never HTML",
     "session_extend": "POST from the session-timeout dialog; answers JSON or redirects back",
     "journeys:answers_pdf": "a PDF copy of the answers (Content-Type application/pdf)",
+    "notifications:notify_callback": "POST from GOV.UK Notify (delivery receipts); answers JSON or problem+json",
     **CASEWORK_NOT_PAGES,
     **SENT_BACK_NOT_PAGES,
 }

@@ -29,7 +29,6 @@ from govserve.audit.events import register_event
 from govserve.audit.services import audit_record
 from govserve.core import clock
 from govserve.core.errors import ConflictError
-from govserve.documents import services as documents
 from govserve.documents.services import UploadedFileLike
 from govserve.journeys import errors, hooks
 from govserve.journeys.access import Applicant
@@ -49,6 +48,7 @@ from govserve.journeys.selectors import documents_of, state_load
 from govserve.journeys.services import (
     SUBJECT,
     page_answers_parse,
+    slot_document_store,
     submission_problems,
 )
 
@@ -175,28 +175,14 @@ def sent_back_document_upload(
     )
     if requirement is None:
         raise errors.PageNotFoundError("This document is not uploaded")
-    current = next((summary.id for summary in documents_of(application) if summary.slot == requirement.slot), None)
-    max_bytes = requirement.document.max_size_mb * 1024 * 1024
-    if current is None:
-        document = documents.document_upload(
-            owner=application.crypto_owner,
-            slot=requirement.slot,
-            uploaded_file=upload,
-            allowed_types=requirement.document.types,
-            max_size_bytes=max_bytes,
-            actor=applicant.actor,
-            citizen=applicant.citizen,
-        )
-    else:
-        document = documents.document_replace(
-            owner=application.crypto_owner,
-            document_id=current,
-            uploaded_file=upload,
-            allowed_types=requirement.document.types,
-            max_size_bytes=max_bytes,
-            actor=applicant.actor,
-            citizen=applicant.citizen,
-        )
+    document = slot_document_store(
+        application,
+        applicant,
+        slot=requirement.slot,
+        upload=upload,
+        allowed_types=requirement.document.types,
+        max_size_mb=requirement.document.max_size_mb,
+    )
     return document.id
 
 

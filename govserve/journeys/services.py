@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -102,6 +102,9 @@ from govserve.journeys.selectors import (
 )
 from govserve.notifications.email import PlatformTemplate, email_send, normalise_recipient
 from govserve.privacy.crypto import data_key_destroy, seal, unseal_text
+
+if TYPE_CHECKING:
+    from govserve.documents.models import Document
 
 logger = structlog.get_logger(__name__)
 
@@ -890,29 +893,14 @@ def _file_store(
     application: Application, applicant: Applicant, file_field: FileField, upload: UploadedFileLike
 ) -> dict[str, Any]:
     """Upload (or replace) the file of ``file_field``; return its answer value. Raise UploadRefusedError."""
-    slot = field_slot(file_field.id)
-    max_bytes = file_field.validation.max_size_mb * 1024 * 1024
-    current = _current_document_id(application, slot)
-    if current is None:
-        document = documents.document_upload(
-            owner=application.crypto_owner,
-            slot=slot,
-            uploaded_file=upload,
-            allowed_types=file_field.validation.types,
-            max_size_bytes=max_bytes,
-            actor=applicant.actor,
-            citizen=applicant.citizen,
-        )
-    else:
-        document = documents.document_replace(
-            owner=application.crypto_owner,
-            document_id=current,
-            uploaded_file=upload,
-            allowed_types=file_field.validation.types,
-            max_size_bytes=max_bytes,
-            actor=applicant.actor,
-            citizen=applicant.citizen,
-        )
+    document = slot_document_store(
+        application,
+        applicant,
+        slot=field_slot(file_field.id),
+        upload=upload,
+        allowed_types=file_field.validation.types,
+        max_size_mb=file_field.validation.max_size_mb,
+    )
     name = (upload.name or "").rsplit("/", 1)[-1][:255]
     return {
         "id": str(document.id),
@@ -920,6 +908,38 @@ def _file_store(
         "size": document.size_bytes,
         "content_type": document.content_type,
     }
+
+
+def slot_document_store(
+    application: Application,
+    applicant: Applicant,
+    *,
+    slot: str,
+    upload: UploadedFileLike | None,
+    allowed_types: Sequence[str],
+    max_size_mb: int,
+) -> Document:
+    """Upload the file of ``slot``, or replace the one already there; return it. Raise UploadRefusedError."""
+    current = _current_document_id(application, slot)
+    if current is None:
+        return documents.document_upload(
+            owner=application.crypto_owner,
+            slot=slot,
+            uploaded_file=upload,
+            allowed_types=allowed_types,
+            max_size_bytes=max_size_mb * 1024 * 1024,
+            actor=applicant.actor,
+            citizen=applicant.citizen,
+        )
+    return documents.document_replace(
+        owner=application.crypto_owner,
+        document_id=current,
+        uploaded_file=upload,
+        allowed_types=allowed_types,
+        max_size_bytes=max_size_mb * 1024 * 1024,
+        actor=applicant.actor,
+        citizen=applicant.citizen,
+    )
 
 
 def _current_document_id(application: Application, slot: str) -> uuid.UUID | None:
@@ -1122,29 +1142,14 @@ def requirement_upload(
     _require_draft(application)
     state = state_load(application)
     requirement = _upload_requirement(state, document_id)
-    slot = requirement.slot
-    max_bytes = requirement.document.max_size_mb * 1024 * 1024
-    current = _current_document_id(application, slot)
-    if current is None:
-        documents.document_upload(
-            owner=application.crypto_owner,
-            slot=slot,
-            uploaded_file=upload,
-            allowed_types=requirement.document.types,
-            max_size_bytes=max_bytes,
-            actor=applicant.actor,
-            citizen=applicant.citizen,
-        )
-    else:
-        documents.document_replace(
-            owner=application.crypto_owner,
-            document_id=current,
-            uploaded_file=upload,
-            allowed_types=requirement.document.types,
-            max_size_bytes=max_bytes,
-            actor=applicant.actor,
-            citizen=applicant.citizen,
-        )
+    slot_document_store(
+        application,
+        applicant,
+        slot=requirement.slot,
+        upload=upload,
+        allowed_types=requirement.document.types,
+        max_size_mb=requirement.document.max_size_mb,
+    )
     with transaction.atomic():
         application = _locked(application_id, applicant)
         application.expires_at = _expiry_from_now(state.compiled)

@@ -19,6 +19,17 @@ class PaymentProviderRefusedError(ApplicationError):
     status = 422
 
 
+class PaymentProviderResponseInvalidError(PaymentProviderUnavailableError):
+    """The provider answered 2xx with a body it does not document (a field missing, an unknown state).
+
+    A kind of unavailable (the caller retries later; the log says what was
+    wrong in ``extra['detail']``), never a ``KeyError`` and a 500.
+    """
+
+    code = "payment_provider_response_invalid"
+    status = 502
+
+
 class PaymentWebhookInvalidError(ApplicationError):
     """A webhook whose signature does not match, or whose body is not the provider's."""
 

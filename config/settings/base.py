@@ -222,6 +222,14 @@ GOVSERVE_RESULT_VERIFY_KEYS = env_list("GOVSERVE_RESULT_VERIFY_KEYS", [])
 # Unwrapped data keys kept per process (entries, seconds); 0 disables the cache.
 GOVSERVE_DATA_KEY_CACHE_SIZE = env_int("GOVSERVE_DATA_KEY_CACHE_SIZE", 1024)
 GOVSERVE_DATA_KEY_CACHE_SECONDS = env_int("GOVSERVE_DATA_KEY_CACHE_SECONDS", 30)
+# The journey's per-process memory (docs/journeys.md): walked journey states kept per
+# application (entries, seconds; 0 turns the cache off), and page views held before they
+# are written in bulk (count, seconds; 0 writes each at once; a worker killed without
+# exiting loses the page views it held, at most the count).
+GOVSERVE_JOURNEY_STATE_CACHE_SIZE = env_int("GOVSERVE_JOURNEY_STATE_CACHE_SIZE", 256)
+GOVSERVE_JOURNEY_STATE_CACHE_SECONDS = env_int("GOVSERVE_JOURNEY_STATE_CACHE_SECONDS", 30)
+GOVSERVE_JOURNEY_PAGE_VIEW_BUFFER = env_int("GOVSERVE_JOURNEY_PAGE_VIEW_BUFFER", 20)
+GOVSERVE_JOURNEY_PAGE_VIEW_BUFFER_SECONDS = env_int("GOVSERVE_JOURNEY_PAGE_VIEW_BUFFER_SECONDS", 2)
 
 # --- Web hardening ----------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", default=False) else None

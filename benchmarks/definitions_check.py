@@ -307,6 +307,11 @@ def main() -> dict[str, Any]:
         path = Path(directory) / "benchmark-service.yaml"
         text = yaml.safe_dump(generate_definition(), allow_unicode=True, sort_keys=False, width=120)
         path.write_text(text, encoding="utf-8")
+        # The result's certificate template beside the file, as `check` reads and compiles it.
+        (Path(directory) / "templates").mkdir()
+        (Path(directory) / "templates" / "certificate.html").write_text(
+            "<h1>{{ result.name }} {{ result.number }}</h1>\n", encoding="utf-8"
+        )
 
         # Verify: the generated definition is what the benchmark claims, and is valid.
         loaded = load_definition_file(path)

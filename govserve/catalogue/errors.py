@@ -59,13 +59,13 @@ class DefinitionReferenceError(ValidationError):
 
 
 class ResultTemplateError(ValidationError):
-    """A result template the definition names cannot be used (missing, outside its folder, too large, not text).
+    """A result template the definition names cannot be used (missing, outside its folder, too large, not text, broken).
 
     ``problems`` are :class:`ReferenceProblem` located at each ``template:``
     key, with the codes ``publish.template_missing``,
     ``publish.template_path_invalid``, ``publish.template_outside``,
-    ``publish.template_too_large`` and ``publish.template_not_text``. Nothing
-    was saved.
+    ``publish.template_too_large``, ``publish.template_not_text`` and
+    ``publish.template_syntax`` (it does not compile). Nothing was saved.
     """
 
     code = "result_template_invalid"

@@ -81,6 +81,7 @@ from govserve.catalogue.templates import (
     template_path_problem,
     template_read,
     template_references,
+    template_syntax_problem,
     template_text_problem,
 )
 from govserve.core import clock
@@ -285,6 +286,7 @@ def _template_problem(result: LoadResult, path: tuple[str | int, ...], code: str
     suggestions = {
         "publish.template_missing": "Put the template file at that path, relative to the definition file",
         "publish.template_path_invalid": "Write a relative path like templates/licence.html",
+        "publish.template_syntax": "Fix the template's Jinja2 syntax (docs/results.md lists what a template can use)",
     }
     return ReferenceProblem(code, message, result.filename, line, column, format_path(path), suggestions.get(code))
 
@@ -347,6 +349,12 @@ def _resolve_templates(
                     "publish.template_missing",
                     f"Template `{template}` was not given with the definition's text",
                 )
+            )
+            continue
+        problem = template_syntax_problem(text)
+        if problem is not None:
+            problems.append(
+                _template_problem(result, path, "publish.template_syntax", f"Template `{template}` {problem}")
             )
             continue
         resolved[template] = text

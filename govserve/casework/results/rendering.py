@@ -28,7 +28,6 @@ external resource (any URL is refused), so rendering never touches the network.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -39,13 +38,11 @@ from markupsafe import Markup
 
 from govserve.catalogue.compiled import CompiledDefinition
 from govserve.catalogue.definitions.schema import Registration, Result
+from govserve.catalogue.templates import template_compile
 from govserve.journeys.fields.display import display_value
 from govserve.journeys.fields.formats import format_date
 
 if TYPE_CHECKING:
-    from jinja2 import Template
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
     from govserve.journeys.routing import JourneyState
 
 QR_MODULE_MM = 0.6
@@ -64,18 +61,6 @@ def qr_svg(url: str, *, title: str) -> Markup:
     code = segno.make(url, error="m", micro=False)
     svg = code.svg_inline(scale=QR_MODULE_MM, unit="mm", title=title, svgclass="qr-code", lineclass=None)
     return Markup(svg)  # noqa: S704 - segno's own markup; the title is escaped by segno
-
-
-@functools.cache
-def _environment() -> ImmutableSandboxedEnvironment:
-    from jinja2.sandbox import ImmutableSandboxedEnvironment  # noqa: PLC0415 - only the renderers need it
-
-    return ImmutableSandboxedEnvironment(autoescape=True, trim_blocks=False, lstrip_blocks=False)
-
-
-def template_compile(text: str) -> Template:
-    """Return the compiled template ``text``; raise jinja2.TemplateSyntaxError for a broken one."""
-    return _environment().from_string(text)
 
 
 def template_render(text: str, context: Mapping[str, Any]) -> str:

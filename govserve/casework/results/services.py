@@ -49,12 +49,12 @@ from govserve.casework.results.rendering import (
     holder_name_of,
     pdf_render,
     result_context_build,
-    template_compile,
     template_render,
     verify_url,
 )
 from govserve.casework.results.signing import code_sign
 from govserve.casework.services import processing_values_load
+from govserve.catalogue.templates import template_compile
 from govserve.core import clock
 from govserve.core.errors import ConflictError
 from govserve.core.jobs import enqueue

@@ -6,6 +6,11 @@ the same service or catalogue, and ``options_from`` naming a catalogue that
 one of the checked files defines with a different id spelling. A catalogue no
 checked file defines is not an error here: it may exist in the database,
 which ``publish`` verifies.
+
+Result templates a definition names are read beside its file, with the rules
+``publish`` applies (:mod:`govserve.catalogue.templates`): ``template.unusable``
+when one cannot be read as a template file, ``template.syntax`` when it does
+not compile.
 """
 
 from __future__ import annotations
@@ -18,6 +23,13 @@ from pathlib import Path
 
 from govserve.catalogue.definitions.errors import Problem, ProblemCode, format_path
 from govserve.catalogue.definitions.loader import LoadResult, load_definition_file
+from govserve.catalogue.templates import (
+    TemplateReadError,
+    template_path_problem,
+    template_read,
+    template_references,
+    template_syntax_problem,
+)
 
 DEFINITION_SUFFIXES = (".yaml", ".yml")
 
@@ -104,9 +116,54 @@ def check_paths(paths: Sequence[str | os.PathLike[str]]) -> CheckReport:
     """
     report = CheckReport()
     for path in definition_files(paths):
-        report.results.append(load_definition_file(path))
+        result = load_definition_file(path)
+        template_problems = _template_problems(result, path.parent)
+        if template_problems:
+            result.problems = sorted([*result.problems, *template_problems], key=lambda found: found.line or 0)
+        report.results.append(result)
     report.cross_file_problems = _cross_file_problems(report.results)
     return report
+
+
+def _template_problems(result: LoadResult, directory: Path) -> list[Problem]:
+    """Return the problems of the result templates ``result``'s definition names (read from ``directory``)."""
+    if result.definition is None:
+        return []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for path, template in template_references(result.definition):
+        if template in seen:
+            continue
+        seen.add(template)
+        problem = template_path_problem(template)
+        if problem is not None:
+            problems.append(
+                _problem(
+                    result,
+                    path,
+                    ProblemCode.TEMPLATE_UNUSABLE,
+                    f"Template path `{template}` {problem}",
+                    "Write a relative path like templates/licence.html",
+                )
+            )
+            continue
+        try:
+            text = template_read(directory, template)
+        except TemplateReadError as error:
+            problems.append(_problem(result, path, ProblemCode.TEMPLATE_UNUSABLE, error.message))
+            continue
+        problem = template_syntax_problem(text)
+        if problem is not None:
+            problems.append(
+                _problem(
+                    result,
+                    path,
+                    ProblemCode.TEMPLATE_SYNTAX,
+                    f"Template `{template}` {problem}",
+                    "Fix the template's Jinja2 syntax (docs/results.md lists what a template can use)",
+                )
+            )
+    return problems
 
 
 def _cross_file_problems(results: list[LoadResult]) -> list[Problem]:

@@ -85,6 +85,9 @@ class ProblemCode(enum.StrEnum):
     REGISTRATION_FEE_AMOUNT = "registration.fee_amount"
     REGISTRATION_RESULT_WITHOUT_TEMPLATE = "registration.result_without_template"
     REGISTRATION_DOCUMENT_CONFLICT = "registration.document_conflict"
+    # Result templates named by the definition (read beside the file).
+    TEMPLATE_UNUSABLE = "template.unusable"
+    TEMPLATE_SYNTAX = "template.syntax"
     # The processing flow.
     FLOW_UNKNOWN_ROLE = "flow.unknown_role"
     FLOW_LOOP = "flow.loop"

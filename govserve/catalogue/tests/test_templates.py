@@ -490,3 +490,51 @@ def test_govserve_publish_prints_template_problems_and_exits_1(
     assert "error publish.template_missing registrations[0].results[0].template" in err
     assert "result_template_invalid:" in err
     assert ServiceVersion.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("template_text", "message"),
+    [
+        ("<h1>{{ result.name </h1>\n", "does not compile on line 1: unexpected '/'"),
+        ("<h1>Licence</h1>\n{% if result.number %}\n<p>{{ result.number }}</p>\n", "does not compile on line 3:"),
+        ("<p>\n{{ result.name | shout }}</p>\n", "does not compile on line 2: No filter named 'shout'."),
+    ],
+)
+def test_a_template_that_does_not_compile_is_refused_at_publish_with_its_line(
+    council: None, definition_dir: Path, template_text: str, message: str
+) -> None:
+    (definition_dir / "templates" / "licence.html").write_text(template_text, encoding="utf-8")
+
+    with pytest.raises(ResultTemplateError) as refused:
+        _publish_file(definition_dir)
+
+    [(code, path, line, text)] = _problems(refused.value)
+    assert (code, path) == ("publish.template_syntax", "registrations[0].results[0].template")
+    assert line == service_text(result_template=TEMPLATE).splitlines().index(f"        template: {TEMPLATE}") + 1
+    assert text.startswith(f"Template `{TEMPLATE}` {message}")
+    assert ServiceVersion.objects.count() == 0
+
+
+def test_govserve_check_reports_template_problems_without_a_database(
+    definition_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (definition_dir / "templates" / "licence.html").write_text("<p>{{ result.name | shout }}</p>", encoding="utf-8")
+
+    status, out, _err = run_cli(capsys, "check", str(definition_dir))
+
+    line = service_text(result_template=TEMPLATE).splitlines().index(f"        template: {TEMPLATE}") + 1
+    assert status == 1
+    assert (
+        f"market-stall.yaml:{line}:19: error template.syntax registrations[0].results[0].template: "
+        f"Template `{TEMPLATE}` does not compile on line 1: No filter named 'shout'." in out
+    )
+
+
+def test_govserve_check_reports_a_missing_template(definition_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (definition_dir / "templates" / "licence.html").unlink()
+
+    status, out, _err = run_cli(capsys, "check", str(definition_dir))
+
+    assert status == 1
+    assert "error template.unusable registrations[0].results[0].template" in out
+    assert f"There is no file {TEMPLATE} beside the definition file" in out

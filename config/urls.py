@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("govserve.documents.urls")),
     path("", include("govserve.journeys.urls")),
     path("", include("govserve.casework.results.urls")),
+    path("", include("govserve.payments.urls")),
     path("", include("govserve.web.urls")),
 ]
 

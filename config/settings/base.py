@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "govserve.documents",
     "govserve.casework",
     "govserve.casework.results",
+    "govserve.payments",
     "govserve.privacy",
     "govserve.notifications",
     "govserve.web",
@@ -162,6 +163,11 @@ NOTIFY_SMS_TEMPLATE_ID = env_str("NOTIFY_SMS_TEMPLATE_ID", "")
 NOTIFY_CALLBACK_TOKEN = env_str("NOTIFY_CALLBACK_TOKEN", "")
 NOTIFICATION_CONTENT_RETENTION_DAYS = env_int("NOTIFICATION_CONTENT_RETENTION_DAYS", 7)
 NOTIFICATION_DRAFT_EXPIRING_DAYS = env_int("NOTIFICATION_DRAFT_EXPIRING_DAYS", 3)
+
+# --- Payments ---------------------------------------------------------------------
+# Which provider takes payments: sandbox:// (built in, test cards only) or govukpay://
+# (GOV.UK Pay); read when a payment starts, checked by `govserve check` (docs/payments.md).
+PAYMENT_URL = env_str("PAYMENT_URL", "sandbox://")
 
 # --- Authentication ----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

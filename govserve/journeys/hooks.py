@@ -267,3 +267,39 @@ def applicant_resolved(request: HttpRequest, applicant: Applicant) -> Applicant:
         if resolved is not None:
             return resolved
     return applicant
+
+
+# --- Payments: the applicant's "Pay now" link ----------------------------------------------------------
+# Payments sits below journeys; it registers a provider that says what the applicant owes now and where
+# to pay it. The confirmation page and the application page show the link (the payments app's own
+# permission-checked view starts the payment).
+
+
+@dataclass(frozen=True)
+class PaymentLink:
+    """What the applicant owes now and where to pay: ``text`` ("Pay £75 now"), ``url`` (a POST form target)."""
+
+    amount: str
+    text: str
+    url: str
+    paid_when: str
+
+
+PaymentLinkProvider = Callable[["Application", str], PaymentLink | None]
+_payment_link_providers: list[PaymentLinkProvider] = []
+
+
+def payment_link_provider_register(provider: PaymentLinkProvider) -> PaymentLinkProvider:
+    """Let ``provider(application, language)`` give the applicant's "Pay now" link; return it."""
+    if provider not in _payment_link_providers:
+        _payment_link_providers.append(provider)
+    return provider
+
+
+def payment_link_for(application: Application, language: str) -> PaymentLink | None:
+    """Return the "Pay now" link of ``application`` (None: nothing to pay online now, or no payments app)."""
+    for provider in list(_payment_link_providers):
+        link = provider(application, language)
+        if link is not None:
+            return link
+    return None

@@ -13,7 +13,7 @@ messages commit with the change, or not at all).
 | ``message_received`` | casework case event ``message_sent`` by staff | email, text message |
 | ``draft_expiring`` | the ``notifications.drafts.expiring`` schedule | email, text message |
 | ``result_issued`` | casework-results' ``result_ready`` hook (the result's PDF is stored) | email, text message |
-| ``payment_received`` | not wired yet: payments has no hook (docs/notifications.md) | |
+| ``payment_received`` | payments' ``payment_received`` hook (a payment succeeded) | email, text message |
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from govserve.casework.models import CaseEventKind, FileOutcome, MessageSender
 from govserve.casework.results.hooks import result_ready_hook_register
 from govserve.casework.selectors import decision_reason_for_applicant
 from govserve.catalogue.errors import ServiceNotFoundError, VersionNotFoundError
+from govserve.journeys.fields.formats import format_money
 from govserve.journeys.hooks import application_submitted_hook_register
 from govserve.journeys.models import ApplicationStatus
 from govserve.journeys.selectors import compiled_for
@@ -34,11 +35,13 @@ from govserve.notifications.services import (
     service_event_notifies,
     service_notification_send,
 )
+from govserve.payments.hooks import payment_received_hook_register
 
 if TYPE_CHECKING:
     from govserve.casework.models import CaseEvent
     from govserve.casework.results.hooks import ResultReady
     from govserve.journeys.models import Application
+    from govserve.payments.models import Payment
 
 _EVENT_OF_KIND: dict[str, str] = {
     CaseEventKind.SENT_BACK: "sent_back",
@@ -105,6 +108,23 @@ def on_result_ready(ready: ResultReady) -> None:
     )
 
 
+def on_payment_received(payment: Payment) -> None:
+    """Send ``payment_received`` once per successful payment (``((amount))`` as the pages show it).
+
+    When the definition has a ``payment_received`` email, it is the applicant's receipt (payments
+    then sends none of its own: govserve.payments.receipts).
+    """
+    application = payment.application
+    if not service_event_notifies(application, "payment_received"):
+        return
+    service_notification_send(
+        application,
+        "payment_received",
+        context={"amount": format_money(payment.amount_minor, payment.currency)},
+        occurrence=str(payment.id),
+    )
+
+
 def deliveries_of(application: Application) -> list[DeliveryRecord]:
     """Return the delivery records of ``application`` (for casework's file page, after its permission check)."""
     return application_deliveries(crypto_owner=application.crypto_owner)
@@ -119,3 +139,4 @@ def register() -> None:
     case_event_hook_register(on_case_event)
     deliveries_provider_register(deliveries_of)
     result_ready_hook_register(on_result_ready)
+    payment_received_hook_register(on_payment_received)

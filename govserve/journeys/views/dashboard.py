@@ -93,6 +93,7 @@ def application_detail(request: HttpRequest, application: Application) -> HttpRe
         uploads=selectors.documents_of(application) if application.status != ApplicationStatus.EXPIRED else [],
         sections=answer_rows(application, state, language, links=False) if submitted else [],
         results=hooks.results_for(application, language),
+        payment_link=hooks.payment_link_for(application, language),
         case=hooks.applicant_case(application, language),
         message_error=MESSAGE_ERRORS.get(request.GET.get("message_error", ""), ""),
         resent=request.GET.get("sent") == "1" and application.status == ApplicationStatus.IN_PROGRESS,

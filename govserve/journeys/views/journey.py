@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from govserve.catalogue.definitions.schema import CHECK_ANSWERS, AnyField, EmailField, FileField, GroupField, Page
 from govserve.documents import errors as document_errors
 from govserve.documents.access import owner_access_grant
-from govserve.journeys import errors, selectors, services
+from govserve.journeys import errors, hooks, selectors, services
 from govserve.journeys.access import session_grant
 from govserve.journeys.fields import FieldError, display_value
 from govserve.journeys.models import SUBMITTED_STATUSES, Application, ApplicationStatus, JourneyEventKind
@@ -929,6 +929,7 @@ def confirmation(request: HttpRequest, application: Application) -> HttpResponse
             service_name=_service_name(state, language),
             application=application,
             awaiting_payment=application.status == ApplicationStatus.AWAITING_PAYMENT,
+            payment_link=hooks.payment_link_for(application, language),
             fee_summary=selectors.fees_of(state),
             decision_date=selectors.expected_decision_date(application, state),
             has_email=services.applicant_email(application) is not None,

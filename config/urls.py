@@ -7,6 +7,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("staff/admin/", admin.site.urls),
+    path("", include("govserve.api.urls")),
     path("", include("govserve.accounts.urls")),
     path("staff/", include("govserve.casework.urls")),
     path("", include("govserve.notifications.urls")),

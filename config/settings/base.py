@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "govserve.payments",
     "govserve.privacy",
     "govserve.notifications",
+    "govserve.api",
     "govserve.web",
     # The Django admin, served by accounts' MFA-guarded, audited StaffAdminSite.
     "govserve.accounts.admin_apps.GovserveAdminConfig",
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "django_tasks_db",
+    # django-ninja: its Swagger UI template and assets (served locally, no CDN) for /api/v1/docs.
+    "ninja",
 ]
 
 MIDDLEWARE = [

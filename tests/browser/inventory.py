@@ -25,6 +25,7 @@ from govserve.accounts.tests.factories import institution_create
 from govserve.audit.actors import Actor
 from tests.browser import people
 from tests.browser.browsing import Tab
+from tests.browser.inventory_api import API_NOT_PAGES
 from tests.browser.inventory_casework import CASEWORK_NOT_PAGES, CASEWORK_PAGES, CASEWORK_PHONE_PAGES
 from tests.browser.inventory_journeys import JOURNEY_PAGES, PHONE_PAGES
 from tests.browser.inventory_results import RESULTS_PAGES, RESULTS_PHONE_PAGES
@@ -382,4 +383,5 @@ NOT_PAGES: dict[str, str] = {
     "notifications:notify_callback": "POST from GOV.UK Notify (delivery receipts); answers JSON or problem+json",
     **CASEWORK_NOT_PAGES,
     **SENT_BACK_NOT_PAGES,
+    **API_NOT_PAGES,
 }

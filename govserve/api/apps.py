@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    name = "govserve.api"
+    label = "api"
+    verbose_name = "JSON API"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from govserve.api import audit_events  # noqa: F401, PLC0415

@@ -1,0 +1,48 @@
+"""Reads of the API app: clients and tokens, the applications a client made, submission keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from govserve.api.models import ApiClient, ApiToken, ClientApplication, SubmissionKey
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    """A client and its tokens, as ``govserve api_client_list`` shows them (never a token's text)."""
+
+    client: ApiClient
+    tokens: list[ApiToken]
+
+
+def api_clients_list() -> list[ClientSummary]:
+    """Return every client by name, each with its tokens, newest first."""
+    tokens: dict[uuid.UUID, list[ApiToken]] = {}
+    for token in ApiToken.objects.order_by("-created_at"):
+        tokens.setdefault(token.client_id, []).append(token)
+    return [ClientSummary(client=client, tokens=tokens.get(client.id, [])) for client in ApiClient.objects.all()]
+
+
+def client_owns(client: ApiClient, application_id: uuid.UUID) -> bool:
+    """Return whether ``client`` made the application."""
+    return ClientApplication.objects.filter(client=client, application_id=application_id).exists()
+
+
+def client_application_page(
+    client: ApiClient, *, after: tuple[dt.datetime, int] | None, limit: int
+) -> list[ClientApplication]:
+    """Return up to ``limit`` of the client's applications, newest first, after the cursor ``(created_at, id)``."""
+    rows = ClientApplication.objects.filter(client=client).select_related("application", "application__service")
+    if after is not None:
+        created_at, row_id = after
+        rows = rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=row_id))
+    return list(rows.order_by("-created_at", "-id")[:limit])
+
+
+def submission_key_get(client: ApiClient, key: str) -> SubmissionKey | None:
+    """Return the record of the client's submission ``key``, if it was used."""
+    return SubmissionKey.objects.filter(client=client, key=key).first()

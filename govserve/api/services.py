@@ -1,0 +1,238 @@
+"""Writes of the API app: clients, tokens (issue, revoke, rotate), authentication, submission keys.
+
+Tokens are ``gs_<prefix>_<secret>``: the prefix (12 characters) is public
+and finds the row; the secret has 256 bits of entropy; only the SHA-256 of
+the whole token is stored, so a database leak gives nobody a usable token
+(SHA-256 suffices, unlike for passwords: the secret is random, not guessed).
+The token is returned once, by :func:`api_token_issue` or
+:func:`api_token_rotate`, and never again.
+
+Every write runs in one transaction with its audit entry; the actor is the
+operator (``system:cli`` from the management commands).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from govserve.api import errors
+from govserve.api.models import SCOPES, ApiClient, ApiToken, ClientApplication, SubmissionKey
+from govserve.audit.actors import Actor
+from govserve.audit.services import audit_record
+from govserve.core import clock
+
+TOKEN_PREFIX = "gs"  # noqa: S105 - the public marker of govserve tokens, not a secret
+PREFIX_LENGTH = 12
+SECRET_BYTES = 32
+DEFAULT_LIFETIME = dt.timedelta(days=90)
+MAX_LIFETIME = dt.timedelta(days=366)
+_TOKEN = re.compile(r"^gs_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{40,60})$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,99}$")
+_PREFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CLIENT_SUBJECT = "api.client"
+TOKEN_SUBJECT = "api.token"  # noqa: S105 - an audit subject type
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token as issued: the row, and the token text (shown once, never stored)."""
+
+    token: ApiToken
+    text: str
+
+
+def token_digest(text: str) -> str:
+    """Return the stored form of a token (SHA-256, hex)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _new_token_text() -> tuple[str, str]:
+    prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
+    return prefix, f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
+
+
+def _scopes_checked(scopes: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(scopes))
+    unknown = [scope for scope in chosen if scope not in SCOPES]
+    if unknown or not chosen:
+        msg = f"Give one or more of the scopes {', '.join(SCOPES)}" + (
+            f" (unknown: {', '.join(unknown)})" if unknown else ""
+        )
+        raise errors.TokenRequestInvalidError(msg)
+    return [scope for scope in SCOPES if scope in chosen]
+
+
+def api_client_create(*, name: str, actor: Actor, description: str = "", rate_limit_per_minute: int = 600) -> ApiClient:
+    """Register an API client; return it. Raise ClientInvalidError (bad or taken name, bad limit).
+
+    Audited as ``api.client.created``.
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise errors.ClientInvalidError(
+            "Name the client with 2 to 100 lower-case letters, digits and hyphens, like partner-portal"
+        )
+    if len(description) > 500:
+        raise errors.ClientInvalidError("Describe the client in 500 characters or fewer")
+    if not 1 <= rate_limit_per_minute <= 100_000:
+        raise errors.ClientInvalidError("The rate limit is from 1 to 100000 calls a minute")
+    try:
+        with transaction.atomic():
+            client = ApiClient.objects.create(
+                name=name, description=description, rate_limit_per_minute=rate_limit_per_minute
+            )
+            audit_record(
+                actor=actor,
+                action="api.client.created",
+                subject_type=CLIENT_SUBJECT,
+                subject_id=client.id,
+                details={"name": name, "rate_limit_per_minute": rate_limit_per_minute},
+            )
+    except IntegrityError:
+        raise errors.ClientInvalidError(f"There is already a client named {name}") from None
+    return client
+
+
+def api_client_get(name: str) -> ApiClient:
+    """Return the client named ``name``; raise ClientNotFoundError."""
+    client = ApiClient.objects.filter(name=name).first()
+    if client is None:
+        raise errors.ClientNotFoundError(f"There is no API client named {name}")
+    return client
+
+
+def _token_create(client: ApiClient, scopes: list[str], lifetime: dt.timedelta) -> IssuedToken:
+    prefix, text = _new_token_text()
+    token = ApiToken.objects.create(
+        client=client,
+        prefix=prefix,
+        token_hash=token_digest(text),
+        scopes=scopes,
+        expires_at=clock.now() + lifetime,
+    )
+    return IssuedToken(token=token, text=text)
+
+
+def api_token_issue(
+    *, client: ApiClient, scopes: Iterable[str], actor: Actor, lifetime: dt.timedelta = DEFAULT_LIFETIME
+) -> IssuedToken:
+    """Issue a token with ``scopes`` to ``client``, valid for ``lifetime``; return it (its text shown once).
+
+    Raise TokenRequestInvalidError for unknown or no scopes, or a lifetime
+    outside one minute to a year. Audited as ``api.token.issued``.
+    """
+    chosen = _scopes_checked(scopes)
+    if not dt.timedelta(minutes=1) <= lifetime <= MAX_LIFETIME:
+        raise errors.TokenRequestInvalidError("A token lives from one minute to 366 days")
+    with transaction.atomic():
+        issued = _token_create(client, chosen, lifetime)
+        audit_record(
+            actor=actor,
+            action="api.token.issued",
+            subject_type=TOKEN_SUBJECT,
+            subject_id=issued.token.id,
+            details={"client": str(client.id), "prefix": issued.token.prefix, "scopes": chosen},
+        )
+    return issued
+
+
+def api_token_revoke(*, prefix: str, actor: Actor) -> ApiToken:
+    """Revoke the token with ``prefix`` at once; idempotent (a revoked token stays revoked, no new entry).
+
+    Raise TokenNotFoundError. Audited as ``api.token.revoked``.
+    """
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(prefix=prefix).first()
+        if token is None:
+            raise errors.TokenNotFoundError(f"There is no token with the prefix {prefix}")
+        if token.revoked_at is not None:
+            return token
+        token.revoked_at = clock.now()
+        token.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="api.token.revoked",
+            subject_type=TOKEN_SUBJECT,
+            subject_id=token.id,
+            details={"client": str(token.client_id), "prefix": token.prefix},
+        )
+    return token
+
+
+def api_token_rotate(*, prefix: str, actor: Actor, lifetime: dt.timedelta = DEFAULT_LIFETIME) -> IssuedToken:
+    """Issue a new token with the scopes of the token ``prefix`` and revoke that one; return the new token.
+
+    Raise TokenNotFoundError, TokenNotActiveError (already revoked), or
+    TokenRequestInvalidError (lifetime). Audited as ``api.token.rotated``.
+    """
+    if not dt.timedelta(minutes=1) <= lifetime <= MAX_LIFETIME:
+        raise errors.TokenRequestInvalidError("A token lives from one minute to 366 days")
+    with transaction.atomic():
+        old = ApiToken.objects.select_for_update().select_related("client").filter(prefix=prefix).first()
+        if old is None:
+            raise errors.TokenNotFoundError(f"There is no token with the prefix {prefix}")
+        if old.revoked_at is not None:
+            raise errors.TokenNotActiveError("This token is revoked: issue a new one instead")
+        issued = _token_create(old.client, list(old.scopes), lifetime)
+        old.revoked_at = clock.now()
+        old.replaced_by = issued.token
+        old.save(update_fields=["revoked_at", "replaced_by", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="api.token.rotated",
+            subject_type=TOKEN_SUBJECT,
+            subject_id=issued.token.id,
+            details={"client": str(old.client_id), "old_prefix": old.prefix, "prefix": issued.token.prefix},
+        )
+    return issued
+
+
+def api_token_authenticate(text: str) -> ApiToken:
+    """Return the usable token ``text`` is, with its client.
+
+    Raise TokenInvalidError, TokenExpiredError or TokenRevokedError.
+
+    Compares digests in constant time. A client switched off counts as
+    revoked. Not audited (the call it authenticates is).
+    """
+    match = _TOKEN.match(text or "")
+    if match is None:
+        raise errors.TokenInvalidError("The bearer token is not a govserve API token")
+    token = ApiToken.objects.select_related("client").filter(prefix=match[1]).first()
+    if token is None or not hmac.compare_digest(token.token_hash, token_digest(text)):
+        raise errors.TokenInvalidError("The bearer token is not a govserve API token")
+    if token.revoked_at is not None or not token.client.is_active:
+        raise errors.TokenRevokedError("This token has been revoked")
+    if token.expires_at <= clock.now():
+        raise errors.TokenExpiredError("This token has expired")
+    return token
+
+
+def client_application_record(*, client: ApiClient, application_id: uuid.UUID) -> None:
+    """Record that ``client`` made the application (idempotent: a repeated start keeps the first record)."""
+    ClientApplication.objects.get_or_create(application_id=application_id, defaults={"client": client})
+
+
+def submission_key_record(
+    *, client: ApiClient, key: str, request_digest: str, application_id: uuid.UUID
+) -> SubmissionKey:
+    """Keep the submission's ``Idempotency-Key``; return the key's record (the first one if it exists).
+
+    The caller compares the returned record with its request: a record of
+    another application or digest means the key was reused.
+    """
+    try:
+        with transaction.atomic():
+            return SubmissionKey.objects.create(
+                client=client, key=key, request_digest=request_digest, application_id=application_id
+            )
+    except IntegrityError:
+        return SubmissionKey.objects.get(client=client, key=key)

@@ -1,0 +1,75 @@
+"""The OpenAPI 3.1 document, the offline docs, and the error handling that is not a catch-all."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.test import Client
+from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
+
+from govserve.api.tests.conftest import Caller, body
+
+
+@pytest.mark.django_db
+def test_the_openapi_document_is_valid_openapi_3_1() -> None:
+    # when anyone fetches the document (it is public: it holds no data)
+    response = Client().get("/api/v1/openapi.json")
+    # then it validates against the OpenAPI 3.1 meta-schema (schemathesis ships it)
+    assert response.status_code == 200
+    document = body(response)
+    assert document["openapi"].startswith("3.1")
+    assert [error.message for error in OPENAPI_31_VALIDATOR.iter_errors(document)] == []
+    # and it lists every operation, each with the bearer scheme and its refusals declared
+    operations = {
+        (method.upper(), path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    assert sorted(operations) == [
+        ("GET", "/api/v1/applications"),
+        ("GET", "/api/v1/applications/{application_id}"),
+        ("GET", "/api/v1/applications/{application_id}/history"),
+        ("GET", "/api/v1/applications/{application_id}/requirements"),
+        ("GET", "/api/v1/services"),
+        ("GET", "/api/v1/services/{service_id}"),
+        ("GET", "/api/v1/services/{service_id}/answers-schema"),
+        ("PATCH", "/api/v1/applications/{application_id}/answers"),
+        ("POST", "/api/v1/applications"),
+        ("POST", "/api/v1/applications/{application_id}/submit"),
+        ("PUT", "/api/v1/applications/{application_id}/pages/{page_id}"),
+    ]
+    for key, operation in operations.items():
+        assert operation["security"] == [{"ClientToken": []}], key
+        assert {"401", "403", "429"} <= set(operation["responses"]), key
+    assert document["components"]["securitySchemes"]["ClientToken"] == {"type": "http", "scheme": "bearer"}
+
+
+@pytest.mark.django_db
+def test_the_docs_page_uses_only_assets_served_here() -> None:
+    # when the docs page is opened
+    response = Client().get("/api/v1/docs")
+    # then it loads its scripts and styles from this site's static files, never a CDN
+    assert response.status_code == 200
+    html = response.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert "/static/ninja/swagger-ui-bundle.js" in assets
+    assert "/static/ninja/swagger-ui.css" in assets
+    assert not [asset for asset in assets if asset.startswith(("http:", "https:", "//"))]
+    # and each one is a file the static files finders serve (from the django-ninja wheel)
+    for asset in assets:
+        if asset.startswith("/static/"):
+            assert finders.find(asset.removeprefix("/static/")) is not None, asset
+
+
+def test_a_bug_is_not_turned_into_a_problem(street_light: str, caller: Caller, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a selector that fails with an unexpected exception (a bug)
+    def broken(**_: object) -> None:
+        msg = "a bug"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr("govserve.api.v1.catalogue.services_live", broken)
+    # then the exception is not caught by the API's handlers: Django answers 500
+    with pytest.raises(RuntimeError, match="a bug"):
+        caller.call("GET", "/api/v1/services")

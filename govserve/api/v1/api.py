@@ -1,0 +1,45 @@
+"""The govserve API v1: one NinjaAPI at ``/api/v1/`` with its OpenAPI 3.1 document and offline docs.
+
+The browsable docs (``/api/v1/docs``) are django-ninja's Swagger UI, whose
+scripts and styles ship inside the django-ninja wheel (``ninja/static``) and
+are served by whitenoise like every other static file: nothing is fetched
+from a CDN.
+"""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI, Swagger
+
+from govserve.api.v1 import applications, catalogue
+from govserve.api.v1.auth import audited
+from govserve.api.v1.problems import problem_handlers_install
+
+DESCRIPTION = """\
+The JSON API of govserve: the same services, rules and messages as the web journey.
+
+Authenticate with `Authorization: Bearer gs_...` (an API client token with scopes).
+Every error is `application/problem+json` with a stable `code` (docs/api.md).
+Lists are cursor-paginated (`next_cursor`); reads carry an `ETag` (send
+`If-None-Match` for a 304); submission needs an `Idempotency-Key` header.
+"""
+
+
+def api_build() -> NinjaAPI:
+    """Return the API v1 with its routers, its problem+json handlers and the audit of every call."""
+    api = NinjaAPI(
+        title="govserve API",
+        version="1",
+        description=DESCRIPTION,
+        urls_namespace="api_v1",
+        docs=Swagger(settings={"persistAuthorization": False}),
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    problem_handlers_install(api)
+    api.add_decorator(audited, mode="view")
+    api.add_router("", catalogue.router)
+    api.add_router("", applications.router)
+    return api
+
+
+api = api_build()

@@ -1,0 +1,419 @@
+"""Applications through the API: start a draft, answer pages, read fees and documents, submit, follow.
+
+Every operation is thin: it checks that the calling client made the
+application (anything else is ``application_not_found``, as for an id that
+does not exist), then calls the journey's own services and selectors with
+the client as the applicant, so the API and the web share every rule,
+message, audit entry and event. The client is the audit actor
+(``api_client:<id>``) and the application's channel is ``api``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+from ninja.params.functions import Header, Query
+
+from govserve.api import errors
+from govserve.api.selectors import client_application_page, client_owns, submission_key_get
+from govserve.api.services import client_application_record, submission_key_record
+from govserve.api.v1.answers import UNSUPPORTED, page_form_data
+from govserve.api.v1.auth import ClientToken, Principal, principal_of
+from govserve.api.v1.http import cursor_decode, cursor_encode, json_response
+from govserve.api.v1.schemas import (
+    AnswersIn,
+    ApplicationCreate,
+    ApplicationOut,
+    ApplicationPage,
+    DocumentOut,
+    FeeOut,
+    HistoryEntry,
+    HistoryOut,
+    Problem,
+    RequirementsOut,
+    SaveOut,
+    SubmitIn,
+)
+from govserve.catalogue.definitions.schema import Page
+from govserve.journeys import errors as journey_errors
+from govserve.journeys import selectors as journeys
+from govserve.journeys import services as journey_services
+from govserve.journeys.fields import FieldError
+from govserve.journeys.models import Application, Channel
+from govserve.journeys.routing import JourneyState
+
+router = Router(tags=["applications"])
+READ = ClientToken("applications:read")
+WRITE = ClientToken("applications:write")
+AUTH_PROBLEMS: dict[int, Any] = {401: Problem, 403: Problem, 429: Problem}
+READ_PROBLEMS: dict[int, Any] = {**AUTH_PROBLEMS, 304: None, 404: Problem, 422: Problem}
+PAGE_SIZE_MAX = 100
+
+
+def _owned(principal: Principal, application_id: uuid.UUID) -> Application:
+    """Return the application if the calling client made it; raise ApplicationNotFoundError otherwise."""
+    if not client_owns(principal.client, application_id):
+        raise journey_errors.ApplicationNotFoundError("There is no application at this address")
+    return journeys.application_for_applicant(
+        applicant=principal.applicant(application_id), application_id=application_id
+    )
+
+
+def _application_out(application: Application, state: JourneyState | None = None) -> ApplicationOut:
+    state = state or journeys.state_load(application)
+    return ApplicationOut(
+        id=application.id,
+        reference=application.reference,
+        service_id=application.service_id,
+        version=application.version_number,
+        status=application.status,
+        language=application.language,
+        channel=application.channel,
+        created_at=application.created_at,
+        updated_at=application.updated_at,
+        submitted_at=application.submitted_at,
+        expires_at=application.expires_at,
+        pages_completed=list(application.pages_completed),
+        path=list(state.path),
+        next_page=state.first_unanswered,
+        complete=state.complete,
+    )
+
+
+@router.post(
+    "/applications",
+    auth=WRITE,
+    response={201: ApplicationOut, **AUTH_PROBLEMS, 404: Problem, 409: Problem, 422: Problem, 401: Problem},
+    url_name="application_create",
+    summary="Start a draft application",
+)
+def application_create(request: HttpRequest, payload: ApplicationCreate) -> HttpResponse:
+    """Start a draft on the service's latest published version (the web's application_start, channel ``api``).
+
+    Services that need a signed-in citizen are refused (401 ``sign_in_required``)
+    until applicant tokens exist. ``contact_email`` is required for anonymous
+    services: the applicant is emailed the link to continue on the web.
+    """
+    principal = principal_of(request)
+    with transaction.atomic():
+        started = journey_services.application_start(
+            service_id=payload.service_id,
+            applicant=principal.applicant(),
+            language=payload.language,
+            channel=Channel.API,
+            contact_email=payload.contact_email,
+        )
+        client_application_record(client=principal.client, application_id=started.application.id)
+    return json_response(request, _application_out(started.application), status=201)
+
+
+@router.get(
+    "/applications",
+    auth=READ,
+    response={200: ApplicationPage, **READ_PROBLEMS, 400: Problem},
+    url_name="application_list",
+    summary="List the client's applications, newest first",
+)
+def application_list(
+    request: HttpRequest, cursor: str | None = Query(None, max_length=500), limit: int = Query(20, ge=1, le=100)
+) -> HttpResponse:
+    """Return a page of the applications this client made; follow ``next_cursor`` for the next page."""
+    principal = principal_of(request)
+    after = None
+    if cursor:
+        position = cursor_decode(cursor, keys={"created_at", "id"})
+        try:
+            after = (dt.datetime.fromisoformat(str(position["created_at"])), int(position["id"]))
+        except (TypeError, ValueError):
+            raise errors.CursorInvalidError(
+                "The cursor is not valid: use the next_cursor of the previous page"
+            ) from None
+        if after[0].tzinfo is None:
+            raise errors.CursorInvalidError("The cursor is not valid: use the next_cursor of the previous page")
+    rows = client_application_page(principal.client, after=after, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = (
+        cursor_encode({"created_at": rows[-1].created_at.isoformat(), "id": rows[-1].id}) if more and rows else None
+    )
+    items = [_application_out(row.application) for row in rows]
+    return json_response(request, ApplicationPage(items=items, next_cursor=next_cursor))
+
+
+@router.get(
+    "/applications/{application_id}",
+    auth=READ,
+    response={200: ApplicationOut, **READ_PROBLEMS},
+    url_name="application_get",
+    summary="An application's status and progress",
+)
+def application_get(request: HttpRequest, application_id: uuid.UUID) -> HttpResponse:
+    """Return the application (ETag; If-None-Match answers 304)."""
+    application = _owned(principal_of(request), application_id)
+    return json_response(request, _application_out(application))
+
+
+def _page(state: JourneyState, page_id: str) -> Page:
+    for page in state.definition.pages:
+        if page.id == page_id:
+            return page
+    raise journey_errors.PageNotFoundError("There is no such page in this application")
+
+
+def _unknown(answers: dict[str, Any], known: set[str], where: str) -> None:
+    unknown = [field_id for field_id in answers if field_id not in known]
+    if unknown:
+        raise errors.AnswersUnknownError(
+            f"Some answers are not questions of {where}",
+            errors=[
+                FieldError(field_id, "unknown_field", f"{field_id} is not a question of {where}", field_id)
+                for field_id in unknown
+            ],
+        )
+
+
+def _save_page(
+    principal: Principal, application: Application, state: JourneyState, page: Page, answers: dict[str, Any]
+) -> journey_services.PageSaveResult:
+    if not journey_services.draft_open(application):
+        # Checked again by the save; first here so a sent application answers 409 before any answer's errors.
+        raise journey_errors.ApplicationNotEditableError("This application can no longer be changed")
+    data, found = page_form_data(page, answers, compiled=state.compiled, language=application.language)
+    if found:
+        raise journey_errors.AnswersInvalidError("There is a problem with your answers", errors=found)
+    return journey_services.page_answers_save(
+        application_id=application.id,
+        applicant=principal.applicant(application.id),
+        page_id=page.id,
+        data=data,
+        language=application.language,
+        loaded=application,
+    )
+
+
+@router.put(
+    "/applications/{application_id}/pages/{page_id}",
+    auth=WRITE,
+    response={200: SaveOut, **AUTH_PROBLEMS, 404: Problem, 409: Problem, 422: Problem},
+    url_name="application_page_save",
+    summary="Answer one page",
+)
+def application_page_save(
+    request: HttpRequest, application_id: uuid.UUID, page_id: str, payload: AnswersIn
+) -> HttpResponse:
+    """Save the answers of one page, all validated together: on any error nothing of the page is saved.
+
+    The page must be on the application's path (404 ``page_not_found``); a
+    field that is not on the page is refused (422 ``answers_unknown``); the
+    answers' errors are the web's (422 ``answers_invalid``, one entry per field).
+    """
+    principal = principal_of(request)
+    application = _owned(principal, application_id)
+    state = journeys.state_load(application)
+    page = _page(state, page_id)
+    _unknown(payload.answers, {page_field.id for page_field in page.fields}, f"the page {page_id}")
+    result = _save_page(principal, application, state, page, payload.answers)
+    return json_response(
+        request,
+        SaveOut(
+            application=_application_out(result.application, result.state),
+            saved_pages=[page_id],
+            changed=result.changed,
+            ignored=[],
+        ),
+    )
+
+
+@router.patch(
+    "/applications/{application_id}/answers",
+    auth=WRITE,
+    response={200: SaveOut, **AUTH_PROBLEMS, 404: Problem, 409: Problem, 422: Problem},
+    url_name="application_answers_save",
+    summary="Answer several pages at once",
+)
+def application_answers_save(request: HttpRequest, application_id: uuid.UUID, payload: AnswersIn) -> HttpResponse:
+    """Save answers for any number of pages, page by page along the path (each page as one save).
+
+    Pages are saved in path order, the path recomputed after each (answers
+    change it); a page with no answers in the body ends the walk unless it
+    was answered before (or asks only for optional uploads). On the first
+    page with errors the call answers 422 with them; the pages before it stay
+    saved. Answers for pages off the path, or for fields their conditions hide,
+    are not saved and listed in ``ignored``.
+    """
+    principal = principal_of(request)
+    application = _owned(principal, application_id)
+    state = journeys.state_load(application)
+    known = {page_field.id for page in state.definition.pages for page_field in page.fields}
+    _unknown(payload.answers, known, "this service")
+    saved: list[str] = []
+    changed: list[str] = []
+    done: set[str] = set()
+    while True:
+        page = next(
+            (
+                page
+                for page in (_page(state, page_id) for page_id in state.path)
+                if page.id not in done and not page.exit
+            ),
+            None,
+        )
+        if page is None:
+            break
+        done.add(page.id)
+        answers = {
+            page_field.id: payload.answers[page_field.id]
+            for page_field in page.fields
+            if page_field.id in payload.answers
+        }
+        if not answers:
+            if page.id in application.pages_completed:
+                continue
+            if not all(isinstance(page_field, UNSUPPORTED) for page_field in page.fields):
+                break
+        result = _save_page(principal, application, state, page, answers)
+        application, state = result.application, result.state
+        saved.append(page.id)
+        changed.extend(result.changed)
+    # Saved means shown: a field hidden by its condition on a saved page is not kept (the web drops it too).
+    used = {field_id for page_id in saved for field_id in state.visible.get(page_id, [])}
+    return json_response(
+        request,
+        SaveOut(
+            application=_application_out(application, state),
+            saved_pages=saved,
+            changed=changed,
+            ignored=[field_id for field_id in payload.answers if field_id not in used],
+        ),
+    )
+
+
+@router.get(
+    "/applications/{application_id}/requirements",
+    auth=READ,
+    response={200: RequirementsOut, **READ_PROBLEMS},
+    url_name="application_requirements",
+    summary="The documents and fees the answers lead to",
+)
+def application_requirements(request: HttpRequest, application_id: uuid.UUID) -> HttpResponse:
+    """Return the fees and documents computed from the answers (none until every question is answered)."""
+    application = _owned(principal_of(request), application_id)
+    state = journeys.state_load(application)
+    fees = journeys.fees_of(state)
+    language = application.language
+    rows = journeys.document_rows(application, state)
+    return json_response(
+        request,
+        RequirementsOut(
+            complete=state.complete,
+            currency=fees.currency,
+            total_minor=fees.total_minor,
+            due_before_submission_minor=fees.due_before_submission_minor,
+            fees=[
+                FeeOut(
+                    registration=item.registration.id,
+                    name=item.fee.name.get(language),
+                    amount_minor=item.amount_minor,
+                    paid=item.fee.paid,
+                )
+                for item in fees.items
+            ],
+            documents=[
+                DocumentOut(
+                    registration=",".join(row.requirement.registration_ids),
+                    document=row.requirement.id,
+                    name=row.requirement.document.name.get(language),
+                    delivery=row.requirement.delivery,
+                    slot=row.requirement.slot,
+                    uploaded=row.upload is not None,
+                )
+                for row in rows
+            ],
+        ),
+    )
+
+
+def _submit_digest(application_id: uuid.UUID, payload: SubmitIn) -> str:
+    canonical = json.dumps({"application": str(application_id), "body": payload.model_dump()}, sort_keys=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@router.post(
+    "/applications/{application_id}/submit",
+    auth=WRITE,
+    response={200: ApplicationOut, **AUTH_PROBLEMS, 400: Problem, 404: Problem, 409: Problem, 422: Problem},
+    url_name="application_submit",
+    summary="Submit the application (idempotent on Idempotency-Key)",
+)
+def application_submit(
+    request: HttpRequest,
+    application_id: uuid.UUID,
+    payload: SubmitIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+) -> HttpResponse:
+    """Send the application, as the check-answers page does (declaration, every answer valid, uploads present).
+
+    The same ``Idempotency-Key`` again returns the same application and
+    changes nothing; the key used for another application or another body
+    is refused (409 ``idempotency_key_reused``).
+    """
+    principal = principal_of(request)
+    if not idempotency_key or not journey_services.SUBMIT_KEY.match(idempotency_key):
+        raise errors.IdempotencyKeyMissingError(
+            "Send an Idempotency-Key header: 8 to 100 letters, digits, hyphens or underscores"
+        )
+    application = _owned(principal, application_id)
+    digest = _submit_digest(application_id, payload)
+    reused = errors.IdempotencyKeyReusedError("This Idempotency-Key was used for a different request")
+    existing = submission_key_get(principal.client, idempotency_key)
+    if existing is not None and (existing.application_id != application_id or existing.request_digest != digest):
+        raise reused
+    result = journey_services.application_submit(
+        application_id=application_id,
+        applicant=principal.applicant(application_id),
+        idempotency_key=idempotency_key,
+        declaration_accepted=payload.declaration,
+        language=application.language,
+    )
+    record = submission_key_record(
+        client=principal.client, key=idempotency_key, request_digest=digest, application_id=application_id
+    )
+    if record.application_id != application_id or record.request_digest != digest:
+        raise reused
+    return json_response(request, _application_out(result.application))
+
+
+@router.get(
+    "/applications/{application_id}/history",
+    auth=READ,
+    response={200: HistoryOut, **READ_PROBLEMS},
+    url_name="application_history",
+    summary="The application's history, oldest first",
+)
+def application_history(request: HttpRequest, application_id: uuid.UUID) -> HttpResponse:
+    """Return the status changes of the application, as the applicant's dashboard shows them."""
+    application = _owned(principal_of(request), application_id)
+    return json_response(
+        request,
+        HistoryOut(
+            application_id=application.id,
+            status=application.status,
+            items=[
+                HistoryEntry(
+                    occurred_at=event.occurred_at,
+                    kind=event.kind,
+                    from_status=event.from_status,
+                    to_status=event.to_status,
+                    actor_kind=event.actor_kind,
+                )
+                for event in journeys.history_of(application)
+            ],
+        ),
+    )

@@ -1,0 +1,31 @@
+"""The JSON API's routes (govserve/api): none renders a page a citizen or caseworker sees.
+
+``/api/v1/docs`` is django-ninja's Swagger UI for developers integrating
+with govserve, served offline from the django-ninja wheel's assets. It is
+not audited with axe here: it is a third-party single-page application that
+renders nothing without JavaScript, so it cannot meet the project's rule
+for pages people see (GOV.UK markup, works without JavaScript). The
+accessible reference for the same content is docs/api.md; the OpenAPI
+document is the machine-readable one.
+"""
+
+from __future__ import annotations
+
+_JSON = "JSON API (application/json or application/problem+json), no HTML"
+
+API_NOT_PAGES: dict[str, str] = {
+    "api_v1:api-root": "the API's root: ninja answers 404 problem+json (no page)",
+    "api_v1:openapi-json": "the OpenAPI 3.1 document (application/json)",
+    "api_v1:openapi-view": "Swagger UI for developers, assets served locally (see this module's docstring)",
+    "api_v1:service_list": _JSON,
+    "api_v1:service_get": _JSON,
+    "api_v1:service_answers_schema": _JSON,
+    "api_v1:application_create": _JSON,
+    "api_v1:application_list": _JSON,
+    "api_v1:application_get": _JSON,
+    "api_v1:application_page_save": _JSON,
+    "api_v1:application_answers_save": _JSON,
+    "api_v1:application_requirements": _JSON,
+    "api_v1:application_submit": _JSON,
+    "api_v1:application_history": _JSON,
+}

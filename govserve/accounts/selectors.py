@@ -19,6 +19,7 @@ from govserve.accounts.auditing import staff_actor
 from govserve.accounts.citizens import citizen_email
 from govserve.accounts.models import Citizen, Institution, PlatformRole, RoleAssignment, User
 from govserve.audit.services import audit_record
+from govserve.core.queries import PreparedGet
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -93,6 +94,9 @@ def staff_list(*, viewer: User | None, institution_code: str | None = None) -> Q
     return users.order_by("username")
 
 
+_ACTIVE_CITIZEN = PreparedGet(Citizen, is_active=True)
+
+
 def current_citizen(request: HttpRequest) -> Citizen | None:
     """Return the signed-in citizen of this request, or None (staff sessions and anonymous ones too)."""
     if request.session.get(signin.KIND) != signin.KIND_CITIZEN:
@@ -105,10 +109,9 @@ def current_citizen(request: HttpRequest) -> Citizen | None:
         citizen_id = uuid.UUID(str(raw))
     except ValueError:
         return None
-    # get(), not filter().first(): no ORDER BY to build and run for a primary-key look-up on every request.
-    try:
-        citizen = Citizen.objects.get(pk=citizen_id, is_active=True)
-    except Citizen.DoesNotExist:
+    # Every citizen request reads the account: SQL built once (govserve.core.queries), not by the ORM each time.
+    citizen = _ACTIVE_CITIZEN.get(citizen_id)
+    if citizen is None:
         return None
     request._govserve_citizen = citizen  # type: ignore[attr-defined]
     return citizen

@@ -1,0 +1,1 @@
+"""Helpers of the casework benchmark (``benchmarks/casework.py``): the database work and the staff's HTTP client."""

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from govserve.payments.views import applicant, sandbox
+from govserve.payments.views import applicant, sandbox, webhooks
 
 app_name = "payments"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     # --- The built-in sandbox's hosted payment page (govserve.payments.views.sandbox) ---
     path("payments/sandbox/<str:provider_id>/", sandbox.sandbox_page, name="sandbox_page"),
     # --- Staff: refunds, reconciliation; the providers' webhooks (their own modules) ---
+    # GOV.UK Pay's signed webhooks (govserve.payments.views.webhooks; no page, no session).
+    path("api/payments/govukpay/webhooks", webhooks.govuk_pay_webhook, name="govukpay_webhook"),
 ]

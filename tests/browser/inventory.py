@@ -28,6 +28,7 @@ from tests.browser.browsing import Tab
 from tests.browser.inventory_api import API_NOT_PAGES
 from tests.browser.inventory_casework import CASEWORK_NOT_PAGES, CASEWORK_PAGES, CASEWORK_PHONE_PAGES
 from tests.browser.inventory_journeys import JOURNEY_PAGES, PHONE_PAGES
+from tests.browser.inventory_pay_adapter import PAY_ADAPTER_NOT_PAGES
 from tests.browser.inventory_results import RESULTS_PAGES, RESULTS_PHONE_PAGES
 from tests.browser.inventory_sent_back import SENT_BACK_NOT_PAGES, SENT_BACK_PAGES
 
@@ -383,5 +384,6 @@ NOT_PAGES: dict[str, str] = {
     "notifications:notify_callback": "POST from GOV.UK Notify (delivery receipts); answers JSON or problem+json",
     **CASEWORK_NOT_PAGES,
     **SENT_BACK_NOT_PAGES,
+    **PAY_ADAPTER_NOT_PAGES,
     **API_NOT_PAGES,
 }

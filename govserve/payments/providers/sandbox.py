@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from govserve.payments.errors import PaymentProviderRefusedError, PaymentWebhookInvalidError
 from govserve.payments.models import SandboxPayment, SandboxRefund
@@ -229,12 +230,12 @@ class SandboxProvider:
 def card_number_normalise(raw: object) -> str:
     """Return the digits of a typed card number (spaces and dashes allowed); raise SandboxCardRefusedError."""
     if not isinstance(raw, str) or len(raw) > 40:
-        raise SandboxCardRefusedError("Enter one of the sandbox's test card numbers")
+        raise SandboxCardRefusedError(_("Enter one of the sandbox's test card numbers"))
     digits = raw.replace(" ", "").replace("-", "")
     if not digits:
-        raise SandboxCardRefusedError("Enter a card number")
+        raise SandboxCardRefusedError(_("Enter a card number"))
     if not digits.isascii() or not digits.isdigit() or digits not in TEST_CARDS:
-        raise SandboxCardRefusedError("Enter one of the sandbox's test card numbers")
+        raise SandboxCardRefusedError(_("Enter one of the sandbox's test card numbers"))
     return digits
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -169,3 +170,23 @@ def test_someone_elses_application_and_payment_are_not_found(client: Browser) ->
     assert client.post_crafted(f"/payments/apply/{application.id}/pay", {}).status_code == 404
     assert client.get(f"/payments/{payment.id}/").status_code == 404
     assert Payment.objects.filter(application=application).count() == 1
+
+
+def test_the_sandbox_page_and_the_outcome_speak_welsh(client: Browser, settings: Any) -> None:
+    # given
+    client, application = _signed_in(client)
+    payment = _to_sandbox(client, application.id)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "cy"
+
+    # when
+    card_page = client.get(sandbox_path(payment)).content.decode()
+    refused = client.post(sandbox_path(payment), {"card-number": "1234", "action": "pay"}).content.decode()
+    client.post(sandbox_path(payment), {"card-number": DECLINED_CARD, "action": "pay"})
+    client.get(f"/payments/return/{payment.return_token}")
+    outcome = client.get(f"/payments/{payment.id}/").content.decode()
+
+    # then
+    assert "Rhowch fanylion y cerdyn" in card_page
+    assert "Rhowch un o rifau cerdyn prawf y blwch tywod" in refused
+    assert "Methodd eich taliad" in outcome
+    assert "Rhoi cynnig arall arni" in outcome

@@ -65,7 +65,7 @@ def sandbox_page(request: HttpRequest, provider_id: str) -> HttpResponse:
         current = SandboxPayment.objects.filter(pk=provider_id[:64]).first()
         if current is None:  # pragma: no cover - refused only for an existing unfinished payment
             raise Http404("There is no sandbox payment at this address") from None
-        return _render(request, current, error=_(str(error)), card_number=str(typed)[:40])
+        return _render(request, current, error=str(error), card_number=str(typed)[:40])
     if row is None:
         raise Http404("There is no sandbox payment at this address")
     return HttpResponseRedirect(row.return_url)

@@ -28,4 +28,6 @@ API_NOT_PAGES: dict[str, str] = {
     "api_v1:application_requirements": _JSON,
     "api_v1:application_submit": _JSON,
     "api_v1:application_history": _JSON,
+    "api_v1:application_answers": _JSON,
+    "api_v1:application_withdraw": _JSON,
 }

@@ -434,3 +434,57 @@ def test_write_operations_need_the_write_scope(street_light: str, make_caller: M
     assert response.status_code == 403
     assert body(response)["code"] == "scope_missing"
     assert Application.objects.count() == 0
+
+
+def test_the_answers_that_count_are_read_back_in_json(street_light: str, caller: Caller) -> None:
+    # given answers with one the path does not show (wires, for a light that does not come on)
+    application_id = _start(caller, street_light)
+    caller.call(
+        "PATCH",
+        f"/api/v1/applications/{application_id}/answers",
+        {"answers": {**ANSWERS, "problem": "out", "exposed_wires": None}},
+    )
+    # when the client reads them back
+    response = caller.call("GET", f"/api/v1/applications/{application_id}/answers")
+    # then it gets the answers on the path in their JSON forms, normalised as the web stores them
+    assert response.status_code == 200
+    assert body(response) == {
+        "application_id": application_id,
+        "answers": {
+            "on_private_land": False,
+            "problem": "out",
+            "street": "High Street",
+            "postcode": "SW1A 1AA",
+            "reporter_name": "Ann Example",
+            "reporter_email": "ann@example.com",
+            "contact_preference": "email",
+        },
+    }
+
+
+def test_a_sent_application_is_withdrawn_once(street_light: str, caller: Caller) -> None:
+    # given a sent application
+    application_id = _answered(caller, street_light)
+    caller.call(
+        "POST", f"/api/v1/applications/{application_id}/submit", {"declaration": True}, idempotency_key="submit-0001"
+    )
+    # when the client withdraws it
+    response = caller.call("POST", f"/api/v1/applications/{application_id}/withdraw")
+    # then it is withdrawn, by the client
+    assert response.status_code == 200
+    assert body(response)["status"] == "withdrawn"
+    entry = AuditEntry.objects.get(action="journeys.application.withdrawn")
+    assert entry.actor_kind == "api_client"
+    # and a second withdrawal is refused, changing nothing
+    again = caller.call("POST", f"/api/v1/applications/{application_id}/withdraw")
+    assert again.status_code == 409
+    assert body(again)["code"] == "not_withdrawable"
+    assert ApplicationEvent.objects.filter(kind="withdrawn").count() == 1
+
+
+def test_a_draft_cannot_be_withdrawn(street_light: str, caller: Caller) -> None:
+    application_id = _start(caller, street_light)
+    response = caller.call("POST", f"/api/v1/applications/{application_id}/withdraw")
+    assert response.status_code == 409
+    assert body(response)["code"] == "not_withdrawable"
+    assert Application.objects.get().status == "draft"

@@ -30,6 +30,7 @@ def test_the_openapi_document_is_valid_openapi_3_1() -> None:
     assert sorted(operations) == [
         ("GET", "/api/v1/applications"),
         ("GET", "/api/v1/applications/{application_id}"),
+        ("GET", "/api/v1/applications/{application_id}/answers"),
         ("GET", "/api/v1/applications/{application_id}/history"),
         ("GET", "/api/v1/applications/{application_id}/requirements"),
         ("GET", "/api/v1/services"),
@@ -38,6 +39,7 @@ def test_the_openapi_document_is_valid_openapi_3_1() -> None:
         ("PATCH", "/api/v1/applications/{application_id}/answers"),
         ("POST", "/api/v1/applications"),
         ("POST", "/api/v1/applications/{application_id}/submit"),
+        ("POST", "/api/v1/applications/{application_id}/withdraw"),
         ("PUT", "/api/v1/applications/{application_id}/pages/{page_id}"),
     ]
     for key, operation in operations.items():

@@ -29,6 +29,7 @@ from govserve.api.v1.auth import ClientToken, Principal, principal_of
 from govserve.api.v1.http import cursor_decode, cursor_encode, json_response
 from govserve.api.v1.schemas import (
     AnswersIn,
+    AnswersOut,
     ApplicationCreate,
     ApplicationOut,
     ApplicationPage,
@@ -45,7 +46,7 @@ from govserve.catalogue.definitions.schema import Page
 from govserve.journeys import errors as journey_errors
 from govserve.journeys import selectors as journeys
 from govserve.journeys import services as journey_services
-from govserve.journeys.fields import FieldError
+from govserve.journeys.fields import FieldError, value_to_json
 from govserve.journeys.models import Application, Channel
 from govserve.journeys.routing import JourneyState
 
@@ -158,6 +159,32 @@ def application_get(request: HttpRequest, application_id: uuid.UUID) -> HttpResp
     """Return the application (ETag; If-None-Match answers 304)."""
     application = _owned(principal_of(request), application_id)
     return json_response(request, _application_out(application))
+
+
+@router.get(
+    "/applications/{application_id}/answers",
+    auth=READ,
+    response={200: AnswersOut, **READ_PROBLEMS},
+    url_name="application_answers",
+    summary="The answers that count, in the answers schema's JSON forms",
+)
+def application_answers(request: HttpRequest, application_id: uuid.UUID) -> HttpResponse:
+    """Return the answers on the application's path (what would be sent), by field id.
+
+    Fields hidden by their conditions and pages off the path are left out,
+    as on the web's check-answers page.
+    """
+    application = _owned(principal_of(request), application_id)
+    state = journeys.state_load(application)
+    fields = {page_field.id: page_field for page in state.definition.pages for page_field in page.fields}
+    effective = state.effective_answers()
+    return json_response(
+        request,
+        AnswersOut(
+            application_id=application.id,
+            answers={field_id: value_to_json(fields[field_id], value) for field_id, value in effective.items()},
+        ),
+    )
 
 
 def _page(state: JourneyState, page_id: str) -> Page:
@@ -417,3 +444,23 @@ def application_history(request: HttpRequest, application_id: uuid.UUID) -> Http
             ],
         ),
     )
+
+
+@router.post(
+    "/applications/{application_id}/withdraw",
+    auth=WRITE,
+    response={200: ApplicationOut, **AUTH_PROBLEMS, 404: Problem, 409: Problem, 422: Problem},
+    url_name="application_withdraw",
+    summary="Withdraw a sent application before a decision",
+)
+def application_withdraw(request: HttpRequest, application_id: uuid.UUID) -> HttpResponse:
+    """Withdraw the application (the web's withdrawal: casework closes its tasks).
+
+    409 ``not_withdrawable`` once decided, already withdrawn, or never sent.
+    """
+    principal = principal_of(request)
+    _owned(principal, application_id)
+    application = journey_services.application_withdraw(
+        application_id=application_id, applicant=principal.applicant(application_id)
+    )
+    return json_response(request, _application_out(application))

@@ -68,6 +68,11 @@ class AnswersIn(StrictBody):
     answers: dict[str, Any]
 
 
+class AnswersOut(Schema):
+    application_id: uuid.UUID
+    answers: dict[str, Any]
+
+
 class SubmitIn(StrictBody):
     declaration: bool = Field(description="The applicant confirmed the declaration of the check-answers page.")
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from govserve.payments.views import applicant, sandbox, webhooks
+from govserve.payments.views import applicant, sandbox, staff, webhooks
 
 app_name = "payments"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     # --- The built-in sandbox's hosted payment page (govserve.payments.views.sandbox) ---
     path("payments/sandbox/<str:provider_id>/", sandbox.sandbox_page, name="sandbox_page"),
     # --- Staff: refunds, reconciliation; the providers' webhooks (their own modules) ---
+    # Finance staff (govserve.payments.views.staff): refund a payment, reconcile a period.
+    path("staff/payments/<uuid:payment_id>/refund", staff.refund, name="refund"),
+    path("staff/payments/reconciliation", staff.reconciliation, name="reconciliation"),
     # GOV.UK Pay's signed webhooks (govserve.payments.views.webhooks; no page, no session).
     path("api/payments/govukpay/webhooks", webhooks.govuk_pay_webhook, name="govukpay_webhook"),
 ]

@@ -28,7 +28,7 @@ from tests.browser.browsing import Tab
 from tests.browser.inventory_api import API_NOT_PAGES
 from tests.browser.inventory_casework import CASEWORK_NOT_PAGES, CASEWORK_PAGES, CASEWORK_PHONE_PAGES
 from tests.browser.inventory_journeys import JOURNEY_PAGES, PHONE_PAGES
-from tests.browser.inventory_pay_adapter import PAY_ADAPTER_NOT_PAGES
+from tests.browser.inventory_pay_adapter import PAY_ADAPTER_NOT_PAGES, PAY_ADAPTER_PAGES
 from tests.browser.inventory_results import RESULTS_PAGES, RESULTS_PHONE_PAGES
 from tests.browser.inventory_sent_back import SENT_BACK_NOT_PAGES, SENT_BACK_PAGES
 
@@ -370,6 +370,8 @@ INVENTORY: tuple[PageType, ...] = (
     ),
     # --- the applicant's side of casework (tests/browser/inventory_sent_back.py) ------------------------
     *(PageType(page_id, route, reach) for page_id, route, reach in SENT_BACK_PAGES),
+    # --- finance staff: refunds and reconciliation (tests/browser/inventory_pay_adapter.py) --------------
+    *(PageType(page_id, route, reach) for page_id, route, reach in PAY_ADAPTER_PAGES),
 )
 
 # Routes that render no HTML page of their own, and why.

@@ -122,6 +122,40 @@ def _event(
     return event
 
 
+def _transition_record(
+    subject: Task | CaseFile,
+    kind: CaseEventKind,
+    *,
+    action: str,
+    actor: Actor,
+    user: User | None = None,
+    task: Task | None = None,
+    details: dict[str, Any] | None = None,
+    audit_details: dict[str, Any] | None = None,
+    applicant_visible: bool = False,
+) -> None:
+    """Write a transition's case event ``kind`` and its audit entry ``action`` about ``subject``.
+
+    A task as ``subject`` is the event's task and names the file; with a file
+    as ``subject``, ``task`` names the task the event concerns, if any. The
+    audit entry carries ``audit_details`` when given, else the event's
+    ``details`` (ids and codes in both). The event is written first, so its
+    hooks run before the entry, as everywhere in this module.
+    """
+    if isinstance(subject, Task):
+        case_file, task, subject_type = subject.case_file, subject, TASK_SUBJECT
+    else:
+        case_file, subject_type = subject, FILE_SUBJECT
+    _event(case_file, kind, actor=actor, user=user, task=task, details=details, applicant_visible=applicant_visible)
+    audit_record(
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject.id,
+        details=details if audit_details is None else audit_details,
+    )
+
+
 def _status_set(application: Application, status: str, *, actor: Actor) -> None:
     """Move the application to ``status`` (if it is not there) with the applicant's history entry."""
     if application.status != status:
@@ -207,20 +241,14 @@ def _route_apply(
 
 
 def _file_closed(case_file: CaseFile, application: Application, *, actor: Actor, user: User | None) -> None:
-    _event(
+    _transition_record(
         case_file,
         CaseEventKind.FILE_CLOSED,
+        action="casework.file.closed",
         actor=actor,
         user=user,
         details={"outcome": case_file.outcome},
         applicant_visible=True,
-    )
-    audit_record(
-        actor=actor,
-        action="casework.file.closed",
-        subject_type=FILE_SUBJECT,
-        subject_id=case_file.id,
-        details={"outcome": case_file.outcome},
     )
     if case_file.outcome == FileOutcome.APPROVED:
         hooks.approved_hooks_run(application, actor=actor)
@@ -392,8 +420,7 @@ def task_claim(*, user: User, task_id: uuid.UUID | str, version: int | None = No
         _task_save(task, "status", "assignee", "assigned_at")
         actor = Actor.for_user(user)
         _started(application, actor=actor)
-        _event(task.case_file, CaseEventKind.TASK_CLAIMED, actor=actor, user=user, task=task)
-        audit_record(actor=actor, action="casework.task.claimed", subject_type=TASK_SUBJECT, subject_id=task.id)
+        _transition_record(task, CaseEventKind.TASK_CLAIMED, action="casework.task.claimed", actor=actor, user=user)
     return task
 
 
@@ -430,19 +457,12 @@ def task_assign(
         task.assigned_at = clock.now()
         _task_save(task, "status", "assignee", "assigned_at")
         actor = Actor.for_user(user)
-        _event(
-            task.case_file,
+        _transition_record(
+            task,
             CaseEventKind.TASK_ASSIGNED,
+            action="casework.task.assigned",
             actor=actor,
             user=user,
-            task=task,
-            details={"assignee": str(assignee.pk)},
-        )
-        audit_record(
-            actor=actor,
-            action="casework.task.assigned",
-            subject_type=TASK_SUBJECT,
-            subject_id=task.id,
             details={"assignee": str(assignee.pk)},
         )
     return task
@@ -471,8 +491,7 @@ def task_release(*, user: User, task_id: uuid.UUID | str, version: int | None = 
         task.assigned_at = None
         _task_save(task, "status", "assignee", "assigned_at")
         actor = Actor.for_user(user)
-        _event(task.case_file, CaseEventKind.TASK_RELEASED, actor=actor, user=user, task=task)
-        audit_record(actor=actor, action="casework.task.released", subject_type=TASK_SUBJECT, subject_id=task.id)
+        _transition_record(task, CaseEventKind.TASK_RELEASED, action="casework.task.released", actor=actor, user=user)
     return task
 
 
@@ -684,19 +703,12 @@ def processing_values_save(
         changed = _processing_store(task.case_file, role, values, user=user)
         _task_save(task)
         actor = Actor.for_user(user)
-        _event(
-            task.case_file,
+        _transition_record(
+            task,
             CaseEventKind.PROCESSING_SAVED,
+            action="casework.processing.saved",
             actor=actor,
             user=user,
-            task=task,
-            details={"fields": changed},
-        )
-        audit_record(
-            actor=actor,
-            action="casework.processing.saved",
-            subject_type=TASK_SUBJECT,
-            subject_id=task.id,
             details={"fields": changed},
         )
     return task
@@ -993,19 +1005,14 @@ def file_withdrawn(application: Application) -> None:
     case_file.closed_at = clock.now()
     case_file.expected_decision_on = None
     case_file.save(update_fields=_FILE_FIELDS)
-    _event(
+    # The applicant withdrew, through journeys: a case event keeps only the actor's kind (system).
+    _transition_record(
         case_file,
         CaseEventKind.WITHDRAWN,
-        actor=Actor.system("applicant"),
+        action="casework.file.withdrawn",
+        actor=SYSTEM,
         details={"tasks_cancelled": cancelled},
         applicant_visible=True,
-    )
-    audit_record(
-        actor=SYSTEM,
-        action="casework.file.withdrawn",
-        subject_type=FILE_SUBJECT,
-        subject_id=case_file.id,
-        details={"tasks_cancelled": cancelled},
     )
 
 
@@ -1061,8 +1068,7 @@ def note_add(*, user: User, file_id: uuid.UUID | str, body: str) -> Note:
             body_sealed=seal(owner=case_file.crypto_owner, field=f"casework.note.{note_id}", plaintext=text),
         )
         actor = Actor.for_user(user)
-        _event(case_file, CaseEventKind.NOTE_ADDED, actor=actor, user=user)
-        audit_record(actor=actor, action="casework.note.added", subject_type=FILE_SUBJECT, subject_id=case_file.id)
+        _transition_record(case_file, CaseEventKind.NOTE_ADDED, action="casework.note.added", actor=actor, user=user)
     return note
 
 
@@ -1075,20 +1081,15 @@ def _message_create(case_file: CaseFile, *, sender: str, user: User | None, body
         author_user=user,
         body_sealed=seal(owner=case_file.crypto_owner, field=f"casework.message.{message_id}", plaintext=body),
     )
-    _event(
+    _transition_record(
         case_file,
         CaseEventKind.MESSAGE_SENT,
+        action="casework.message.sent",
         actor=actor,
         user=user,
         details={"sender": sender, "message": str(message.id)},
+        audit_details={"sender": sender},
         applicant_visible=True,
-    )
-    audit_record(
-        actor=actor,
-        action="casework.message.sent",
-        subject_type=FILE_SUBJECT,
-        subject_id=case_file.id,
-        details={"sender": sender},
     )
     return message
 
@@ -1211,21 +1212,16 @@ def correction_make(
         )
         answers_write(application, [definition_field], {field_id: value})
         actor = Actor.for_user(user)
-        _event(
+        _transition_record(
             case_file,
             CaseEventKind.CORRECTION_MADE,
+            action="casework.correction.made",
             actor=actor,
             user=user,
             task=open_task,
             details={"field": field_id, "correction": str(correction.id)},
+            audit_details={"field": field_id},
             applicant_visible=True,
-        )
-        audit_record(
-            actor=actor,
-            action="casework.correction.made",
-            subject_type=FILE_SUBJECT,
-            subject_id=case_file.id,
-            details={"field": field_id},
         )
     return correction
 
@@ -1264,21 +1260,15 @@ def counter_record(*, user: User, file_id: uuid.UUID | str, requirement_id: str,
             else None,
         )
         actor = Actor.for_user(user)
-        _event(
+        _transition_record(
             case_file,
             CaseEventKind.COUNTER_RECORDED,
+            action="casework.counter.recorded",
             actor=actor,
             user=user,
             task=open_task,
             details={"requirement": requirement_id, "kind": record.kind},
             applicant_visible=True,
-        )
-        audit_record(
-            actor=actor,
-            action="casework.counter.recorded",
-            subject_type=FILE_SUBJECT,
-            subject_id=case_file.id,
-            details={"requirement": requirement_id, "kind": record.kind},
         )
     return record
 

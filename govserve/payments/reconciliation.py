@@ -186,7 +186,7 @@ def reconciliation_report(
         actor=Actor.for_user(user) if user is not None else SYSTEM,
         action="payments.reconciliation.reported",
         subject_type="payments.reconciliation",
-        subject_id=f"{from_date.isoformat()}/{to_date.isoformat()}",
+        subject_id=f"{from_date.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{to_date.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}",
         details={
             "from": from_date.isoformat(),
             "to": to_date.isoformat(),

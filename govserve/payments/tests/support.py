@@ -17,10 +17,10 @@ DECLINED_CARD = "4000000000000002"
 ERROR_CARD = "4000000000000119"
 
 
-def trading_awaiting_payment() -> tuple[Application, Applicant]:
-    """Return a sent street trading application waiting for its fee, and its applicant."""
+def trading_awaiting_payment(who: Applicant | None = None) -> tuple[Application, Applicant]:
+    """Return a sent street trading application waiting for its £300 fee, and its applicant (``who``, or new)."""
     _counter["n"] += 1
-    person = applicant(citizen_new(f"payer{_counter['n']}@example.org"))
+    person = who or applicant(citizen_new(f"payer{_counter['n']}@example.org"))
     application = start(STREET_TRADING, person)
     fill_trading(application, person)
     upload_required(application, person, "public-liability-insurance")

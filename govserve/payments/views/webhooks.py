@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import structlog
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -13,6 +14,8 @@ from govserve.payments.errors import (
     PaymentWebhookInvalidError,
 )
 from govserve.payments.webhooks import webhook_receive
+
+logger = structlog.get_logger(__name__)
 
 WEBHOOK_BODY_MAX = 256 * 1024  # Pay's webhook bodies are a few kilobytes
 
@@ -37,6 +40,8 @@ def govuk_pay_webhook(request: HttpRequest) -> HttpResponse:
     try:
         outcome = webhook_receive(provider_name="govukpay", body=request.body, headers=request.headers)
     except PaymentWebhookInvalidError as error:
+        # Worth an operator's look when it repeats: a wrong PAY_WEBHOOK_SECRET, or someone probing the URL.
+        logger.warning("payments.webhook.invalid", provider="govukpay", reason=error.message)
         return _problem(400, error.code, "Bad request", error.message)
     except (PaymentProviderUnavailableError, PaymentProviderRefusedError, PaymentNotFoundError) as error:
         # Refused or not found while asking Pay about a payment it just told us about: let Pay try again later.

@@ -85,6 +85,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csp",
                 "django.contrib.messages.context_processors.messages",
+                # After the backend's own csrf_input/csrf_token: the secret masked once per request.
+                "govserve.web.context_processors.csrf_once",
             ],
         },
     },

@@ -45,6 +45,10 @@ def test_the_openapi_document_is_valid_openapi_3_1() -> None:
     for key, operation in operations.items():
         assert operation["security"] == [{"ClientToken": []}], key
         assert {"401", "403", "429"} <= set(operation["responses"]), key
+        # and errors are documented with the media type they are served with
+        for status, response in operation["responses"].items():
+            if status.startswith("4"):
+                assert list(response["content"]) == ["application/problem+json"], (key, status)
     assert document["components"]["securitySchemes"]["ClientToken"] == {"type": "http", "scheme": "bearer"}
 
 

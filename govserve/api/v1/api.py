@@ -8,11 +8,14 @@ from a CDN.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI, Swagger
+from ninja.openapi.schema import OpenAPISchema
 
 from govserve.api.v1 import applications, catalogue
 from govserve.api.v1.auth import audited
-from govserve.api.v1.problems import problem_handlers_install
+from govserve.api.v1.problems import PROBLEM_JSON, problem_handlers_install
 
 DESCRIPTION = """\
 The JSON API of govserve: the same services, rules and messages as the web journey.
@@ -24,9 +27,24 @@ Lists are cursor-paginated (`next_cursor`); reads carry an `ETag` (send
 """
 
 
+class GovserveAPI(NinjaAPI):
+    """NinjaAPI whose document gives error responses their real media type, ``application/problem+json``."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> OpenAPISchema:
+        """Return ninja's document with every 4xx response's content under ``application/problem+json``."""
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for item in document.get("paths", {}).values():
+            for operation in item.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content")
+                    if str(status).startswith("4") and content and "application/json" in content:
+                        response["content"] = {PROBLEM_JSON: content.pop("application/json")}
+        return document
+
+
 def api_build() -> NinjaAPI:
     """Return the API v1 with its routers, its problem+json handlers and the audit of every call."""
-    api = NinjaAPI(
+    api = GovserveAPI(
         title="govserve API",
         version="1",
         description=DESCRIPTION,

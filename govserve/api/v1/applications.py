@@ -91,7 +91,7 @@ def _application_out(application: Application, state: JourneyState | None = None
 @router.post(
     "/applications",
     auth=WRITE,
-    response={201: ApplicationOut, **AUTH_PROBLEMS, 404: Problem, 409: Problem, 422: Problem, 401: Problem},
+    response={201: ApplicationOut, **AUTH_PROBLEMS, 400: Problem, 404: Problem, 409: Problem, 422: Problem},
     url_name="application_create",
     summary="Start a draft application",
 )
@@ -228,7 +228,7 @@ def _save_page(
 @router.put(
     "/applications/{application_id}/pages/{page_id}",
     auth=WRITE,
-    response={200: SaveOut, **AUTH_PROBLEMS, 404: Problem, 409: Problem, 422: Problem},
+    response={200: SaveOut, **AUTH_PROBLEMS, 400: Problem, 404: Problem, 409: Problem, 422: Problem},
     url_name="application_page_save",
     summary="Answer one page",
 )
@@ -261,7 +261,7 @@ def application_page_save(
 @router.patch(
     "/applications/{application_id}/answers",
     auth=WRITE,
-    response={200: SaveOut, **AUTH_PROBLEMS, 404: Problem, 409: Problem, 422: Problem},
+    response={200: SaveOut, **AUTH_PROBLEMS, 400: Problem, 404: Problem, 409: Problem, 422: Problem},
     url_name="application_answers_save",
     summary="Answer several pages at once",
 )

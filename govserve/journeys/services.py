@@ -56,6 +56,7 @@ from govserve.catalogue.errors import ServiceNotFoundError, ServiceRetiredError,
 from govserve.catalogue.models import ServiceVersion
 from govserve.catalogue.selectors import published_version_load
 from govserve.core import clock
+from govserve.core.commits import deferred_sync
 from govserve.core.errors import ApplicationError
 from govserve.core.ids import new_reference
 from govserve.documents import errors as document_errors
@@ -824,7 +825,9 @@ def page_answers_save(
             refused = [FieldError(field_id=file_field.id, code=error.code, message=error.message, anchor=file_field.id)]
             _validation_event(application, state, page_id, refused)
             raise errors.AnswersInvalidError("There is a problem with your answers", errors=refused) from error
-    with journey_events_joined() as pending, transaction.atomic():
+    # A draft's page save commits without waiting for the disk (decision 0010): the next durable commit
+    # (a submission, any FULL commit) or checkpoint makes it durable; a power cut may lose it, never corrupt.
+    with journey_events_joined() as pending, deferred_sync(), transaction.atomic():
         application = _locked(application_id, applicant)
         _require_draft(application)
         compiled = state.compiled

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from govserve.audit import selectors
 from govserve.audit.actors import Actor
@@ -51,7 +51,7 @@ def audit_record(
     both are programming errors.
     """
     event_type(action)
-    return AuditEntry.objects.create(
+    entry = AuditEntry(
         actor_kind=actor.kind.value,
         actor_id=actor.id,
         actor_is_supplier=actor.is_supplier,
@@ -62,6 +62,36 @@ def audit_record(
         request_id=current_request_id() or "",
         details=details_check(details or {}),
     )
+    _entry_insert(entry)
+    return entry
+
+
+def _entry_insert(entry: AuditEntry, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Insert ``entry`` as ``save()`` would (the same statement and values), its id read back; SQL built once.
+
+    Most writes of the platform write an entry: the ORM built this INSERT again
+    each time (about 0.25 ms of CPU). AuditEntry has no signal receivers.
+    """
+    connection = connections[using]
+    sql = _INSERT_SQL.get((using, connection.vendor))
+    if sql is None:
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(str(field.column)) for field in _INSERT_FIELDS)
+        placeholders = ", ".join(["%s"] * len(_INSERT_FIELDS))
+        table, pk = quote(AuditEntry._meta.db_table), quote("id")
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) RETURNING {pk}"  # noqa: S608 - our names
+        _INSERT_SQL[(using, connection.vendor)] = sql
+    values = [field.get_db_prep_save(field.pre_save(entry, add=True), connection) for field in _INSERT_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    entry.id = int(row[0])
+    entry._state.adding = False
+    entry._state.db = using
+
+
+_INSERT_FIELDS = [field for field in AuditEntry._meta.concrete_fields if not field.primary_key]
+_INSERT_SQL: dict[tuple[str, str], str] = {}
 
 
 def chain_verify(

@@ -105,3 +105,16 @@ def test_details_are_stored_as_exact_canonical_text_and_remain_queryable(chain: 
     assert list(entries.filter(details__has_key="b").values_list("id", flat=True)) == [1]
     assert list(entries.filter(details__a__y="é").values_list("id", flat=True)) == [1]
     assert AuditEntry.objects.get(id=1).details == {"a": {"y": "é", "z": None}, "b": [2, 1], "queue": "licensing"}
+
+
+def test_the_returned_entry_is_the_stored_row(chain: None) -> None:
+    # given / when
+    with transaction.atomic():
+        entry = audit_record(actor=Actor.system("tests"), action=TEST_ACTION, subject_id="7", details={"n": 1})
+
+    # then
+    stored = AuditEntry.objects.get(id=entry.id)
+    fields = AuditEntry._meta.concrete_fields
+    assert [getattr(entry, field.attname) for field in fields] == [getattr(stored, field.attname) for field in fields]
+    assert (entry._state.adding, entry._state.db) == (False, "default")
+    assert AuditEntry.objects.filter(id__gt=entry.id).count() == 0

@@ -681,3 +681,34 @@ def fake_pay(*, port: int | None = None, webhook_url: str | None = None) -> Iter
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the fake on a fixed port until interrupted (local runs with ``PAYMENT_URL=govukpay://``).
+
+    ``python -m govserve.payments.providers.fake_pay --port 8765 --webhook-url
+    http://127.0.0.1:8000/api/payments/govukpay/webhooks`` prints the settings
+    to export; pay on its page with the test cards.
+    """
+    import argparse  # noqa: PLC0415 - only for the command line
+    import sys  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(description="A local fake of the GOV.UK Pay API (loopback only).")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--webhook-url", default=None)
+    options = parser.parse_args(argv)
+    with fake_pay(port=options.port, webhook_url=options.webhook_url) as fake:
+        sys.stdout.write(
+            "PAYMENT_URL=govukpay://\n"
+            f"PAY_BASE_URL={fake.base_url}\nPAY_API_KEY={fake.api_key}\nPAY_WEBHOOK_SECRET={fake.webhook_secret}\n"
+            f"Test cards: {CARD_SUCCESS} succeeds, {CARD_DECLINED} is declined, {CARD_ERROR} errors. Ctrl-C stops.\n"
+        )
+        sys.stdout.flush()
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            return
+
+
+if __name__ == "__main__":
+    main()

@@ -8,14 +8,18 @@ roles; :func:`ledger_of` here is their building block and checks nothing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from govserve.catalogue.errors import ServiceNotFoundError, VersionNotFoundError
 from govserve.journeys.access import Applicant
 from govserve.journeys.fields.formats import format_money
 from govserve.journeys.hooks import PaymentLink
-from govserve.journeys.models import Application
+from govserve.journeys.models import Application, ApplicationFee
+from govserve.journeys.selectors import compiled_for
 from govserve.payments import errors
 from govserve.payments.models import PaidWhen, Payment, PaymentTransaction
 from govserve.payments.services import fees_due
@@ -57,6 +61,34 @@ def payments_for_applicant(*, applicant: Applicant, application: Application) ->
 def ledger_of(payment: Payment) -> list[PaymentTransaction]:
     """Return the ledger rows of ``payment`` in order (no permission check: callers check staff roles)."""
     return list(PaymentTransaction.objects.filter(payment=payment).order_by("occurred_at", "id"))
+
+
+@dataclass(frozen=True)
+class FeeLine:
+    """A fee as the applicant reads it: the definition's name in their language and the amount."""
+
+    name: str
+    amount_minor: int
+    currency: str
+
+
+def fee_lines(application: Application, fees: Iterable[ApplicationFee], language: str) -> list[FeeLine]:
+    """Return ``fees`` with the names the pinned version gives them (the fee id when it has none)."""
+    names: dict[tuple[str, str], str] = {}
+    try:
+        for registration in compiled_for(application).definition.registrations:
+            for fee in registration.fees:
+                names[(registration.id, fee.id)] = fee.name.get(language)
+    except (ServiceNotFoundError, VersionNotFoundError):
+        pass  # a retired version: the ids are still a fair description
+    return [
+        FeeLine(
+            name=names.get((row.registration_id, row.fee_id), row.fee_id),
+            amount_minor=row.amount_minor,
+            currency=row.currency,
+        )
+        for row in fees
+    ]
 
 
 def payment_link_for(application: Application, language: str) -> PaymentLink | None:

@@ -376,3 +376,38 @@ def test_the_payment_received_hooks_run_once_inside_the_transaction() -> None:
 
     # then
     assert seen == [(payment.id, True)]
+
+
+def test_a_fee_due_on_collection_is_payable_once_approved_and_leaves_the_status_alone() -> None:
+    # given a birth registration with two extra certificates (£25, paid on collection), approved
+    from govserve.casework.tests.support import newborn_submitted  # noqa: PLC0415
+    from govserve.journeys.resubmission import application_status_record  # noqa: PLC0415
+    from govserve.payments.selectors import payment_link_for  # noqa: PLC0415
+
+    application, person = newborn_submitted()
+    with pytest.raises(errors.PaymentNotDueError):
+        services.payment_start(
+            application_id=application.id, applicant=person, language="en", paid_when="on_collection"
+        )
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        application_status_record(locked, to_status=ApplicationStatus.APPROVED, actor_kind="system")
+    application.refresh_from_db()
+    link = payment_link_for(application, "en")
+    assert link is not None
+    assert (link.amount, link.text, link.paid_when) == ("£25", "Pay £25 now", "on_collection")
+
+    # when
+    payment = services.payment_start(
+        application_id=application.id, applicant=person, language="en", paid_when="on_collection"
+    )
+    pay_in_sandbox(payment)
+    paid = services.payment_refresh(payment_id=payment.id)
+
+    # then
+    application.refresh_from_db()
+    assert (paid.state, paid.amount_minor, paid.paid_when) == ("success", 2500, "on_collection")
+    assert application.status == ApplicationStatus.APPROVED
+    assert _fee_statuses(application) == [FeeStatus.PAID]
+    assert CaseFile.objects.filter(application=application).count() == 1
+    assert payment_link_for(application, "en") is None

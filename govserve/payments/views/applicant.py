@@ -87,6 +87,7 @@ def payment_start(request: HttpRequest, application: Application) -> HttpRespons
             title=_("Pay for your application"),
             application=application,
             due=due,
+            fee_lines=selectors.fee_lines(application, due.fees, language_of(request)),
             amount=format_money(due.total_minor, due.currency),
             paid_when=paid_when,
         )
@@ -161,13 +162,14 @@ def payment_receipt(request: HttpRequest, payment_id: uuid.UUID) -> HttpResponse
     payment = _payment_or_404(request, payment_id)
     if not payment.succeeded:
         raise Http404("There is no receipt for this payment")
+    application = payment.application
     return page(
         request,
         "payments/receipt.html",
         title=_("Receipt for payment %(reference)s") % {"reference": payment_reference(payment)},
-        application=payment.application,
+        application=application,
         payment=payment,
         amount=format_money(payment.amount_minor, payment.currency),
         payment_reference=payment_reference(payment),
-        fees=list(payment.fees.order_by("id")),
+        fee_lines=selectors.fee_lines(application, payment.fees.order_by("id"), language_of(request)),
     )

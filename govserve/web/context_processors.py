@@ -34,4 +34,9 @@ def csrf_once(request: HttpRequest) -> dict[str, object]:
     language masks it once per render. Every form of a response carries the
     same token; each response gets a fresh mask, as before.
     """
-    return {"csrf_input": lazy(_input_once, SafeString, str)(request), "csrf_token": lazy(_token_once, str)(request)}
+    return {"csrf_input": _input_lazy(request), "csrf_token": _token_lazy(request)}
+
+
+# Made once: lazy() builds a proxy class each time it is called.
+_input_lazy = lazy(_input_once, SafeString, str)
+_token_lazy = lazy(_token_once, str)

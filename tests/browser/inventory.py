@@ -29,7 +29,12 @@ from tests.browser.inventory_api import API_NOT_PAGES
 from tests.browser.inventory_casework import CASEWORK_NOT_PAGES, CASEWORK_PAGES, CASEWORK_PHONE_PAGES
 from tests.browser.inventory_journeys import JOURNEY_PAGES, PHONE_PAGES
 from tests.browser.inventory_pay_adapter import PAY_ADAPTER_NOT_PAGES, PAY_ADAPTER_PAGES
-from tests.browser.inventory_payments import PAYMENTS_NOT_PAGES, PAYMENTS_PAGES, PAYMENTS_PHONE_PAGES
+from tests.browser.inventory_payments import (
+    PAYMENTS_NOT_PAGES,
+    PAYMENTS_PAGES,
+    PAYMENTS_PHONE_PAGES,
+    PAYMENTS_SETTINGS,
+)
 from tests.browser.inventory_results import RESULTS_PAGES, RESULTS_PHONE_PAGES
 from tests.browser.inventory_sent_back import SENT_BACK_NOT_PAGES, SENT_BACK_PAGES
 
@@ -375,7 +380,13 @@ INVENTORY: tuple[PageType, ...] = (
     *(PageType(page_id, route, reach) for page_id, route, reach in PAY_ADAPTER_PAGES),
     # --- the applicant paying, and the sandbox's card page (tests/browser/inventory_payments.py) ----------
     *(
-        PageType(page_id, route, reach, phone=page_id in PAYMENTS_PHONE_PAGES)
+        PageType(
+            page_id,
+            route,
+            reach,
+            settings=dict(PAYMENTS_SETTINGS.get(page_id, {})),
+            phone=page_id in PAYMENTS_PHONE_PAGES,
+        )
         for page_id, route, reach in PAYMENTS_PAGES
     ),
 )

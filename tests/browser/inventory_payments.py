@@ -79,6 +79,12 @@ def _receipt(tab: Tab) -> None:
     tab.click_link("View and print your receipt")
 
 
+def _provider_down(tab: Tab) -> None:
+    pay_page_open(tab)
+    tab.click_button("Pay £300 now", status=503)
+    assert tab.heading() == "Sorry, there is a problem with the payment service", tab.heading()
+
+
 def _nothing_due(tab: Tab) -> None:
     _paid_with(SUCCESS_CARD)(tab)
     application_id = tab.page.locator("#track-link").get_attribute("href")
@@ -95,7 +101,11 @@ PAYMENTS_PAGES: tuple[tuple[str, str, Reach], ...] = (
     ("payment-complete", "payments:payment_detail", _paid_with(SUCCESS_CARD)),
     ("payment-declined", "payments:payment_detail", _paid_with(DECLINED_CARD)),
     ("payment-receipt", "payments:receipt", _receipt),
+    ("payment-provider-down", "payments:start", _provider_down),
 )
+# GOV.UK Pay at an address where nothing listens: the adapter's real "unavailable" error.
+PROVIDER_DOWN = {"PAYMENT_URL": "govukpay://", "PAY_BASE_URL": "http://127.0.0.1:9", "PAY_API_KEY": "test-key"}
+PAYMENTS_SETTINGS: dict[str, dict[str, str]] = {"payment-provider-down": PROVIDER_DOWN}
 PAYMENTS_PHONE_PAGES = frozenset({"payment-sandbox", "payment-complete"})
 PAYMENTS_NOT_PAGES: dict[str, str] = {
     "payments:return": "where the payment provider sends the person back: asks the provider, then redirects",

@@ -190,3 +190,42 @@ def test_the_sandbox_page_and_the_outcome_speak_welsh(client: Browser, settings:
     assert "Rhowch un o rifau cerdyn prawf y blwch tywod" in refused
     assert "Methodd eich taliad" in outcome
     assert "Rhoi cynnig arall arni" in outcome
+
+
+def test_the_provider_down_shows_a_problem_page_and_a_later_click_pays(
+    client: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the payment provider cannot be reached
+    from govserve.payments.errors import PaymentProviderUnavailableError  # noqa: PLC0415
+    from govserve.payments.providers.sandbox import SandboxProvider  # noqa: PLC0415
+
+    client, application = _signed_in(client)
+    start = f"/payments/apply/{application.id}/pay"
+    client.get(start)
+    working = SandboxProvider.payment_create
+
+    def down(self: SandboxProvider, request: Any) -> Any:
+        raise PaymentProviderUnavailableError("timeout", extra={"provider_code": "network"})
+
+    monkeypatch.setattr(SandboxProvider, "payment_create", down)
+
+    # when
+    response = client.post(start, {"when": "before_submission"})
+
+    # then the person is told, nothing reached the provider, and the attempt waits to be reused
+    assert response.status_code == 503
+    assert "You have not been charged" in response.content.decode()
+    assert SandboxPayment.objects.count() == 0
+    attempt = Payment.objects.get(application=application)
+    assert (attempt.state, attempt.provider_id) == ("created", "")
+
+    # when the provider is back, the same attempt goes to the provider
+    monkeypatch.setattr(SandboxProvider, "payment_create", working)
+    again = client.post(start, {"when": "before_submission"})
+
+    # then
+    attempt.refresh_from_db()
+    assert again.status_code == 302
+    assert again["Location"] == attempt.next_url
+    assert Payment.objects.filter(application=application).count() == 1
+    assert SandboxPayment.objects.get(pk=attempt.provider_id).idempotency_key == attempt.idempotency_key

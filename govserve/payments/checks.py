@@ -27,7 +27,7 @@ def check_payment_provider(app_configs: Any = None, **kwargs: Any) -> list[Check
     try:
         provider_name_from_url(payment_url())
     except ImproperlyConfigured as error:
-        return [Error(str(error), hint="See docs/payments.md, 'Settings'.", id="payments.E001")]
+        return [Error(str(error), hint="See docs/payments.md, 'Providers and settings'.", id="payments.E001")]
     return []
 
 

@@ -20,16 +20,31 @@ from tests.browser.browsing import Tab
 Reach = Callable[[Tab], None]
 
 
-def pay_page_open(tab: Tab) -> uuid.UUID:
-    """Sign a new citizen in with an application waiting for its fee; open its pay page; return its id."""
+def _waiting(tab: Tab) -> uuid.UUID:
     examples_publish(STREET_TRADING)
     person = people.applicant_create()
     application, _ = trading_awaiting_payment(Applicant(citizen=person.citizen))
     people.applicant_sign_in(tab, person)
-    tab.goto(f"/apply/{application.id}/confirmation")
+    return application.id
+
+
+def _confirmation_to_pay(tab: Tab) -> None:
+    tab.goto(f"/apply/{_waiting(tab)}/confirmation")
+    assert tab.heading() == "Application saved: payment needed", tab.heading()
+
+
+def _detail_to_pay(tab: Tab) -> None:
+    tab.goto(f"/applications/{_waiting(tab)}/")
+    assert "You need to pay £300 before we can carry on with your application." in tab.text()
+
+
+def pay_page_open(tab: Tab) -> uuid.UUID:
+    """Sign a new citizen in with an application waiting for its fee; open its pay page; return its id."""
+    application_id = _waiting(tab)
+    tab.goto(f"/apply/{application_id}/confirmation")
     tab.click_button("Pay £300 now")
     assert tab.heading() == "Pay for your application", tab.heading()
-    return application.id
+    return application_id
 
 
 def sandbox_open(tab: Tab) -> uuid.UUID:
@@ -93,6 +108,8 @@ def _nothing_due(tab: Tab) -> None:
 
 
 PAYMENTS_PAGES: tuple[tuple[str, str, Reach], ...] = (
+    ("confirmation-payment-needed", "journeys:confirmation", _confirmation_to_pay),
+    ("application-detail-payment-needed", "journeys:application_detail", _detail_to_pay),
     ("payment-pay", "payments:start", _pay_page),
     ("payment-nothing-due", "payments:start", _nothing_due),
     ("payment-sandbox", "payments:sandbox_page", _sandbox),

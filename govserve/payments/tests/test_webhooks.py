@@ -142,3 +142,23 @@ def test_pay_unreachable_while_asking_is_a_503_and_the_retried_webhook_applies(p
 
 def test_the_webhook_url_takes_only_post(pay: FakePay, client: Client) -> None:
     assert client.get(WEBHOOK_PATH).status_code == 405
+
+
+def test_a_refund_webhook_applies_the_refunds_final_state(pay: FakePay, client: Client) -> None:
+    # given: a paid payment refunded in part; Pay settles the refund later
+    from govserve.payments.refunds import refund_create  # noqa: PLC0415
+    from govserve.payments.tests.govuk_pay_support import finance_staff, payment_paid  # noqa: PLC0415
+
+    payment = payment_paid(pay)
+    refund = refund_create(payment_id=payment.id, amount_minor=25_00, reason="Overpaid", user=finance_staff(payment))
+    pay.refund_settle(payment.provider_id, refund.provider_id, "success")
+    body, headers = pay.webhook_for(payment.provider_id, "card_payment_refunded")
+
+    # when
+    status, answer = _post(client, body, headers)
+
+    # then
+    refund.refresh_from_db()
+    assert (status, answer["outcome"]) == (200, "applied")
+    assert refund.state == "success"
+    assert AuditEntry.objects.filter(action="payments.refund.changed", subject_id=str(refund.id)).count() == 1

@@ -58,6 +58,7 @@ from benchmarks.journey.server import ROOT, WORKERS, Server, govserve_start, mac
 TASKS = int(os.environ.get("GOVSERVE_BENCH_CASEWORK_TASKS", "100000"))
 OPERATORS = 8
 WARMUP = 10
+ROUNDS = 4
 SAMPLES = int(os.environ.get("GOVSERVE_BENCH_CASEWORK_SAMPLES", "200"))
 DECISION_SECONDS = float(os.environ.get("GOVSERVE_BENCH_CASEWORK_DECISION_SECONDS", "30"))
 DATABASE_NAME = "gs_bench_casework"
@@ -113,32 +114,50 @@ def _check(name: str, answer: Answer, *needles: bytes) -> None:
             raise PageError(f"{name}: {needle!r} is not on the page")
 
 
-def _latency(staff: Staff, tasks: list[dict[str, Any]]) -> dict[str, Any]:
-    """Measure each page one request at a time, in rounds that visit every page (and /healthz) once."""
+def _latency(staff: Staff, server: Server, tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Measure each page one request at a time, in blocks that take turns; the server's CPU per request too.
+
+    Each round runs a block of requests of every page in turn (``/healthz``
+    first), so every page sees the same machine; the server's CPU (its
+    workers' user and system time, from ``/proc``) over each block divided
+    by the block's requests is the CPU a request of that page cost, which
+    the machine's other load does not change (wall-clock latency it does).
+    """
     first = staff.get("/staff/queues/")
     _check("pool", first, b"Queues", b"govuk-table")
     files = [task["file_id"] for task in tasks]
     references = {task["file_id"]: task["reference"].encode() for task in tasks}
     random.shuffle(files)
     pages: dict[str, Any] = {
-        "healthz": ("/healthz", (b'"ok"',)),
-        "pool_first_page": ("/staff/queues/", (b"tasks</h2>", b"Claim")),
-        "pool_filtered_sorted": (FILTERED, (b"tasks</h2>",)),
-        "pool_page_100": (DEEP, (b"tasks</h2>", b"Claim")),
+        "healthz": (lambda _n: "/healthz", (b'"ok"',)),
+        "pool_first_page": (lambda _n: "/staff/queues/", (b"tasks</h2>", b"Claim")),
+        "pool_filtered_sorted": (lambda _n: FILTERED, (b"tasks</h2>",)),
+        "pool_page_100": (lambda _n: DEEP, (b"tasks</h2>", b"Claim")),
+        "file_view": (lambda n: f"/staff/files/{files[n % len(files)]}/", (b"WM-04512", b"Babbage Street")),
     }
-    timings: dict[str, list[float]] = {name: [] for name in [*pages, "file_view"]}
-    for number in range(WARMUP + SAMPLES):
-        for name, (path, needles) in pages.items():
-            answer = staff.get(path)
-            _check(name, answer, *needles)
-            if number >= WARMUP:
+    timings: dict[str, list[float]] = {name: [] for name in pages}
+    cpu: dict[str, float] = dict.fromkeys(pages, 0.0)
+    block = max(1, SAMPLES // ROUNDS)
+    for name, (path_of, needles) in pages.items():  # warm-up: every worker has built every page
+        for number in range(WARMUP):
+            _check(name, staff.get(path_of(number)), *needles)
+    counter = 0
+    for _round in range(ROUNDS):
+        for name, (path_of, needles) in pages.items():
+            before = server.cpu_seconds()
+            for _ in range(block):
+                counter += 1
+                path = path_of(counter)
+                answer = staff.get(path)
+                _check(name, answer, *needles)
+                if name == "file_view" and references[path.split("/")[3]] not in answer.body:
+                    raise PageError(f"file_view: the reference of {path} is not on the page")
                 timings[name].append(answer.seconds)
-        file_id = files[number % len(files)]
-        answer = staff.get(f"/staff/files/{file_id}/")
-        _check("file_view", answer, references[file_id], b"WM-04512", b"Babbage Street")
-        if number >= WARMUP:
-            timings["file_view"].append(answer.seconds)
-    return {name: _percentiles(values) for name, values in timings.items()}
+            cpu[name] += server.cpu_seconds() - before
+    return {
+        name: {**_percentiles(values), "server_cpu_ms_per_request": round(cpu[name] / len(values) * 1000, 1)}
+        for name, values in timings.items()
+    }
 
 
 def _operate(staff: Staff, tasks: list[dict[str, Any]], deadline: float, out: dict[str, Any]) -> None:
@@ -231,7 +250,7 @@ def _run_database(kind: str, database_url: str, work: Path) -> dict[str, Any]:
             member.sign_in()
         tasks = prepared["tasks"]
         reader, operators = staff[0], staff[1:]
-        latency = _latency(reader, tasks[:500])
+        latency = _latency(reader, server, tasks[:500])
         load_during = [round(value, 1) for value in os.getloadavg()]
         decisions = _decisions(operators, tasks[500:])
     finally:
@@ -285,7 +304,7 @@ def main() -> dict[str, Any]:
         "settings": {
             "server": f"govserve serve --workers {WORKERS} (gunicorn sync workers), config.settings.production",
             "tasks": TASKS,
-            "latency": f"one request at a time, {SAMPLES} rounds after {WARMUP} warm-up rounds, /healthz in each",
+            "latency": f"one request at a time, {SAMPLES} per page in {ROUNDS} rounds of blocks, {WARMUP} warm-up each",
             "decisions": f"{OPERATORS} operator threads, claim + approve by POST, {DECISION_SECONDS:.0f} s",
         },
     }

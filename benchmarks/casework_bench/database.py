@@ -221,7 +221,7 @@ class _Cloner:
                 plan.append((field, "const", value))
         return plan
 
-    def copies(self, count: int, now: dt.datetime, first_number: int) -> dict[Any, list[list[Any]]]:  # noqa: C901, PLR0912, PLR0915 - one plan, run per copy
+    def copies(self, count: int, now: dt.datetime, first_number: int) -> dict[Any, list[list[Any]]]:  # noqa: PLR0912, PLR0915 - one plan, run per copy
         """Return ``count`` copies of every template row as prepared column values, by model."""
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
 

@@ -9,3 +9,7 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         from govserve.api import audit_events  # noqa: F401, PLC0415
+        from govserve.api.demo import demo_token_issue  # noqa: PLC0415
+        from govserve.catalogue.demo import demo_step_register  # noqa: PLC0415
+
+        demo_step_register(demo_token_issue)

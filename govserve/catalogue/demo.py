@@ -106,6 +106,21 @@ def _accounts_ensure(definitions: list[ServiceDefinition]) -> str:
     return demo_logins_format(logins)
 
 
+DemoStep = Callable[[], str]
+_DEMO_STEPS: list[DemoStep] = []
+
+
+def demo_step_register(step: DemoStep) -> DemoStep:
+    """Run ``step`` at the end of every :func:`demo_prepare`; its text is printed after the sign-ins.
+
+    For apps above the catalogue that add to the demo (the API's demo token):
+    the catalogue cannot import them. Idempotent; call from ``AppConfig.ready``.
+    """
+    if step not in _DEMO_STEPS:
+        _DEMO_STEPS.append(step)
+    return step
+
+
 def demo_prepare(*, examples: Path, say: Callable[[str], None], migrate: bool = True) -> DemoReport:
     """Migrate, create the demo accounts and publish the examples; return what was done.
 
@@ -145,6 +160,8 @@ def demo_prepare(*, examples: Path, say: Callable[[str], None], migrate: bool = 
             report.outcomes.append((path, "published", detail))
     for path, _kind, detail in report.outcomes:
         say(f"  {path.name}: {detail}")
+    for step in _DEMO_STEPS:
+        report.sign_ins = f"{report.sign_ins}\n\n{step()}"
     return report
 
 

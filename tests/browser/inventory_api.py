@@ -6,7 +6,9 @@ not audited with axe here: it is a third-party single-page application that
 renders nothing without JavaScript, so it cannot meet the project's rule
 for pages people see (GOV.UK markup, works without JavaScript). The
 accessible reference for the same content is docs/api.md; the OpenAPI
-document is the machine-readable one.
+document is the machine-readable one. tests/browser/test_api_docs.py checks
+in chromium that it renders from this site's assets alone, with no console
+or Content-Security-Policy error.
 """
 
 from __future__ import annotations

@@ -40,7 +40,6 @@ a kernel must (docs/decisions/0002-platform-kernels.md).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import urllib.parse
 import uuid
@@ -54,17 +53,22 @@ from django.db import IntegrityError, connection, transaction
 
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
-from govserve.core import clock
-from govserve.core.jobs import PermanentJobError, current_job, enqueue, job
-from govserve.core.models import JobRecord
+from govserve.core.jobs import enqueue, job
 from govserve.notifications.errors import (
     EmailIdempotencyConflictError,
     EmailRequestError,
     HeaderInjectionError,
     InvalidRecipientError,
 )
-from govserve.notifications.faults import fault_point
-from govserve.notifications.models import FINAL_DELIVERY_STATUSES, DeliveryStatus, EmailStatus, OutboundEmail
+from govserve.notifications.models import OutboundEmail
+from govserve.notifications.outbound import (
+    IDEMPOTENCY_KEY,
+    MAX_ATTEMPTS,
+    OutboundChannel,
+    is_last_attempt,
+    outbound_deliver,
+    reference_for,
+)
 from govserve.notifications.platform_templates import (
     EmailTemplate,
     PlatformTemplate,
@@ -72,18 +76,11 @@ from govserve.notifications.platform_templates import (
     email_template_lookup_register,
 )
 from govserve.notifications.providers import email_provider
-from govserve.notifications.providers.base import (
-    OutgoingEmail,
-    PermanentProviderError,
-    ProviderResult,
-    ProviderStatus,
-    TemporaryProviderError,
-    has_header_breaker,
-)
+from govserve.notifications.providers.base import OutgoingEmail, has_header_breaker
 from govserve.privacy.crypto import seal, unseal_text
-from govserve.privacy.errors import DecryptionError, UnknownKeyError
 
 __all__ = [
+    "MAX_ATTEMPTS",
     "EmailTemplate",
     "OutboundEmail",
     "PlatformTemplate",
@@ -104,22 +101,9 @@ FIELD_RECIPIENT = "notifications.email.recipient"
 FIELD_SUBJECT = "notifications.email.subject"
 FIELD_BODY = "notifications.email.body"
 
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII: safe in headers, logs and job rows
 _PURPOSE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 _MAX_ADDRESS_LENGTH = 254  # RFC 5321 path limit less the angle brackets
-MAX_ATTEMPTS = 10
-_WORKER = Actor.system("worker")
 _SENDER = Actor.system("notifications")
-
-
-def reference_for(idempotency_key: str) -> str:
-    """Return ``sha256(idempotency_key)[:32]`` in hex: the reference every copy of a message carries.
-
-    It is the local part of the email's Message-ID and the ``reference`` sent
-    to GOV.UK Notify (email and text messages); the hash keeps the key itself
-    (which may name internal ids) out of headers and provider records.
-    """
-    return hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:32]
 
 
 def message_id_for(idempotency_key: str) -> str:
@@ -202,7 +186,7 @@ def email_send(
     if not connection.in_atomic_block:
         msg = "email_send() must run inside transaction.atomic(): the email commits with the change that causes it"
         raise RuntimeError(msg)
-    if not isinstance(idempotency_key, str) or not _IDEMPOTENCY_KEY.match(idempotency_key):
+    if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY.match(idempotency_key):
         msg = "The idempotency key must be 1 to 200 printable ASCII characters without spaces"
         raise EmailRequestError(msg)
     if not isinstance(purpose, str) or not _PURPOSE.match(purpose):
@@ -269,80 +253,10 @@ def email_deliver(*, outbound_email_id: str) -> None:
 
     Idempotent: a message already sent is not sent again. Raise
     TemporaryProviderError to retry; PermanentJobError when retrying cannot
-    help. A job retried by an operator after a permanent failure sends again.
+    help. A job retried by an operator after a permanent failure sends again
+    (:func:`~govserve.notifications.outbound.outbound_deliver`).
     """
-    email = _attempt_begin(uuid.UUID(outbound_email_id))
-    if email is None:
-        return
-    if email.content_removed_at is not None:
-        _attempt_failed(email.id, code="content_removed", permanent=True)
-        msg = f"email {email.id}: its content was removed by the retention job before it could be sent"
-        raise PermanentJobError(msg)
-    try:
-        message = _outgoing(email)
-    except UnknownKeyError as error:
-        # A key-encryption key is missing from the configuration: an operator can fix it, so retry.
-        _attempt_failed(email.id, code=error.code, permanent=False)
-        raise
-    except DecryptionError as error:
-        _attempt_failed(email.id, code=error.code, permanent=True)
-        msg = f"email {email.id}: content cannot be opened ({error.code})"
-        raise PermanentJobError(msg) from error
-    provider = email_provider()
-    fault_point("before_connect")
-    try:
-        result = provider.send(message)
-    except TemporaryProviderError as error:
-        # On the job's last attempt the failure is final (until an operator retries the dead job).
-        _attempt_failed(email.id, code=error.code, permanent=is_last_attempt(), provider=provider.name)
-        raise
-    except PermanentProviderError as error:
-        _attempt_failed(email.id, code=error.code, permanent=True, provider=provider.name)
-        msg = f"email {email.id}: refused by {provider.name} ({error.code})"
-        raise PermanentJobError(msg) from error
-    fault_point("after_accept")
-    _attempt_succeeded(email.id, result)
-
-
-def delivery_status_of(result: ProviderResult) -> DeliveryStatus:
-    """Return the delivery status a provider's answer means (accepted: ``sending``; confirmed: ``delivered``)."""
-    return DeliveryStatus.DELIVERED if result.status is ProviderStatus.DELIVERED else DeliveryStatus.SENDING
-
-
-def failure_delivery_status(code: str) -> DeliveryStatus:
-    """Return the delivery status of a message that will not go: refused by the provider, or never handed over.
-
-    A 5xx SMTP reply or Notify 400 is about the message (``permanent-failure``);
-    anything else (retries exhausted, content gone) is ``technical-failure``.
-    """
-    if code.startswith("smtp_5") or code == "notify_400":
-        return DeliveryStatus.PERMANENT_FAILURE
-    return DeliveryStatus.TECHNICAL_FAILURE
-
-
-def is_last_attempt() -> bool:
-    """Return whether the running job has no attempt left after this one (False outside a job)."""
-    try:
-        context = current_job()
-    except RuntimeError:
-        return False
-    if context.job_id is None:
-        return False
-    left = JobRecord.objects.filter(id=context.job_id).values_list("attempts_left", flat=True).first()
-    return left == 0
-
-
-def _attempt_begin(email_id: uuid.UUID) -> OutboundEmail | None:
-    """Mark the email as sending (committed before the network is touched); None if already sent or gone."""
-    with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().filter(id=email_id).first()
-        if email is None or email.status == EmailStatus.SENT:
-            return None
-        email.status = EmailStatus.SENDING
-        email.attempts += 1
-        email.last_attempt_at = clock.now()
-        email.save(update_fields=["status", "attempts", "last_attempt_at", "updated_at"])
-    return email
+    outbound_deliver(_CHANNEL, uuid.UUID(outbound_email_id))
 
 
 def _outgoing(email: OutboundEmail) -> OutgoingEmail:
@@ -357,52 +271,6 @@ def _outgoing(email: OutboundEmail) -> OutgoingEmail:
     )
 
 
-def _attempt_succeeded(email_id: uuid.UUID, result: ProviderResult) -> None:
-    with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().get(id=email_id)
-        email.status = EmailStatus.SENT
-        email.sent_at = clock.now()
-        email.provider = result.provider
-        email.provider_reference = result.reference
-        email.last_error_code = ""
-        update_fields = ["status", "sent_at", "provider", "provider_reference", "last_error_code", "updated_at"]
-        if email.delivery_status != DeliveryStatus.DELIVERED:
-            # A callback for an earlier copy (a worker died after the provider accepted it) may
-            # already have confirmed delivery; anything else is superseded by this copy.
-            email.delivery_status = delivery_status_of(result)
-            email.delivery_status_at = email.sent_at
-            update_fields += ["delivery_status", "delivery_status_at"]
-        email.save(update_fields=update_fields)
-        audit_record(
-            actor=_WORKER,
-            action="notifications.email.sent",
-            subject_type="outbound_email",
-            subject_id=email.id,
-            details={"provider": result.provider, "status": result.status.value, "attempt": email.attempts},
-        )
-    logger.info("email.sent", email_id=str(email_id), provider=result.provider, provider_status=result.status.value)
-
-
-def _attempt_failed(email_id: uuid.UUID, *, code: str, permanent: bool, provider: str = "") -> None:
-    with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().get(id=email_id)
-        email.status = EmailStatus.FAILED_PERMANENT if permanent else EmailStatus.FAILED_TEMPORARY
-        email.last_error_code = code[:64]
-        email.failed_at = clock.now()
-        if provider:
-            email.provider = provider
-        update_fields = ["status", "last_error_code", "failed_at", "provider", "updated_at"]
-        if permanent and email.delivery_status not in FINAL_DELIVERY_STATUSES:
-            email.delivery_status = failure_delivery_status(code)
-            email.delivery_status_at = email.failed_at
-            update_fields += ["delivery_status", "delivery_status_at"]
-        email.save(update_fields=update_fields)
-        if permanent:
-            audit_record(
-                actor=_WORKER,
-                action="notifications.email.failed",
-                subject_type="outbound_email",
-                subject_id=email.id,
-                details={"code": code[:64], "provider": provider, "attempt": email.attempts},
-            )
-    logger.warning("email.failed", email_id=str(email_id), code=code, permanent=permanent, provider=provider)
+_CHANNEL = OutboundChannel(
+    name="email", model=OutboundEmail, provider=email_provider, outgoing=_outgoing, log_provider_status=True
+)

@@ -23,27 +23,19 @@ from django.db import IntegrityError, connection, transaction
 
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
-from govserve.core import clock
-from govserve.core.jobs import PermanentJobError, enqueue, job
-from govserve.notifications.email import (
+from govserve.core.jobs import enqueue, job
+from govserve.notifications.errors import EmailIdempotencyConflictError, EmailRequestError, InvalidRecipientError
+from govserve.notifications.models import OutboundSms
+from govserve.notifications.outbound import (
+    IDEMPOTENCY_KEY,
     MAX_ATTEMPTS,
-    delivery_status_of,
-    failure_delivery_status,
-    is_last_attempt,
+    OutboundChannel,
+    outbound_deliver,
     reference_for,
 )
-from govserve.notifications.errors import EmailIdempotencyConflictError, EmailRequestError, InvalidRecipientError
-from govserve.notifications.faults import fault_point
-from govserve.notifications.models import FINAL_DELIVERY_STATUSES, DeliveryStatus, EmailStatus, OutboundSms
 from govserve.notifications.providers import sms_provider
-from govserve.notifications.providers.base import (
-    OutgoingSms,
-    PermanentProviderError,
-    ProviderResult,
-    TemporaryProviderError,
-)
+from govserve.notifications.providers.base import OutgoingSms
 from govserve.privacy.crypto import seal, unseal_text
-from govserve.privacy.errors import DecryptionError, UnknownKeyError
 
 logger = structlog.get_logger(__name__)
 
@@ -51,8 +43,6 @@ FIELD_RECIPIENT = "notifications.sms.recipient"
 FIELD_BODY = "notifications.sms.body"
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 MAX_SMS_LENGTH = 918  # Notify's limit: 6 concatenated messages of 153 characters
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-_WORKER = Actor.system("worker")
 _SENDER = Actor.system("notifications")
 
 
@@ -71,7 +61,7 @@ def sms_send(
     if not connection.in_atomic_block:
         msg = "sms_send() must run inside transaction.atomic(): the message commits with the change that causes it"
         raise RuntimeError(msg)
-    if not isinstance(idempotency_key, str) or not _IDEMPOTENCY_KEY.match(idempotency_key):
+    if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY.match(idempotency_key):
         msg = "The idempotency key must be 1 to 200 printable ASCII characters without spaces"
         raise EmailRequestError(msg)
     existing = OutboundSms.objects.filter(idempotency_key=idempotency_key).first()
@@ -128,101 +118,20 @@ def sms_deliver(*, outbound_sms_id: str) -> None:
     """Deliver one stored text message through the configured provider (the job behind :func:`sms_send`).
 
     Idempotent: a message already sent is not sent again. Raise
-    TemporaryProviderError to retry; PermanentJobError when retrying cannot help.
+    TemporaryProviderError to retry; PermanentJobError when retrying cannot help
+    (:func:`~govserve.notifications.outbound.outbound_deliver`).
     """
-    sms = _attempt_begin(uuid.UUID(outbound_sms_id))
-    if sms is None:
-        return
-    if sms.content_removed_at is not None:
-        _attempt_failed(sms.id, code="content_removed", permanent=True)
-        msg = f"sms {sms.id}: its content was removed by the retention job before it could be sent"
-        raise PermanentJobError(msg)
-    try:
-        message = OutgoingSms(
-            reference=str(sms.id),
-            notify_reference=sms.reference,
-            recipient=unseal_text(owner=sms.owner, field=FIELD_RECIPIENT, sealed=sms.recipient_sealed),
-            body=unseal_text(owner=sms.owner, field=FIELD_BODY, sealed=sms.body_sealed),
-            language=sms.language,
-        )
-    except UnknownKeyError as error:
-        _attempt_failed(sms.id, code=error.code, permanent=False)
-        raise
-    except DecryptionError as error:
-        _attempt_failed(sms.id, code=error.code, permanent=True)
-        msg = f"sms {sms.id}: content cannot be opened ({error.code})"
-        raise PermanentJobError(msg) from error
-    provider = sms_provider()
-    fault_point("before_connect")
-    try:
-        result = provider.send(message)
-    except TemporaryProviderError as error:
-        _attempt_failed(sms.id, code=error.code, permanent=is_last_attempt(), provider=provider.name)
-        raise
-    except PermanentProviderError as error:
-        _attempt_failed(sms.id, code=error.code, permanent=True, provider=provider.name)
-        msg = f"sms {sms.id}: refused by {provider.name} ({error.code})"
-        raise PermanentJobError(msg) from error
-    fault_point("after_accept")
-    _attempt_succeeded(sms.id, result)
+    outbound_deliver(_CHANNEL, uuid.UUID(outbound_sms_id))
 
 
-def _attempt_begin(sms_id: uuid.UUID) -> OutboundSms | None:
-    with transaction.atomic():
-        sms = OutboundSms.objects.select_for_update().filter(id=sms_id).first()
-        if sms is None or sms.status == EmailStatus.SENT:
-            return None
-        sms.status = EmailStatus.SENDING
-        sms.attempts += 1
-        sms.last_attempt_at = clock.now()
-        sms.save(update_fields=["status", "attempts", "last_attempt_at", "updated_at"])
-    return sms
+def _outgoing(sms: OutboundSms) -> OutgoingSms:
+    return OutgoingSms(
+        reference=str(sms.id),
+        notify_reference=sms.reference,
+        recipient=unseal_text(owner=sms.owner, field=FIELD_RECIPIENT, sealed=sms.recipient_sealed),
+        body=unseal_text(owner=sms.owner, field=FIELD_BODY, sealed=sms.body_sealed),
+        language=sms.language,
+    )
 
 
-def _attempt_succeeded(sms_id: uuid.UUID, result: ProviderResult) -> None:
-    with transaction.atomic():
-        sms = OutboundSms.objects.select_for_update().get(id=sms_id)
-        sms.status = EmailStatus.SENT
-        sms.sent_at = clock.now()
-        sms.provider = result.provider
-        sms.provider_reference = result.reference
-        sms.last_error_code = ""
-        update_fields = ["status", "sent_at", "provider", "provider_reference", "last_error_code", "updated_at"]
-        if sms.delivery_status != DeliveryStatus.DELIVERED:
-            sms.delivery_status = delivery_status_of(result)
-            sms.delivery_status_at = sms.sent_at
-            update_fields += ["delivery_status", "delivery_status_at"]
-        sms.save(update_fields=update_fields)
-        audit_record(
-            actor=_WORKER,
-            action="notifications.sms.sent",
-            subject_type="outbound_sms",
-            subject_id=sms.id,
-            details={"provider": result.provider, "status": result.status.value, "attempt": sms.attempts},
-        )
-    logger.info("sms.sent", sms_id=str(sms_id), provider=result.provider)
-
-
-def _attempt_failed(sms_id: uuid.UUID, *, code: str, permanent: bool, provider: str = "") -> None:
-    with transaction.atomic():
-        sms = OutboundSms.objects.select_for_update().get(id=sms_id)
-        sms.status = EmailStatus.FAILED_PERMANENT if permanent else EmailStatus.FAILED_TEMPORARY
-        sms.last_error_code = code[:64]
-        sms.failed_at = clock.now()
-        if provider:
-            sms.provider = provider
-        update_fields = ["status", "last_error_code", "failed_at", "provider", "updated_at"]
-        if permanent and sms.delivery_status not in FINAL_DELIVERY_STATUSES:
-            sms.delivery_status = failure_delivery_status(code)
-            sms.delivery_status_at = sms.failed_at
-            update_fields += ["delivery_status", "delivery_status_at"]
-        sms.save(update_fields=update_fields)
-        if permanent:
-            audit_record(
-                actor=_WORKER,
-                action="notifications.sms.failed",
-                subject_type="outbound_sms",
-                subject_id=sms.id,
-                details={"code": code[:64], "provider": provider, "attempt": sms.attempts},
-            )
-    logger.warning("sms.failed", sms_id=str(sms_id), code=code, permanent=permanent, provider=provider)
+_CHANNEL = OutboundChannel(name="sms", model=OutboundSms, provider=sms_provider, outgoing=_outgoing)

@@ -11,6 +11,7 @@ from govserve.audit.models import AuditEntry
 from govserve.core.jobs import job_retry, run_pending
 from govserve.core.models import JobRecord, JobState
 from govserve.notifications import email as email_module
+from govserve.notifications import outbound as outbound_module
 from govserve.notifications.email import (
     FIELD_BODY,
     FIELD_RECIPIENT,
@@ -332,7 +333,7 @@ def test_a_send_retried_after_the_worker_died_carries_the_same_message_id(
     sink: SmtpSink, movable_clock: MovableClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a worker that dies after the server accepted the message, before recording it
-    real_record = email_module._attempt_succeeded
+    real_record = outbound_module._attempt_succeeded
     crashes = [RuntimeError("worker killed after the provider accepted")]
 
     def record_or_crash(*args: Any, **kwargs: Any) -> None:
@@ -340,7 +341,7 @@ def test_a_send_retried_after_the_worker_died_carries_the_same_message_id(
             raise crashes.pop()
         real_record(*args, **kwargs)
 
-    monkeypatch.setattr(email_module, "_attempt_succeeded", record_or_crash)
+    monkeypatch.setattr(outbound_module, "_attempt_succeeded", record_or_crash)
     email = _send()
     run_pending()
     email.refresh_from_db()

@@ -70,6 +70,7 @@ logger = structlog.get_logger(__name__)
 SYSTEM = Actor.system("payments")
 SUBJECT = "payments.payment"
 REUSE_MINUTES = 60
+POLL_DAYS = 7
 PAYABLE_STATUSES: dict[str, frozenset[str]] = {
     PaidWhen.BEFORE_SUBMISSION: frozenset({ApplicationStatus.AWAITING_PAYMENT}),
     PaidWhen.AFTER_DECISION: frozenset({ApplicationStatus.APPROVED}),
@@ -428,12 +429,17 @@ def payments_refresh_unfinished(*, older_than: dt.timedelta = dt.timedelta(minut
     """Refresh unfinished attempts last changed more than ``older_than`` ago (abandoned ones); return how many.
 
     The applicant who never came back from the payment page still has their
-    payment applied. Provider errors on one attempt are logged and the others
-    go on (the next run tries again).
+    payment applied. Providers finish every attempt within 90 minutes (they
+    expire), so attempts older than :data:`POLL_DAYS` are left to
+    reconciliation rather than polled for ever. Provider errors on one
+    attempt are logged and the others go on (the next run tries again).
     """
-    cutoff = clock.now() - older_than
+    now = clock.now()
+    cutoff = now - older_than
     ids: Sequence[uuid.UUID] = list(
-        Payment.objects.filter(state__in=UNFINISHED_STATES, updated_at__lt=cutoff)
+        Payment.objects.filter(
+            state__in=UNFINISHED_STATES, updated_at__lt=cutoff, created_at__gte=now - dt.timedelta(days=POLL_DAYS)
+        )
         .exclude(provider_id="")
         .order_by("updated_at")
         .values_list("id", flat=True)[:batch]

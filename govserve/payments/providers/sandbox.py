@@ -14,6 +14,7 @@ page then sends them back to ``return_url``, and the domain asks
 | 4000 0000 0000 0002 | the card is declined | ``failed``, P0010 |
 | 4000 0000 0000 0119 | the provider has a technical problem | ``error``, P0050 |
 | (the Cancel button) | the person cancels | ``cancelled``, P0030 |
+| (nothing for 90 minutes) | the payment expires, as GOV.UK Pay's do | ``failed``, P0020 |
 
 Any other number is refused on the page ("Enter one of the sandbox's test
 card numbers"): the sandbox never takes a real card. Refunds succeed at once
@@ -35,6 +36,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from govserve.core import clock
 from govserve.payments.errors import PaymentProviderRefusedError, PaymentWebhookInvalidError
 from govserve.payments.models import SandboxPayment, SandboxRefund
 from govserve.payments.providers.base import (
@@ -69,6 +71,8 @@ TEST_CARDS: dict[str, TestCard] = {
     )
 }
 CANCELLED_CODE = ("P0030", "Payment was cancelled by the user")
+EXPIRED_CODE = ("P0020", "Payment expired")
+EXPIRY = dt.timedelta(minutes=90)  # GOV.UK Pay's: an unfinished payment fails P0020 after 90 minutes
 
 
 class SandboxCardRefusedError(Exception):
@@ -77,6 +81,16 @@ class SandboxCardRefusedError(Exception):
 
 def _new_id(prefix: str) -> str:
     return f"{prefix}{secrets.token_hex(13)}"  # 104 random bits: the payment page's address is unguessable
+
+
+def _locked_row(provider_id: str) -> SandboxPayment | None:
+    """Return the payment locked for update (call inside a transaction), expired first if it is due to."""
+    row = SandboxPayment.objects.select_for_update().filter(pk=str(provider_id)[:64]).first()
+    if row is not None and not PaymentState(row.state).finished and clock.now() - row.created_at >= EXPIRY:
+        row.state = PaymentState.FAILED
+        row.failure_code, row.failure_message = EXPIRED_CODE
+        row.save(update_fields=["state", "failure_code", "failure_message", "updated_at"])
+    return row
 
 
 def _as_provider_payment(row: SandboxPayment) -> ProviderPayment:
@@ -149,8 +163,9 @@ class SandboxProvider:
         return _as_provider_payment(existing)
 
     def payment_get(self, provider_id: str) -> ProviderPayment:
-        """Return the payment's current state; refuse (P0200) an unknown id."""
-        row = SandboxPayment.objects.filter(pk=str(provider_id)[:64]).first()
+        """Return the payment's state (unfinished for 90 minutes: failed P0020); refuse (P0200) an unknown id."""
+        with transaction.atomic():
+            row = _locked_row(provider_id)
         if row is None:
             raise _not_found(provider_id)
         return _as_provider_payment(row)
@@ -242,7 +257,7 @@ def card_number_normalise(raw: object) -> str:
 def sandbox_payment_open(provider_id: str) -> SandboxPayment | None:
     """Return the sandbox payment behind a payment page (marked ``started`` on first view), or None."""
     with transaction.atomic():
-        row = SandboxPayment.objects.select_for_update().filter(pk=str(provider_id)[:64]).first()
+        row = _locked_row(provider_id)
         if row is not None and row.state == PaymentState.CREATED:
             row.state = PaymentState.STARTED
             row.save(update_fields=["state", "updated_at"])
@@ -256,7 +271,7 @@ def sandbox_payment_pay(provider_id: str, card_number: object) -> SandboxPayment
     a test card.
     """
     with transaction.atomic():
-        row = SandboxPayment.objects.select_for_update().filter(pk=str(provider_id)[:64]).first()
+        row = _locked_row(provider_id)
         if row is None or PaymentState(row.state).finished:
             return row
         card = TEST_CARDS[card_number_normalise(card_number)]
@@ -271,7 +286,7 @@ def sandbox_payment_pay(provider_id: str, card_number: object) -> SandboxPayment
 def sandbox_payment_cancel_by_payer(provider_id: str) -> SandboxPayment | None:
     """Cancel from the payment page (P0030); return the payment, None if unknown. A finished one is unchanged."""
     with transaction.atomic():
-        row = SandboxPayment.objects.select_for_update().filter(pk=str(provider_id)[:64]).first()
+        row = _locked_row(provider_id)
         if row is None or PaymentState(row.state).finished:
             return row
         row.state = PaymentState.CANCELLED

@@ -411,3 +411,37 @@ def test_a_fee_due_on_collection_is_payable_once_approved_and_leaves_the_status_
     assert _fee_statuses(application) == [FeeStatus.PAID]
     assert CaseFile.objects.filter(application=application).count() == 1
     assert payment_link_for(application, "en") is None
+
+
+def test_an_attempt_left_unpaid_expires_after_90_minutes_and_a_new_one_can_be_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given an attempt whose payment page was never used
+    application, person = trading_awaiting_payment()
+    payment = services.payment_start(application_id=application.id, applicant=person, language="en")
+
+    # when the scheduled refresh runs 91 minutes later
+    later = clock.now() + dt.timedelta(minutes=91)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    refreshed = services.payments_refresh_unfinished()
+
+    # then the attempt failed as expired, nothing was settled, and paying again makes a new attempt
+    payment.refresh_from_db()
+    application.refresh_from_db()
+    assert refreshed == 1
+    assert (payment.state, payment.failure_code) == ("failed", "P0020")
+    assert application.status == ApplicationStatus.AWAITING_PAYMENT
+    again = services.payment_start(application_id=application.id, applicant=person, language="en")
+    assert again.id != payment.id
+    assert again.state == "created"
+
+
+def test_attempts_older_than_a_week_are_left_to_reconciliation(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given an unfinished attempt from eight days ago
+    application, person = trading_awaiting_payment()
+    services.payment_start(application_id=application.id, applicant=person, language="en")
+    later = clock.now() + dt.timedelta(days=8)
+    monkeypatch.setattr(clock, "now", lambda: later)
+
+    # when / then
+    assert services.payments_refresh_unfinished() == 0

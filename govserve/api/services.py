@@ -35,6 +35,7 @@ PREFIX_LENGTH = 12
 SECRET_BYTES = 32
 DEFAULT_LIFETIME = dt.timedelta(days=90)
 MAX_LIFETIME = dt.timedelta(days=366)
+LAST_USED_PRECISION = dt.timedelta(minutes=5)
 _TOKEN = re.compile(r"^gs_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{40,60})$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,99}$")
 _PREFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -201,7 +202,8 @@ def api_token_authenticate(text: str) -> ApiToken:
     Raise TokenInvalidError, TokenExpiredError or TokenRevokedError.
 
     Compares digests in constant time. A client switched off counts as
-    revoked. Not audited (the call it authenticates is).
+    revoked. Records ``last_used_at`` (to the nearest five minutes). Not
+    audited (the call it authenticates is).
     """
     match = _TOKEN.match(text or "")
     if match is None:
@@ -211,8 +213,13 @@ def api_token_authenticate(text: str) -> ApiToken:
         raise errors.TokenInvalidError("The bearer token is not a govserve API token")
     if token.revoked_at is not None or not token.client.is_active:
         raise errors.TokenRevokedError("This token has been revoked")
-    if token.expires_at <= clock.now():
+    now = clock.now()
+    if token.expires_at <= now:
         raise errors.TokenExpiredError("This token has expired")
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+        # At most one write per token per LAST_USED_PRECISION, not one per call.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
     return token
 
 

@@ -35,6 +35,7 @@ def test_a_token_is_stored_only_as_its_hash() -> None:
     # and the scopes are kept in the platform's order, the lifetime 90 days
     assert token.scopes == ["services:read", "applications:write"]
     assert dt.timedelta(days=89, hours=23) < token.expires_at - clock.now() <= dt.timedelta(days=90)
+    assert token.last_used_at is None
     # and the issue is audited with the prefix, never the secret
     entry = AuditEntry.objects.get(action="api.token.issued")
     assert entry.details == {
@@ -109,7 +110,12 @@ def test_the_commands_create_issue_list_rotate_and_revoke() -> None:
     out = io.StringIO()
     call_command("api_client_list", stdout=out)
     listing = out.getvalue()
-    assert f"  {token.prefix}  active  services:read  expires {token.expires_at:%Y-%m-%d}" in listing
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+    assert (
+        f"  {token.prefix}  active  services:read  expires {token.expires_at:%Y-%m-%d}"
+        f"  last used {token.last_used_at:%Y-%m-%d %H:%M}"
+    ) in listing
     assert text not in listing
     # when it is rotated, the new token is printed and the old one revoked
     out = io.StringIO()

@@ -19,6 +19,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{client.name}{state}: {client.rate_limit_per_minute} calls a minute")
             for token in summary.tokens:
                 status = "revoked" if token.revoked_at is not None else ("active" if token.is_usable() else "expired")
+                used = f"last used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
                 self.stdout.write(
-                    f"  {token.prefix}  {status}  {' '.join(token.scopes)}  expires {token.expires_at:%Y-%m-%d}"
+                    f"  {token.prefix}  {status}  {' '.join(token.scopes)}  expires {token.expires_at:%Y-%m-%d}  {used}"
                 )

@@ -445,3 +445,25 @@ def test_attempts_older_than_a_week_are_left_to_reconciliation(monkeypatch: pyte
 
     # when / then
     assert services.payments_refresh_unfinished() == 0
+
+
+def test_paid_after_withdrawing_records_the_money_but_opens_no_file() -> None:
+    # given the applicant withdrew while the payment page was open, then paid there anyway
+    from govserve.journeys import services as journeys  # noqa: PLC0415
+
+    application, person = trading_awaiting_payment()
+    payment = services.payment_start(application_id=application.id, applicant=person, language="en")
+    journeys.application_withdraw(application_id=application.id, applicant=person)
+    pay_in_sandbox(payment)
+
+    # when
+    paid = services.payment_refresh(payment_id=payment.id)
+
+    # then the money is in the ledger (finance refunds it), the application stays withdrawn, no file opens
+    application.refresh_from_db()
+    assert paid.state == "success"
+    assert application.status == ApplicationStatus.WITHDRAWN
+    assert not CaseFile.objects.filter(application=application).exists()
+    assert PaymentTransaction.objects.filter(payment=payment, kind=LedgerKind.SETTLED).count() == 1
+    entry = AuditEntry.objects.get(action="payments.payment.succeeded", subject_id=str(payment.id))
+    assert (entry.details["application_status"], entry.details["file_opened"]) == ("withdrawn", False)

@@ -107,3 +107,10 @@ class AnswersUnknownError(ApiError, ValidationError):
 
     code = "answers_unknown"
     status = 422
+
+
+class AnswersMalformedError(ApiError, ValidationError):
+    """The ``answers`` part of a multipart upload is not a JSON object."""
+
+    code = "malformed_json"
+    status = 400

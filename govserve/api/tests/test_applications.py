@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from PIL import Image
 
 from govserve.api.models import ClientApplication, SubmissionKey
 from govserve.api.tests.conftest import Caller, MakeCaller, body
 from govserve.audit.models import AuditEntry
+from govserve.documents.models import Document
 from govserve.journeys.models import Answer, Application, ApplicationEvent
 from govserve.journeys.tests.support import STREET_TRADING, examples_publish
 
@@ -488,3 +493,58 @@ def test_a_draft_cannot_be_withdrawn(street_light: str, caller: Caller) -> None:
     assert response.status_code == 409
     assert body(response)["code"] == "not_withdrawable"
     assert Application.objects.get().status == "draft"
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 120, 40)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def _upload(caller: Caller, path: str, **parts: Any) -> Any:
+    assert caller.token is not None
+    return Client().post(path, data=parts, HTTP_AUTHORIZATION=f"Bearer {caller.token}")
+
+
+def test_a_file_field_is_answered_with_a_multipart_upload(street_light: str, caller: Caller) -> None:
+    # given a draft on the photo page
+    application_id = _start(caller, street_light)
+    caller.call(
+        "PATCH",
+        f"/api/v1/applications/{application_id}/answers",
+        {"answers": {"on_private_land": False, "problem": "out", "street": "High Street"}},
+    )
+    # when the client uploads the photo
+    photo = SimpleUploadedFile("light.jpg", _jpeg(), content_type="image/jpeg")
+    response = _upload(caller, f"/api/v1/applications/{application_id}/pages/photo/upload", photo=photo)
+    # then the page is saved with the file as its answer, through the journey and govserve.documents
+    assert response.status_code == 200, response.content
+    assert body(response)["changed"] == ["photo"]
+    answers = body(caller.call("GET", f"/api/v1/applications/{application_id}/answers"))["answers"]
+    assert answers["photo"]["name"] == "light.jpg"
+    assert answers["photo"]["content_type"] == "image/jpeg"
+    assert Document.objects.filter(owner=f"application:{application_id}").count() == 1
+
+
+def test_a_refused_upload_saves_nothing(street_light: str, caller: Caller) -> None:
+    application_id = _start(caller, street_light)
+    caller.call(
+        "PATCH",
+        f"/api/v1/applications/{application_id}/answers",
+        {"answers": {"on_private_land": False, "problem": "out", "street": "High Street"}},
+    )
+    # a text file where a photo (jpg, png) is asked for
+    text = SimpleUploadedFile("light.jpg", b"not an image at all", content_type="image/jpeg")
+    response = _upload(caller, f"/api/v1/applications/{application_id}/pages/photo/upload", photo=text)
+    assert response.status_code == 422
+    problem = body(response)
+    assert problem["code"] == "answers_invalid"
+    assert [error["field"] for error in problem["errors"]] == ["photo"]
+    assert Document.objects.count() == 0
+    # and a file part for a field the page does not have, or answers that are not JSON, are refused too
+    other = SimpleUploadedFile("x.jpg", _jpeg(), content_type="image/jpeg")
+    unknown = _upload(caller, f"/api/v1/applications/{application_id}/pages/photo/upload", selfie=other)
+    assert (unknown.status_code, body(unknown)["code"]) == (422, "answers_unknown")
+    malformed = _upload(caller, f"/api/v1/applications/{application_id}/pages/photo/upload", answers="{")
+    assert (malformed.status_code, body(malformed)["code"]) == (400, "malformed_json")
+    assert Document.objects.count() == 0

@@ -8,8 +8,9 @@ the web form would post it and saved by
 share one path for every rule: the same parsing of values, the same
 validation, the same messages, the same audit entry and the same events.
 
-Not answered in JSON (v1): files (uploads) and repeating groups (answered
-item by item); an answer to one is refused with ``answer_unsupported``.
+Not answered in JSON (v1): files (the multipart upload operation sends them
+to the same page save) and repeating groups (answered item by item on the
+web); an answer to one in JSON is refused with ``answer_unsupported``.
 """
 
 from __future__ import annotations
@@ -97,7 +98,10 @@ def field_json_schema(  # noqa: PLR0911, PLR0912 - one branch per field type
     if isinstance(field, schema.GroupField):
         return common | {"readOnly": True, "description": "A repeating group: not answered through API v1 yet."}
     if isinstance(field, schema.FileField):
-        return common | {"readOnly": True, "description": "A file upload: not answered through API v1 yet."}
+        return common | {
+            "readOnly": True,
+            "description": "A file: answered by the page's multipart upload, not in JSON.",
+        }
     return common | _nullable(field, _text_schema(field))
 
 

@@ -16,6 +16,7 @@ import json
 import uuid
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
@@ -42,7 +43,7 @@ from govserve.api.v1.schemas import (
     SaveOut,
     SubmitIn,
 )
-from govserve.catalogue.definitions.schema import Page
+from govserve.catalogue.definitions.schema import FileField, Page
 from govserve.journeys import errors as journey_errors
 from govserve.journeys import selectors as journeys
 from govserve.journeys import services as journey_services
@@ -247,6 +248,97 @@ def application_page_save(
     page = _page(state, page_id)
     _unknown(payload.answers, {page_field.id for page_field in page.fields}, f"the page {page_id}")
     result = _save_page(principal, application, state, page, payload.answers)
+    return json_response(
+        request,
+        SaveOut(
+            application=_application_out(result.application, result.state),
+            saved_pages=[page_id],
+            changed=result.changed,
+            ignored=[],
+        ),
+    )
+
+
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "answers": {
+                            "type": "string",
+                            "description": "The page's other answers: a JSON object, as for PUT (optional).",
+                        }
+                    },
+                    "additionalProperties": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "One file per file field of the page, the part named by the field id.",
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _multipart_answers(request: HttpRequest) -> dict[str, Any]:
+    text = request.POST.get("answers")
+    if text is None:
+        return {}
+    try:
+        answers = json.loads(text)
+    except ValueError:
+        raise errors.AnswersMalformedError("The answers part is not a JSON object") from None
+    if not isinstance(answers, dict):
+        raise errors.AnswersMalformedError("The answers part is not a JSON object")
+    return answers
+
+
+@router.post(
+    "/applications/{application_id}/pages/{page_id}/upload",
+    auth=WRITE,
+    response={200: SaveOut, **AUTH_PROBLEMS, 400: Problem, 404: Problem, 409: Problem, 422: Problem},
+    url_name="application_page_upload",
+    summary="Answer one page with files (multipart)",
+    openapi_extra=UPLOAD_BODY,
+)
+def application_page_upload(request: HttpRequest, application_id: uuid.UUID, page_id: str) -> HttpResponse:
+    """Save a page with file fields: each file part is named by its field id, ``answers`` holds the rest.
+
+    The page is validated and saved as one, as PUT does and as the web does
+    (an upload is checked for its type, size and viruses by govserve.documents;
+    a refused file refuses the page, 422 ``answers_invalid``). A file already
+    uploaded for a field is replaced.
+    """
+    principal = principal_of(request)
+    application = _owned(principal, application_id)
+    state = journeys.state_load(application)
+    page = _page(state, page_id)
+    answers = _multipart_answers(request)
+    file_fields = {page_field.id for page_field in page.fields if isinstance(page_field, FileField)}
+    _unknown(answers, {page_field.id for page_field in page.fields} - file_fields, f"the page {page_id}")
+    _unknown(dict.fromkeys(request.FILES), file_fields, f"the file fields of the page {page_id}")
+    if not journey_services.draft_open(application):
+        raise journey_errors.ApplicationNotEditableError("This application can no longer be changed")
+    data, found = page_form_data(page, answers, compiled=state.compiled, language=application.language)
+    if found:
+        raise journey_errors.AnswersInvalidError("There is a problem with your answers", errors=found)
+    result = journey_services.page_answers_save(
+        application_id=application.id,
+        applicant=principal.applicant(application.id),
+        page_id=page.id,
+        data=data,
+        files={
+            field_id: upload
+            for field_id in request.FILES
+            if isinstance(upload := request.FILES.get(field_id), UploadedFile)
+        },
+        language=application.language,
+        loaded=application,
+    )
     return json_response(
         request,
         SaveOut(

@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -164,57 +164,45 @@ def _application_event(application: Application, *, kind: str, from_status: str,
     )
 
 
-def journey_event_new(
-    *,
-    kind: JourneyEventKind,
-    service_id: str,
-    version: int | None,
-    page_id: str = "",
-    application: Application | None = None,
-    channel: str = Channel.WEB,
-    language: str = "en",
-    is_test: bool = False,
-    details: Mapping[str, Any] | None = None,
-) -> JourneyEvent:
-    """Return one journey event, not saved yet; ``details`` holds codes and numbers, never a personal value."""
+class JourneyEventFields(TypedDict, total=False):
+    """What a journey event is made of; the given ``application`` sets its channel and test flag.
+
+    Defaults: no page, no application, channel ``web``, language ``en``, not
+    a test, no details. ``details`` hold codes and numbers, never a personal
+    value.
+    """
+
+    kind: Required[JourneyEventKind]
+    service_id: Required[str]
+    version: Required[int | None]
+    page_id: str
+    application: Application | None
+    channel: str
+    language: str
+    is_test: bool
+    details: Mapping[str, Any] | None
+
+
+def journey_event_new(**fields: Unpack[JourneyEventFields]) -> JourneyEvent:
+    """Return one journey event made of ``fields`` (:class:`JourneyEventFields`), not saved yet."""
+    application = fields.get("application")
     return JourneyEvent(
         occurred_at=clock.now(),
-        kind=kind,
-        service_id=service_id,
-        version=version,
-        page_id=page_id,
+        kind=fields["kind"],
+        service_id=fields["service_id"],
+        version=fields["version"],
+        page_id=fields.get("page_id", ""),
         application_id=application.id if application is not None else None,
-        channel=application.channel if application is not None else channel,
-        language=language,
-        is_test=application.is_test if application is not None else is_test,
-        details=dict(details or {}),
+        channel=application.channel if application is not None else fields.get("channel", Channel.WEB),
+        language=fields.get("language", "en"),
+        is_test=application.is_test if application is not None else fields.get("is_test", False),
+        details=dict(fields.get("details") or {}),
     )
 
 
-def journey_event_record(
-    *,
-    kind: JourneyEventKind,
-    service_id: str,
-    version: int | None,
-    page_id: str = "",
-    application: Application | None = None,
-    channel: str = Channel.WEB,
-    language: str = "en",
-    is_test: bool = False,
-    details: Mapping[str, Any] | None = None,
-) -> JourneyEvent:
-    """Record one journey event (one insert); ``details`` holds codes and numbers, never a personal value."""
-    event = journey_event_new(
-        kind=kind,
-        service_id=service_id,
-        version=version,
-        page_id=page_id,
-        application=application,
-        channel=channel,
-        language=language,
-        is_test=is_test,
-        details=details,
-    )
+def journey_event_record(**fields: Unpack[JourneyEventFields]) -> JourneyEvent:
+    """Record one journey event made of ``fields`` (:class:`JourneyEventFields`) with one insert; return it."""
+    event = journey_event_new(**fields)
     event.save(force_insert=True)
     return event
 

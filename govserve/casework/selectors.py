@@ -194,7 +194,9 @@ def task_queue(
         tasks = tasks.filter(reference=normalise_reference(text))
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
-    total = tasks[: COUNT_CAP + 1].count()
+    # Unordered: a sliced count keeps the model's ordering otherwise, and sorting 100,000 open tasks to count the
+    # first 10,001 took 0.3 s on PostgreSQL (EXPLAIN ANALYZE; 25 ms without the sort).
+    total = tasks.order_by()[: COUNT_CAP + 1].count()
     ordered = tasks.order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["due_on"]), "id")
     values = ordered.values(
         "id",

@@ -173,6 +173,12 @@ NOTIFICATION_DRAFT_EXPIRING_DAYS = env_int("NOTIFICATION_DRAFT_EXPIRING_DAYS", 3
 # Which provider takes payments: sandbox:// (built in, test cards only) or govukpay://
 # (GOV.UK Pay); read when a payment starts, checked by `govserve check` (docs/payments.md).
 PAYMENT_URL = env_str("PAYMENT_URL", "sandbox://")
+# GOV.UK Pay (PAYMENT_URL=govukpay://): the service's API key, the API's address, the secret
+# webhooks are signed with, and how long one call may take.
+PAY_API_KEY = env_str("PAY_API_KEY", "")
+PAY_BASE_URL = env_str("PAY_BASE_URL", "https://publicapi.payments.service.gov.uk")
+PAY_WEBHOOK_SECRET = env_str("PAY_WEBHOOK_SECRET", "")
+PAY_TIMEOUT_SECONDS = env_int("PAY_TIMEOUT_SECONDS", 10)
 
 # --- Authentication ----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

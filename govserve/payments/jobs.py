@@ -7,6 +7,7 @@ import datetime as dt
 import structlog
 
 from govserve.core.jobs import scheduled
+from govserve.payments import reconciliation  # noqa: F401 - registers its payments.refunds.refresh schedule
 from govserve.payments.services import payments_refresh_unfinished
 
 logger = structlog.get_logger(__name__)

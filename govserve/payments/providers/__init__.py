@@ -1,1 +1,1 @@
-"""Payment providers behind :class:`~govserve.payments.providers.base.PaymentProvider` (sandbox, GOV.UK Pay), each with a fake beside it."""
+"""Payment providers behind one interface (:mod:`.base`): the built-in sandbox and GOV.UK Pay, each with a fake."""

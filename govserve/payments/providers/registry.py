@@ -24,7 +24,8 @@ from django.core.exceptions import ImproperlyConfigured
 from govserve.payments.providers.base import PaymentProvider
 from govserve.payments.providers.sandbox import SANDBOX_NAME, SandboxProvider
 
-SCHEMES = {"sandbox": SANDBOX_NAME, "govukpay": "govukpay"}
+GOVUK_PAY_NAME = "govukpay"  # GovukPayProvider.name; the adapter (and httpx) are imported only when chosen
+SCHEMES = {"sandbox": SANDBOX_NAME, "govukpay": GOVUK_PAY_NAME}
 DEFAULT_URL = "sandbox://"
 
 

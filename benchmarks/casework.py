@@ -313,6 +313,7 @@ def main() -> dict[str, Any]:
         admin_url = os.environ.get("GOVSERVE_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
         if admin_url:
             figures["postgresql"] = _postgres(admin_url, work)
+            print(json.dumps({"postgresql": figures["postgresql"]}), flush=True)  # in case a later part fails
         else:
             figures["postgresql"] = {"skipped": "GOVSERVE_BENCH_POSTGRES_URL is empty"}
         if os.environ.get("GOVSERVE_BENCH_CASEWORK_SQLITE", "1") != "0":

@@ -41,6 +41,13 @@ class ApiClient(BaseModel):
     description = models.CharField(max_length=500, blank=True, default="")
     rate_limit_per_minute = models.PositiveIntegerField(default=600)
     is_active = models.BooleanField(default=True)
+    govstack_identity = models.CharField(
+        max_length=255,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="X-Road identity INSTANCE/CLASS/MEMBER/SUBSYSTEM this client calls the GovStack API as.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -114,3 +114,10 @@ class AnswersMalformedError(ApiError, ValidationError):
 
     code = "malformed_json"
     status = 400
+
+
+class DocumentFileMissingError(ApiError, ValidationError):
+    """A document upload without its ``file`` part."""
+
+    code = "document_file_missing"
+    status = 422

@@ -15,7 +15,7 @@ from govserve.api.tests.conftest import Caller, MakeCaller, body
 from govserve.audit.models import AuditEntry
 from govserve.documents.models import Document
 from govserve.journeys.models import Answer, Application, ApplicationEvent
-from govserve.journeys.tests.support import STREET_TRADING, examples_publish
+from govserve.journeys.tests.support import STREET_LIGHT, STREET_TRADING, example_text, examples_publish, publish_text
 
 ANSWERS: dict[str, Any] = {
     "on_private_land": False,
@@ -547,4 +547,76 @@ def test_a_refused_upload_saves_nothing(street_light: str, caller: Caller) -> No
     assert (unknown.status_code, body(unknown)["code"]) == (422, "answers_unknown")
     malformed = _upload(caller, f"/api/v1/applications/{application_id}/pages/photo/upload", answers="{")
     assert (malformed.status_code, body(malformed)["code"]) == (400, "malformed_json")
+    assert Document.objects.count() == 0
+
+
+@pytest.fixture
+def with_evidence(street_light: str) -> str:
+    """Publish version 2 of the street light: a photo of the light as a required document, and a fee after decision."""
+    text = example_text(STREET_LIGHT).replace(
+        "    documents: []\n    fees: []\n",
+        "    documents:\n"
+        "      - id: light-photo\n"
+        "        name: {en: A photo of the light, cy: Llun o'r golau}\n"
+        "        types: [jpg, png]\n"
+        "    fees:\n"
+        "      - id: callout\n"
+        "        name: {en: Call-out fee, cy: Ffi galw allan}\n"
+        "        amount: 2500\n"
+        "        paid: after_decision\n",
+    )
+    assert "light-photo" in text
+    publish_text(text, f"{STREET_LIGHT}.yaml")
+    return street_light
+
+
+def test_a_required_document_is_uploaded_and_counted(with_evidence: str, caller: Caller) -> None:
+    # given an answered application whose answers need a photo of the light
+    application_id = _answered(caller, with_evidence)
+    requirements = body(caller.call("GET", f"/api/v1/applications/{application_id}/requirements"))
+    assert requirements["fees"] == [
+        {"registration": "street-light-fault", "name": "Call-out fee", "amount_minor": 2500, "paid": "after_decision"}
+    ]
+    assert requirements["total_minor"] == 2500
+    assert requirements["due_before_submission_minor"] == 0
+    assert requirements["documents"] == [
+        {
+            "registration": "street-light-fault",
+            "document": "light-photo",
+            "name": "A photo of the light",
+            "delivery": "upload",
+            "slot": "document:light-photo",
+            "uploaded": False,
+        }
+    ]
+    # and it cannot be sent without it
+    refused = caller.call(
+        "POST", f"/api/v1/applications/{application_id}/submit", {"declaration": True}, idempotency_key="submit-0001"
+    )
+    assert body(refused)["errors"][0]["code"] == "document_missing"
+    # when the client uploads it
+    photo = SimpleUploadedFile("light.jpg", _jpeg(), content_type="image/jpeg")
+    response = _upload(caller, f"/api/v1/applications/{application_id}/documents/light-photo", file=photo)
+    # then it counts, and the application can be sent
+    assert response.status_code == 200, response.content
+    assert body(response)["documents"][0]["uploaded"] is True
+    sent = caller.call(
+        "POST", f"/api/v1/applications/{application_id}/submit", {"declaration": True}, idempotency_key="submit-0001"
+    )
+    assert sent.status_code == 200
+    assert body(sent)["status"] == "submitted"
+
+
+def test_a_document_upload_is_refused_when_not_needed_or_refused_by_documents(
+    with_evidence: str, caller: Caller
+) -> None:
+    application_id = _answered(caller, with_evidence)
+    photo = SimpleUploadedFile("light.jpg", _jpeg(), content_type="image/jpeg")
+    unknown = _upload(caller, f"/api/v1/applications/{application_id}/documents/passport", file=photo)
+    assert (unknown.status_code, body(unknown)["code"]) == (404, "page_not_found")
+    missing = _upload(caller, f"/api/v1/applications/{application_id}/documents/light-photo")
+    assert (missing.status_code, body(missing)["code"]) == (422, "document_file_missing")
+    pdf = SimpleUploadedFile("light.pdf", b"%PDF-1.4 not really", content_type="application/pdf")
+    wrong = _upload(caller, f"/api/v1/applications/{application_id}/documents/light-photo", file=pdf)
+    assert wrong.status_code == 422
     assert Document.objects.count() == 0

@@ -38,6 +38,7 @@ def test_the_openapi_document_is_valid_openapi_3_1() -> None:
         ("GET", "/api/v1/services/{service_id}/answers-schema"),
         ("PATCH", "/api/v1/applications/{application_id}/answers"),
         ("POST", "/api/v1/applications"),
+        ("POST", "/api/v1/applications/{application_id}/documents/{document_id}"),
         ("POST", "/api/v1/applications/{application_id}/pages/{page_id}/upload"),
         ("POST", "/api/v1/applications/{application_id}/submit"),
         ("POST", "/api/v1/applications/{application_id}/withdraw"),

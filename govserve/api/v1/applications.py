@@ -350,6 +350,52 @@ def application_page_upload(request: HttpRequest, application_id: uuid.UUID, pag
     )
 
 
+DOCUMENT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/applications/{application_id}/documents/{document_id}",
+    auth=WRITE,
+    response={200: RequirementsOut, **AUTH_PROBLEMS, 400: Problem, 404: Problem, 409: Problem, 422: Problem},
+    url_name="application_document_upload",
+    summary="Upload a required document (multipart, part file)",
+    openapi_extra=DOCUMENT_BODY,
+)
+def application_document_upload(request: HttpRequest, application_id: uuid.UUID, document_id: str) -> HttpResponse:
+    """Upload (or replace) the file of a document the answers require, as the web's documents page does.
+
+    404 ``page_not_found`` until every question is answered or for a document
+    not required (or not delivered by upload); 422 with govserve.documents'
+    code (``types``, ``max_size_mb``, ...) for a refused file, nothing stored.
+    Answers the requirements afterwards.
+    """
+    principal = principal_of(request)
+    _owned(principal, application_id)
+    upload = request.FILES.get("file")
+    if not isinstance(upload, UploadedFile):
+        raise errors.DocumentFileMissingError("Send the document as the multipart part named file")
+    journey_services.requirement_upload(
+        application_id=application_id,
+        applicant=principal.applicant(application_id),
+        document_id=document_id,
+        upload=upload,
+    )
+    return application_requirements(request, application_id)
+
+
 @router.patch(
     "/applications/{application_id}/answers",
     auth=WRITE,

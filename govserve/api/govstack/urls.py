@@ -1,0 +1,16 @@
+"""Routes of the GovStack API; mounted at ``/govstack/`` (main port) and at ``/`` by ``serve --govstack``."""
+
+from django.urls import path
+
+from govserve.api.govstack import views
+
+app_name = "govstack"
+
+urlpatterns = [
+    path("services", views.service_list, name="service_list"),
+    path("services/<str:service_id>", views.service_get, name="service_get"),
+    path("services/<str:service_id>/eForms", views.service_eforms, name="service_eforms"),
+    path("eForms/<str:eform_id>", views.eform_get, name="eform_get"),
+    path("data/statistics", views.statistics, name="statistics"),
+    path("data/statistics/1.0", views.statistics, name="statistics_versioned"),
+]

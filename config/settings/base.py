@@ -109,7 +109,8 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------
 # SQLite (embedded, the default) runs in WAL mode with IMMEDIATE transactions
 # and a busy timeout, so several processes can write without "database is
-# locked"; synchronous=FULL keeps every acknowledged commit durable, and
+# locked"; synchronous=FULL keeps every acknowledged commit durable (a draft's page save
+# alone commits at NORMAL, made durable by the next FULL commit: decision 0010), and
 # secure_delete overwrites deleted content so freed pages keep no personal data.
 # The PRAGMAs are per connection: Django runs init_command on every connection it opens.
 #

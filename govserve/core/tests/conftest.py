@@ -87,7 +87,8 @@ def _migrate(database_url: str) -> None:
 def _live_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Migrate a template database once per session; yield its file path or database name."""
     if _is_postgres():
-        name = _pg_name("live_tpl")
+        # One template per pytest-xdist worker: each creates and drops its own.
+        name = _pg_name(f"live_tpl_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
         with closing(_pg_admin()) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{name}"')

@@ -355,6 +355,8 @@ def test_a_missing_file_is_refused_with_select_a_file(owner: str, actor: Actor, 
         ("application:" + str(uuid.uuid4()), "slot", ["exe"]),
         ("application:" + str(uuid.uuid4()), "slot", []),
     ],
+    # Ids of their own: random values in them would differ between pytest-xdist workers' collections.
+    ids=["owner-without-id", "owner-with-path", "slot-with-space", "unknown-type", "no-types"],
 )
 def test_malformed_owner_slot_or_types_are_programming_errors(
     actor: Actor, media_root: Path, owner_value: str, slot: str, types: list[str]

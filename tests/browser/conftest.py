@@ -2,6 +2,8 @@
 
 - One chromium per run of this package (``browser``), a fresh context per
   tab (``open_tab``): contexts cost milliseconds, a browser start seconds.
+  In a parallel run (``make pytest``: pytest-xdist) each worker process has
+  its own chromium, live server (a port the OS picks) and test database.
 - Chromium is Debian's ``/usr/bin/chromium`` (``scripts/system_deps.sh``
   installs it); Playwright's own download (``playwright install``) is never
   used, and works offline only because the Python wheel bundles its node

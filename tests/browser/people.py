@@ -79,7 +79,11 @@ def totp_fresh_code(device: TOTPDevice) -> str:
     current_step = int((time.time() - device.t0) // device.step)
     ahead = max(0, device.last_t + 1 - current_step)
     if ahead > device.tolerance:
-        time.sleep(device.step - (time.time() - device.t0) % device.step + 0.05)
+        # Both the current and the next step were used. Rather than wait for the next step (up to
+        # 30 s of real time), let one step pass for this device alone: its epoch moves one step back,
+        # so the app and the server (which reads t0 from the database) both count a step on.
+        device.t0 -= device.step
+        device.save(update_fields=["t0"])
         return totp_fresh_code(device)
     code: int = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=ahead)
     return f"{code:06d}"

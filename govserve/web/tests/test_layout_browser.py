@@ -3,7 +3,8 @@
 With a 10-second idle timeout the warning opens after 5 seconds. Checked: the
 modal takes focus and keeps it (Tab cycles inside), Escape and "Stay signed in"
 extend the session through /session/extend and give focus back, the countdown
-reads in whole seconds, and with no answer the page goes to /session/ended.
+reads in whole seconds, and with no answer the page goes to /session/ended
+(on clocks the test moves, the page's and the server's: no waiting in real time).
 No script or style is blocked by the Content-Security-Policy.
 """
 
@@ -17,6 +18,8 @@ from typing import Any
 import pytest
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
+
+from govserve.web.tests.conftest import MovableClock
 
 pytestmark = [
     pytest.mark.browser,
@@ -90,19 +93,37 @@ def test_the_warning_takes_focus_extends_on_escape_and_gives_focus_back(
     assert page.console_errors() == []
 
 
-def test_stay_signed_in_extends_and_no_answer_ends_on_the_ended_page(
-    browser_page: Any, live_server: LiveServer
-) -> None:
-    page = browser_page
-    page.goto(f"{live_server.url}/test/sign-in?next=/test/layout")
+def _let_time_pass(page: Any, server_clock: MovableClock, seconds: float) -> None:
+    """Move the server's clock, then the page's, by ``seconds``: the page's timers that fall due fire."""
+    server_clock.advance(seconds=seconds)
+    page.clock.run_for(round(seconds * 1000))
 
-    page.wait_for_selector("dialog[open]", timeout=8000)
-    with page.expect_response(lambda response: response.url.endswith("/session/extend")):
+
+def test_stay_signed_in_extends_and_no_answer_ends_on_the_ended_page(
+    browser_page: Any, live_server: LiveServer, settings: Settings, movable_clock: MovableClock
+) -> None:
+    # Both clocks are the test's (the page's timers and the server's idle count), so nothing waits
+    # in real time; the timeout is long enough that real time passing never opens the warning.
+    settings.SESSION_COOKIE_AGE = 600
+    page = browser_page
+    page.clock.install()
+    page.goto(f"{live_server.url}/test/sign-in?next=/test/layout")
+    timeout = int(page.locator("body").get_attribute("data-session-timeout") or 0)
+    warning = int(page.locator("body").get_attribute("data-session-warning") or 0)
+    assert 0 < warning < timeout
+
+    _let_time_pass(page, movable_clock, timeout - warning + 0.5)
+    page.wait_for_selector("dialog[open]", timeout=2000)
+    with page.expect_response(lambda response: response.url.endswith("/session/extend")) as answer:
         page.get_by_role("button", name="Stay signed in").click()
+    assert answer.value.json()["extended"] is True
     page.wait_for_selector("dialog:not([open])", state="attached", timeout=2000)
 
-    # the warning comes back after another 3 seconds; unanswered, the page leaves 5 seconds after the deadline
-    page.wait_for_selector("dialog[open]", timeout=8000)
+    # the warning comes back as the extended session nears its end; unanswered, the page leaves
+    # 5 seconds after the deadline, and the server has ended the session by then
+    _let_time_pass(page, movable_clock, timeout - warning + 0.5)
+    page.wait_for_selector("dialog[open]", timeout=2000)
+    _let_time_pass(page, movable_clock, warning + 5)
     page.wait_for_url("**/session/ended?**", timeout=15000)
 
     assert page.locator("h1").inner_text() == "For your security, we signed you out"

@@ -27,6 +27,7 @@ from tests.browser import people
 from tests.browser.browsing import Tab
 from tests.browser.inventory_api import API_NOT_PAGES
 from tests.browser.inventory_casework import CASEWORK_NOT_PAGES, CASEWORK_PAGES, CASEWORK_PHONE_PAGES
+from tests.browser.inventory_govstack import GOVSTACK_NOT_PAGES
 from tests.browser.inventory_journeys import JOURNEY_PAGES, PHONE_PAGES
 from tests.browser.inventory_pay_adapter import PAY_ADAPTER_NOT_PAGES, PAY_ADAPTER_PAGES
 from tests.browser.inventory_payments import (
@@ -406,4 +407,5 @@ NOT_PAGES: dict[str, str] = {
     **PAY_ADAPTER_NOT_PAGES,
     **PAYMENTS_NOT_PAGES,
     **API_NOT_PAGES,
+    **GOVSTACK_NOT_PAGES,
 }

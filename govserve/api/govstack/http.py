@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from govserve.api.govstack import audit_events  # noqa: F401 - registers govstack.call.handled
-from govserve.api.govstack.identity import Caller, caller_of
+from govserve.api.govstack.identity import Caller, caller_of, identity_of
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
 from govserve.core.errors import ApplicationError
@@ -78,7 +78,8 @@ def operation(name: str, *, methods: tuple[str, ...] = ("GET",), client_required
             try:
                 if request.method not in methods:
                     raise MethodNotAllowedError(f"{request.method} is not an operation on this path")
-                caller = caller_of(request, required=client_required)
+                caller = Caller(identity=identity_of(request), client=None)  # audited even when refused
+                caller = caller_of(caller.identity, required=client_required)
                 answer = view(request, caller, **kwargs)
                 response = answer if isinstance(answer, HttpResponse) else json_answer(answer)
             except ApplicationError as error:

@@ -82,14 +82,13 @@ def client_for(identity: str) -> ApiClient | None:
     return client
 
 
-def caller_of(request: HttpRequest, *, required: bool) -> Caller:
-    """Return the caller of ``request``.
+def caller_of(identity: str | None, *, required: bool) -> Caller:
+    """Return the caller named ``identity`` (read by :func:`identity_of`).
 
     ``required``: the identity must be sent (ClientHeaderMissingError) and be
     a known client (ClientUnknownError). Otherwise a missing or unknown
     identity reads as anonymous; a malformed one is refused either way.
     """
-    identity = identity_of(request)
     if identity is None:
         if required:
             raise ClientHeaderMissingError(

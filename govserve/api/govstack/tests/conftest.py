@@ -31,7 +31,7 @@ def specification(name: str) -> dict[str, Any]:
     return dict(json.loads(_spec_file(name).read_text(encoding="utf-8")))
 
 
-def test_data() -> dict[str, Any]:
+def conformance_data() -> dict[str, Any]:
     """Return the published conformance data set."""
     return dict(json.loads(_spec_file("registration-bb-test-data.json").read_text(encoding="utf-8")))
 
@@ -45,7 +45,8 @@ def schema_of(name: str, schema: dict[str, Any]) -> jsonschema_rs.Validator:
 
 def response_schema(name: str, path: str, status: str = "200", method: str = "get") -> dict[str, Any]:
     """Return the JSON schema of an operation's response body."""
-    return dict(specification(name)["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"])
+    responses = specification(name)["paths"][path][method]["responses"]
+    return dict(responses[status]["content"]["application/json"]["schema"])
 
 
 def assert_conforms(name: str, path: str, body: Any, status: str = "200") -> None:
@@ -69,11 +70,9 @@ class GovStackCaller:
         self.identity = identity
         self.header = header
 
-    def get(self, path: str, **headers: str) -> Any:
-        extra = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
-        if self.identity is not None:
-            extra[f"HTTP_{self.header.upper().replace('-', '_')}"] = self.identity
-        return Client().get(f"/govstack{path}", **extra)
+    def get(self, path: str) -> Any:
+        headers = {self.header: self.identity} if self.identity is not None else {}
+        return Client().get(f"/govstack{path}", headers=headers)
 
 
 def govstack_client(identity: str = IDENTITY, *, scopes: tuple[str, ...] = ("govstack",)) -> ApiClient:

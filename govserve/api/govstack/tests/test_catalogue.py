@@ -11,7 +11,7 @@ from govserve.api.govstack.tests.conftest import (
     GovStackCaller,
     assert_conforms,
     body,
-    test_data,
+    conformance_data,
 )
 from govserve.audit.models import AuditEntry
 from govserve.catalogue.models import ServiceVersion
@@ -67,7 +67,8 @@ def test_the_services_are_listed_for_anyone_in_the_specifications_shape(
 def test_the_name_filter_matches_part_of_a_name_and_nothing_matching_is_an_empty_list(
     all_examples: None, anonymous: GovStackCaller
 ) -> None:
-    assert [service["name"] for service in body(anonymous.get("/services?name=BIRTH"))] == ["Register a birth and newborn care"]
+    found = body(anonymous.get("/services?name=BIRTH"))
+    assert [service["name"] for service in found] == ["Register a birth and newborn care"]
     response = anonymous.get("/services?name=Mother%20and%20Child%20Registration")
     assert response.status_code == 200
     assert body(response) == []
@@ -155,7 +156,7 @@ def test_an_unknown_eform_is_404(street_light: str, anonymous: GovStackCaller, e
 def test_the_conformance_data_services_are_all_unknown_here_and_never_a_format_error(
     street_light: str, anonymous: GovStackCaller
 ) -> None:
-    for service in test_data()["services"]:
+    for service in conformance_data()["services"]:
         assert anonymous.get(f"/services/{service['id']}").status_code == 404
         for eform in service["eForms"]:
             assert anonymous.get(f"/eForms/{eform['eFormId']}").status_code == 404

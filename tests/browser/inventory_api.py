@@ -28,6 +28,8 @@ API_NOT_PAGES: dict[str, str] = {
     "api_v1:application_page_save": _JSON,
     "api_v1:application_page_upload": _JSON,
     "api_v1:application_document_upload": _JSON,
+    "api_v1:application_messages": _JSON,
+    "api_v1:application_message_send": _JSON,
     "api_v1:application_answers_save": _JSON,
     "api_v1:application_requirements": _JSON,
     "api_v1:application_submit": _JSON,

@@ -11,6 +11,8 @@ urlpatterns = [
     path("services/<str:service_id>", views.service_get, name="service_get"),
     path("services/<str:service_id>/eForms", views.service_eforms, name="service_eforms"),
     path("eForms/<str:eform_id>", views.eform_get, name="eform_get"),
+    path("applications", views.application_list, name="application_list"),
+    path("applications/<str:file_id>", views.application_get, name="application_get"),
     path("data/statistics", views.statistics, name="statistics"),
     path("data/statistics/1.0", views.statistics, name="statistics_versioned"),
 ]

@@ -1,7 +1,7 @@
 """The GovStack Registration BB operations (registration-bb-api.json, registration-bb-statistics-api.json).
 
 Catalogue reads (services, e-forms) are public: no identity needed. The
-statistics need a known client (400 without or with a malformed
+statistics and application files need a known client (400 without or with a malformed
 ``Information-Mediator-Client``, 403 for an unknown one).
 """
 
@@ -13,9 +13,10 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from govserve.api.govstack import selectors
+from govserve.api.govstack import applications, selectors
 from govserve.api.govstack.http import RequestInvalidError, operation
 from govserve.api.govstack.identity import Caller
+from govserve.api.models import ApiClient
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -81,3 +82,45 @@ def statistics(request: HttpRequest, caller: Caller) -> Any:
         timeframe=timeframe,
     )
     return selectors.statistics(query)
+
+
+def _integer(request: HttpRequest, name: str, default: int, low: int, high: int) -> int:
+    text = request.GET.get(name)
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise RequestInvalidError(f"{name} is a whole number from {low} to {high}")
+    return int(text)
+
+
+def _client_of(caller: Caller) -> ApiClient:
+    if caller.client is None:  # operations with client_required=True never get here without one
+        msg = "a GovStack operation that needs a client was called without one"
+        raise TypeError(msg)
+    return caller.client
+
+
+@operation("getApplicantFileList", client_required=True)
+def application_list(request: HttpRequest, caller: Caller) -> Any:
+    """``GET /applications``: the client's application files, filtered and paged; no match is ``[]``."""
+    sort_order = request.GET.get("sortOrder") or "desc"
+    if sort_order not in {"asc", "desc"}:
+        raise RequestInvalidError("sortOrder is asc or desc")
+    sort_by = request.GET.get("sortBy") or "created"
+    if sort_by not in applications.SORTS:
+        raise RequestInvalidError(f"sortBy is one of {', '.join(applications.SORTS)}")
+    return applications.application_list(
+        _client_of(caller),
+        service_id=_text(request, "serviceId"),
+        applicant_id=_text(request, "applicantId"),
+        first=_integer(request, "firstResult", 0, 0, 1_000_000),
+        count=_integer(request, "maxResult", 20, 1, applications.MAX_RESULTS),
+        sort_by=sort_by,
+        descending=sort_order == "desc",
+    )
+
+
+@operation("getApplicationFileById", client_required=True)
+def application_get(request: HttpRequest, caller: Caller, file_id: str) -> Any:
+    """``GET /applications/{fileId}`` (id or reference): the file with its answers; 404 when not the client's."""
+    return applications.application_get(_client_of(caller), file_id)

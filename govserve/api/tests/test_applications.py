@@ -620,3 +620,35 @@ def test_a_document_upload_is_refused_when_not_needed_or_refused_by_documents(
     wrong = _upload(caller, f"/api/v1/applications/{application_id}/documents/light-photo", file=pdf)
     assert wrong.status_code == 422
     assert Document.objects.count() == 0
+
+
+def test_the_applicant_writes_to_the_team_once_the_application_is_sent(street_light: str, caller: Caller) -> None:
+    # given a draft: there is no team to write to yet
+    application_id = _answered(caller, street_light)
+    early = caller.call("POST", f"/api/v1/applications/{application_id}/messages", {"body": "Is it fixed?"})
+    assert (early.status_code, body(early)["code"]) == (404, "case_file_not_found")
+    # when it is sent and the client writes
+    caller.call(
+        "POST", f"/api/v1/applications/{application_id}/submit", {"declaration": True}, idempotency_key="submit-0001"
+    )
+    response = caller.call(
+        "POST", f"/api/v1/applications/{application_id}/messages", {"body": "The light is by the bus stop."}
+    )
+    # then the thread holds it, from the applicant, audited as the client
+    assert response.status_code == 201, response.content
+    items = body(response)["items"]
+    assert [(item["from_applicant"], item["body"]) for item in items] == [(True, "The light is by the bus stop.")]
+    assert body(caller.call("GET", f"/api/v1/applications/{application_id}/messages"))["items"] == items
+    entry = AuditEntry.objects.get(action="casework.message.sent")
+    assert entry.actor_kind == "api_client"
+    # and an empty message is refused, adding nothing
+    empty = caller.call("POST", f"/api/v1/applications/{application_id}/messages", {"body": "  "})
+    assert (empty.status_code, body(empty)["code"]) == (422, "message_invalid")
+    assert len(body(caller.call("GET", f"/api/v1/applications/{application_id}/messages"))["items"]) == 1
+
+
+def test_writing_needs_the_messages_scope(street_light: str, make_caller: MakeCaller) -> None:
+    writer = make_caller("applications:write", "applications:read")
+    application_id = _start(writer, street_light)
+    response = writer.call("POST", f"/api/v1/applications/{application_id}/messages", {"body": "Hello"})
+    assert (response.status_code, body(response)["code"]) == (403, "scope_missing")

@@ -38,6 +38,9 @@ from govserve.api.v1.schemas import (
     FeeOut,
     HistoryEntry,
     HistoryOut,
+    MessageIn,
+    MessageOut,
+    MessagesOut,
     Problem,
     RequirementsOut,
     SaveOut,
@@ -45,6 +48,7 @@ from govserve.api.v1.schemas import (
 )
 from govserve.catalogue.definitions.schema import FileField, Page
 from govserve.journeys import errors as journey_errors
+from govserve.journeys import hooks as journey_hooks
 from govserve.journeys import selectors as journeys
 from govserve.journeys import services as journey_services
 from govserve.journeys.fields import FieldError, value_to_json
@@ -602,3 +606,49 @@ def application_withdraw(request: HttpRequest, application_id: uuid.UUID) -> Htt
         application_id=application_id, applicant=principal.applicant(application_id)
     )
     return json_response(request, _application_out(application))
+
+
+MESSAGES = ClientToken("messages:write")
+
+
+def _messages_out(application: Application) -> MessagesOut:
+    case = journey_hooks.applicant_case(application, application.language)
+    return MessagesOut(
+        application_id=application.id,
+        items=[
+            MessageOut(from_applicant=message.from_applicant, body=message.body, sent_at=message.sent_at)
+            for message in case.messages
+        ],
+    )
+
+
+@router.get(
+    "/applications/{application_id}/messages",
+    auth=READ,
+    response={200: MessagesOut, **READ_PROBLEMS},
+    url_name="application_messages",
+    summary="The messages between the applicant and the team, oldest first",
+)
+def application_messages(request: HttpRequest, application_id: uuid.UUID) -> HttpResponse:
+    """Return the thread as the applicant's page shows it (never a staff member's name)."""
+    return json_response(request, _messages_out(_owned(principal_of(request), application_id)))
+
+
+@router.post(
+    "/applications/{application_id}/messages",
+    auth=MESSAGES,
+    response={201: MessagesOut, **AUTH_PROBLEMS, 400: Problem, 404: Problem, 409: Problem, 422: Problem},
+    url_name="application_message_send",
+    summary="Write to the team working on the application",
+)
+def application_message_send(request: HttpRequest, application_id: uuid.UUID, payload: MessageIn) -> HttpResponse:
+    """Send the applicant's message, as the application's page does (casework's rules apply).
+
+    404 ``case_file_not_found`` before the application is sent; 409
+    ``file_not_open`` once closed; 403 ``message_not_allowed`` where the team
+    writes first; 422 ``message_invalid`` (empty, too long). Answers the thread.
+    """
+    principal = principal_of(request)
+    application = _owned(principal, application_id)
+    journey_hooks.applicant_message_send(application, principal.actor, payload.body)
+    return json_response(request, _messages_out(application), status=201)

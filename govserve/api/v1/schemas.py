@@ -144,3 +144,18 @@ class HistoryOut(Schema):
     application_id: uuid.UUID
     status: str
     items: list[HistoryEntry]
+
+
+class MessageIn(StrictBody):
+    body: str = Field(max_length=10_000)
+
+
+class MessageOut(Schema):
+    from_applicant: bool
+    body: str
+    sent_at: dt.datetime
+
+
+class MessagesOut(Schema):
+    application_id: uuid.UUID
+    items: list[MessageOut]

@@ -46,7 +46,8 @@ def schema_of(name: str, schema: dict[str, Any]) -> jsonschema_rs.Validator:
 def response_schema(name: str, path: str, status: str = "200", method: str = "get") -> dict[str, Any]:
     """Return the JSON schema of an operation's response body."""
     responses = specification(name)["paths"][path][method]["responses"]
-    return dict(responses[status]["content"]["application/json"]["schema"])
+    content = responses[status]["content"]
+    return dict((content.get("application/json") or content["*/*"])["schema"])
 
 
 def assert_conforms(name: str, path: str, body: Any, status: str = "200") -> None:
@@ -58,7 +59,7 @@ def assert_conforms(name: str, path: str, body: Any, status: str = "200") -> Non
     item_schema = schema.get("items", schema)
     ref = item_schema.get("$ref")
     properties = specification(name)["components"]["schemas"][ref.rsplit("/", 1)[1]] if ref else item_schema
-    named = set(properties.get("properties", {}))
+    named = set(properties.get("properties", {})) | set(properties.get("required", []))  # required is not always listed
     for item in items:
         assert set(item) <= named, set(item) - named
 

@@ -16,6 +16,11 @@ rolls the decision back (the operator sees the error and can decide again).
   jobs there. Casework sends nothing itself. It may also register
   :func:`deliveries_provider_register`: the staff file view lists what was
   sent to the applicant (``FileView.deliveries``).
+- **Payments**: register :func:`payments_provider_register` with
+  ``provider(application, *, user, language)``; the staff file view lists
+  the file's payments (``FileView.payments``). Each record has
+  ``when_text``, ``amount_text``, ``state_text``, ``provider_reference``,
+  ``refunded_text`` and ``refund_url`` (blank unless ``user`` may refund it).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from govserve.accounts.models import User
     from govserve.audit.actors import Actor
     from govserve.casework.models import CaseEvent
     from govserve.journeys.models import Application
@@ -36,11 +42,19 @@ class ApprovedHook(Protocol):
         """Issue what the approval issues (results)."""
 
 
+class PaymentsProvider(Protocol):
+    """``provider(application, *, user, language)``: the file's payments as ``user`` may see them."""
+
+    def __call__(self, application: Application, /, *, user: User, language: str) -> list[Any]:
+        """Return one record per payment (module docstring)."""
+
+
 CaseEventHook = Callable[["CaseEvent"], None]
 DeliveriesProvider = Callable[["Application"], list[Any]]
 _approved: list[ApprovedHook] = []
 _events: list[CaseEventHook] = []
 _deliveries: list[DeliveriesProvider] = []
+_payments: list[PaymentsProvider] = []
 
 
 def file_approved_hook_register(hook: ApprovedHook) -> ApprovedHook:
@@ -59,7 +73,7 @@ def case_event_hook_register(hook: CaseEventHook) -> CaseEventHook:
 
 def hook_unregister(hook: object) -> None:
     """Remove ``hook`` from every list (tests)."""
-    for hooks in (_approved, _events, _deliveries):
+    for hooks in (_approved, _events, _deliveries, _payments):
         if hook in hooks:
             hooks.remove(hook)  # type: ignore[arg-type]
 
@@ -86,3 +100,15 @@ def deliveries_provider_register(provider: DeliveriesProvider) -> DeliveriesProv
 def deliveries_for(application: Application) -> list[Any]:
     """Return the delivery records every provider lists for ``application`` (ids and statuses, no content)."""
     return [record for provider in list(_deliveries) for record in provider(application)]
+
+
+def payments_provider_register(provider: PaymentsProvider) -> PaymentsProvider:
+    """Let ``provider(application, user=..., language=...)`` list the file's payments (payments); return it."""
+    if provider not in _payments:
+        _payments.append(provider)
+    return provider
+
+
+def payments_for(application: Application, *, user: User, language: str) -> list[Any]:
+    """Return the payment records every provider lists for ``application`` as ``user`` sees them."""
+    return [record for provider in list(_payments) for record in provider(application, user=user, language=language)]

@@ -448,6 +448,7 @@ class FileView:
     flagged_documents: list[str] = field(default_factory=list)
     expected_decision_on: dt.date | None = None
     deliveries: list[Any] = field(default_factory=list)
+    payments: list[Any] = field(default_factory=list)
 
 
 def _unseal(case_file: CaseFile, field_name: str, sealed: Any) -> str:
@@ -729,6 +730,7 @@ def file_view(  # noqa: PLR0915 - one page of reads
         flagged_documents=list(case_file.sent_back_documents),
         expected_decision_on=case_file.expected_decision_on,
         deliveries=hooks.deliveries_for(application),
+        payments=hooks.payments_for(application, user=user, language=language),
     )
 
 

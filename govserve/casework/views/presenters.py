@@ -190,6 +190,7 @@ class FilePage:
     decisions: list[str] = field(default_factory=list)
     deliveries: list[DeliveryLine] = field(default_factory=list)
     processing: list[ProcessingLine] = field(default_factory=list)
+    payments: list[Any] = field(default_factory=list)  # records of payments' provider (casework.hooks)
 
 
 def money_text(pence: int, currency: str = "GBP") -> str:
@@ -402,6 +403,7 @@ def file_page(
         print_url=reverse("casework:file_print", args=[case_file.id]),
         decisions=list(view.decisions),
         deliveries=[delivery_line(row, language) for row in view.deliveries],
+        payments=list(view.payments),
         processing=[
             ProcessingLine(
                 role_name=names.role_name(case_file.service_id, row.role_id, language),

@@ -9,6 +9,8 @@ GOVSTACK_NOT_PAGES: dict[str, str] = {
     "govstack:service_get": _JSON,
     "govstack:service_eforms": _JSON,
     "govstack:eform_get": _JSON,
+    "govstack:application_list": _JSON,
+    "govstack:application_get": _JSON,
     "govstack:statistics": _JSON,
     "govstack:statistics_versioned": _JSON,
 }

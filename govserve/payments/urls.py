@@ -12,6 +12,7 @@ urlpatterns = [
     path("payments/return/<str:token>", applicant.payment_return, name="return"),
     path("payments/<uuid:payment_id>/", applicant.payment_detail, name="payment_detail"),
     path("payments/<uuid:payment_id>/receipt", applicant.payment_receipt, name="receipt"),
+    path("payments/<uuid:payment_id>/receipt.pdf", applicant.payment_receipt_pdf, name="receipt_pdf"),
     # --- The built-in sandbox's hosted payment page (govserve.payments.views.sandbox) ---
     path("payments/sandbox/<str:provider_id>/", sandbox.sandbox_page, name="sandbox_page"),
     # --- Staff: refunds, reconciliation; the providers' webhooks (their own modules) ---

@@ -126,4 +126,5 @@ PAYMENTS_SETTINGS: dict[str, dict[str, str]] = {"payment-provider-down": PROVIDE
 PAYMENTS_PHONE_PAGES = frozenset({"payment-sandbox", "payment-complete"})
 PAYMENTS_NOT_PAGES: dict[str, str] = {
     "payments:return": "where the payment provider sends the person back: asks the provider, then redirects",
+    "payments:receipt_pdf": "the receipt as a PDF download (linked from payment-receipt), not an HTML page",
 }

@@ -32,6 +32,7 @@ from govserve.journeys.views.common import (
 from govserve.payments import errors, selectors, services
 from govserve.payments.models import PaidWhen, Payment
 from govserve.payments.providers.base import PaymentState
+from govserve.payments.receipt_pdf import receipt_pdf
 from govserve.payments.receipts import payment_reference
 
 View = Callable[..., HttpResponse]
@@ -173,3 +174,16 @@ def payment_receipt(request: HttpRequest, payment_id: uuid.UUID) -> HttpResponse
         payment_reference=payment_reference(payment),
         fee_lines=selectors.fee_lines(application, payment.fees.order_by("id"), language_of(request)),
     )
+
+
+@never_cache
+@require_GET
+def payment_receipt_pdf(request: HttpRequest, payment_id: uuid.UUID) -> HttpResponse:
+    """Download the receipt of a successful payment as a PDF; 404 for any other attempt."""
+    payment = _payment_or_404(request, payment_id)
+    if not payment.succeeded:
+        raise Http404("There is no receipt for this payment")
+    content = receipt_pdf(payment, payment.application, language_of(request))
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="receipt-{payment_reference(payment)}.pdf"'
+    return response

@@ -232,6 +232,7 @@ def _run_database(kind: str, database_url: str, work: Path) -> dict[str, Any]:
     prepare_seconds = time.perf_counter() - started
     if prepared["problems"]:
         raise RuntimeError(f"{kind}: generated tasks are wrong: {prepared['problems'][:5]}")
+    _child("migrate", env, directory, {})
     load_before = [round(value, 1) for value in os.getloadavg()]
     server: Server = govserve_start(env=env, log=directory / "server.log")
     try:

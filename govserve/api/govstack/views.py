@@ -11,10 +11,10 @@ import datetime as dt
 import re
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from govserve.api.govstack import applications, selectors
-from govserve.api.govstack.http import RequestInvalidError, operation
+from govserve.api.govstack.http import RequestInvalidError, operation, problem
 from govserve.api.govstack.identity import Caller
 from govserve.api.models import ApiClient
 
@@ -124,3 +124,8 @@ def application_list(request: HttpRequest, caller: Caller) -> Any:
 def application_get(request: HttpRequest, caller: Caller, file_id: str) -> Any:
     """``GET /applications/{fileId}`` (id or reference): the file with its answers; 404 when not the client's."""
     return applications.application_get(_client_of(caller), file_id)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Answer an unknown path on the GovStack port (``handler404`` of config.urls_govstack) with a JSON 404."""
+    return problem(selectors.GovStackNotFoundError("There is no GovStack operation at this address"))

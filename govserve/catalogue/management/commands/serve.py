@@ -1,4 +1,8 @@
-"""``govserve serve [--host H] [--port N] [--workers N]``: the production web server.
+"""``govserve serve [--host H] [--port N] [--workers N] [--govstack]``: the production web server.
+
+``--govstack`` serves only the GovStack Registration BB API, at ``/`` of its
+own port (``config.wsgi_govstack``; ``govserve serve --govstack --port 3333``
+for conformance runs); the main port serves it under ``/govstack/``.
 
 Runs gunicorn on ``config.wsgi`` with the settings of this environment
 (``DJANGO_SETTINGS_MODULE``; production sets ``config.settings.production``).
@@ -56,8 +60,8 @@ def default_workers() -> int:
     return min(2 * (os.cpu_count() or 1) + 1, 17)
 
 
-def gunicorn_command(*, host: str, port: int, workers: int) -> list[str]:
-    """Return the argv that runs gunicorn on ``config.wsgi`` with this interpreter.
+def gunicorn_command(*, host: str, port: int, workers: int, govstack: bool = False) -> list[str]:
+    """Return the argv that runs gunicorn on ``config.wsgi`` (``config.wsgi_govstack``) with this interpreter.
 
     Sync workers (requests are short; slow clients are the TLS proxy's job),
     recycled after about 2,000 requests to bound memory growth, a 60 s
@@ -69,7 +73,7 @@ def gunicorn_command(*, host: str, port: int, workers: int) -> list[str]:
         sys.executable,
         "-m",
         "gunicorn",
-        "config.wsgi:application",
+        "config.wsgi_govstack:application" if govstack else "config.wsgi:application",
         "--bind",
         bind,
         "--workers",
@@ -97,12 +101,19 @@ class Command(CatalogueCommand):
         parser.add_argument(
             "--workers", type=worker_count, default=None, help="Web worker processes (default: 2 per core + 1)."
         )
+        parser.add_argument(
+            "--govstack", action="store_true", help="Serve only the GovStack Registration BB API, at / of this port."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.check(include_deployment_checks=not getattr(settings, "GOVSERVE_DEMO", False))
         command = gunicorn_command(
-            host=options["host"], port=options["port"], workers=options["workers"] or default_workers()
+            host=options["host"],
+            port=options["port"],
+            workers=options["workers"] or default_workers(),
+            govstack=options["govstack"],
         )
-        self.stderr.write(f"govserve serve: gunicorn on http://{options['host']}:{options['port']}/")
+        what = "the GovStack API" if options["govstack"] else "gunicorn"
+        self.stderr.write(f"govserve serve: {what} on http://{options['host']}:{options['port']}/")
         self.stderr.flush()
         os.execv(command[0], command)  # noqa: S606 - our own interpreter, fixed arguments

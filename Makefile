@@ -28,8 +28,18 @@ lint: setup  ## ruff
 typecheck: setup  ## mypy --strict
 	@$(VENV)/mypy --cache-dir .mypy_cache .
 
-pytest: setup system-deps  ## The pytest suite (DATABASE_URL selects PostgreSQL)
-	@DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+# The whole suite runs in parallel (pytest-xdist): one worker per core, at most 8 (each worker
+# migrates its own test database). Every worker is a whole test process of its own (database,
+# live server on a free port, chromium, temporary directories); --dist worksteal hands each a
+# contiguous half and lets an idle one take tests from the other's queue, so browser tests
+# (seconds each) and unit tests (milliseconds) even out. PYTEST_WORKERS=1 runs everything in
+# this process; PYTEST_ARGS runs what it names, serially (add -n 2 to it for a parallel subset).
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ "$$n" -gt 8 ] && n=8; echo $$n)
+PYTEST_PARALLEL := $(if $(filter-out 0 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist worksteal)
+
+pytest: setup system-deps  ## The pytest suite, in parallel (DATABASE_URL selects PostgreSQL; PYTEST_ARGS a subset)
+	@DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/pytest -p no:cacheprovider \
+		$(if $(strip $(PYTEST_ARGS)),$(PYTEST_ARGS),$(PYTEST_PARALLEL))
 
 test: setup system-deps lint typecheck pytest  ## Set up, then ruff, mypy and the whole test suite
 

@@ -4,7 +4,9 @@ Every answer is ``application/json; charset=utf-8`` (errors too: GovStack
 clients check for ``application/json``), and an error's body is shaped as
 RFC 9457 problem details (``type``, ``title``, ``status``, ``detail``,
 ``code``). Only govserve's typed errors become 4xx; anything else is a bug
-and stays a 500. Every call is audited (``govstack.call.handled``) with the
+and stays a 500. A known client's calls count against its rate limit (the
+same per-minute budget as its API v1 calls: 429 ``rate_limited`` with
+``Retry-After``). Every call is audited (``govstack.call.handled``) with the
 client as the actor, or ``system:govstack`` and the identity sent (if any)
 for anonymous reads of the public catalogue.
 """
@@ -25,8 +27,10 @@ from govserve.api.govstack.identity import Caller, caller_of, identity_of
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
 from govserve.core.errors import ApplicationError
+from govserve.web.ratelimit import RateLimitedError, rate_limit
 
 CONTENT_TYPE = "application/json; charset=utf-8"
+RATE_WINDOW_SECONDS = 60
 
 View = Callable[..., Any]
 
@@ -80,12 +84,18 @@ def operation(name: str, *, methods: tuple[str, ...] = ("GET",), client_required
                     raise MethodNotAllowedError(f"{request.method} is not an operation on this path")
                 caller = Caller(identity=identity_of(request), client=None)  # audited even when refused
                 caller = caller_of(caller.identity, required=client_required)
+                if caller.client is not None:
+                    # The same counter as the client's API v1 calls: one budget per client.
+                    client = caller.client
+                    rate_limit(f"api-client:{client.id}", client.rate_limit_per_minute, RATE_WINDOW_SECONDS)
                 answer = view(request, caller, **kwargs)
                 response = answer if isinstance(answer, HttpResponse) else json_answer(answer)
             except ApplicationError as error:
                 response = problem(error)
                 if isinstance(error, MethodNotAllowedError):
                     response["Allow"] = ", ".join(methods)
+                if isinstance(error, RateLimitedError):
+                    response["Retry-After"] = str(error.retry_after)
             _audit(request, name, caller, response.status_code)
             return response
 

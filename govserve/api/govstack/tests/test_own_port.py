@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIRequest
 from django.test import RequestFactory
+from django.urls import set_urlconf
 
 from govserve.api.govstack.tests.conftest import IDENTITY
 from govserve.api.models import ApiClient
@@ -20,7 +22,16 @@ def _call(path: str, **headers: str) -> Any:
     from config.wsgi_govstack import application  # noqa: PLC0415 - the production entry point itself
 
     request: WSGIRequest = RequestFactory().get(path, headers=headers)
-    return application.get_response(request)
+    response = application.get_response(request)
+    # What request_finished does after a real request (not sent here: it would close the test's connection).
+    set_urlconf(None)
+    return response
+
+
+@pytest.fixture(autouse=True)
+def _urlconf_restored() -> Iterator[None]:
+    yield
+    set_urlconf(None)  # never leave config.urls_govstack to the next test, even when one fails
 
 
 def test_the_api_answers_at_the_root(street_light: str) -> None:

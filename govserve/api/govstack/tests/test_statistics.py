@@ -203,3 +203,17 @@ def test_a_call_is_audited_with_the_client(registered: ApiClient, caller: GovSta
     assert (entry.actor_kind, entry.actor_id) == ("api_client", str(registered.id))
     assert entry.subject_id == str(registered.id)
     assert entry.details["client"] == IDENTITY
+
+
+def test_a_client_over_its_rate_limit_is_429_with_retry_after(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    _on(monkeypatch, dt.date(2026, 6, 10))  # one fixed minute: no window ends between the calls
+    client = govstack_client("eGovStack/GOV/5/busy")
+    ApiClient.objects.filter(pk=client.pk).update(rate_limit_per_minute=2)
+    busy = GovStackCaller("eGovStack/GOV/5/busy")
+    assert [busy.get("/data/statistics").status_code for _ in range(2)] == [200, 200]
+    refused = busy.get("/data/statistics")
+    assert refused.status_code == 429
+    assert body(refused)["code"] == "rate_limited"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    entry = AuditEntry.objects.filter(action="govstack.call.handled").latest("id")
+    assert entry.details["status"] == 429

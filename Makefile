@@ -44,6 +44,7 @@ pytest: setup system-deps  ## The pytest suite, in parallel (DATABASE_URL select
 test: setup system-deps lint typecheck pytest  ## Set up, then ruff, mypy and the whole test suite
 
 bench: setup  ## Run the benchmarks (figures go to benchmarks/README.md)
+	@GOVSERVE_SYSTEM_DEPS=bench scripts/system_deps.sh
 	@$(VENV)/python -m benchmarks.run_all
 
 clean:  ## Remove the virtual environment, node_modules, built assets and the local database

@@ -21,9 +21,10 @@ run: setup  ## Set up, migrate SQLite, publish the examples, create demo users a
 system-deps:  ## Install the system packages the tests need (Debian's chromium) when missing
 	@scripts/system_deps.sh
 
-lint: setup  ## ruff
+lint: setup  ## ruff, and the Welsh catalogue complete and compiled (scripts/i18n.py check)
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
+	@$(VENV)/python scripts/i18n.py check
 
 typecheck: setup  ## mypy --strict
 	@$(VENV)/mypy --cache-dir .mypy_cache .

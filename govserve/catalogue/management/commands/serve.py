@@ -65,8 +65,12 @@ def gunicorn_command(*, host: str, port: int, workers: int, govstack: bool = Fal
 
     Sync workers (requests are short; slow clients are the TLS proxy's job),
     recycled after about 2,000 requests to bound memory growth, a 60 s
-    request timeout and a 30 s graceful stop. gunicorn's control socket is
-    off: its default path is shared by every gunicorn of the user.
+    request timeout and a 30 s graceful stop. The application is loaded once
+    in gunicorn's master before the workers fork (``--preload``): workers
+    share its code pages, and a recycled worker starts by forking rather than
+    importing Django and govserve again (nothing opens a database connection
+    or starts a thread at import). gunicorn's control socket is off: its
+    default path is shared by every gunicorn of the user.
     """
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return [
@@ -88,6 +92,7 @@ def gunicorn_command(*, host: str, port: int, workers: int, govstack: bool = Fal
         "2000",
         "--max-requests-jitter",
         "200",
+        "--preload",
         "--no-control-socket",
     ]
 

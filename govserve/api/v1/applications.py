@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -47,6 +48,7 @@ from govserve.api.v1.schemas import (
     SubmitIn,
 )
 from govserve.catalogue.definitions.schema import FileField, Page
+from govserve.documents.services import UploadedFileLike
 from govserve.journeys import errors as journey_errors
 from govserve.journeys import hooks as journey_hooks
 from govserve.journeys import selectors as journeys
@@ -212,7 +214,13 @@ def _unknown(answers: dict[str, Any], known: set[str], where: str) -> None:
 
 
 def _save_page(
-    principal: Principal, application: Application, state: JourneyState, page: Page, answers: dict[str, Any]
+    principal: Principal,
+    application: Application,
+    state: JourneyState,
+    page: Page,
+    answers: dict[str, Any],
+    *,
+    files: Mapping[str, UploadedFileLike] | None = None,
 ) -> journey_services.PageSaveResult:
     if not journey_services.draft_open(application):
         # Checked again by the save; first here so a sent application answers 409 before any answer's errors.
@@ -225,8 +233,22 @@ def _save_page(
         applicant=principal.applicant(application.id),
         page_id=page.id,
         data=data,
+        files=files,
         language=application.language,
         loaded=application,
+    )
+
+
+def _page_saved(request: HttpRequest, result: journey_services.PageSaveResult, page_id: str) -> HttpResponse:
+    """Answer a single page's save: the application as it is now, the page saved, what changed."""
+    return json_response(
+        request,
+        SaveOut(
+            application=_application_out(result.application, result.state),
+            saved_pages=[page_id],
+            changed=result.changed,
+            ignored=[],
+        ),
     )
 
 
@@ -252,15 +274,7 @@ def application_page_save(
     page = _page(state, page_id)
     _unknown(payload.answers, {page_field.id for page_field in page.fields}, f"the page {page_id}")
     result = _save_page(principal, application, state, page, payload.answers)
-    return json_response(
-        request,
-        SaveOut(
-            application=_application_out(result.application, result.state),
-            saved_pages=[page_id],
-            changed=result.changed,
-            ignored=[],
-        ),
-    )
+    return _page_saved(request, result, page_id)
 
 
 UPLOAD_BODY: dict[str, Any] = {
@@ -325,33 +339,9 @@ def application_page_upload(request: HttpRequest, application_id: uuid.UUID, pag
     file_fields = {page_field.id for page_field in page.fields if isinstance(page_field, FileField)}
     _unknown(answers, {page_field.id for page_field in page.fields} - file_fields, f"the page {page_id}")
     _unknown(dict.fromkeys(request.FILES), file_fields, f"the file fields of the page {page_id}")
-    if not journey_services.draft_open(application):
-        raise journey_errors.ApplicationNotEditableError("This application can no longer be changed")
-    data, found = page_form_data(page, answers, compiled=state.compiled, language=application.language)
-    if found:
-        raise journey_errors.AnswersInvalidError("There is a problem with your answers", errors=found)
-    result = journey_services.page_answers_save(
-        application_id=application.id,
-        applicant=principal.applicant(application.id),
-        page_id=page.id,
-        data=data,
-        files={
-            field_id: upload
-            for field_id in request.FILES
-            if isinstance(upload := request.FILES.get(field_id), UploadedFile)
-        },
-        language=application.language,
-        loaded=application,
-    )
-    return json_response(
-        request,
-        SaveOut(
-            application=_application_out(result.application, result.state),
-            saved_pages=[page_id],
-            changed=result.changed,
-            ignored=[],
-        ),
-    )
+    files = {name: upload for name in request.FILES if isinstance(upload := request.FILES.get(name), UploadedFile)}
+    result = _save_page(principal, application, state, page, answers, files=files)
+    return _page_saved(request, result, page_id)
 
 
 DOCUMENT_BODY: dict[str, Any] = {

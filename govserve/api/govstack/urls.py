@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from govserve.api.govstack import views
+from govserve.api.govstack import tasks, views
 
 app_name = "govstack"
 
@@ -16,3 +16,5 @@ urlpatterns = [
     path("data/statistics", views.statistics, name="statistics"),
     path("data/statistics/1.0", views.statistics, name="statistics_versioned"),
 ]
+
+urlpatterns += tasks.urlpatterns

@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -23,10 +22,9 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from ninja.params.functions import Header, Query
 
-from govserve.api import errors
+from govserve.api import errors, submission
 from govserve.api.selectors import client_application_page, client_owns, submission_key_get
 from govserve.api.services import client_application_record, submission_key_record
-from govserve.api.v1.answers import UNSUPPORTED, page_form_data
 from govserve.api.v1.auth import ClientToken, Principal, principal_of
 from govserve.api.v1.http import cursor_decode, cursor_encode, json_response
 from govserve.api.v1.schemas import (
@@ -47,13 +45,12 @@ from govserve.api.v1.schemas import (
     SaveOut,
     SubmitIn,
 )
-from govserve.catalogue.definitions.schema import FileField, Page
-from govserve.documents.services import UploadedFileLike
+from govserve.catalogue.definitions.schema import FileField
 from govserve.journeys import errors as journey_errors
 from govserve.journeys import hooks as journey_hooks
 from govserve.journeys import selectors as journeys
 from govserve.journeys import services as journey_services
-from govserve.journeys.fields import FieldError, value_to_json
+from govserve.journeys.fields import value_to_json
 from govserve.journeys.models import Application, Channel
 from govserve.journeys.routing import JourneyState
 
@@ -194,51 +191,6 @@ def application_answers(request: HttpRequest, application_id: uuid.UUID) -> Http
     )
 
 
-def _page(state: JourneyState, page_id: str) -> Page:
-    for page in state.definition.pages:
-        if page.id == page_id:
-            return page
-    raise journey_errors.PageNotFoundError("There is no such page in this application")
-
-
-def _unknown(answers: dict[str, Any], known: set[str], where: str) -> None:
-    unknown = [field_id for field_id in answers if field_id not in known]
-    if unknown:
-        raise errors.AnswersUnknownError(
-            f"Some answers are not questions of {where}",
-            errors=[
-                FieldError(field_id, "unknown_field", f"{field_id} is not a question of {where}", field_id)
-                for field_id in unknown
-            ],
-        )
-
-
-def _save_page(
-    principal: Principal,
-    application: Application,
-    state: JourneyState,
-    page: Page,
-    answers: dict[str, Any],
-    *,
-    files: Mapping[str, UploadedFileLike] | None = None,
-) -> journey_services.PageSaveResult:
-    if not journey_services.draft_open(application):
-        # Checked again by the save; first here so a sent application answers 409 before any answer's errors.
-        raise journey_errors.ApplicationNotEditableError("This application can no longer be changed")
-    data, found = page_form_data(page, answers, compiled=state.compiled, language=application.language)
-    if found:
-        raise journey_errors.AnswersInvalidError("There is a problem with your answers", errors=found)
-    return journey_services.page_answers_save(
-        application_id=application.id,
-        applicant=principal.applicant(application.id),
-        page_id=page.id,
-        data=data,
-        files=files,
-        language=application.language,
-        loaded=application,
-    )
-
-
 def _page_saved(request: HttpRequest, result: journey_services.PageSaveResult, page_id: str) -> HttpResponse:
     """Answer a single page's save: the application as it is now, the page saved, what changed."""
     return json_response(
@@ -271,9 +223,11 @@ def application_page_save(
     principal = principal_of(request)
     application = _owned(principal, application_id)
     state = journeys.state_load(application)
-    page = _page(state, page_id)
-    _unknown(payload.answers, {page_field.id for page_field in page.fields}, f"the page {page_id}")
-    result = _save_page(principal, application, state, page, payload.answers)
+    page = submission.page_of(state, page_id)
+    submission.answers_unknown_check(
+        payload.answers, {page_field.id for page_field in page.fields}, f"the page {page_id}"
+    )
+    result = submission.page_save(principal.applicant(application.id), application, state, page, payload.answers)
     return _page_saved(request, result, page_id)
 
 
@@ -334,13 +288,17 @@ def application_page_upload(request: HttpRequest, application_id: uuid.UUID, pag
     principal = principal_of(request)
     application = _owned(principal, application_id)
     state = journeys.state_load(application)
-    page = _page(state, page_id)
+    page = submission.page_of(state, page_id)
     answers = _multipart_answers(request)
     file_fields = {page_field.id for page_field in page.fields if isinstance(page_field, FileField)}
-    _unknown(answers, {page_field.id for page_field in page.fields} - file_fields, f"the page {page_id}")
-    _unknown(dict.fromkeys(request.FILES), file_fields, f"the file fields of the page {page_id}")
+    submission.answers_unknown_check(
+        answers, {page_field.id for page_field in page.fields} - file_fields, f"the page {page_id}"
+    )
+    submission.answers_unknown_check(
+        dict.fromkeys(request.FILES), file_fields, f"the file fields of the page {page_id}"
+    )
     files = {name: upload for name in request.FILES if isinstance(upload := request.FILES.get(name), UploadedFile)}
-    result = _save_page(principal, application, state, page, answers, files=files)
+    result = submission.page_save(principal.applicant(application.id), application, state, page, answers, files=files)
     return _page_saved(request, result, page_id)
 
 
@@ -411,36 +369,9 @@ def application_answers_save(request: HttpRequest, application_id: uuid.UUID, pa
     application = _owned(principal, application_id)
     state = journeys.state_load(application)
     known = {page_field.id for page in state.definition.pages for page_field in page.fields}
-    _unknown(payload.answers, known, "this service")
-    saved: list[str] = []
-    changed: list[str] = []
-    done: set[str] = set()
-    while True:
-        page = next(
-            (
-                page
-                for page in (_page(state, page_id) for page_id in state.path)
-                if page.id not in done and not page.exit
-            ),
-            None,
-        )
-        if page is None:
-            break
-        done.add(page.id)
-        answers = {
-            page_field.id: payload.answers[page_field.id]
-            for page_field in page.fields
-            if page_field.id in payload.answers
-        }
-        if not answers:
-            if page.id in application.pages_completed:
-                continue
-            if not all(isinstance(page_field, UNSUPPORTED) for page_field in page.fields):
-                break
-        result = _save_page(principal, application, state, page, answers)
-        application, state = result.application, result.state
-        saved.append(page.id)
-        changed.extend(result.changed)
+    submission.answers_unknown_check(payload.answers, known, "this service")
+    walked = submission.answers_walk_save(principal.applicant(application.id), application, state, payload.answers)
+    application, state, saved, changed = walked.application, walked.state, walked.saved, walked.changed
     # Saved means shown: a field hidden by its condition on a saved page is not kept (the web drops it too).
     used = {field_id for page_id in saved for field_id in state.visible.get(page_id, [])}
     return json_response(

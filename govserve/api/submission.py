@@ -1,0 +1,134 @@
+"""Answers saved through an API, page by page, by the journey's own page save (shared by API v1 and GovStack).
+
+Both APIs take answers in their JSON forms (:mod:`govserve.api.v1.answers`),
+turn a page's answers into the form the web would post, and save the page
+with :func:`govserve.journeys.services.page_answers_save`: the same parsing,
+validation, messages, audit entry and journey events as the web. Nothing
+here decides a rule; it only walks the pages and refuses answers to fields
+the service does not have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from govserve.api import errors
+from govserve.api.v1.answers import UNSUPPORTED, page_form_data
+from govserve.catalogue.definitions.schema import Page
+from govserve.documents.services import UploadedFileLike
+from govserve.journeys import errors as journey_errors
+from govserve.journeys import services as journey_services
+from govserve.journeys.access import Applicant
+from govserve.journeys.fields import FieldError
+from govserve.journeys.models import Application
+from govserve.journeys.routing import JourneyState
+
+
+def page_of(state: JourneyState, page_id: str) -> Page:
+    """Return the page ``page_id`` of the application's definition; raise PageNotFoundError."""
+    for page in state.definition.pages:
+        if page.id == page_id:
+            return page
+    raise journey_errors.PageNotFoundError("There is no such page in this application")
+
+
+def answers_unknown_check(answers: Mapping[str, Any], known: set[str], where: str) -> None:
+    """Raise AnswersUnknownError (one ``unknown_field`` entry each) for answers to fields not in ``known``."""
+    unknown = [field_id for field_id in answers if field_id not in known]
+    if unknown:
+        raise errors.AnswersUnknownError(
+            f"Some answers are not questions of {where}",
+            errors=[
+                FieldError(field_id, "unknown_field", f"{field_id} is not a question of {where}", field_id)
+                for field_id in unknown
+            ],
+        )
+
+
+def page_save(
+    applicant: Applicant,
+    application: Application,
+    state: JourneyState,
+    page: Page,
+    answers: Mapping[str, Any],
+    *,
+    files: Mapping[str, UploadedFileLike] | None = None,
+) -> journey_services.PageSaveResult:
+    """Save one page's JSON ``answers`` (and ``files`` by field id) with the journey's page save; return its result.
+
+    Raise ApplicationNotEditableError for an application that is not an open
+    draft (before any answer's errors), AnswersInvalidError with every JSON
+    type error or the journey's validation errors (nothing of the page saved).
+    """
+    if not journey_services.draft_open(application):
+        # Checked again by the save; first here so a sent application answers 409 before any answer's errors.
+        raise journey_errors.ApplicationNotEditableError("This application can no longer be changed")
+    data, found = page_form_data(page, answers, compiled=state.compiled, language=application.language)
+    if found:
+        raise journey_errors.AnswersInvalidError("There is a problem with your answers", errors=found)
+    return journey_services.page_answers_save(
+        application_id=application.id,
+        applicant=applicant,
+        page_id=page.id,
+        data=data,
+        files=files,
+        language=application.language,
+        loaded=application,
+    )
+
+
+@dataclass(frozen=True)
+class WalkResult:
+    """The application after a walk of its pages: its state, the pages saved and the fields changed."""
+
+    application: Application
+    state: JourneyState
+    saved: list[str]
+    changed: list[str]
+
+
+def answers_walk_save(
+    applicant: Applicant,
+    application: Application,
+    state: JourneyState,
+    answers: Mapping[str, Any],
+    *,
+    files: Mapping[str, UploadedFileLike] | None = None,
+) -> WalkResult:
+    """Save ``answers`` (by field id) page by page along the path, the path recomputed after each page.
+
+    A page with no answer in ``answers`` (nor a file in ``files``) ends the
+    walk unless it was answered before or asks only for what JSON does not
+    answer (files, repeating groups). Exit pages are passed over. The first
+    page with errors raises them (the pages before it stay saved).
+    """
+    uploads = dict(files or {})
+    saved: list[str] = []
+    changed: list[str] = []
+    done: set[str] = set()
+    while True:
+        page = next(
+            (
+                page
+                for page in (page_of(state, page_id) for page_id in state.path)
+                if page.id not in done and not page.exit
+            ),
+            None,
+        )
+        if page is None:
+            break
+        done.add(page.id)
+        page_answers = {page_field.id: answers[page_field.id] for page_field in page.fields if page_field.id in answers}
+        page_files = {page_field.id: uploads[page_field.id] for page_field in page.fields if page_field.id in uploads}
+        if not page_answers and not page_files:
+            if page.id in application.pages_completed:
+                continue
+            if not all(isinstance(page_field, UNSUPPORTED) for page_field in page.fields):
+                break
+        result = page_save(applicant, application, state, page, page_answers, files=page_files or None)
+        application, state = result.application, result.state
+        saved.append(page.id)
+        changed.extend(result.changed)
+    return WalkResult(application=application, state=state, saved=saved, changed=changed)

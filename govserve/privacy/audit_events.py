@@ -18,3 +18,8 @@ register_event(
     "privacy.keys.retired",
     description="A key-encryption key was retired: no data key uses it any more and it may leave GOVSERVE_KEYS.",
 )
+register_event(
+    "privacy.subject_access.exported",
+    description="Everything held about a person was exported (details: counts and institution scope, never values).",
+    reads_personal_data=True,
+)

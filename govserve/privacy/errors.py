@@ -9,6 +9,8 @@ job permanently, never to hide the failure.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from govserve.core.errors import ApplicationError, ConflictError
 
 
@@ -62,3 +64,13 @@ class RotationBlockedError(PrivacyError, ConflictError):
     """Rotation cannot proceed: some data keys are wrapped by key-encryption keys that are not configured."""
 
     code = "key_rotation_blocked"
+
+
+class SubjectAccessRequestError(PrivacyError):
+    """A subject access export was asked for something that is not an email address."""
+
+    code = "subject_access_email_invalid"
+    status = 400
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("Enter an email address in the correct format, like name@example.com"))

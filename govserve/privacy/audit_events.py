@@ -23,3 +23,26 @@ register_event(
     description="Everything held about a person was exported (details: counts and institution scope, never values).",
     reads_personal_data=True,
 )
+register_event(
+    "privacy.file.anonymised",
+    description=(
+        "A file's personal data was removed and an anonymised record kept (details: service, version, reason "
+        "retention or erasure, closure date, counts)."
+    ),
+)
+register_event(
+    "privacy.file.deleted",
+    description=(
+        "A file's personal data and descriptive rows were removed, its statistics kept (details as anonymised)."
+    ),
+)
+register_event(
+    "privacy.erasure.refused",
+    description="An erasure request was refused (details: how it was asked, the refusal codes of each file).",
+)
+register_event("privacy.legal_hold.placed", description="A legal hold was placed on a file (details: reason code).")
+register_event("privacy.legal_hold.released", description="A legal hold on a file was released.")
+register_event(
+    "privacy.citizen.erased",
+    description="A citizen account's own data was erased after its files (details: file count, account removed).",
+)

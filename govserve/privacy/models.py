@@ -46,3 +46,78 @@ class DataKey(BaseModel):
     def __str__(self) -> str:
         state = "destroyed" if self.destroyed_at else f"wrapped by {self.kek_id}"
         return f"data key of {self.owner} ({state})"
+
+
+class RetentionAction(models.TextChoices):
+    """What the retention job (or an erasure) did to a file: see docs/privacy.md, "Retention"."""
+
+    ANONYMISE = "anonymise", "Anonymised"
+    DELETE = "delete", "Deleted"
+
+
+class RetentionReason(models.TextChoices):
+    """Why a file's personal data went: its retention period passed, or the person asked (erasure)."""
+
+    RETENTION = "retention", "Retention period passed"
+    ERASURE = "erasure", "Erasure request"
+
+
+class RetentionRecord(models.Model):
+    """The record that one application file's personal data was removed (never personal itself).
+
+    One row per application, written in the transaction that removes the data,
+    so the retention job and erasure skip a file already done (idempotent).
+    ``application_id`` is not a foreign key: the record outlives whatever
+    the action removed.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    application_id = models.UUIDField(unique=True)
+    service_id = models.CharField(max_length=64)
+    version_number = models.PositiveIntegerField()
+    action = models.CharField(max_length=16, choices=RetentionAction.choices)
+    reason = models.CharField(max_length=16, choices=RetentionReason.choices)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When the file closed (None: never sent).")
+    done_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["service_id", "done_at"], name="privacy_retention_service_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=RetentionAction.values), name="privacy_retention_action_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reason__in=RetentionReason.values), name="privacy_retention_reason_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} of application {self.application_id} ({self.reason})"
+
+
+class LegalHold(BaseModel):
+    """A legal hold on one application file: while it is active, neither retention nor erasure touches the file.
+
+    ``reason_code`` is a short code (``litigation``, ``investigation``,
+    ``complaint``, ``regulator``), never free text about the person;
+    ``placed_by`` / ``released_by`` are audit actors (``kind:id``).
+    """
+
+    application_id = models.UUIDField()
+    reason_code = models.SlugField(max_length=32)
+    placed_by = models.CharField(max_length=100)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application_id"],
+                condition=models.Q(released_at__isnull=True),
+                name="privacy_legal_hold_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "released" if self.released_at else "active"
+        return f"legal hold on {self.application_id} ({state})"

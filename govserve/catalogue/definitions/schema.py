@@ -810,7 +810,9 @@ class ServiceDefinition(DefinitionModel):
     """One service: metadata, pages, determinants, registrations, flow, notifications.
 
     ``retention`` is how long the application file is kept after it is closed
-    (an ISO 8601 period: ``P6Y``). The ``integrations`` key is reserved until
+    (an ISO 8601 period: ``P6Y``); ``retention_action`` is what the retention
+    job then does to it (``anonymise``, the default, or ``delete``; see
+    docs/privacy.md, "Retention"). The ``integrations`` key is reserved until
     connectors exist and is refused.
     """
 
@@ -828,6 +830,13 @@ class ServiceDefinition(DefinitionModel):
     sign_in: Literal["required", "anonymous"]
     draft_expiry_days: Annotated[int, Field(ge=1, le=365)] = 28
     retention: Duration
+    retention_action: Literal["delete", "anonymise"] = Field(
+        default="anonymise",
+        description=(
+            "What the retention job does to a file once its retention has passed since it closed: "
+            "anonymise (keep an anonymised record for the statistics) or delete (remove the file's record too)."
+        ),
+    )
     start_page: StartPage
     determinants: list[Determinant] = []
     pages: Annotated[list[Page], Field(min_length=1)]

@@ -27,6 +27,8 @@ from govserve.api.govstack.identity import Caller, caller_of, identity_of
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
 from govserve.core.errors import ApplicationError
+from govserve.journeys.fields import FieldError
+from govserve.journeys.services import SubmissionProblem
 from govserve.web.ratelimit import RateLimitedError, rate_limit
 
 CONTENT_TYPE = "application/json; charset=utf-8"
@@ -54,24 +56,57 @@ def json_answer(body: Any, status: int = 200) -> HttpResponse:
     return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=CONTENT_TYPE)
 
 
+STATUS_MAP = {422: 400, 401: 403}
+"""GovStack's statuses for govserve's: refused input is 400 (not 422); no bearer auth here, so no 401 (403)."""
+
+
+def _error_entries(error: ApplicationError) -> list[dict[str, str]]:
+    """Return the field errors of ``error`` (journey FieldErrors, SubmissionProblems) as problem entries.
+
+    ``extra["pages"]`` (field id to page id, set by the write operations)
+    gives a FieldError its pointer into the body: ``/formData/data/<page>/<field>``.
+    """
+    pages = error.extra.get("pages") or {}
+    entries: list[dict[str, str]] = []
+    for found in list(error.extra.get("errors") or []) + list(error.extra.get("problems") or []):
+        if isinstance(found, FieldError):
+            entry = {"field": found.field_id, "code": found.code, "detail": found.message}
+            page = pages.get(found.field_id)
+            if page is not None:
+                entry["pointer"] = f"/formData/data/{page}/{found.field_id}"
+            entries.append(entry)
+        elif isinstance(found, SubmissionProblem):
+            entries.append({"field": found.where, "code": found.code, "detail": found.message})
+        elif isinstance(found, dict):
+            entries.append({str(key): str(value) for key, value in found.items()})
+    return entries
+
+
 def problem(error: ApplicationError) -> HttpResponse:
-    """Return the problem body of a typed error."""
-    status = error.status
-    body = {
+    """Return the problem body of a typed error (``message`` repeats ``detail``: GovStack's systemError)."""
+    status = STATUS_MAP.get(error.status, error.status)
+    body: dict[str, Any] = {
         "type": f"urn:govserve:problem:{error.code}",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": error.message,
         "code": error.code,
+        "message": error.message,
     }
+    entries = _error_entries(error)
+    if entries:
+        body["errors"] = entries
     return json_answer(body, status)
 
 
-def operation(name: str, *, methods: tuple[str, ...] = ("GET",), client_required: bool) -> Callable[[View], View]:
+def operation(
+    name: str, *, methods: tuple[str, ...] = ("GET",), client_required: bool, allow: tuple[str, ...] | None = None
+) -> Callable[[View], View]:
     """Make a view a GovStack operation: ``view(request, caller, **kwargs)`` returns the JSON body.
 
     ``client_required``: the caller must name itself (400) and be a known
-    client (403); otherwise anonymous callers are served too.
+    client (403); otherwise anonymous callers are served too. ``allow``: the
+    methods of the path (when other operations share it), for a 405's ``Allow``.
     """
 
     def decorate(view: View) -> View:
@@ -93,7 +128,7 @@ def operation(name: str, *, methods: tuple[str, ...] = ("GET",), client_required
             except ApplicationError as error:
                 response = problem(error)
                 if isinstance(error, MethodNotAllowedError):
-                    response["Allow"] = ", ".join(methods)
+                    response["Allow"] = ", ".join(allow or methods)
                 if isinstance(error, RateLimitedError):
                     response["Retry-After"] = str(error.retry_after)
             _audit(request, name, caller, response.status_code)

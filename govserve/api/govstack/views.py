@@ -1,7 +1,7 @@
 """The GovStack Registration BB operations (registration-bb-api.json, registration-bb-statistics-api.json).
 
 Catalogue reads (services, e-forms) are public: no identity needed. The
-statistics and application files need a known client (400 without or with a malformed
+statistics, application files and documents need a known client (400 without or with a malformed
 ``Information-Mediator-Client``, 403 for an unknown one).
 """
 
@@ -12,13 +12,16 @@ import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 
-from govserve.api.govstack import applications, selectors
+from govserve.api.govstack import applications, bodies, documents, selectors
 from govserve.api.govstack.http import RequestInvalidError, operation, problem
 from govserve.api.govstack.identity import Caller
 from govserve.api.models import ApiClient
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FILE_METHODS = ("GET", "PUT")
 
 
 @operation("getServiceList", client_required=False)
@@ -111,6 +114,7 @@ def application_list(request: HttpRequest, caller: Caller) -> Any:
         raise RequestInvalidError(f"sortBy is one of {', '.join(applications.SORTS)}")
     return applications.application_list(
         _client_of(caller),
+        base_url=_documents_base(request),
         service_id=_text(request, "serviceId"),
         applicant_id=_text(request, "applicantId"),
         first=_integer(request, "firstResult", 0, 0, 1_000_000),
@@ -120,10 +124,59 @@ def application_list(request: HttpRequest, caller: Caller) -> Any:
     )
 
 
-@operation("getApplicationFileById", client_required=True)
+def _documents_base(request: HttpRequest) -> str:
+    """Return the absolute address documents are named under (``.../documents/``), on whichever port was called."""
+    return request.build_absolute_uri(reverse("govstack:document_upload") + "/")
+
+
+@operation("getApplicationFileById", client_required=True, allow=FILE_METHODS)
 def application_get(request: HttpRequest, caller: Caller, file_id: str) -> Any:
     """``GET /applications/{fileId}`` (id or reference): the file with its answers; 404 when not the client's."""
-    return applications.application_get(_client_of(caller), file_id)
+    return applications.application_get(_client_of(caller), file_id, base_url=_documents_base(request))
+
+
+@operation("updateApplicationFileForm", methods=("PUT",), client_required=True, allow=FILE_METHODS)
+def application_update(request: HttpRequest, caller: Caller, file_id: str) -> Any:
+    """``PUT /applications/{fileId}``: update the client's draft or sent-back file and send it; the file."""
+    body = bodies.file_submission(request)
+    return applications.file_update(_client_of(caller), file_id, body, base_url=_documents_base(request))
+
+
+@csrf_exempt  # machine clients, no cookies: X-Road or mutual TLS authenticates them
+def application_file(request: HttpRequest, file_id: str) -> HttpResponse:
+    """``/applications/{fileId}``: GET reads the file, PUT updates it (each its own operation, audited as such)."""
+    view = application_update if request.method == "PUT" else application_get
+    response: HttpResponse = view(request, file_id=file_id)
+    return response
+
+
+@operation("submitApplicationFile", methods=("POST",), client_required=True)
+def application_create(request: HttpRequest, caller: Caller, service_id: str) -> Any:
+    """``POST /services/{serviceId}/applications``: start, fill and send an application file; the file."""
+    body = bodies.file_submission(request)
+    return applications.file_create(_client_of(caller), service_id, body, base_url=_documents_base(request))
+
+
+@operation("uploadFile", methods=("POST",), client_required=True)
+def document_upload(request: HttpRequest, caller: Caller) -> Any:
+    """``POST /documents``: keep a document (multipart file, or base64 text) for an application file to name."""
+    document = documents.document_keep(_client_of(caller), documents.sent_document(request))
+    return {
+        "code": 200,
+        "type": document.content_type,
+        "message": f"Uploaded as document {document.id}: name its url in documentUrls or as a file answer",
+        "url": _documents_base(request) + str(document.id),
+    }
+
+
+@operation("getDocument", client_required=True)
+def document_get(request: HttpRequest, caller: Caller, document_id: str) -> Any:
+    """``GET /documents/{documentId}`` (govserve's): the bytes of a document the client uploaded or its file holds."""
+    opened = documents.document_read(_client_of(caller), document_id)
+    response = HttpResponse(opened.content, content_type=opened.content_type)
+    response["Content-Disposition"] = f'attachment; filename="document-{opened.id}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -198,7 +198,9 @@ def _erase_files(applications: list[Application], *, actor: Actor) -> tuple[list
     for application in applications:
         with transaction.atomic():
             locked = (
-                Application.objects.select_for_update().annotate(closed_at=closure_expression()).get(pk=application.pk)
+                Application.objects.select_for_update(of=("self",))
+                .annotate(closed_at=closure_expression())
+                .get(pk=application.pk)
             )
             if RetentionRecord.objects.filter(application_id=locked.pk).exists():
                 done.append(locked.reference)

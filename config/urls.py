@@ -12,6 +12,7 @@ urlpatterns = [
     path("staff/", include("govserve.casework.urls")),
     path("", include("govserve.notifications.urls")),
     path("", include("govserve.documents.urls")),
+    path("", include("govserve.privacy.urls")),
     path("", include("govserve.journeys.urls")),
     path("", include("govserve.casework.results.urls")),
     path("", include("govserve.payments.urls")),

@@ -796,6 +796,41 @@ NOTIFICATION_EVENTS: tuple[NotificationEvent, ...] = (
 )
 
 
+# --- Data protection ----------------------------------------------------------
+
+
+LawfulBasis = Literal[
+    "consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"
+]
+"""The UK GDPR article 6 basis the service processes personal data on."""
+
+
+class Processor(DefinitionModel):
+    """Someone who processes the service's personal data on the institution's behalf (a supplier, a partner)."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    purpose: LocalisedText
+    location: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="Where the data is processed (country or region), e.g. United Kingdom."
+    )
+
+
+class DataProtection(DefinitionModel):
+    """Why the service collects personal data, on what basis, and who else processes it (the privacy notice).
+
+    ``special_category_condition`` is the UK GDPR article 9 condition, for a
+    service with ``special_category`` fields. The data-protection report
+    (docs/privacy.md) lists these with the fields' classification and the
+    service's retention; the platform's own processors (email, SMS,
+    payments) are added from its configuration.
+    """
+
+    purpose: LocalisedText
+    lawful_basis: LawfulBasis
+    special_category_condition: LocalisedText | None = None
+    processors: list[Processor] = []
+
+
 # --- The service --------------------------------------------------------------
 
 
@@ -843,6 +878,9 @@ class ServiceDefinition(DefinitionModel):
     registrations: list[Registration] = []
     flow: Flow
     notifications: Notifications = Notifications()
+    data_protection: DataProtection | None = Field(
+        default=None, description="Purpose, lawful basis and processors of the personal data (privacy notice)."
+    )
 
     def iter_fields(self) -> Iterator[tuple[tuple[str | int, ...], AnyField]]:
         """Yield every field (pages, group children, role fields) with its path, in file order."""

@@ -1,0 +1,146 @@
+"""Privacy pages: the applicant's "who has seen my application", and the staff subject access and data-protection pages.
+
+Staff pages are for data protection officers (role
+:data:`~govserve.privacy.access_report.DATA_PROTECTION_OFFICER_ROLE` in an
+institution; administrators too for the data-protection reports). Anyone
+else gets the ordinary "page not found": nothing says the page exists or
+what a service holds. Subject access exports cover the applications of the
+services owned by the officer's institutions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from zoneinfo import ZoneInfo
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from govserve.accounts.decorators import staff_required
+from govserve.accounts.models import PlatformRole
+from govserve.accounts.policies import roles_of
+from govserve.audit.actors import Actor
+from govserve.casework.views.common import staff_page, staff_user
+from govserve.catalogue.errors import ServiceNotFoundError, ServiceRetiredError, VersionNotFoundError
+from govserve.catalogue.models import Service
+from govserve.journeys.views.common import AccessNeeded, access_needed, application_or_404, language_of, page
+from govserve.privacy.access_report import (
+    DATA_PROTECTION_OFFICER_ROLE,
+    access_summary,
+    accesses_for_applications,
+)
+from govserve.privacy.dp_report import dp_report
+from govserve.privacy.errors import SubjectAccessRequestError
+from govserve.privacy.subject_access import subject_access_export
+
+LOCAL_ZONE = ZoneInfo("Europe/London")
+
+
+@never_cache
+@require_GET
+def application_access(request: HttpRequest, application_id: uuid.UUID) -> HttpResponse:
+    """List which institution, in which role, looked at the applicant's application and when (never who)."""
+    try:
+        application = application_or_404(request, application_id)
+    except AccessNeeded:
+        return access_needed(request)
+    language = language_of(request)
+    rows = access_summary(accesses_for_applications([application], language=language), time_zone=LOCAL_ZONE)
+    return page(
+        request,
+        "privacy/application_access.html",
+        title=_("Who has seen your application"),
+        application=application,
+        rows=rows,
+        back_url=f"/applications/{application.id}/",
+    )
+
+
+def _officer_institutions(request: HttpRequest) -> frozenset[str]:
+    """Return the institutions the signed-in staff member is data protection officer of; 404 when none."""
+    codes = frozenset(code for code, role in roles_of(staff_user(request)) if role == DATA_PROTECTION_OFFICER_ROLE)
+    if not codes:
+        raise Http404
+    return codes
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@staff_required
+def subject_access(request: HttpRequest) -> HttpResponse:
+    """Ask for a person's email address, then download everything the officer's institutions hold about them."""
+    institutions = _officer_institutions(request)
+    email = ""
+    field_errors: dict[str, str] = {}
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip()[:320]
+        language = "cy" if request.POST.get("language") == "cy" else "en"
+        try:
+            export = subject_access_export(
+                email=email,
+                actor=Actor.for_user(staff_user(request)),
+                institutions=institutions,
+                language=language,
+            )
+        except SubjectAccessRequestError as error:
+            field_errors["email"] = error.message
+        else:
+            response = HttpResponse(export.zip_bytes(), content_type="application/zip")
+            stamp = export.data["generated_at"][:19].replace(":", "").replace("-", "")
+            response["Content-Disposition"] = f'attachment; filename="subject-access-{stamp}.zip"'
+            response["Cache-Control"] = "no-store, private"
+            return response
+    return staff_page(
+        request,
+        "privacy/subject_access.html",
+        title=_("Subject access request"),
+        field_errors=field_errors,
+        email=email,
+        institutions=sorted(institutions),
+    )
+
+
+def _report_institutions(request: HttpRequest) -> frozenset[str]:
+    """Return the institutions whose reports the member may read (officer or administrator); 404 when none."""
+    allowed = {DATA_PROTECTION_OFFICER_ROLE, PlatformRole.ADMINISTRATOR.value}
+    codes = frozenset(code for code, role in roles_of(staff_user(request)) if role in allowed)
+    if not codes:
+        raise Http404
+    return codes
+
+
+@never_cache
+@require_GET
+@staff_required
+def dp_reports(request: HttpRequest) -> HttpResponse:
+    """List the services of the member's institutions, each linking to its data-protection report."""
+    institutions = _report_institutions(request)
+    services = list(
+        Service.objects.filter(owning_institution__code__in=institutions)
+        .select_related("owning_institution")
+        .order_by("title")
+    )
+    return staff_page(request, "privacy/dp_reports.html", title=_("Data-protection reports"), services=services)
+
+
+@never_cache
+@require_GET
+@staff_required
+def dp_report_page(request: HttpRequest, service_id: str) -> HttpResponse:
+    """Show one service's data-protection report (404 outside the member's institutions)."""
+    institutions = _report_institutions(request)
+    if not Service.objects.filter(pk=service_id, owning_institution__code__in=institutions).exists():
+        raise Http404
+    try:
+        report = dp_report(service_id=service_id, language=language_of(request))
+    except (ServiceNotFoundError, VersionNotFoundError, ServiceRetiredError):
+        raise Http404 from None
+    return staff_page(
+        request,
+        "privacy/dp_report.html",
+        title=_("Data-protection report: %(service)s") % {"service": report.title},
+        report=report,
+        back_link="/staff/privacy/services/",
+    )

@@ -48,6 +48,8 @@ def _report_text(report: RetentionReport) -> list[str]:
             f"{figures.held} held"
         )
     lines.append(f"Total: {report.files} files {verb}.")
+    if not report.dry_run:
+        lines.append(f"Notification records of expired drafts emptied: {report.expired_drafts_notifications}.")
     return lines
 
 
@@ -58,6 +60,7 @@ def _retention(command: BaseCommand, options: dict[str, Any]) -> None:
             "dry_run": report.dry_run,
             "now": report.now.isoformat(),
             "files": report.files,
+            "expired_drafts_notifications": report.expired_drafts_notifications,
             "services": [report.services[key].as_dict() for key in sorted(report.services)],
         }
         command.stdout.write(json.dumps(body, sort_keys=True))

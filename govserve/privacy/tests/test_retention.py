@@ -267,3 +267,41 @@ def test_delete_also_removes_the_descriptive_rows(three_files: dict[str, Any]) -
 def test_the_retention_job_is_scheduled_daily() -> None:
     schedule = registered_schedules()["privacy.retention.run"]
     assert schedule.every == dt.timedelta(days=1)
+
+
+def test_an_expired_draft_loses_its_answers_uploads_and_stored_files(media_root: Path) -> None:  # noqa: F811
+    examples_publish()
+    started = journeys.application_start(
+        service_id=STREET_LIGHT, applicant=Applicant(), language="en", contact_email="draft.only@example.org"
+    )
+    draft = started.application
+    person = applicant(None, draft.id)
+    for page_id in LIGHT_PATH[:4]:
+        journeys.page_answers_save(
+            application_id=draft.id,
+            applicant=person,
+            page_id=page_id,
+            data=LIGHT_FORMS[page_id],
+            files={"photo": jpeg_upload()} if page_id == "photo" else None,
+            language="en",
+        )
+    assert Answer.objects.filter(application=draft).exists()
+    assert stored_files(media_root)
+    header = b"\x01" + DataKey.objects.get(owner=draft.crypto_owner).id.bytes
+    assert not plaintext_scan([header], directories=[media_root]).clean
+    run_pending(raise_errors=True)  # the emailed link to resume the draft goes out
+
+    journeys.drafts_expire(now=clock.now() + dt.timedelta(days=400))
+    run_pending(raise_errors=True)  # the documents' purge jobs delete the stored objects
+
+    draft.refresh_from_db()
+    assert draft.status == ApplicationStatus.EXPIRED
+    assert not Answer.objects.filter(application=draft).exists()
+    assert stored_files(media_root) == []
+    assert DataKey.objects.get(owner=draft.crypto_owner).destroyed_at is not None
+    # Unreadable, but still there: the resume email's sealed content. The retention run empties it.
+    [left] = {finding.where.split(" column")[0] for finding in plaintext_scan([header]).findings}
+    assert left == "table notifications_outboundemail"
+    assert retention_dry_run(now=clock.now() + dt.timedelta(days=4000)).files == 0  # drafts are not its files
+    assert retention_run().expired_drafts_notifications == 1
+    assert plaintext_scan([header, "draft.only@example.org"], directories=[media_root]).clean

@@ -36,6 +36,7 @@ from tests.browser.inventory_payments import (
     PAYMENTS_PHONE_PAGES,
     PAYMENTS_SETTINGS,
 )
+from tests.browser.inventory_privacy import PRIVACY_PAGES
 from tests.browser.inventory_results import RESULTS_PAGES, RESULTS_PHONE_PAGES
 from tests.browser.inventory_sent_back import SENT_BACK_NOT_PAGES, SENT_BACK_PAGES
 
@@ -375,6 +376,8 @@ INVENTORY: tuple[PageType, ...] = (
         PageType(page_id, route, reach, phone=page_id in CASEWORK_PHONE_PAGES)
         for page_id, route, reach in CASEWORK_PAGES
     ),
+    # --- privacy: who has seen it, subject access, data-protection reports (inventory_privacy.py) -----
+    *(PageType(page_id, route, reach) for page_id, route, reach in PRIVACY_PAGES),
     # --- the applicant's side of casework (tests/browser/inventory_sent_back.py) ------------------------
     *(PageType(page_id, route, reach) for page_id, route, reach in SENT_BACK_PAGES),
     # --- finance staff: refunds and reconciliation (tests/browser/inventory_pay_adapter.py) --------------

@@ -1,0 +1,68 @@
+"""The privacy pages (issue 8, privacy operations), for the inventory in tests/browser/inventory.py.
+
+The applicant's "who has seen your application" page is reached as the
+signed-in citizen after a registrar read their file (through casework's
+selector, which writes the access audit); the staff pages as a data
+protection officer of Westmoor City Council, signed in through the real pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from govserve.accounts.models import Institution, RoleAssignment, User
+from govserve.casework.selectors import file_view
+from govserve.casework.tests.support import file_of, newborn_submitted
+from govserve.journeys.access import Applicant
+from govserve.journeys.tests.support import STREET_TRADING, examples_publish
+from govserve.privacy.access_report import DATA_PROTECTION_OFFICER_ROLE
+from tests.browser import casework, people
+from tests.browser.browsing import Tab
+
+Reach = Callable[[Tab], None]
+
+
+def _seen_by_registrar(tab: Tab, *, read: bool = True) -> None:
+    examples_publish()
+    applicant = people.applicant_create()
+    people.applicant_sign_in(tab, applicant)
+    application, _ = newborn_submitted(Applicant(citizen=applicant.citizen))
+    if read:
+        registrar = User.objects.create(username="registrar-privacy", first_name="Rhys", is_active=True)
+        RoleAssignment.objects.create(
+            user=registrar, institution=Institution.objects.get(code="civil-registry"), role="registrar"
+        )
+        file_view(user=registrar, file_id=file_of(application).id)
+        file_view(user=registrar, file_id=file_of(application).id, purpose="print")
+    tab.goto(f"/applications/{application.id}/who-has-seen-it")
+    if read:
+        assert "Civil Registration Office" in tab.text(), tab.text()
+        assert "Rhys" not in tab.text()
+    else:
+        assert "No member of staff has looked at your application yet." in tab.text(), tab.text()
+
+
+def _officer(path: str, *, status: int = 200) -> Reach:
+    def reach(tab: Tab) -> None:
+        examples_publish(STREET_TRADING)
+        people.officer_sign_in(tab, casework.operator_create("dpo", DATA_PROTECTION_OFFICER_ROLE, first_name="Dora"))
+        tab.goto(path, status=status)
+
+    return reach
+
+
+def _subject_access_error(tab: Tab) -> None:
+    _officer("/staff/privacy/subject-access")(tab)
+    tab.page.locator("#email").fill("not an address")
+    tab.click_button("Download the data", status=400)
+    assert tab.error_summary(), "no error summary"
+
+
+PRIVACY_PAGES: tuple[tuple[str, str, Reach], ...] = (
+    ("application-access", "privacy:application_access", _seen_by_registrar),
+    ("application-access-none", "privacy:application_access", lambda tab: _seen_by_registrar(tab, read=False)),
+    ("staff-subject-access", "privacy:subject_access", _officer("/staff/privacy/subject-access")),
+    ("staff-subject-access-error", "privacy:subject_access", _subject_access_error),
+    ("staff-dp-reports", "privacy:dp_reports", _officer("/staff/privacy/services/")),
+    ("staff-dp-report", "privacy:dp_report", _officer("/staff/privacy/services/street-trading-licence/")),
+)

@@ -22,12 +22,14 @@ from govserve.api.govstack.tests.conftest import (
 from govserve.api.models import ApiClient, ClientApplication
 from govserve.api.services import client_application_record
 from govserve.audit.models import AuditEntry
-from govserve.casework.tests.support import light_submitted, open_task
+from govserve.casework import services as casework
+from govserve.casework.tests.support import light_submitted, open_task, staff
 from govserve.catalogue.models import ServiceVersion
 from govserve.core.jobs import run_pending
 from govserve.journeys import services as journeys
 from govserve.journeys.access import Applicant
 from govserve.journeys.models import Application, ApplicationStatus, Channel
+from govserve.journeys.tests.support import example_text, publish_text
 
 API = "registration-bb-api.json"
 CREATE = "/services/{serviceId}/applications"
@@ -336,3 +338,60 @@ def test_the_list_names_each_files_current_task(street_light: str, registered: A
     assert_conforms(API, "/applications", listed)
     assert listed[0]["mainTaskId"] == str(task.id)
     assert listed[0]["documentUrls"] == []
+
+
+@pytest.fixture
+def sent_back(street_light: str, registered: ApiClient) -> Application:
+    """A street light report the client sent, which the engineer sent back asking for the street again."""
+    text = example_text(street_light).replace(
+        "        approve: end\n        reject: end\n",
+        "        approve: end\n        reject: end\n        send_back: applicant\n",
+    )
+    publish_text(text, "report-street-light.yaml")
+    created = body(send("POST", f"/services/{street_light}/applications", submission()))
+    run_pending(raise_errors=True)  # the bot approves: the engineer's task opens
+    application = Application.objects.get(pk=created["fileId"])
+    engineer = staff(("city-council", "street-lighting-engineer"))
+    casework.decision_record(
+        user=engineer,
+        task_id=open_task(application).id,
+        decision="send_back",
+        reason="Which street?",
+        flagged_fields=["street"],
+        message="Please check the street name",
+    )
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.SENT_BACK
+    return application
+
+
+def test_a_sent_back_file_changes_what_was_flagged_and_is_sent_again(
+    sent_back: Application, registered: ApiClient
+) -> None:
+    listed = body(GovStackCaller(IDENTITY).get(f"/applications/{sent_back.id}"))
+    assert listed["status"] == {"code": "SENDBACK", "title": "Sent back"}
+    answers = {
+        **ANSWERS,
+        "location": {"street": "Lovelace Road", "lamp_post_number": "WM-99999"},  # the number was not flagged
+    }
+    response = send("PUT", f"/applications/{sent_back.id}", submission(answers))
+    assert response.status_code == 200, response.content
+    found = body(response)
+    conforms(FILE, "put", found)
+    assert found["status"]["code"] == "PENDING"
+    location = found["applicationData"]["formData"]["data"]["location"]
+    assert (location["street"], location["lamp_post_number"]) == ("Lovelace Road", "WM-04512")
+    sent_back.refresh_from_db()
+    assert sent_back.status == ApplicationStatus.IN_PROGRESS
+    again = send("PUT", f"/applications/{sent_back.id}", submission(answers))
+    assert (again.status_code, body(again)["code"]) == (409, "application_not_editable")
+
+
+def test_a_sent_back_files_flagged_answer_is_validated(sent_back: Application, registered: ApiClient) -> None:
+    answers = {**ANSWERS, "location": {"street": ""}}
+    response = send("PUT", f"/applications/{sent_back.id}", submission(answers))
+    assert response.status_code == 400
+    problem = body(response)
+    assert (problem["code"], problem["errors"][0]["pointer"]) == ("answers_invalid", "/formData/data/location/street")
+    sent_back.refresh_from_db()
+    assert sent_back.status == ApplicationStatus.SENT_BACK

@@ -121,3 +121,31 @@ class DocumentFileMissingError(ApiError, ValidationError):
 
     code = "document_file_missing"
     status = 422
+
+
+class OperatorNotFoundError(ApiError, NotFoundError):
+    """No staff account with that email address (or username)."""
+
+    code = "operator_not_found"
+    status = 404
+
+
+class OperatorNotEligibleError(ApiError, ValidationError):
+    """The staff account cannot have an operator token: deactivated, or not enrolled in MFA."""
+
+    code = "operator_not_eligible"
+    status = 422
+
+
+class TokenAccountUnusableError(ApiError):
+    """The staff account behind an operator or bot token can no longer act (deactivated, MFA removed, ...)."""
+
+    code = "token_account_unusable"
+    status = 401
+
+
+class OperatorRequiredError(ApiError, PermissionDeniedError):
+    """A task operation called with a partner's token: tasks are for operator and bot clients only."""
+
+    code = "operator_required"
+    status = 403

@@ -1,7 +1,15 @@
 """API clients, their tokens, the applications they made and their submission keys.
 
 An :class:`ApiClient` is a machine that calls the API (a partner system, a
-bot). It holds :class:`ApiToken` rows: each token is ``gs_<prefix>_<secret>``
+bot), or a staff member's own client (an operator). Its ``kind`` says which:
+a ``partner`` acts as the applicant of the applications it made; an
+``operator`` or ``bot`` client is bound to one staff account (``user``) and
+acts on casework tasks exactly as that account may (its institution and
+roles, read at every call). An operator's account is a person's, enrolled in
+MFA; a bot's is a service account made for it (``bot-<client name>``, no
+password), whose roles are granted with ``govserve staff`` like anyone's.
+
+A client holds :class:`ApiToken` rows: each token is ``gs_<prefix>_<secret>``
 where the prefix (public, unique) finds the row and only the SHA-256 of the
 whole token is stored; the token itself is shown once, when issued. A token
 carries scopes, expires, and can be revoked or rotated (rotation issues a new
@@ -16,6 +24,7 @@ the same key is refused.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -33,6 +42,17 @@ SCOPES = (
 )
 """Every scope a token may carry (docs/api.md says what each allows)."""
 
+TASK_SCOPES = ("tasks:read", "tasks:decide", "messages:write")
+"""The scopes of operator tokens (the only ones a staff member's token may carry); a bot's default."""
+
+
+class ClientKind(models.TextChoices):
+    """Who is behind a client: a partner system, a staff member (operator), or a bot's service account."""
+
+    PARTNER = "partner", "Partner system"
+    OPERATOR = "operator", "Operator (a staff member)"
+    BOT = "bot", "Bot (a service account)"
+
 
 class ApiClient(BaseModel):
     """A partner system or bot that calls the API; ``rate_limit_per_minute`` bounds its calls."""
@@ -48,11 +68,24 @@ class ApiClient(BaseModel):
         unique=True,
         help_text="X-Road identity INSTANCE/CLASS/MEMBER/SUBSYSTEM this client calls the GovStack API as.",
     )
+    kind = models.CharField(max_length=16, choices=ClientKind.choices, default=ClientKind.PARTNER)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="api_client",
+        help_text="The staff account an operator or bot client acts as (none for a partner).",
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(rate_limit_per_minute__gte=1), name="api_client_rate_limit_positive"),
+            models.CheckConstraint(
+                condition=Q(kind="partner", user__isnull=True) | Q(kind__in=["operator", "bot"], user__isnull=False),
+                name="api_client_kind_user_consistent",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -24,7 +24,10 @@ def api_clients_list() -> list[ClientSummary]:
     tokens: dict[uuid.UUID, list[ApiToken]] = {}
     for token in ApiToken.objects.order_by("-created_at"):
         tokens.setdefault(token.client_id, []).append(token)
-    return [ClientSummary(client=client, tokens=tokens.get(client.id, [])) for client in ApiClient.objects.all()]
+    return [
+        ClientSummary(client=client, tokens=tokens.get(client.id, []))
+        for client in ApiClient.objects.select_related("user")
+    ]
 
 
 def client_owns(client: ApiClient, application_id: uuid.UUID) -> bool:

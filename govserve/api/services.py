@@ -7,6 +7,13 @@ the whole token is stored, so a database leak gives nobody a usable token
 The token is returned once, by :func:`api_token_issue` or
 :func:`api_token_rotate`, and never again.
 
+Operator and bot clients are bound to a staff account (models docstring):
+:func:`api_operator_token_issue` gives an MFA-enrolled staff member a
+client of their own and a token; :func:`api_bot_client_create` makes a bot's
+client with its service account. Their tokens carry only the task scopes
+and work only while the account may act (:func:`bound_account_problem`,
+checked at every call).
+
 Every write runs in one transaction with its audit entry; the actor is the
 operator (``system:cli`` from the management commands).
 """
@@ -24,8 +31,20 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from govserve.accounts.models import User
+from govserve.accounts.policies import account_usable
+from govserve.accounts.services import staff_invite
+from govserve.accounts.signin import confirmed_devices
 from govserve.api import errors
-from govserve.api.models import SCOPES, ApiClient, ApiToken, ClientApplication, SubmissionKey
+from govserve.api.models import (
+    SCOPES,
+    TASK_SCOPES,
+    ApiClient,
+    ApiToken,
+    ClientApplication,
+    ClientKind,
+    SubmissionKey,
+)
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
 from govserve.core import clock
@@ -72,11 +91,22 @@ def _scopes_checked(scopes: Iterable[str]) -> list[str]:
     return [scope for scope in SCOPES if scope in chosen]
 
 
-def api_client_create(*, name: str, actor: Actor, description: str = "", rate_limit_per_minute: int = 600) -> ApiClient:
-    """Register an API client; return it. Raise ClientInvalidError (bad or taken name, bad limit).
+def api_client_create(
+    *,
+    name: str,
+    actor: Actor,
+    description: str = "",
+    rate_limit_per_minute: int = 600,
+    kind: ClientKind = ClientKind.PARTNER,
+    user: User | None = None,
+) -> ApiClient:
+    """Register an API client (a partner; an operator or bot with the staff ``user`` it acts as); return it.
 
-    Audited as ``api.client.created``.
+    Raise ClientInvalidError (bad or taken name, bad limit, a staff account
+    already bound to a client). Audited as ``api.client.created``.
     """
+    if (kind == ClientKind.PARTNER) != (user is None):
+        raise errors.ClientInvalidError("Operator and bot clients have a staff account; partners have none")
     if not isinstance(name, str) or not _NAME.match(name):
         raise errors.ClientInvalidError(
             "Name the client with 2 to 100 lower-case letters, digits and hyphens, like partner-portal"
@@ -88,16 +118,23 @@ def api_client_create(*, name: str, actor: Actor, description: str = "", rate_li
     try:
         with transaction.atomic():
             client = ApiClient.objects.create(
-                name=name, description=description, rate_limit_per_minute=rate_limit_per_minute
+                name=name, description=description, rate_limit_per_minute=rate_limit_per_minute, kind=kind, user=user
             )
             audit_record(
                 actor=actor,
                 action="api.client.created",
                 subject_type=CLIENT_SUBJECT,
                 subject_id=client.id,
-                details={"name": name, "rate_limit_per_minute": rate_limit_per_minute},
+                details={
+                    "name": name,
+                    "rate_limit_per_minute": rate_limit_per_minute,
+                    "kind": kind.value,
+                    "user": str(user.pk) if user is not None else None,
+                },
             )
     except IntegrityError:
+        if user is not None and ApiClient.objects.filter(user=user).exists():
+            raise errors.ClientInvalidError(f"The staff account {user.username} already has a client") from None
         raise errors.ClientInvalidError(f"There is already a client named {name}") from None
     return client
 
@@ -127,10 +164,16 @@ def api_token_issue(
 ) -> IssuedToken:
     """Issue a token with ``scopes`` to ``client``, valid for ``lifetime``; return it (its text shown once).
 
-    Raise TokenRequestInvalidError for unknown or no scopes, or a lifetime
-    outside one minute to a year. Audited as ``api.token.issued``.
+    Raise TokenRequestInvalidError for unknown or no scopes, scopes other
+    than the task scopes for an operator (a person's token acts only on
+    tasks), or a lifetime outside one minute to a year. Audited as ``api.token.issued``.
     """
     chosen = _scopes_checked(scopes)
+    refused = [scope for scope in chosen if scope not in TASK_SCOPES]
+    if client.kind == ClientKind.OPERATOR and refused:
+        raise errors.TokenRequestInvalidError(
+            f"An operator's token may carry only {', '.join(TASK_SCOPES)} (not {', '.join(refused)})"
+        )
     if not dt.timedelta(minutes=1) <= lifetime <= MAX_LIFETIME:
         raise errors.TokenRequestInvalidError("A token lives from one minute to 366 days")
     with transaction.atomic():
@@ -208,7 +251,7 @@ def api_token_authenticate(text: str) -> ApiToken:
     match = _TOKEN.match(text or "")
     if match is None:
         raise errors.TokenInvalidError("The bearer token is not a govserve API token")
-    token = ApiToken.objects.select_related("client").filter(prefix=match[1]).first()
+    token = ApiToken.objects.select_related("client", "client__user").filter(prefix=match[1]).first()
     if token is None or not hmac.compare_digest(token.token_hash, token_digest(text)):
         raise errors.TokenInvalidError("The bearer token is not a govserve API token")
     if token.revoked_at is not None or not token.client.is_active:
@@ -216,11 +259,128 @@ def api_token_authenticate(text: str) -> ApiToken:
     now = clock.now()
     if token.expires_at <= now:
         raise errors.TokenExpiredError("This token has expired")
+    problem = bound_account_problem(token.client)
+    if problem is not None:
+        raise errors.TokenAccountUnusableError(problem)
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
         # At most one write per token per LAST_USED_PRECISION, not one per call.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def bound_account_problem(client: ApiClient) -> str | None:
+    """Return why the staff account behind an operator or bot client cannot act now (None: it can, or a partner).
+
+    Read at every call, so deactivating the account, removing its MFA
+    device, or setting a password on a bot's service account stops its
+    tokens at once (roles are read at every call too, by casework's scope).
+    """
+    user = client.user
+    if user is None:
+        return None
+    if not account_usable(user):
+        return "The staff account of this token is deactivated or its access has ended"
+    if client.kind == ClientKind.OPERATOR and not confirmed_devices(user):
+        return "The staff member of this token has no authenticator app (MFA) any more"
+    if client.kind == ClientKind.BOT and user.has_usable_password():
+        return "The bot's service account has a password: it is no longer a service account"
+    return None
+
+
+def _operator_client_name(user: User) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", user.username.lower()).strip("-")[:70] or "staff"
+    return f"operator-{slug}-{user.pk.hex[:6]}"
+
+
+def operator_find(who: str) -> User:
+    """Return the staff account with the email address (or username) ``who``; raise OperatorNotFoundError."""
+    text = (who or "").strip()
+    matches = list(User.objects.filter(email__iexact=text)[:2]) if "@" in text else []
+    if len(matches) > 1:
+        raise errors.OperatorNotFoundError(f"Several staff accounts have the email address {text}: give the username")
+    user = matches[0] if matches else User.objects.filter(username=text).first()
+    if user is None:
+        raise errors.OperatorNotFoundError(f"There is no staff account with the email address or username {text}")
+    return user
+
+
+def api_operator_token_issue(
+    *,
+    user: User,
+    actor: Actor,
+    scopes: Iterable[str] = TASK_SCOPES,
+    lifetime: dt.timedelta = DEFAULT_LIFETIME,
+) -> IssuedToken:
+    """Issue a token that acts as the staff member ``user`` (their institution and roles); return it (shown once).
+
+    The staff member must be active and enrolled in MFA (a confirmed
+    authenticator app). Their operator client (``operator-<username>-<id>``)
+    is created on first issue. Raise OperatorNotEligibleError, and
+    TokenRequestInvalidError as :func:`api_token_issue`. Audited as
+    ``api.client.created`` (first time) and ``api.token.issued``.
+    """
+    if not account_usable(user):
+        raise errors.OperatorNotEligibleError(f"The staff account {user.username} is deactivated or has expired")
+    if not confirmed_devices(user):
+        raise errors.OperatorNotEligibleError(
+            f"{user.username} has not set up an authenticator app: operator tokens are only for staff enrolled in MFA"
+        )
+    with transaction.atomic():
+        client = ApiClient.objects.filter(user=user).first()
+        if client is not None and client.kind != ClientKind.OPERATOR:
+            raise errors.OperatorNotEligibleError(f"{user.username} is the service account of the bot {client.name}")
+        if client is None:
+            client = api_client_create(
+                name=_operator_client_name(user),
+                description=f"Operator tokens of the staff member {user.username}",
+                kind=ClientKind.OPERATOR,
+                user=user,
+                actor=actor,
+            )
+        return api_token_issue(client=client, scopes=scopes, actor=actor, lifetime=lifetime)
+
+
+def bot_username(name: str) -> str:
+    """Return the username of the service account of the bot client ``name``."""
+    return f"bot-{name}"
+
+
+def api_bot_client_create(
+    *,
+    name: str,
+    roles: Iterable[tuple[str, str]],
+    actor: Actor,
+    description: str = "",
+    rate_limit_per_minute: int = 600,
+) -> ApiClient:
+    """Register a bot client and its service account ``bot-<name>`` holding ``roles``; return the client.
+
+    ``roles`` are (institution code, role id) pairs, at least one; the
+    account is made by accounts' ``staff_invite`` (no password; the
+    invitation link is never shown) and its roles change later with
+    ``govserve staff assign-role|remove-role bot-<name> ...``. Raise
+    ClientInvalidError, and accounts' errors (username taken, unknown
+    institution or role). Audited as ``accounts.staff.invited`` and ``api.client.created``.
+    """
+    chosen = list(dict.fromkeys(roles))
+    if not chosen:
+        raise errors.ClientInvalidError("Give the bot one or more roles, like city-council:street-lighting-engineer")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise errors.ClientInvalidError(
+            "Name the client with 2 to 100 lower-case letters, digits and hyphens, like partner-portal"
+        )
+    with transaction.atomic():
+        staff_invite(actor=actor, username=bot_username(name), first_name=name, last_name="(bot)", roles=chosen)
+        user = User.objects.get(username=bot_username(name))
+        return api_client_create(
+            name=name,
+            description=description or f"Bot acting as {bot_username(name)}",
+            rate_limit_per_minute=rate_limit_per_minute,
+            kind=ClientKind.BOT,
+            user=user,
+            actor=actor,
+        )
 
 
 def client_application_record(*, client: ApiClient, application_id: uuid.UUID) -> None:

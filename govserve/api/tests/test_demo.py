@@ -1,4 +1,4 @@
-"""The demo prints a working partner token, and only the latest one works."""
+"""The demo prints working partner, operator and bot tokens, and only the latest of each works."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 @pytest.mark.django_db
-def test_the_demo_prints_a_partner_token_that_works_until_the_next_demo(settings: Any) -> None:
+def test_the_demo_prints_tokens_that_work_until_the_next_demo(settings: Any) -> None:
     # given a demo instance (demo accounts are refused otherwise)
     settings.GOVSERVE_DEMO = True
     # when the demo is prepared
@@ -35,4 +35,9 @@ def test_the_demo_prints_a_partner_token_that_works_until_the_next_demo(settings
     second = again[again.index(lines[index]) + 1].strip()
     assert Caller(token=second, client=None).call("GET", "/api/v1/services").status_code == 200
     assert body(Caller(token=first, client=None).call("GET", "/api/v1/services"))["code"] == "token_revoked"
-    assert ApiToken.objects.filter(revoked_at__isnull=True).count() == 1
+    # and the operator and bot tokens read the street lighting pool (the demo has one of each)
+    for heading in ("API demo operator token (acts as city-council-street-lighting-engineer", "API demo bot token"):
+        line = next(number for number, text in enumerate(again) if text.startswith(heading))
+        token = again[line + 1].strip()
+        assert Caller(token=token, client=None).call("GET", "/api/v1/tasks?queue=pool").status_code == 200
+    assert ApiToken.objects.filter(revoked_at__isnull=True).count() == 3

@@ -37,6 +37,9 @@ def test_the_openapi_document_is_valid_openapi_3_1() -> None:
         ("GET", "/api/v1/services"),
         ("GET", "/api/v1/services/{service_id}"),
         ("GET", "/api/v1/services/{service_id}/answers-schema"),
+        ("GET", "/api/v1/tasks"),
+        ("GET", "/api/v1/tasks/{task_id}"),
+        ("GET", "/api/v1/tasks/{task_id}/assignees"),
         ("PATCH", "/api/v1/applications/{application_id}/answers"),
         ("POST", "/api/v1/applications"),
         ("POST", "/api/v1/applications/{application_id}/documents/{document_id}"),
@@ -44,7 +47,14 @@ def test_the_openapi_document_is_valid_openapi_3_1() -> None:
         ("POST", "/api/v1/applications/{application_id}/pages/{page_id}/upload"),
         ("POST", "/api/v1/applications/{application_id}/submit"),
         ("POST", "/api/v1/applications/{application_id}/withdraw"),
+        ("POST", "/api/v1/tasks/{task_id}/assign"),
+        ("POST", "/api/v1/tasks/{task_id}/claim"),
+        ("POST", "/api/v1/tasks/{task_id}/decision"),
+        ("POST", "/api/v1/tasks/{task_id}/messages"),
+        ("POST", "/api/v1/tasks/{task_id}/notes"),
+        ("POST", "/api/v1/tasks/{task_id}/release"),
         ("PUT", "/api/v1/applications/{application_id}/pages/{page_id}"),
+        ("PUT", "/api/v1/tasks/{task_id}/processing"),
     ]
     for key, operation in operations.items():
         assert operation["security"] == [{"ClientToken": []}], key

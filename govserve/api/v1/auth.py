@@ -7,7 +7,13 @@ client's rate limit (429 ``rate_limited`` with ``Retry-After``; the
 platform's fixed-window limiter, so the limit holds across processes), then
 the scope (403 ``scope_missing``). Every call that presented a valid token
 is audited (``api.call.handled``: method, operation, status) with the
-client as the actor, refusals included.
+client as the actor, refusals included (and, for an operator or bot
+client, the staff account it acts as).
+
+Task operations use :func:`operator_token`: the scope, and a client bound
+to a staff account (an operator or a bot; a partner's token is refused with
+403 ``operator_required``). The account's state is checked with the token
+(401 ``token_account_unusable``); its roles are read by casework at the call.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponseBase
 from ninja.security import HttpBearer
 
+from govserve.accounts.models import User
 from govserve.api import errors
 from govserve.api.models import ApiClient, ApiToken
 from govserve.api.services import api_token_authenticate
@@ -62,6 +69,16 @@ class Principal:
         """Return the audit actor of the client."""
         return Actor.for_api_client(self.client.id)
 
+    @property
+    def user(self) -> User:
+        """Return the staff account an operator or bot client acts as; raise OperatorRequiredError for a partner."""
+        user = self.client.user
+        if user is None:
+            raise errors.OperatorRequiredError(
+                "Tasks are for operator and bot tokens: this client acts for no staff account"
+            )
+        return user
+
     def applicant(self, application_id: uuid.UUID | None = None) -> ClientApplicant:
         """Return the applicant the client is for ``application_id`` (checked by the caller to be its own)."""
         granted = frozenset({application_id}) if application_id is not None else frozenset()
@@ -69,11 +86,15 @@ class Principal:
 
 
 class ClientToken(HttpBearer):
-    """``Authorization: Bearer gs_...`` with the scope ``scope``."""
+    """``Authorization: Bearer gs_...`` with the scope ``scope`` (and, with ``operator``, a staff account behind it).
 
-    def __init__(self, scope: str) -> None:
+    One class for every operation, so the OpenAPI document has one bearer scheme.
+    """
+
+    def __init__(self, scope: str, *, operator: bool = False) -> None:
         super().__init__()
         self.scope = scope
+        self.operator = operator
 
     def __call__(self, request: HttpRequest) -> Principal:
         header = request.headers.get("Authorization", "")
@@ -92,7 +113,14 @@ class ClientToken(HttpBearer):
         rate_limit(f"api-client:{found.client_id}", found.client.rate_limit_per_minute, RATE_WINDOW_SECONDS)
         if self.scope not in found.scopes:
             raise errors.ScopeMissingError(f"This token does not have the scope {self.scope}")
+        if self.operator:
+            _ = principal.user  # a partner has none: 403 operator_required
         return principal
+
+
+def operator_token(scope: str) -> ClientToken:
+    """Return a :class:`ClientToken` with ``scope`` that also needs a staff account behind the client."""
+    return ClientToken(scope, operator=True)
 
 
 def principal_of(request: HttpRequest) -> Principal:
@@ -125,6 +153,7 @@ def audited(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseB
                     "operation": operation_name,
                     "status": response.status_code,
                     "token": principal.token.prefix,
+                    **({"user": str(principal.client.user_id)} if principal.client.user_id is not None else {}),
                 },
             )
         return response

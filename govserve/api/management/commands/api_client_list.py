@@ -16,7 +16,10 @@ class Command(BaseCommand):
         for summary in api_clients_list():
             client = summary.client
             state = "" if client.is_active else " (switched off)"
-            self.stdout.write(f"{client.name}{state}: {client.rate_limit_per_minute} calls a minute")
+            acting = f", acts as {client.user.username}" if client.user is not None else ""
+            self.stdout.write(
+                f"{client.name}{state}: {client.kind}{acting}, {client.rate_limit_per_minute} calls a minute"
+            )
             for token in summary.tokens:
                 status = "revoked" if token.revoked_at is not None else ("active" if token.is_usable() else "expired")
                 used = f"last used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"

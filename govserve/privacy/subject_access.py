@@ -44,7 +44,7 @@ from govserve.accounts.citizens import citizen_email, citizen_find_by_email, ema
 from govserve.accounts.models import Citizen
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
-from govserve.casework.models import CaseFile, Correction, Decision, Message, Note, ProcessingValue
+from govserve.casework.models import CaseFile, Correction, Decision, Message, MessageSender, Note, ProcessingValue
 from govserve.casework.results.models import IssuedResult, PdfState
 from govserve.casework.results.services import result_pdf_bytes
 from govserve.core import clock
@@ -52,7 +52,7 @@ from govserve.documents.models import Document, ScanState
 from govserve.documents.services import document_plaintext, filename_field
 from govserve.journeys.answers import answers_load, page_fields_by_id
 from govserve.journeys.fields import display_value
-from govserve.journeys.models import Application, ApplicationFee
+from govserve.journeys.models import Application, ApplicationFee, ApplicationStatus
 from govserve.journeys.selectors import compiled_for
 from govserve.journeys.services import CONTACT_EMAIL_FIELD
 from govserve.notifications import email as email_channel
@@ -491,7 +491,15 @@ def subject_access_pdf(export: SubjectAccessExport, *, language: str = "en") -> 
     import weasyprint  # noqa: PLC0415 - heavy: imported on first use only
 
     with translation.override(language):
-        html = render_to_string("privacy/subject_access_pdf.html", {"data": export.data, "language": language})
+        html = render_to_string(
+            "privacy/subject_access_pdf.html",
+            {
+                "data": export.data,
+                "language": language,
+                "status_labels": {value: str(label) for value, label in ApplicationStatus.choices},
+                "sender_labels": {value: str(label) for value, label in MessageSender.choices},
+            },
+        )
     document = weasyprint.HTML(string=html, url_fetcher=_no_fetch)
     content: bytes = document.write_pdf(pdf_variant="pdf/ua-1")
     return content

@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from govserve.accounts.decorators import staff_required
+from govserve.accounts.decorators import require_recent_authentication, staff_required
 from govserve.accounts.models import PlatformRole
 from govserve.accounts.policies import roles_of
+from govserve.accounts.views import SENSITIVE_ACTION_MAX_AGE
 from govserve.audit.actors import Actor
 from govserve.casework.views.common import staff_page, staff_user
 from govserve.catalogue.errors import ServiceNotFoundError, ServiceRetiredError, VersionNotFoundError
@@ -70,8 +71,17 @@ def _officer_institutions(request: HttpRequest) -> frozenset[str]:
 @require_http_methods(["GET", "POST"])
 @staff_required
 def subject_access(request: HttpRequest) -> HttpResponse:
-    """Ask for a person's email address, then download everything the officer's institutions hold about them."""
-    institutions = _officer_institutions(request)
+    """Ask for a person's email address, then download everything the officer's institutions hold about them.
+
+    The role is checked first (404 for anyone else, whether or not they
+    signed in recently), then the officer must have proved password and
+    code in the last few minutes: the download holds a person's whole file.
+    """
+    return _subject_access(request, _officer_institutions(request))
+
+
+@require_recent_authentication(SENSITIVE_ACTION_MAX_AGE)
+def _subject_access(request: HttpRequest, institutions: frozenset[str]) -> HttpResponse:
     email = ""
     field_errors: dict[str, str] = {}
     if request.method == "POST":

@@ -7,6 +7,7 @@ through the real pages.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import zipfile
@@ -72,7 +73,9 @@ def test_the_page_is_in_welsh(people: People) -> None:
     response = client.get(f"/applications/{people.newborn.id}/who-has-seen-it", headers={"Accept-Language": "cy"})
 
     assert response.status_code == 200
-    assert "Cofrestrydd" in text_of(response)
+    text = text_of(response)
+    assert "Pwy sydd wedi gweld eich cais" in text
+    assert "Cofrestrydd Wedi edrych ar eich cais" in text
 
 
 def test_someone_elses_application_is_not_found(people: People) -> None:
@@ -136,6 +139,22 @@ def test_staff_without_the_role_get_not_found(people: People, path: str) -> None
 
     assert response.status_code == 404
     assert posted.status_code == 404
+    assert AuditEntry.objects.filter(action="privacy.subject_access.exported").count() == before
+
+
+def test_an_officer_who_signed_in_a_while_ago_confirms_it_is_them_first(
+    people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = signed_in(person(COUNCIL_DPO, name="della"))
+    client.get("/staff/privacy/subject-access")
+    later = dt.datetime.now(tz=dt.UTC) + dt.timedelta(minutes=6)
+    monkeypatch.setattr("govserve.core.clock.now", lambda: later)
+    before = AuditEntry.objects.filter(action="privacy.subject_access.exported").count()
+
+    response = client.post("/staff/privacy/subject-access", {"email": SUBJECT_EMAIL})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/confirm-it-is-you?next=")
     assert AuditEntry.objects.filter(action="privacy.subject_access.exported").count() == before
 
 

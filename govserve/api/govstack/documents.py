@@ -178,8 +178,8 @@ def as_upload(document: Document) -> ContentFile[bytes]:
 
 
 def kept_remove(client: ApiClient, used: list[Document]) -> None:
-    """Remove the client's uploads an application file now holds a copy of."""
-    for document in used:
+    """Remove the client's uploads an application file now holds a copy of (each once, however often it was named)."""
+    for document in {document.id: document for document in used}.values():
         documents.document_remove(
             owner=owner_of(client), document_id=document.id, actor=Actor.for_api_client(client.id)
         )

@@ -239,3 +239,33 @@ def test_json_is_the_content_type_of_upload_answers(registered: ApiClient) -> No
     response = post_json({"file": base64.b64encode(PNG).decode()})
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert json.loads(response.content)["url"].startswith("http://testserver/govstack/documents/")
+
+
+def test_a_document_a_file_used_cannot_be_used_again(street_light: str, registered: ApiClient) -> None:
+    url = _upload()
+    answers = {**ANSWERS, "photo": {"photo": url}}
+    first = send("POST", f"/services/{street_light}/applications", submission(answers))
+    assert first.status_code == 200, first.content
+    again = send("POST", f"/services/{street_light}/applications", submission(answers))
+    assert (again.status_code, body(again)["code"]) == (400, "document_unknown")  # used up by the first file
+
+
+def test_documents_are_named_on_the_port_they_were_sent_to(registered: ApiClient) -> None:
+    from django.test import RequestFactory  # noqa: PLC0415
+    from django.urls import set_urlconf  # noqa: PLC0415
+
+    from config.wsgi_govstack import application  # noqa: PLC0415 - the production entry point itself
+
+    request = RequestFactory().post(
+        "/documents",
+        json.dumps({"file": base64.b64encode(PNG).decode()}),
+        content_type="application/json",
+        headers={"Information-Mediator-Client": IDENTITY},
+    )
+    try:
+        response: Any = application.get_response(request)
+    finally:
+        set_urlconf(None)
+    assert response.status_code == 200, response.content
+    (document,) = kept(registered)
+    assert json.loads(response.content)["url"] == f"http://testserver/documents/{document.id}"

@@ -29,7 +29,7 @@ from govserve.core.jobs import run_pending
 from govserve.journeys import services as journeys
 from govserve.journeys.access import Applicant
 from govserve.journeys.models import Application, ApplicationStatus, Channel
-from govserve.journeys.tests.support import example_text, publish_text
+from govserve.journeys.tests.support import example_text, examples_publish, publish_text
 
 API = "registration-bb-api.json"
 CREATE = "/services/{serviceId}/applications"
@@ -395,3 +395,10 @@ def test_a_sent_back_files_flagged_answer_is_validated(sent_back: Application, r
     assert (problem["code"], problem["errors"][0]["pointer"]) == ("answers_invalid", "/formData/data/location/street")
     sent_back.refresh_from_db()
     assert sent_back.status == ApplicationStatus.SENT_BACK
+
+
+def test_a_service_that_needs_sign_in_is_refused_with_403(db: None, registered: ApiClient) -> None:
+    examples_publish("street-trading-licence")
+    response = send("POST", "/services/street-trading-licence/applications", {"applicantId": "a@example.org"})
+    assert (response.status_code, body(response)["code"]) == (403, "sign_in_required")
+    assert Application.objects.count() == 0

@@ -101,6 +101,8 @@ class ProblemCode(enum.StrEnum):
     NOTIFICATION_SPECIAL_CATEGORY = "notification.special_category"
     # Text in several languages.
     TEXT_MISSING_TRANSLATION = "text.missing_translation"
+    # Data protection.
+    DATA_PROTECTION_NO_CONDITION = "data_protection.no_condition"
 
 
 PathElement = str | int

@@ -178,6 +178,7 @@ class _Validator:
         self.check_forward_references()
         self.check_notifications()
         self.check_translations()
+        self.check_data_protection()
         return self.problems
 
     def check_service(self) -> None:
@@ -1033,6 +1034,24 @@ class _Validator:
                     severity="warning",
                     position=position,
                 )
+
+    def check_data_protection(self) -> None:
+        section = self.definition.data_protection
+        if section is None or section.special_category_condition is not None:
+            return
+        special = next(
+            (path for path, field in self.definition.iter_fields() if field.classification == "special_category"), None
+        )
+        if special is not None:
+            self.add(
+                ProblemCode.DATA_PROTECTION_NO_CONDITION,
+                ("data_protection",),
+                f"The service collects special category data (the first at {format_path(special)}) but "
+                "`data_protection` gives no `special_category_condition`",
+                "Name the UK GDPR article 9 condition the service relies on",
+                severity="warning",
+                at_key=True,
+            )
 
     def check_translations(self) -> None:
         if "cy" not in self.definition.languages:

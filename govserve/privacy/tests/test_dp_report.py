@@ -153,3 +153,26 @@ def test_the_command_reads_a_published_service_and_refuses_an_unknown_one() -> N
     assert "Register a birth and newborn care (register-newborn version 1), civil-registry" in out.getvalue()
     with pytest.raises(CommandError, match="no-such-service"):
         call_command("dp_report", "no-such-service")
+
+
+def test_special_category_fields_without_an_article_9_condition_are_a_warning(tmp_path: Path) -> None:
+    source = (EXAMPLES / "services" / f"{NEWBORN}.yaml").read_text()
+    start = source.index("  special_category_condition:")
+    end = source.index("  processors:", start)
+    path = tmp_path / "newborn.yaml"
+    path.write_text(source[:start] + source[end:])
+
+    loaded = load_definition_file(path)
+
+    assert loaded.ok, [problem.format() for problem in loaded.problems]
+    warnings = [problem for problem in loaded.problems if problem.code == "data_protection.no_condition"]
+    assert len(warnings) == 1
+    assert warnings[0].severity == "warning"
+    assert warnings[0].path == "data_protection"
+    assert "(the first at pages[3].fields[2])" in warnings[0].message  # the mother's NHS number
+
+
+def test_the_examples_have_no_data_protection_warning() -> None:
+    for name in (NEWBORN, STREET_LIGHT, "street-trading-licence"):
+        loaded = load_definition_file(EXAMPLES / "services" / f"{name}.yaml")
+        assert [problem.code for problem in loaded.problems if problem.code.startswith("data_protection")] == []

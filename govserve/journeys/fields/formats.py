@@ -22,16 +22,21 @@ import phonenumbers
 # --- Text clean-up ----------------------------------------------------------------
 
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+# Explicit bidi embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI). Nobody types them in a
+# name or an address (the Unicode bidi algorithm orders Arabic or Hebrew text without them), and they make text
+# read backwards or out of order wherever it is shown ("Trojan Source"): staff pages, PDFs, emails, exports.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_line(text: str) -> str:
-    """Return one line of text as stored: NFC, control characters as spaces, trimmed.
+    """Return one line of text as stored: NFC, control characters as spaces, bidi controls removed, trimmed.
 
     Lone surrogates (possible in JSON bodies) become U+FFFD so that the value
-    can always be encoded as UTF-8.
+    can always be encoded as UTF-8. Joiners (ZWJ, ZWNJ), which scripts and
+    emoji need, are kept.
     """
     text = _SURROGATES.sub("\ufffd", text)
-    text = unicodedata.normalize("NFC", text)
+    text = _BIDI_CONTROLS.sub("", unicodedata.normalize("NFC", text))
     if not text.isprintable():
         text = "".join(" " if unicodedata.category(char) == "Cc" else char for char in text)
     return text.strip()
@@ -40,10 +45,10 @@ def clean_line(text: str) -> str:
 def clean_lines(text: str) -> str:
     """Return several lines of text as stored: line ends as ``\\n`` (as the character count counts them).
 
-    Other control characters (tabs kept) are removed, and the whole text trimmed.
+    Other control characters (tabs kept) and bidi controls are removed, and the whole text trimmed.
     """
     text = _SURROGATES.sub("\ufffd", text)
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _BIDI_CONTROLS.sub("", unicodedata.normalize("NFC", text)).replace("\r\n", "\n").replace("\r", "\n")
     if not text.isprintable():
         text = "".join(char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc")
     return text.strip()

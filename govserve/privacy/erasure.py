@@ -29,7 +29,8 @@ per file, ``accounts``' removal as ``privacy.citizen.erased``, a refusal as
 
 Who may ask: operators with the command (``govserve privacy erase``), and
 staff holding the ``administrator`` role of the institution that owns the
-service of every file concerned (:func:`may_erase`).
+service of every file concerned (:func:`may_erase`, :data:`ERASURE_ROLE`):
+the data protection officer.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.utils.translation import gettext_lazy
 
-from govserve.accounts.models import Citizen, PlatformRole
+from govserve.accounts.models import Citizen
 from govserve.accounts.policies import can_act_in_role
 from govserve.audit.actors import Actor
 from govserve.audit.models import Outcome
@@ -53,12 +55,18 @@ from govserve.core.errors import ConflictError, NotFoundError, PermissionDeniedE
 from govserve.journeys.models import Application, ApplicationStatus
 from govserve.notifications.models import OutboundEmail, OutboundSms
 from govserve.payments.models import Payment, Refund
+from govserve.privacy.access_report import DATA_PROTECTION_OFFICER_ROLE
 from govserve.privacy.crypto import data_key_destroy
 from govserve.privacy.models import LegalHold, RetentionAction, RetentionReason, RetentionRecord
 from govserve.privacy.retention import CLOSED_STATUSES, closure_expression, file_personal_data_remove
 
-ERASURE_ROLE = PlatformRole.ADMINISTRATOR
-"""The role (in the institution owning the service) that may erase a person's data from the staff pages."""
+ERASURE_ROLE = DATA_PROTECTION_OFFICER_ROLE
+"""The role (in the institution owning the service) that may erase a person's data from the staff pages.
+
+The data protection officer answers people's data-protection requests
+(subject access, the data-protection reports): erasure is one of them.
+Administrators manage staff, not people's data, so they may not.
+"""
 
 OPEN_STATUSES = (
     ApplicationStatus.SUBMITTED,
@@ -70,11 +78,15 @@ UNFINISHED_PAYMENT_STATES = ("created", "started", "submitted", "capturable")
 HOLD_REASONS = ("litigation", "investigation", "complaint", "regulator")
 
 REFUSALS = {
-    "file_open": "The application is still being processed. It can be erased once it is decided or withdrawn.",
-    "legal_hold": "The application is under a legal hold. It can be erased once the hold is released.",
-    "payment_in_progress": "A payment or refund of the application is not finished yet.",
-    "result_valid": "A licence or certificate issued from the application is still valid, so the law requires "
-    "us to keep the record until it expires or is revoked.",
+    "file_open": gettext_lazy(
+        "The application is still being processed. It can be erased once it is decided or withdrawn."
+    ),
+    "legal_hold": gettext_lazy("The application is under a legal hold. It can be erased once the hold is released."),
+    "payment_in_progress": gettext_lazy("A payment or refund of the application is not finished yet."),
+    "result_valid": gettext_lazy(
+        "A licence or certificate issued from the application is still valid, so the law requires us to keep "
+        "the record until it expires or is revoked."
+    ),
 }
 
 
@@ -175,7 +187,7 @@ def _citizen(citizen_id: str | uuid.UUID) -> Citizen:
 
 def _refuse(applications: list[Application], *, actor: Actor, asked_by: str) -> None:
     refusals = [
-        (application.reference, code, REFUSALS[code])
+        (application.reference, code, str(REFUSALS[code]))
         for application in applications
         for code in refusal_codes(application)
     ]
@@ -207,7 +219,7 @@ def _erase_files(applications: list[Application], *, actor: Actor) -> tuple[list
                 continue
             codes = refusal_codes(locked)
             if codes:  # changed since the check: refuse this one (the earlier ones are erased)
-                raise ErasureRefusedError([(locked.reference, code, REFUSALS[code]) for code in codes])
+                raise ErasureRefusedError([(locked.reference, code, str(REFUSALS[code])) for code in codes])
             file_personal_data_remove(
                 locked,
                 action=RetentionAction.ANONYMISE,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from govserve.privacy import views
+from govserve.privacy import erasure_views, views
 
 app_name = "privacy"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("staff/privacy/subject-access", views.subject_access, name="subject_access"),
     path("staff/privacy/services/", views.dp_reports, name="dp_reports"),
     path("staff/privacy/services/<slug:service_id>/", views.dp_report_page, name="dp_report"),
+    path("staff/privacy/erasure", erasure_views.erasure_page, name="erasure"),
 ]

@@ -27,6 +27,7 @@ from govserve.journeys.models import Answer, Application, ApplicationEvent, Appl
 from govserve.journeys.tests.conftest import _fresh_compiled_cache, media_root  # noqa: F401
 from govserve.journeys.tests.support import applicant, citizen_new, examples_publish
 from govserve.privacy import erasure
+from govserve.privacy.access_report import DATA_PROTECTION_OFFICER_ROLE
 from govserve.privacy.models import DataKey, LegalHold, RetentionRecord
 from govserve.privacy.retention import retention_run
 from govserve.privacy.testing import plaintext_scan
@@ -207,18 +208,19 @@ def test_an_account_with_an_open_file_is_refused_as_a_whole() -> None:
     assert not RetentionRecord.objects.exists()
 
 
-def test_only_an_administrator_of_the_owning_institution_may_erase_from_the_staff_side() -> None:
+def test_only_a_data_protection_officer_of_the_owning_institution_may_erase_from_the_staff_side() -> None:
     application = approved_trading(full_name=FULL_NAME)
     officer = staff(("city-council", "licensing-officer"))
-    elsewhere = staff(("civil-registry", PlatformRole.ADMINISTRATOR))
     administrator = staff(("city-council", PlatformRole.ADMINISTRATOR))
+    elsewhere = staff(("civil-registry", DATA_PROTECTION_OFFICER_ROLE))
+    dpo = staff(("city-council", DATA_PROTECTION_OFFICER_ROLE))
 
-    for user in (officer, elsewhere):
+    for user in (officer, administrator, elsewhere):
         with pytest.raises(erasure.ErasureNotPermittedError):
             erasure.erase_by_reference(reference=application.reference, actor=CLI, user=user)
     assert not RetentionRecord.objects.exists()
 
-    erasure.erase_by_reference(reference=application.reference, actor=Actor.for_user(administrator), user=administrator)
+    erasure.erase_by_reference(reference=application.reference, actor=Actor.for_user(dpo), user=dpo)
     assert RetentionRecord.objects.filter(application_id=application.pk).exists()
 
 

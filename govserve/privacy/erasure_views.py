@@ -1,0 +1,79 @@
+"""The data protection officer's erasure page: /staff/privacy/erasure (see docs/privacy.md, "Erasure").
+
+Three steps on one address, without JavaScript: type a reference (GET), see
+what erasing it would remove or why it cannot be erased (POST), confirm
+(POST with ``confirm``). Only data protection officers of an institution
+reach it (anyone else: the ordinary 404), re-authenticated within five
+minutes; a reference of another institution's service, or none, gets the
+same "no application you can erase" message, so nothing leaks.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from govserve.accounts.decorators import require_recent_authentication
+from govserve.accounts.policies import roles_of
+from govserve.accounts.views import SENSITIVE_ACTION_MAX_AGE
+from govserve.audit.actors import Actor
+from govserve.casework.views.common import notice_success, staff_page, staff_user
+from govserve.journeys.models import Application
+from govserve.privacy import erasure
+
+MAX_REFERENCE_LENGTH = 32
+
+
+def _not_yours() -> str:
+    return _("There is no application with this reference that you can erase")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@require_recent_authentication(SENSITIVE_ACTION_MAX_AGE)
+def erasure_page(request: HttpRequest) -> HttpResponse:
+    """Check, then erase, one application's personal data at the person's request."""
+    user = staff_user(request)
+    if not any(role == erasure.ERASURE_ROLE for _, role in roles_of(user)):
+        raise Http404
+    reference = request.POST.get("reference", "").strip().upper()[:MAX_REFERENCE_LENGTH]
+    field_errors: dict[str, str] = {}
+    refusals: list[str] = []
+    checked: Application | None = None
+    if request.method == "POST":
+        application = Application.objects.filter(reference=reference).select_related("service").first()
+        if not reference:
+            field_errors["reference"] = _("Enter the application's reference")
+        elif application is None or not erasure.may_erase(user, [application]):
+            field_errors["reference"] = _not_yours()
+        elif request.POST.get("confirm") == "yes":
+            try:
+                result = erasure.erase_by_reference(reference=reference, actor=Actor.for_user(user), user=user)
+            except erasure.ErasureRefusedError as error:
+                refusals = [message for _, _, message in error.refusals]
+            except (erasure.ErasureNotFoundError, erasure.ErasureNotPermittedError):
+                field_errors["reference"] = _not_yours()
+            else:
+                if result.erased:
+                    notice_success(
+                        request, _("The personal data of %(reference)s was erased.") % {"reference": reference}
+                    )
+                else:
+                    notice_success(request, _("%(reference)s was erased already.") % {"reference": reference})
+                return HttpResponseRedirect(reverse("privacy:erasure"))
+        else:
+            refusals = [str(erasure.REFUSALS[code]) for code in erasure.refusal_codes(application)]
+            checked = application
+    return staff_page(
+        request,
+        "privacy/erasure.html",
+        title=_("Erase a person's data"),
+        status=409 if refusals else 200,
+        field_errors=field_errors,
+        reference=reference,
+        refusals=refusals,
+        application=None if refusals else checked,
+    )

@@ -35,7 +35,7 @@ from govserve.api.services import client_application_record
 from govserve.api.submission import answers_walk_save, page_of
 from govserve.api.v1.answers import UNSUPPORTED, page_form_data
 from govserve.api.v1.auth import ClientApplicant
-from govserve.casework.models import Task
+from govserve.casework.models import OPEN_TASK_STATUSES, CaseFile, Task
 from govserve.catalogue.compiled import CompiledDefinition
 from govserve.catalogue.definitions.schema import EmailField, FileField
 from govserve.catalogue.errors import ServiceRetiredError
@@ -88,15 +88,41 @@ def _document_urls(applications: list[Application], base_url: str) -> dict[str, 
     return found
 
 
-def _main_tasks(applications: list[Application]) -> dict[uuid.UUID, Task]:
-    """Return each file's current task: the open one, else the last one (none before casework opens the file)."""
-    tasks: dict[uuid.UUID, Task] = {}
-    rows = Task.objects.filter(application_id__in=[application.id for application in applications])
-    for task in rows.order_by("created_at", "id"):
-        current = tasks.get(task.application_id)
-        if current is None or not current.is_open:
-            tasks[task.application_id] = task
-    return tasks
+@dataclass(frozen=True)
+class _Process:
+    """A file's casework: its case file (GovStack's ``mainTaskId``, as the tasks give it) and its open task."""
+
+    case_file_id: uuid.UUID
+    task: Task | None
+
+
+def _processes(applications: list[Application]) -> dict[uuid.UUID, _Process]:
+    """Return each file's case file and open task, by application id (none before casework opens the file)."""
+    ids = [application.id for application in applications]
+    files = dict(CaseFile.objects.filter(application_id__in=ids).values_list("application_id", "id"))
+    open_tasks = {
+        task.application_id: task for task in Task.objects.filter(application_id__in=ids, status__in=OPEN_TASK_STATUSES)
+    }
+    return {
+        application_id: _Process(case_file_id=case_file_id, task=open_tasks.get(application_id))
+        for application_id, case_file_id in files.items()
+    }
+
+
+def _process_members(application: Application, process: _Process | None) -> dict[str, str]:
+    """Return the list item's ``mainTaskId`` and, while a task is open, its role (and assignee)."""
+    if process is None:
+        return {}
+    members = {"mainTaskId": str(process.case_file_id)}
+    task = process.task
+    if task is not None:
+        role = published_version_load(application.service_id, application.version_number).definition.flow.roles[
+            task.role_index
+        ]
+        members |= {"roleId": task.role_id, "roleName": role.name.get(LANGUAGE), "taskTitle": role.name.get(LANGUAGE)}
+        if task.assignee_id is not None:
+            members["assigneeId"] = str(task.assignee_id)
+    return members
 
 
 def _summary(application: Application) -> dict[str, Any]:
@@ -138,13 +164,10 @@ def application_list(
     order = SORTS.get(sort_by or "created", "created_at")
     page = list(files.order_by(f"-{order}" if descending else order, "id")[first : first + count])
     urls = _document_urls(page, base_url)
-    tasks = _main_tasks(page)
+    processes = _processes(page)
     items = []
     for application in page:
-        item = _summary(application)
-        task = tasks.get(application.id)
-        if task is not None:
-            item["mainTaskId"] = str(task.id)
+        item = _summary(application) | _process_members(application, processes.get(application.id))
         item["documentUrls"] = urls[application.crypto_owner]
         items.append(item)
     return items

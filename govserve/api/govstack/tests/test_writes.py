@@ -23,7 +23,7 @@ from govserve.api.models import ApiClient, ClientApplication
 from govserve.api.services import client_application_record
 from govserve.audit.models import AuditEntry
 from govserve.casework import services as casework
-from govserve.casework.tests.support import light_submitted, open_task, staff
+from govserve.casework.tests.support import file_of, light_submitted, open_task, staff
 from govserve.catalogue.models import ServiceVersion
 from govserve.core.jobs import run_pending
 from govserve.journeys import services as journeys
@@ -328,16 +328,25 @@ def test_put_on_another_clients_draft_is_404(street_light: str, registered: ApiC
     assert theirs.status == ApplicationStatus.DRAFT
 
 
-def test_the_list_names_each_files_current_task(street_light: str, registered: ApiClient) -> None:
+def test_the_list_names_each_files_process_and_open_task(street_light: str, registered: ApiClient) -> None:
     created = body(send("POST", f"/services/{street_light}/applications", submission()))
-    before = body(GovStackCaller(IDENTITY).get("/applications"))[0]
-    assert "mainTaskId" not in before or before["mainTaskId"]  # casework may not have opened the file yet
-    run_pending(raise_errors=True)  # the bot decides, the engineer's task opens
-    task = open_task(Application.objects.get(pk=created["fileId"]))
+    application = Application.objects.get(pk=created["fileId"])
+    run_pending(raise_errors=True)  # casework opens the file, the bot decides, the engineer's task opens
+    task = open_task(application)
     listed = body(GovStackCaller(IDENTITY).get("/applications"))
     assert_conforms(API, "/applications", listed)
-    assert listed[0]["mainTaskId"] == str(task.id)
-    assert listed[0]["documentUrls"] == []
+    item = listed[0]
+    # mainTaskId is the file's process (its case file), the mainTaskId every task of the file carries
+    assert item["mainTaskId"] == str(file_of(application).id) == str(task.case_file_id)
+    assert (item["roleId"], item["roleName"]) == ("street-lighting-engineer", "Street lighting engineer")
+    assert "assigneeId" not in item  # in the pool
+    assert item["documentUrls"] == []
+    engineer = staff(("city-council", "street-lighting-engineer"))
+    casework.decision_record(user=engineer, task_id=task.id, decision="reject", reason="Not a council light")
+    ended = body(GovStackCaller(IDENTITY).get("/applications"))[0]
+    assert ended["mainTaskId"] == item["mainTaskId"]
+    assert "roleId" not in ended  # no task open once decided
+    assert ended["status"]["code"] == "REJECTED"
 
 
 @pytest.fixture

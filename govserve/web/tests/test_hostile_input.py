@@ -41,6 +41,7 @@ from govserve.core.jobs import run_pending
 from govserve.journeys import services as journeys
 from govserve.journeys.access import Applicant
 from govserve.journeys.answers import answers_load
+from govserve.journeys.errors import AnswersInvalidError
 from govserve.journeys.models import Answer, Application
 from govserve.journeys.selectors import compiled_for
 from govserve.journeys.tests.support import (
@@ -245,7 +246,7 @@ def test_an_email_address_with_a_header_in_it_is_refused_with_the_fields_message
         save(started.application, who, page_id, LIGHT_FORMS[page_id])
     form = {**LIGHT_FORMS["your-details"], "reporter_email": ["charles@example.org\r\nBcc: someone@example.net"]}
 
-    with pytest.raises(journeys.errors.AnswersInvalidError) as refused:
+    with pytest.raises(AnswersInvalidError) as refused:
         save(started.application, who, "your-details", form)
 
     assert [(e.field_id, e.code) for e in refused.value.errors] == [("reporter_email", "format")]

@@ -12,6 +12,10 @@ account would see in the staff queues, and completes them through
 ``casework.services.decision_record`` as that account: the same rules,
 locks and audit as a decision on the web.
 
+An operator or bot client of API v1 (``ApiClient.user``: a staff member's
+client, or a bot's service account ``bot-<name>``) needs no link: it works
+as that account, on GovStack as on API v1.
+
 Scopes: every GovStack call needs a token with ``govstack`` (identity.py);
 reading tasks also needs ``tasks:read``, completing them ``tasks:decide``
 (on any usable token of the client).
@@ -82,7 +86,16 @@ def scope_require(client: ApiClient, scope: str) -> None:
 
 
 def operator_of(client: ApiClient) -> User:
-    """Return the client's operator account; raise OperatorNotLinkedError when it has none (or it is switched off)."""
+    """Return the client's operator account; raise OperatorNotLinkedError when it has none (or it is switched off).
+
+    An operator or bot client (``ApiClient.user``, API v1's binding) works
+    as its own staff account; any other client as the account linked to it.
+    """
+    if client.user_id is not None:
+        bound = User.objects.get(pk=client.user_id)
+        if not bound.is_active:
+            raise OperatorNotLinkedError("This client's staff account is switched off: it works on no tasks")
+        return bound
     link = ExternalIdentity.objects.filter(provider=PROVIDER, subject=str(client.id)).select_related("user").first()
     if link is None or link.user is None or not link.user.is_active:
         raise OperatorNotLinkedError(
@@ -109,6 +122,10 @@ def operator_link(*, client: ApiClient, roles: Iterable[tuple[str, str]], actor:
     wanted = sorted(set(roles))
     if not wanted:
         raise OperatorLinkInvalidError("Give at least one institution/role the client works as")
+    if client.user_id is not None:
+        raise OperatorLinkInvalidError(
+            f"{client.name} already works as its own staff account: change its roles with govserve staff"
+        )
     granted: list[str] = []
     with transaction.atomic():
         link = ExternalIdentity.objects.filter(provider=PROVIDER, subject=str(client.id)).select_related("user").first()

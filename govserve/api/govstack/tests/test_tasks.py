@@ -28,6 +28,7 @@ from govserve.api.govstack.tests.conftest import (
     specification,
 )
 from govserve.api.models import ApiClient
+from govserve.api.services import api_bot_client_create, api_token_issue
 from govserve.audit.actors import Actor
 from govserve.audit.models import AuditEntry
 from govserve.casework.models import Decision, Task, TaskStatus
@@ -215,6 +216,20 @@ def test_a_client_without_an_operator_account_works_on_no_tasks(street_light: st
     assert "link-operator" in body(response)["detail"]
     response = Calls().complete(task.id, {"processing": {"repair_notes": "Fixed"}})
     assert (response.status_code, body(response)["code"]) == (403, "operator_not_linked")
+
+
+def test_a_bot_client_works_as_its_own_service_account(street_light: str) -> None:
+    bot = api_bot_client_create(name="lamp-bot", roles=[ENGINEER], actor=Actor.system("cli"))
+    api_token_issue(client=bot, scopes=ALL_SCOPES, actor=Actor.system("cli"))
+    ApiClient.objects.filter(pk=bot.pk).update(govstack_identity="eGovStack/GOV/4/lamp-bot")
+    _, task = _engineer_task()
+    calls = Calls("eGovStack/GOV/4/lamp-bot")
+    assert [item["taskId"] for item in body(calls.get("/tasks"))] == [str(task.id)]
+    assert calls.complete(task.id, {"processing": {"repair_notes": "Reset"}}).status_code == 200
+    assert Decision.objects.filter(task=task).values_list("decided_by__username", flat=True).get() == "bot-lamp-bot"
+    bot.refresh_from_db()
+    with pytest.raises(operators.OperatorLinkInvalidError, match="its own staff account"):
+        operators.operator_link(client=bot, roles=[ENGINEER], actor=Actor.system("cli"))
 
 
 def test_linking_the_operator_twice_keeps_one_account_and_adds_only_new_roles(client: ApiClient) -> None:

@@ -25,13 +25,14 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
 
-from govserve.api.errors import AnswersUnknownError
+from govserve.api.errors import AnswersUnknownError, IdempotencyKeyReusedError
 from govserve.api.govstack.bodies import BodyMalformedError, FileSubmission, answers_by_field, form_answers_typed
 from govserve.api.govstack.documents import as_upload, document_id_of, kept_document, kept_remove
 from govserve.api.govstack.http import RequestInvalidError
 from govserve.api.govstack.selectors import LANGUAGE, GovStackNotFoundError, service_slug, service_uuid
 from govserve.api.models import ApiClient, ClientApplication
-from govserve.api.services import client_application_record
+from govserve.api.selectors import submission_key_get
+from govserve.api.services import client_application_record, submission_key_record
 from govserve.api.submission import answers_walk_save, page_of
 from govserve.api.v1.answers import UNSUPPORTED, page_form_data
 from govserve.api.v1.auth import ClientApplicant
@@ -381,7 +382,22 @@ def _loadable(slug: str) -> CompiledDefinition:
         raise journey_errors.ServiceClosedError("This service is not open for applications yet") from error
 
 
-def file_create(client: ApiClient, service_id: str, body: FileSubmission, *, base_url: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Idempotency:
+    """A create's ``Idempotency-Key`` and the digest of its request (service and body)."""
+
+    key: str
+    digest: str
+
+
+def file_create(
+    client: ApiClient,
+    service_id: str,
+    body: FileSubmission,
+    *,
+    base_url: str,
+    idempotency: Idempotency | None = None,
+) -> dict[str, Any]:
     """Start, fill and send an application file to ``service_id`` for the client; return the file.
 
     The journey's own services do it all (start on the latest published
@@ -390,8 +406,18 @@ def file_create(client: ApiClient, service_id: str, body: FileSubmission, *, bas
     any of it is refused, the draft is deleted again (the journey's draft
     deletion): a refused call leaves no application. The client's documents
     the file used are removed from its uploads once it is sent.
+
+    ``idempotency``: the same key with the same request answers the file it
+    made, changing nothing; with another request, 409 ``idempotency_key_reused``.
     """
     slug = service_slug(service_id)
+    reused = IdempotencyKeyReusedError("This Idempotency-Key was used for a different request")
+    if idempotency is not None:
+        existing = submission_key_get(client, idempotency.key)
+        if existing is not None:
+            if existing.request_digest != idempotency.digest:
+                raise reused
+            return application_get(client, str(existing.application_id), base_url=base_url)
     compiled = _loadable(slug)
     version_id = ServiceVersion.objects.values_list("id", flat=True).get(service_id=slug, number=compiled.version)
     _eform_check(compiled, version_id, body.eform_id)
@@ -413,6 +439,12 @@ def file_create(client: ApiClient, service_id: str, body: FileSubmission, *, bas
         journey_services.application_draft_delete(application_id=application.id, applicant=applicant)
         raise
     kept_remove(client, prepared.used)
+    if idempotency is not None:
+        record = submission_key_record(
+            client=client, key=idempotency.key, request_digest=idempotency.digest, application_id=application.id
+        )
+        if record.application_id != application.id:  # a concurrent call with this key made its own file first
+            raise reused
     return application_get(client, str(application.id), base_url=base_url)
 
 

@@ -8,6 +8,7 @@ statistics, application files and documents need a known client (400 without or 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from typing import Any
 
@@ -19,6 +20,7 @@ from govserve.api.govstack import applications, bodies, documents, selectors
 from govserve.api.govstack.http import RequestInvalidError, operation, problem
 from govserve.api.govstack.identity import Caller
 from govserve.api.models import ApiClient
+from govserve.journeys.services import SUBMIT_KEY
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FILE_METHODS = ("GET", "PUT")
@@ -154,7 +156,31 @@ def application_file(request: HttpRequest, file_id: str) -> HttpResponse:
 def application_create(request: HttpRequest, caller: Caller, service_id: str) -> Any:
     """``POST /services/{serviceId}/applications``: start, fill and send an application file; the file."""
     body = bodies.file_submission(request)
-    return applications.file_create(_client_of(caller), service_id, body, base_url=_documents_base(request))
+    return applications.file_create(
+        _client_of(caller),
+        service_id,
+        body,
+        base_url=_documents_base(request),
+        idempotency=_idempotency(request, service_id),
+    )
+
+
+class IdempotencyKeyInvalidError(RequestInvalidError):
+    """An ``Idempotency-Key`` that is not 8 to 100 letters, digits, ``-`` or ``_``."""
+
+    code = "idempotency_key_invalid"
+
+
+def _idempotency(request: HttpRequest, service_id: str) -> applications.Idempotency | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not SUBMIT_KEY.match(key):
+        raise IdempotencyKeyInvalidError("The Idempotency-Key is 8 to 100 letters, digits, hyphens or underscores")
+    digest = hashlib.sha256()
+    for part in (service_id.encode(), bodies.media_type(request).encode(), request.body):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return applications.Idempotency(key=key, digest=digest.hexdigest())
 
 
 @operation("uploadFile", methods=("POST",), client_required=True)

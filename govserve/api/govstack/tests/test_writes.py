@@ -411,3 +411,26 @@ def test_a_service_that_needs_sign_in_is_refused_with_403(db: None, registered: 
     response = send("POST", "/services/street-trading-licence/applications", {"applicantId": "a@example.org"})
     assert (response.status_code, body(response)["code"]) == (403, "sign_in_required")
     assert Application.objects.count() == 0
+
+
+def test_an_idempotency_key_makes_a_retried_create_answer_the_same_file(
+    street_light: str, registered: ApiClient
+) -> None:
+    path = f"/services/{street_light}/applications"
+
+    def create(payload: Any, key: str) -> Any:
+        headers = {"Information-Mediator-Client": IDENTITY, "Idempotency-Key": key}
+        return Client().post(f"/govstack{path}", json.dumps(payload), content_type="application/json", headers=headers)
+
+    first = create(submission(), "retry-key-0001")
+    again = create(submission(), "retry-key-0001")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert body(again)["fileId"] == body(first)["fileId"]
+    assert Application.objects.count() == 1
+    other = create(submission(contactEmail="ada@example.org"), "retry-key-0001")
+    assert (other.status_code, body(other)["code"]) == (409, "idempotency_key_reused")
+    bad = create(submission(), "short")
+    assert (bad.status_code, body(bad)["code"]) == (400, "idempotency_key_invalid")
+    assert Application.objects.count() == 1
+    assert create(submission(), "retry-key-0002").status_code == 200  # a new key: a new file
+    assert Application.objects.count() == 2

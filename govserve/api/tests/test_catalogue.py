@@ -151,3 +151,14 @@ def test_the_answers_json_schema_follows_the_fields(street_light: str, caller: C
     assert properties["on_private_land"]["type"] == "boolean"
     assert properties["reporter_email"]["format"] == "email"
     assert properties["photo"]["readOnly"] is True
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/services/{id}", "/api/v1/services/{id}/answers-schema"], ids=["get", "schema"]
+)
+def test_a_version_too_big_for_the_database_is_a_request_problem(path: str, street_light: str, caller: Caller) -> None:
+    # when a version number beyond any the database can hold is asked for (Schemathesis found a 500 here)
+    response = caller.call("GET", path.format(id=street_light) + "?version=6836857616076412234498048")
+    # then it is refused as a parameter out of range, not a server error
+    assert response.status_code == 422
+    assert body(response)["code"] == "request_invalid"

@@ -21,6 +21,7 @@ from govserve.api import errors
 from govserve.api.models import TASK_SCOPES, ApiClient, ClientKind
 from govserve.api.services import api_bot_client_create, api_operator_token_issue, api_token_issue
 from govserve.api.tests.conftest import OPERATOR, Caller, MakeCaller, body
+from govserve.api.v1.http import cursor_encode
 from govserve.audit.models import AuditEntry
 from govserve.casework import selectors
 from govserve.casework.models import Note, Task, TaskStatus
@@ -503,3 +504,10 @@ def test_the_bot_command_binds_a_client_to_a_new_service_account(examples: None)
         call_command("api_bot_client_create", "night-bot", "--role", "city-council:licensing-officer", stdout=out)
     with pytest.raises(CommandError, match="INSTITUTION:ROLE"):
         call_command("api_bot_client_create", "day-bot", "--role", "licensing-officer", stdout=out)
+
+
+@pytest.mark.django_db
+def test_a_forged_cursor_beyond_any_page_is_refused(examples: None) -> None:
+    caller = operator(enrolled(OFFICER))
+    forged = cursor_encode({"position": {"page": 10**30, "per_page": 50, "queue": "pool"}})
+    assert _codes(caller.call("GET", f"/api/v1/tasks?cursor={forged}")) == (400, "cursor_invalid")

@@ -38,6 +38,10 @@ class AnswersSchema(Schema):
     answers_schema: dict[str, Any]
 
 
+VERSION_MAX = 2**31 - 1
+"""The largest version number asked for (a bigger one is a 422, not a database overflow)."""
+
+
 def _loaded(service_id: str, version: int | None) -> CompiledDefinition:
     """Return the published version (latest without ``version``); catalogue's typed errors pass through."""
     return published_version_load(service_id, version)
@@ -87,7 +91,9 @@ def service_list(
     url_name="service_get",
     summary="A service's published definition",
 )
-def service_get(request: HttpRequest, service_id: str, version: int | None = Query(None, ge=1)) -> HttpResponse:
+def service_get(
+    request: HttpRequest, service_id: str, version: int | None = Query(None, ge=1, le=VERSION_MAX)
+) -> HttpResponse:
     """Return the latest published version of the definition (or ``version``), as JSON.
 
     404 ``service_not_found`` / ``version_not_found``; 409 ``service_retired``
@@ -114,7 +120,7 @@ def service_get(request: HttpRequest, service_id: str, version: int | None = Que
 def service_answers_schema(
     request: HttpRequest,
     service_id: str,
-    version: int | None = Query(None, ge=1),
+    version: int | None = Query(None, ge=1, le=VERSION_MAX),
     language: Literal["en", "cy"] = "en",
 ) -> HttpResponse:
     """Return the JSON Schema (2020-12) of an answers object for the version, generated from its fields."""

@@ -247,7 +247,7 @@ class _QueuePosition(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    page: int = Field(ge=1)
+    page: int = Field(ge=1, le=1_000_000)
     per_page: int = Field(ge=1, le=200)
     queue: Literal["mine", "pool", "all"]
     service: str | None = Field(default=None, max_length=64)

@@ -268,7 +268,7 @@ SECURE_CSP = {
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
-    "base-uri": [CSP.SELF],
+    "base-uri": [CSP.NONE],  # no page uses <base> (ASVS 5.0 3.4.3)
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }

@@ -47,7 +47,7 @@ def test_every_response_carries_every_security_header(client: Client, path: str)
     assert policy["default-src"] == ["'self'"]
     assert policy["frame-ancestors"] == ["'none'"]
     assert policy["object-src"] == ["'none'"]
-    assert policy["base-uri"] == ["'self'"]
+    assert policy["base-uri"] == ["'none'"]
     assert policy["form-action"] == ["'self'"]
     assert policy["style-src"] == ["'self'"]
     assert "'unsafe-inline'" not in response["Content-Security-Policy"]

@@ -45,10 +45,7 @@ def _colleagues(request: HttpRequest, view: selectors.FileView, *, leads: bool) 
     holder_may_assign = view.claiming and view.may_act and (task.status == "pending" or task.assignee_id == user.pk)
     if not (leads or holder_may_assign):
         return []
-    try:
-        return list(selectors.eligible_assignees(user=user, task_id=task.id))
-    except errors.TaskNotFoundError:
-        return []
+    return selectors.open_task_assignees(view)
 
 
 def file_page_for(

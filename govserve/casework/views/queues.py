@@ -89,10 +89,9 @@ def _options(pairs: list[tuple[str, str]], selected: str, *, any_text: str) -> l
     return options
 
 
-def _filter_context(request: HttpRequest, filters: QueueFilters, *, view: str) -> dict[str, Any]:
-    user = common.staff_user(request)
-    language = common.language_of(request)
-    options = names.filter_options(user=user, language=language)
+def _filter_context(
+    request: HttpRequest, filters: QueueFilters, *, view: str, options: names.FilterOptions
+) -> dict[str, Any]:
     services_seen, roles = options.services, options.roles
     statuses: list[tuple[str, str]] = []
     if view == "mine":
@@ -167,7 +166,8 @@ def _queue(request: HttpRequest, *, view: str, title: str) -> HttpResponse:
         page=filters.page,
         per_page=PER_PAGE,
     )
-    titles = names.Titles(language)
+    options = names.filter_options(user=user, language=language)
+    titles = names.Titles(language, known=options.live_titles)
     tasks = [task_line(row, request=request, user_id=user.id, language=language, titles=titles) for row in result.rows]
     if view == "mine":
         empty = _("You have no tasks. Claim one from the queues, or ask your team leader.")
@@ -185,7 +185,7 @@ def _queue(request: HttpRequest, *, view: str, title: str) -> HttpResponse:
         title=title,
         field_errors=field_errors,
         intro=intro,
-        filters=_filter_context(request, filters, view=view),
+        filters=_filter_context(request, filters, view=view, options=options),
         tasks=tasks,
         show_assignee=view != "mine",
         results_heading=results_heading(result.total, capped=result.total_capped),

@@ -70,7 +70,8 @@ def team(request: HttpRequest) -> HttpResponse:
     filters, filter_errors = queue_filters_read(request.GET)
     field_errors.update(filter_errors)
     stats = selectors.team_stats(user=user)
-    titles = names.Titles(language)
+    options = names.filter_options(user=user, language=language)
+    titles = names.Titles(language, known=options.live_titles)
     rows = [
         {
             "service_name": titles(row.service_id),
@@ -106,7 +107,7 @@ def team(request: HttpRequest) -> HttpResponse:
         tasks=tasks,
         chosen=set(chosen),
         assignee_options=people,
-        filters=queues._filter_context(request, filters, view="all"),
+        filters=queues._filter_context(request, filters, view="all", options=options),
         pages=queues.pages_for(request, page=result.page, per_page=result.per_page, total=result.total),
         total=result.total,
     )

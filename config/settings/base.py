@@ -225,6 +225,13 @@ CSRF_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Over https the three cookies carry the __Host- prefix (ASVS 5.0 3.3.1, 3.3.3): browsers then accept them only
+# with Secure, for this exact host (no Domain) and Path=/, so no sibling subdomain can set or overwrite them.
+# Plain-http development keeps the plain names (a browser refuses a __Host- cookie without Secure).
+_COOKIE_PREFIX = "__Host-" if SESSION_COOKIE_SECURE else ""
+SESSION_COOKIE_NAME = f"{_COOKIE_PREFIX}sessionid"
+CSRF_COOKIE_NAME = f"{_COOKIE_PREFIX}csrftoken"
+LANGUAGE_COOKIE_NAME = f"{_COOKIE_PREFIX}django_language"
 # The language choice (English/Welsh) is remembered for a year (govserve.web.preferences).
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 

@@ -103,19 +103,27 @@ def test_cookies_are_secure_and_http_only_over_https(client: Client, settings: S
 _PRINT_COOKIE_SETTINGS = (
     "from django.conf import settings; "
     "print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.LANGUAGE_COOKIE_SECURE, "
-    "settings.SESSION_COOKIE_HTTPONLY, settings.CSRF_COOKIE_HTTPONLY, settings.SESSION_COOKIE_SAMESITE)"
+    "settings.SESSION_COOKIE_HTTPONLY, settings.CSRF_COOKIE_HTTPONLY, settings.SESSION_COOKIE_SAMESITE, "
+    "settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME)"
 )
+HOST_ONLY = "__Host-sessionid __Host-csrftoken __Host-django_language"
+PLAIN = "sessionid csrftoken django_language"
 
 
 @pytest.mark.parametrize(
     ("environment", "expected"),
     [
-        ({"PUBLIC_BASE_URL": "https://services.example.gov"}, "True True True True True Lax"),
-        ({"PUBLIC_BASE_URL": "http://127.0.0.1:8000"}, "False False False True True Lax"),
-        ({"PUBLIC_BASE_URL": "http://127.0.0.1:8000", "SECURE_COOKIES": "1"}, "True True True True True Lax"),
+        ({"PUBLIC_BASE_URL": "https://services.example.gov"}, f"True True True True True Lax {HOST_ONLY}"),
+        ({"PUBLIC_BASE_URL": "http://127.0.0.1:8000"}, f"False False False True True Lax {PLAIN}"),
+        (
+            {"PUBLIC_BASE_URL": "http://127.0.0.1:8000", "SECURE_COOKIES": "1"},
+            f"True True True True True Lax {HOST_ONLY}",
+        ),
     ],
 )
-def test_production_cookies_follow_the_public_base_url(environment: dict[str, str], expected: str) -> None:
+def test_production_cookies_follow_the_public_base_url_and_are_host_only_over_https(
+    environment: dict[str, str], expected: str
+) -> None:
     env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings.production", **environment}
 
     result = subprocess.run(

@@ -137,4 +137,4 @@ def main() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main()))  # noqa: T201
+    print(json.dumps(main()))

@@ -354,6 +354,7 @@ def _service_changes(old: ServiceDefinition, new: ServiceDefinition) -> list[Cha
             "languages",
             "draft_expiry_days",
             "retention",
+            "retention_action",
         ),
         wholes=("start_page",),
     )

@@ -58,6 +58,28 @@ def _subject_access_error(tab: Tab) -> None:
     assert tab.error_summary(), "no error summary"
 
 
+def _erasure(step: str) -> Reach:
+    """Reach the erasure page: the form, its error, the confirmation of a closed file, or a refusal (open file)."""
+
+    def reach(tab: Tab) -> None:
+        from govserve.casework.results.tests.support import approved_trading, trading_application  # noqa: PLC0415
+
+        _officer("/staff/privacy/erasure")(tab)
+        if step == "form":
+            return
+        if step == "error":
+            tab.click_button("Check", status=400)
+            assert tab.error_summary(), "no error summary"
+            return
+        application = approved_trading() if step == "confirm" else trading_application()
+        tab.page.locator("#reference").fill(application.reference)
+        tab.click_button("Check", status=200 if step == "confirm" else 409)
+        expected = "This cannot be undone" if step == "confirm" else "cannot be erased now"
+        assert expected in tab.text(), tab.text()
+
+    return reach
+
+
 PRIVACY_PAGES: tuple[tuple[str, str, Reach], ...] = (
     ("application-access", "privacy:application_access", _seen_by_registrar),
     ("application-access-none", "privacy:application_access", lambda tab: _seen_by_registrar(tab, read=False)),
@@ -65,4 +87,8 @@ PRIVACY_PAGES: tuple[tuple[str, str, Reach], ...] = (
     ("staff-subject-access-error", "privacy:subject_access", _subject_access_error),
     ("staff-dp-reports", "privacy:dp_reports", _officer("/staff/privacy/services/")),
     ("staff-dp-report", "privacy:dp_report", _officer("/staff/privacy/services/street-trading-licence/")),
+    ("staff-erasure", "privacy:erasure", _erasure("form")),
+    ("staff-erasure-error", "privacy:erasure", _erasure("error")),
+    ("staff-erasure-confirm", "privacy:erasure", _erasure("confirm")),
+    ("staff-erasure-refused", "privacy:erasure", _erasure("refused")),
 )

@@ -305,3 +305,29 @@ def test_an_expired_draft_loses_its_answers_uploads_and_stored_files(media_root:
     assert retention_dry_run(now=clock.now() + dt.timedelta(days=4000)).files == 0  # drafts are not its files
     assert retention_run().expired_drafts_notifications == 1
     assert plaintext_scan([header, "draft.only@example.org"], directories=[media_root]).clean
+
+
+def test_the_definition_refuses_an_unknown_retention_action_and_the_diff_names_a_change() -> None:
+    from govserve.catalogue.definitions.loader import load_definition_text  # noqa: PLC0415
+    from govserve.catalogue.diff import definition_changes, render_changes  # noqa: PLC0415
+
+    text = example_text(STREET_LIGHT)
+    default = load_definition_text(text, filename="light.yaml").definition
+    deleting = load_definition_text(
+        text.replace("retention: P2Y", "retention: P2Y\nretention_action: delete"), filename="light.yaml"
+    ).definition
+    refused = load_definition_text(
+        text.replace("retention: P2Y", "retention: P2Y\nretention_action: purge"), filename="light.yaml"
+    )
+
+    assert default is not None
+    assert default.retention_action == "anonymise"
+    assert deleting is not None
+    assert deleting.retention_action == "delete"
+    assert refused.definition is None
+    [problem] = refused.problems
+    assert "retention_action" in problem.format()
+    assert "purge" in problem.format()
+    assert render_changes(definition_changes(default, deleting)) == (
+        "Service: retention action changed from 'anonymise' to 'delete'"
+    )

@@ -86,3 +86,25 @@ def test_logging_at_warning_skips_the_access_line_before_structlog_builds_it(
     # and at INFO the line is built and written
     assert client.get("/healthz").status_code == 200
     assert built == ["request.finished"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sign-in/link/Zx9-one-time-s3cret-value",
+        "/apply/resume/Zx9-one-time-s3cret-value",
+        "/staff/set-password/Zx9-one-time-s3cret-value",
+        "/staff/set-up-authenticator/Zx9-one-time-s3cret-value",
+        "/account/email/confirm/Zx9-one-time-s3cret-value",
+        "/payments/return/Zx9-one-time-s3cret-value",
+    ],
+)
+def test_a_one_time_links_secret_never_reaches_the_access_log(
+    client: Client, log_lines: io.StringIO, path: str
+) -> None:
+    client.get(path)
+
+    [finished] = [record for record in _records(log_lines) if record["event"] == "request.finished"]
+    assert finished["path"] == path.replace("Zx9-one-time-s3cret-value", "[token]")
+    assert str(finished["route"]).endswith("<str:token>")
+    assert "s3cr3t" not in log_lines.getvalue()

@@ -274,11 +274,17 @@ def govserve_start(*, env: dict[str, str], log: Path) -> Server:
 
 
 def baseline_command(port: int) -> list[str]:
-    """Return govserve's gunicorn command with the baseline page as the application (same flags, same server)."""
+    """Return govserve's gunicorn command with the baseline page as the application (same flags, same server).
+
+    Only govserve's own hooks (``--config python:config.gunicorn``) are left out: they warm govserve's caches.
+    """
     from govserve.catalogue.management.commands.serve import gunicorn_command  # noqa: PLC0415
 
     command = gunicorn_command(host="127.0.0.1", port=port, workers=WORKERS)
     command[command.index("config.wsgi:application")] = "baseline_page:application"
+    # govserve's hooks (config/gunicorn.py: warming govserve's caches before forking) have nothing to do here.
+    hooks = command.index("--config")
+    del command[hooks : hooks + 2]
     return [*command, "--chdir", str(BASELINE_DIR)]
 
 

@@ -69,8 +69,12 @@ def gunicorn_command(*, host: str, port: int, workers: int, govstack: bool = Fal
     in gunicorn's master before the workers fork (``--preload``): workers
     share its code pages, and a recycled worker starts by forking rather than
     importing Django and govserve again (nothing opens a database connection
-    or starts a thread at import). gunicorn's control socket is off: its
-    default path is shared by every gunicorn of the user.
+    or starts a thread at import). The master also warms the caches every
+    worker would otherwise build on its first requests (``config/gunicorn.py``
+    ``when_ready``: the URLconf, the templates, the translations, the
+    published definitions; :mod:`govserve.web.prefork`) and closes the
+    database connections it used before forking. gunicorn's control socket is
+    off: its default path is shared by every gunicorn of the user.
     """
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return [
@@ -93,6 +97,8 @@ def gunicorn_command(*, host: str, port: int, workers: int, govstack: bool = Fal
         "--max-requests-jitter",
         "200",
         "--preload",
+        "--config",
+        "python:config.gunicorn",
         "--no-control-socket",
     ]
 

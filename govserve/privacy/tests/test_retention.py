@@ -331,3 +331,23 @@ def test_the_definition_refuses_an_unknown_retention_action_and_the_diff_names_a
     assert render_changes(definition_changes(default, deleting)) == (
         "Service: retention action changed from 'anonymise' to 'delete'"
     )
+
+
+def test_staff_still_open_the_anonymised_file_without_an_error(three_files: dict[str, Any]) -> None:
+    from govserve.casework.tests.test_views import person, signed_in  # noqa: PLC0415
+
+    old = three_files["old"]
+    case_file = CaseFile.objects.get(application=old)
+    client = signed_in(person(ENGINEER))
+    assert "Xanthippe Quillfeather-Oduya" in client.get(f"/staff/files/{case_file.pk}/").content.decode()
+    retention_run()
+
+    response = client.get(f"/staff/files/{case_file.pk}/")
+    printed = client.get(f"/staff/files/{case_file.pk}/print")
+
+    assert response.status_code == 200
+    assert printed.status_code == 200
+    page = response.content.decode()
+    assert old.reference in page
+    for value in three_files["old_values"]:
+        assert value not in page

@@ -34,6 +34,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.urls import Resolver404, resolve
 from hypothesis import HealthCheck, settings
+from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import (
     negative_data_rejection,
     positive_data_acceptance,
@@ -43,6 +44,7 @@ from schemathesis.specs.openapi.checks import (
 from govserve.api.govstack.tests.conftest import IDENTITY, specification
 
 API = "registration-bb-api.json"
+STATISTICS = "registration-bb-statistics-api.json"
 PREFIX = "/govstack"
 _PARAMETER = re.compile(r"\{[^}]+\}")
 
@@ -69,8 +71,8 @@ def served(path: str, method: str) -> bool:
     return methods is None or method.upper() in methods
 
 
-def _served_operations() -> set[tuple[str, str]]:
-    document = specification(API)
+def _served_operations(name: str) -> set[tuple[str, str]]:
+    document = specification(name)
     return {
         (method.upper(), path)
         for path, item in document["paths"].items()
@@ -79,12 +81,22 @@ def _served_operations() -> set[tuple[str, str]]:
     }
 
 
-SERVED = _served_operations()
-_document = {**specification(API), "servers": [{"url": PREFIX}]}
-schema = schemathesis.openapi.from_dict(json.loads(json.dumps(_document))).include(
-    lambda context: (context.operation.method.upper(), context.operation.path) in SERVED
-)
-schema.app = get_wsgi_application()
+SERVED = _served_operations(API)
+
+
+def _schema(name: str) -> BaseSchema:
+    """Return the Schemathesis schema of a specification, at ``/govstack``, limited to the served operations."""
+    served_here = _served_operations(name)
+    document = {**specification(name), "servers": [{"url": PREFIX}]}
+    loaded = schemathesis.openapi.from_dict(json.loads(json.dumps(document))).include(
+        lambda context: (context.operation.method.upper(), context.operation.path) in served_here
+    )
+    loaded.app = get_wsgi_application()
+    return loaded
+
+
+schema = _schema(API)
+statistics_schema = _schema(STATISTICS)
 
 
 def test_the_served_operations_are_found_by_the_resolver() -> None:
@@ -93,6 +105,7 @@ def test_the_served_operations_are_found_by_the_resolver() -> None:
     assert served("/tasks/{taskId}/complete", "post")
     assert not served("/tasks/{taskId}/complete", "get")
     assert not served("/no-such-operation", "get")
+    assert _served_operations(STATISTICS) == {("GET", "/data/statistics")}
 
 
 @pytest.fixture(autouse=True)
@@ -119,6 +132,18 @@ def _documented(case: Any, status: int) -> bool:
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @pytest.mark.django_db(transaction=False)
 def test_govstack_api_conforms_to_its_specification(case: Any, loaded: None) -> None:
+    _call_and_check(case)
+
+
+@statistics_schema.parametrize()
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@pytest.mark.django_db(transaction=False)
+def test_govstack_statistics_conform_to_their_specification(case: Any, loaded: None) -> None:
+    _call_and_check(case)
+
+
+def _call_and_check(case: Any) -> None:
+    # The identity header is always the data set's client (the header rules have their own tests).
     response = case.call_and_validate(
         headers={"Information-Mediator-Client": IDENTITY},
         excluded_checks=[positive_data_acceptance, negative_data_rejection, status_code_conformance],

@@ -29,6 +29,14 @@ register_event("accounts.staff.password_changed", description="A staff member ch
 register_event("accounts.staff.deactivated", description="A staff account was deactivated.")
 register_event("accounts.role.assigned", description="A role in an institution was granted to a staff member.")
 register_event("accounts.role.removed", description="A role in an institution was taken from a staff member.")
+register_event(
+    "accounts.supplier.scope_set",
+    description="A supplier account's reach was set: its institutions, services and access expiry (codes only).",
+)
+register_event(
+    "accounts.supplier.report_viewed",
+    description="The supplier staff report of an institution was shown or printed (institution code, row count).",
+)
 
 # The Django admin
 register_event("accounts.admin.added", description="An object was added through the Django admin.")

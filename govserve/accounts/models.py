@@ -70,6 +70,25 @@ class User(AbstractUser):
         return self.unit.institution if self.unit is not None else None
 
 
+class SupplierScope(BaseModel):
+    """What a supplier account may reach: named institutions, and optionally named services within them.
+
+    A supplier's roles count only in ``institutions`` (a role granted anywhere
+    else is ignored), and when ``services`` is not empty only the tasks and
+    files of those service ids are in reach. A supplier account without a
+    scope reaches nothing (fail closed). ``company`` names the supplier for
+    the service owner's report.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="supplier_scope")
+    company = models.CharField(max_length=200, blank=True, default="")
+    institutions = models.ManyToManyField(Institution, related_name="supplier_scopes")
+    services = models.JSONField(default=list, blank=True, help_text="Service ids; empty: all of the institutions'.")
+
+    def __str__(self) -> str:
+        return f"supplier scope of {self.user_id}"
+
+
 class PlatformRole(models.TextChoices):
     """Roles that are not named by a service flow."""
 
@@ -77,6 +96,7 @@ class PlatformRole(models.TextChoices):
     ANALYST = "analyst", "Analyst"
     REVIEWER = "reviewer", "Reviewer"
     AUDITOR = "auditor", "Auditor"
+    SERVICE_OWNER = "service-owner", "Service owner"
 
 
 class RoleAssignment(BaseModel):

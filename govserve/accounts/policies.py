@@ -8,6 +8,10 @@ an account that cannot sign in cannot do anything else either.
 Roles are institution-scoped: ``administrator`` in ``city-council`` manages
 that council's staff, not another institution's. The Django admin is a
 platform-wide tool, open to any holder of ``administrator``.
+
+Supplier staff are also held to their :class:`SupplierScope`: their roles
+count only in the institutions it names, and :func:`service_scope` limits
+them to its services (casework filters tasks and files by it).
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from govserve.accounts.models import Institution, PlatformRole, RoleAssignment, User
+from govserve.accounts.models import Institution, PlatformRole, RoleAssignment, SupplierScope, User
 from govserve.core import clock
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
 _ROLE_CACHE_ATTRIBUTE = "_govserve_roles"
+_SERVICE_CACHE_ATTRIBUTE = "_govserve_supplier_services"
 
 
 def supplier_access_current(user: User, *, at: datetime.datetime | None = None) -> bool:
@@ -51,19 +56,37 @@ def roles_of(user: User) -> frozenset[tuple[str, str]]:
     """
     cached: frozenset[tuple[str, str]] | None = getattr(user, _ROLE_CACHE_ATTRIBUTE, None)
     if cached is None:
-        cached = frozenset(
-            RoleAssignment.objects.filter(user=user, institution__is_active=True).values_list(
-                "institution__code", "role"
-            )
-        )
+        assignments = RoleAssignment.objects.filter(user=user, institution__is_active=True)
+        if user.is_supplier:
+            # A supplier's roles count only in the institutions its scope names (none without a scope).
+            assignments = assignments.filter(institution__supplier_scopes__user=user)
+        cached = frozenset(assignments.values_list("institution__code", "role"))
         setattr(user, _ROLE_CACHE_ATTRIBUTE, cached)
     return cached
 
 
+def service_scope(user: User) -> frozenset[str] | None:
+    """Return the service ids a supplier account is limited to, or None when not limited to named services.
+
+    Civil servants and suppliers whose scope names no service: None (every
+    service of the institutions where their roles count). Cached with the roles.
+    """
+    if not user.is_supplier:
+        return None
+    if hasattr(user, _SERVICE_CACHE_ATTRIBUTE):
+        cached: frozenset[str] | None = getattr(user, _SERVICE_CACHE_ATTRIBUTE)
+        return cached
+    services = SupplierScope.objects.filter(user=user).values_list("services", flat=True).first()
+    found = frozenset(str(service) for service in services) if services else None
+    setattr(user, _SERVICE_CACHE_ATTRIBUTE, found)
+    return found
+
+
 def forget_roles(user: User) -> None:
-    """Drop the cached roles of ``user`` (after a change)."""
-    if hasattr(user, _ROLE_CACHE_ATTRIBUTE):
-        delattr(user, _ROLE_CACHE_ATTRIBUTE)
+    """Drop the cached roles (and supplier service scope) of ``user`` (after a change)."""
+    for attribute in (_ROLE_CACHE_ATTRIBUTE, _SERVICE_CACHE_ATTRIBUTE):
+        if hasattr(user, attribute):
+            delattr(user, attribute)
 
 
 def _code(institution: Institution | str) -> str:
@@ -100,3 +123,8 @@ def can_use_admin(user: User | AnonymousUser | Any) -> bool:
 def can_read_audit(user: User | AnonymousUser | Any, institution: Institution | str) -> bool:
     """Return whether ``user`` may read the audit log of ``institution`` (auditors and administrators)."""
     return can_act_in_role(user, institution, PlatformRole.AUDITOR) or can_manage_staff(user, institution)
+
+
+def can_view_supplier_report(user: User | AnonymousUser | Any, institution: Institution | str) -> bool:
+    """Return whether ``user`` may see the supplier staff report of ``institution`` (service owners, administrators)."""
+    return can_act_in_role(user, institution, PlatformRole.SERVICE_OWNER) or can_manage_staff(user, institution)

@@ -7,18 +7,22 @@ caller passes the signed-in user.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from govserve.accounts import errors, policies, signin
 from govserve.accounts.auditing import staff_actor
 from govserve.accounts.citizens import citizen_email
-from govserve.accounts.models import Citizen, Institution, PlatformRole, RoleAssignment, User
+from govserve.accounts.models import Citizen, Institution, PlatformRole, RoleAssignment, SupplierScope, User
+from govserve.audit.actors import Actor
+from govserve.audit.models import AuditEntry
 from govserve.audit.services import audit_record
+from govserve.core import clock
 from govserve.core.queries import PreparedGet
 
 if TYPE_CHECKING:
@@ -137,3 +141,91 @@ def citizen_email_for_staff(*, viewer: User, citizen: Citizen, institution_code:
             details={"institution": institution_code, "purpose": purpose},
         )
     return citizen_email(citizen)
+
+
+@dataclass(frozen=True)
+class SupplierRow:
+    """One supplier account in a service owner's report (no email address: the username names the person)."""
+
+    user_id: uuid.UUID
+    username: str
+    name: str
+    company: str
+    status: str
+    """``current``, ``expired``, ``deactivated`` or ``no_scope`` (reaches nothing until its scope is set)."""
+    access_expires_at: datetime.datetime | None
+    institutions: tuple[str, ...]
+    services: tuple[str, ...]
+    roles: tuple[str, ...]
+    """The roles held in the report's institution."""
+    last_login: datetime.datetime | None
+    audit_entries_30_days: int
+
+
+def supplier_report(*, viewer: User | None, institution_code: str, actor: Actor | None = None) -> list[SupplierRow]:
+    """Return the supplier accounts that hold a role in, or are scoped to, ``institution_code``; audit the read.
+
+    A web ``viewer`` must be a service owner or administrator of the
+    institution (AccountsPermissionDeniedError otherwise); ``viewer=None`` is
+    the trusted command line, whose ``actor`` is recorded instead. Audited as
+    ``accounts.supplier.report_viewed``. Expired and deactivated accounts stay
+    listed (with their status) so the owner sees every supplier that had access.
+    """
+    if viewer is not None and not policies.can_view_supplier_report(viewer, institution_code):
+        raise errors.AccountsPermissionDeniedError(
+            "Only a service owner or administrator of the institution may see its supplier staff"
+        )
+    users = (
+        User.objects.filter(is_supplier=True)
+        .filter(
+            Q(role_assignments__institution__code=institution_code)
+            | Q(supplier_scope__institutions__code=institution_code)
+        )
+        .distinct()
+        .order_by("username")
+    )
+    since = clock.now() - datetime.timedelta(days=30)
+    rows = [_supplier_row(user, institution_code, since) for user in users]
+    with transaction.atomic():
+        audit_record(
+            actor=staff_actor(viewer) if viewer is not None else (actor or Actor.system("cli")),
+            action="accounts.supplier.report_viewed",
+            subject_type="accounts.institution",
+            subject_id=institution_code,
+            details={"institution": institution_code, "rows": len(rows)},
+        )
+    return rows
+
+
+def _supplier_row(user: User, institution_code: str, since: datetime.datetime) -> SupplierRow:
+    scope = SupplierScope.objects.filter(user=user).prefetch_related("institutions").first()
+    if not user.is_active:
+        status = "deactivated"
+    elif scope is None or not scope.institutions.exists():
+        status = "no_scope"
+    elif not policies.supplier_access_current(user):
+        status = "expired"
+    else:
+        status = "current"
+    roles = RoleAssignment.objects.filter(user=user, institution__code=institution_code).order_by("role")
+    return SupplierRow(
+        user_id=user.pk,
+        username=user.username,
+        name=user.get_full_name() or user.username,
+        company=scope.company if scope is not None else "",
+        status=status,
+        access_expires_at=user.access_expires_at,
+        institutions=tuple(sorted(i.code for i in scope.institutions.all())) if scope is not None else (),
+        services=tuple(sorted(scope.services)) if scope is not None else (),
+        roles=tuple(roles.values_list("role", flat=True)),
+        last_login=user.last_login,
+        audit_entries_30_days=AuditEntry.objects.filter(
+            actor_kind="user", actor_id=str(user.pk), occurred_at__gte=since
+        ).count(),
+    )
+
+
+def supplier_report_institutions(user: User) -> list[Institution]:
+    """Return the active institutions whose supplier report ``user`` may see, by name."""
+    codes = [code for code, _role in policies.roles_of(user) if policies.can_view_supplier_report(user, code)]
+    return list(Institution.objects.filter(code__in=codes, is_active=True).order_by("name"))

@@ -14,6 +14,7 @@ import datetime
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -33,6 +34,7 @@ from govserve.accounts.models import (
     RoleAssignment,
     StaffPasswordLink,
     StaffPasswordLinkPurpose,
+    SupplierScope,
     Unit,
     User,
 )
@@ -179,6 +181,9 @@ def staff_invite(
     is_supplier: bool = False,
     access_expires_at: datetime.datetime | None = None,
     send_email: bool = False,
+    supplier_company: str = "",
+    supplier_institutions: Iterable[str] = (),
+    supplier_services: Iterable[str] = (),
 ) -> PasswordLinkIssued:
     """Create a staff account without a usable password and return its one-time set-password link.
 
@@ -238,6 +243,9 @@ def staff_invite(
     user.save()
     for institution, role in role_rows:
         RoleAssignment.objects.get_or_create(user=user, institution=institution, role=role)
+    if is_supplier:
+        codes = list(supplier_institutions) or sorted({institution.code for institution, _role in role_rows})
+        _supplier_scope_store(user=user, company=supplier_company, institutions=codes, services=supplier_services)
     issued = _issue_password_link(user=user, purpose=StaffPasswordLinkPurpose.INVITATION)
     if send_email:
         _email_password_link(issued)
@@ -250,9 +258,88 @@ def staff_invite(
             "roles": sorted(f"{institution.code}:{role}" for institution, role in role_rows),
             "unit": f"{unit[0]}/{unit[1]}" if unit else "",
             "is_supplier": is_supplier,
+            **(_supplier_details(user) if is_supplier else {}),
         },
     )
     return issued
+
+
+_SERVICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def _supplier_scope_store(*, user: User, company: str, institutions: Iterable[str], services: Iterable[str]) -> None:
+    """Create or replace ``user``'s supplier scope; raise ValidationError or InstitutionNotFoundError."""
+    company = company.strip()
+    if len(company) > 200:
+        raise ValidationError(_("A supplier's company name has 200 characters or fewer"), code="supplier_company")
+    rows = [institution_get(code) for code in dict.fromkeys(institutions)]
+    if not rows:
+        raise ValidationError(
+            _("A supplier account needs the institutions it may work in"), code="supplier_institutions_required"
+        )
+    service_ids = list(dict.fromkeys(str(service).strip() for service in services))
+    for service_id in service_ids:
+        if not _SERVICE_ID.match(service_id):
+            raise ValidationError(
+                _("%(service)s is not a service id (lower-case letters, digits and hyphens)") % {"service": service_id},
+                code="supplier_service_invalid",
+            )
+    scope, _created = SupplierScope.objects.update_or_create(
+        user=user, defaults={"company": company, "services": service_ids}
+    )
+    scope.institutions.set(rows)
+    policies.forget_roles(user)
+
+
+def _supplier_details(user: User) -> dict[str, Any]:
+    scope = SupplierScope.objects.prefetch_related("institutions").get(user=user)
+    return {
+        "supplier_institutions": sorted(institution.code for institution in scope.institutions.all()),
+        "supplier_services": sorted(scope.services),
+        "access_expires_at": user.access_expires_at.isoformat() if user.access_expires_at else None,
+    }
+
+
+@transaction.atomic
+def supplier_scope_set(
+    *,
+    actor: Actor,
+    user: User,
+    institutions: Iterable[str],
+    services: Iterable[str] = (),
+    company: str | None = None,
+    access_expires_at: datetime.datetime | None = None,
+) -> SupplierScope:
+    """Set what supplier ``user`` may reach (and optionally a new access expiry); return the scope.
+
+    Raise ValidationError for a civil servant's account, no institutions, a
+    bad service id or an expiry not in the future; InstitutionNotFoundError
+    for an unknown institution. Audited as ``accounts.supplier.scope_set``.
+    """
+    if not user.is_supplier:
+        raise ValidationError(_("Only a supplier account has a supplier scope"), code="not_supplier")
+    if access_expires_at is not None:
+        if access_expires_at <= clock.now():
+            raise ValidationError(
+                _("A supplier account needs an access expiry date in the future"), code="supplier_expiry_required"
+            )
+        user.access_expires_at = access_expires_at
+        user.save(update_fields=["access_expires_at"])
+    current = SupplierScope.objects.filter(user=user).values_list("company", flat=True).first()
+    _supplier_scope_store(
+        user=user,
+        company=company if company is not None else (current or ""),
+        institutions=institutions,
+        services=services,
+    )
+    audit_record(
+        actor=actor,
+        action="accounts.supplier.scope_set",
+        subject_type=USER_SUBJECT,
+        subject_id=user.pk,
+        details=_supplier_details(user),
+    )
+    return SupplierScope.objects.get(user=user)
 
 
 @transaction.atomic

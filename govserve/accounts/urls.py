@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/signed-out", views.staff_signed_out, name="staff_signed_out"),
     path("staff/confirm-it-is-you", views.staff_reauthenticate, name="staff_reauthenticate"),
     path("staff/account/password", views.staff_change_password, name="staff_change_password"),
+    path("staff/suppliers", views.staff_suppliers, name="staff_suppliers"),
     path("staff/set-password/<str:token>", views.staff_set_password, name="staff_set_password"),
     path("staff/set-up-authenticator/<str:token>", views.staff_enrolment_link, name="staff_enrolment_link"),
     path("sign-in", citizen_views.citizen_sign_in, name="citizen_sign_in"),

@@ -15,12 +15,13 @@ import segno
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -482,4 +483,42 @@ def staff_locked_out(
         failure_limit=int(getattr(settings, "AXES_FAILURE_LIMIT", 5)),
         cool_off_minutes=minutes,
         until=until,
+    )
+
+
+SUPPLIER_STATUS_LABELS = {
+    "current": gettext_noop("Current"),
+    "expired": gettext_noop("Expired"),
+    "deactivated": gettext_noop("Deactivated"),
+    "no_scope": gettext_noop("No scope: reaches nothing"),
+}
+
+
+@never_cache
+@require_http_methods(["GET"])
+@staff_required
+def staff_suppliers(request: HttpRequest) -> HttpResponse:
+    """The supplier staff report of an institution, for its service owners and administrators (audited).
+
+    ``?institution=<code>`` chooses among the institutions the viewer may report
+    on; one the viewer may not see answers 404 like one that does not exist.
+    """
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - staff_required guarantees it
+    choices = selectors.supplier_report_institutions(user)
+    if not choices:
+        raise Http404(_("There is no page at this address"))
+    code = request.GET.get("institution") or choices[0].code
+    chosen = next((institution for institution in choices if institution.code == code), None)
+    if chosen is None:
+        raise Http404(_("There is no page at this address"))
+    rows = selectors.supplier_report(viewer=user, institution_code=chosen.code)
+    return page(
+        request,
+        "accounts/staff_suppliers.html",
+        title=_("Supplier staff"),
+        institution=chosen,
+        choices=choices,
+        rows=rows,
+        status_labels={key: _(label) for key, label in SUPPLIER_STATUS_LABELS.items()},
     )

@@ -7,7 +7,9 @@ institution whose role is held by at least one member of the leader's unit
 (every role of the institution for a leader without a unit). A user may see a
 task they hold the role of or lead; a file, when they may see at least one of
 its tasks. Selectors and services apply these as query filters, so what is
-not visible is indistinguishable from what does not exist.
+not visible is indistinguishable from what does not exist. A supplier
+account limited to named services (``accounts.SupplierScope``) sees only the
+tasks of those services: pass the task's ``service_id`` to the checks.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from django.db.models import Q
 
 from govserve.accounts.models import RoleAssignment, User
-from govserve.accounts.policies import account_usable
+from govserve.accounts.policies import account_usable, service_scope
 
 TEAM_LEADER_ROLE = "team-leader"
 """The role (in ``accounts.RoleAssignment``) that makes a staff member a team leader of their institution."""
@@ -34,6 +36,8 @@ class Scope:
     led: frozenset[tuple[str, str]]
     leader_of: frozenset[str]
     institution_ids: Mapping[str, uuid.UUID] = field(default_factory=dict)
+    services: frozenset[str] | None = None
+    """The only service ids in reach (a supplier limited to named services), or None for every service."""
 
     @property
     def visible(self) -> frozenset[tuple[str, str]]:
@@ -52,19 +56,25 @@ class Scope:
             institution_id = self.institution_ids.get(institution_code)
             if institution_id is not None:
                 query |= Q(**{f"{prefix}institution_id": institution_id, f"{prefix}role_id": role_id})
+        if self.services is not None:
+            query &= Q(**{f"{prefix}service_id__in": sorted(self.services)})
         return query
 
-    def may_see(self, institution_code: str, role_id: str) -> bool:
-        """Return whether tasks of ``role_id`` in ``institution_code`` are in scope."""
-        return (institution_code, role_id) in self.visible
+    def _service_in_reach(self, service_id: str | None) -> bool:
+        # A scope limited to named services answers no for a task whose service the caller did not say.
+        return self.services is None or (service_id is not None and service_id in self.services)
 
-    def holds(self, institution_code: str, role_id: str) -> bool:
+    def may_see(self, institution_code: str, role_id: str, service_id: str | None = None) -> bool:
+        """Return whether tasks of ``role_id`` in ``institution_code`` (of ``service_id``) are in scope."""
+        return (institution_code, role_id) in self.visible and self._service_in_reach(service_id)
+
+    def holds(self, institution_code: str, role_id: str, service_id: str | None = None) -> bool:
         """Return whether the user holds ``role_id`` in ``institution_code`` (may claim and decide)."""
-        return (institution_code, role_id) in self.held
+        return (institution_code, role_id) in self.held and self._service_in_reach(service_id)
 
-    def leads(self, institution_code: str, role_id: str) -> bool:
+    def leads(self, institution_code: str, role_id: str, service_id: str | None = None) -> bool:
         """Return whether the user is team leader over ``role_id`` in ``institution_code``."""
-        return (institution_code, role_id) in self.led
+        return (institution_code, role_id) in self.led and self._service_in_reach(service_id)
 
 
 _SCOPE_ATTRIBUTE = "_govserve_casework_scope"
@@ -98,7 +108,13 @@ def scope_of(user: User | Any) -> Scope:
     # Every institution in scope is one of the user's own (a leader leads in the institutions they lead in).
     codes = {code for code, _ in held | led}
     institution_ids = {code: institution_id for code, _, institution_id in rows if code in codes}
-    scope = Scope(held=held, led=frozenset(led), leader_of=leader_of, institution_ids=institution_ids)
+    scope = Scope(
+        held=held,
+        led=frozenset(led),
+        leader_of=leader_of,
+        institution_ids=institution_ids,
+        services=service_scope(user),
+    )
     setattr(user, _SCOPE_ATTRIBUTE, scope)
     return scope
 

@@ -623,7 +623,7 @@ def _file_tasks_visible(user: User, key: uuid.UUID) -> list[Task]:
     if scope.empty:
         return []
     tasks = Task.objects.filter(case_file_id=key).select_related("institution").order_by("-created_at")
-    return [task for task in tasks if scope.may_see(task.institution.code, task.role_id)]
+    return [task for task in tasks if scope.may_see(task.institution.code, task.role_id, task.service_id)]
 
 
 def _parts(has: Mapping[str, bool], name: str, query: QuerySet[Any]) -> QuerySet[Any]:
@@ -783,7 +783,7 @@ def file_view(  # noqa: PLR0915 - one page of reads
             or (
                 open_task.status == TaskStatus.PENDING
                 and claiming
-                and scope.holds(open_task.institution.code, open_task.role_id)
+                and scope.holds(open_task.institution.code, open_task.role_id, open_task.service_id)
             )
         )
     )

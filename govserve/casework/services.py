@@ -330,8 +330,10 @@ def _task_locked(task_id: uuid.UUID | str, scope: Scope | None) -> tuple[Applica
         key = uuid.UUID(str(task_id))
     except ValueError:
         raise _not_found() from None
-    row = Task.objects.filter(pk=key).values("application_id", "institution__code", "role_id").first()
-    if row is None or (scope is not None and not scope.may_see(row["institution__code"], row["role_id"])):
+    row = Task.objects.filter(pk=key).values("application_id", "institution__code", "role_id", "service_id").first()
+    if row is None or (
+        scope is not None and not scope.may_see(row["institution__code"], row["role_id"], row["service_id"])
+    ):
         raise _not_found()
     application = Application.objects.select_for_update().get(pk=row["application_id"])
     # Lock only the task row (``of``), reading its institution in the same query.
@@ -375,7 +377,7 @@ def _eligible(candidate: User | None, task: Task) -> User:
     if (
         candidate is None
         or not account_usable(candidate)
-        or not scope_of(candidate).holds(task.institution.code, task.role_id)
+        or not scope_of(candidate).holds(task.institution.code, task.role_id, task.service_id)
     ):
         raise errors.AssigneeNotEligibleError(_("Choose someone who holds this task's role in this team"))
     return candidate
@@ -410,7 +412,7 @@ def task_claim(*, user: User, task_id: uuid.UUID | str, version: int | None = No
             raise errors.ClaimingDisabledError(_("This task is decided automatically: it cannot be claimed"))
         if not _claiming(flow):
             raise errors.ClaimingDisabledError(_("Work on this service is assigned by a team leader: ask for it"))
-        if not scope.holds(task.institution.code, task.role_id):
+        if not scope.holds(task.institution.code, task.role_id, task.service_id):
             raise errors.NotAssigneeError(_("Only staff who hold this task's role can claim it: assign it instead"))
         if task.status == TaskStatus.CLAIMED:
             raise errors.TaskAlreadyClaimedError(_("Someone else has already claimed this task"))
@@ -442,11 +444,11 @@ def task_assign(
         if task.kind == TaskKind.BOT:
             raise errors.ClaimingDisabledError(_("This task is decided automatically: it cannot be assigned"))
         flow = FlowContext(application)
-        leads = scope.leads(task.institution.code, task.role_id)
+        leads = scope.leads(task.institution.code, task.role_id, task.service_id)
         if not leads:
             may_hand_on = (
                 _claiming(flow)
-                and scope.holds(task.institution.code, task.role_id)
+                and scope.holds(task.institution.code, task.role_id, task.service_id)
                 and (task.status == TaskStatus.PENDING or task.assignee_id == user.pk)
             )
             if not may_hand_on:
@@ -481,7 +483,7 @@ def task_release(*, user: User, task_id: uuid.UUID | str, version: int | None = 
         _version_check(task, version)
         _open_check(task)
         if task.status != TaskStatus.CLAIMED or (
-            task.assignee_id != user.pk and not scope.leads(task.institution.code, task.role_id)
+            task.assignee_id != user.pk and not scope.leads(task.institution.code, task.role_id, task.service_id)
         ):
             raise errors.NotAssigneeError(
                 _("Only the person working on this task, or their team leader, can release it")
@@ -520,10 +522,16 @@ def tasks_reassign(*, user: User, task_ids: Sequence[uuid.UUID | str], assignee_
         raise errors.AssigneeNotEligibleError(_("Choose someone who holds these tasks' role in this team"))
     actor = Actor.for_user(user)
     with transaction.atomic():
-        rows = list(Task.objects.filter(pk__in=keys).values("id", "application_id", "institution__code", "role_id"))
-        if len(rows) != len(keys) or any(not scope.may_see(row["institution__code"], row["role_id"]) for row in rows):
+        rows = list(
+            Task.objects.filter(pk__in=keys).values(
+                "id", "application_id", "institution__code", "role_id", "service_id"
+            )
+        )
+        if len(rows) != len(keys) or any(
+            not scope.may_see(row["institution__code"], row["role_id"], row["service_id"]) for row in rows
+        ):
             raise _not_found()
-        if any(not scope.leads(row["institution__code"], row["role_id"]) for row in rows):
+        if any(not scope.leads(row["institution__code"], row["role_id"], row["service_id"]) for row in rows):
             raise errors.NotTeamLeaderError(_("You can only reassign the work of roles your team holds"))
         # Lock in the same order as every other transition: applications, then tasks.
         list(
@@ -674,7 +682,7 @@ def _acting_task(user: User, task: Task, scope: Scope, flow: FlowContext) -> Non
         if task.assignee_id != user.pk:
             raise errors.NotAssigneeError(_("This task is assigned to someone else: only they can work on it"))
         return
-    if not scope.holds(task.institution.code, task.role_id):
+    if not scope.holds(task.institution.code, task.role_id, task.service_id):
         raise errors.NotAssigneeError(_("Only staff who hold this task's role can work on it"))
     if not _claiming(flow):
         raise errors.ClaimingDisabledError(_("Work on this service is assigned: ask your team leader for this task"))
@@ -1043,7 +1051,7 @@ def _file_locked(user: User, file_id: uuid.UUID | str, *, acting: bool) -> tuple
     if acting:
         if case_file.state != FileState.OPEN or open_task is None:
             raise errors.FileNotOpenError(_("This file is not being processed now: nothing can be changed on it"))
-        if not scope.may_see(open_task.institution.code, open_task.role_id):
+        if not scope.may_see(open_task.institution.code, open_task.role_id, open_task.service_id):
             raise errors.NotAssigneeError(_("Only the staff working on this file now can change it"))
     return application, case_file, open_task
 

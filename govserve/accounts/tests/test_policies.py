@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from govserve.accounts import errors, policies, selectors, services
-from govserve.accounts.models import Institution, User
+from govserve.accounts.models import Institution, SupplierScope, User
 from govserve.accounts.tests.conftest import MovableClock, Staff
 from govserve.accounts.tests.factories import institution_create, role_grant, staff_create
 from govserve.audit.actors import Actor
@@ -47,6 +47,7 @@ def test_anonymous_and_inactive_accounts_can_do_nothing(officer: Staff) -> None:
 def test_an_expired_supplier_can_do_nothing(officer: Staff, clock: MovableClock) -> None:
     officer.user.is_supplier = True
     officer.user.access_expires_at = clock.current + datetime.timedelta(hours=1)
+    SupplierScope.objects.create(user=officer.user).institutions.set([officer.institution])
     assert policies.can_act_in_role(officer.user, "city-council", "licensing_officer") is True
 
     clock.advance(hours=1)

@@ -8,6 +8,7 @@ the platform, which is the trust boundary here).
 from __future__ import annotations
 
 import datetime
+import json
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
@@ -73,6 +74,16 @@ class Command(BaseCommand):
         invite.add_argument("--supplier", action="store_true", help="Supplier staff: needs --expires.")
         invite.add_argument("--expires", type=_date, default=None, help="Last day of supplier access (YYYY-MM-DD).")
         invite.add_argument("--send-email", action="store_true", help="Also email the link to --email.")
+        invite.add_argument("--company", default="", help="Supplier staff: the supplier's company name.")
+        invite.add_argument(
+            "--scope-institution",
+            action="append",
+            default=[],
+            help="Supplier staff: an institution it may reach (repeat; default: those of its --role).",
+        )
+        invite.add_argument(
+            "--scope-service", action="append", default=[], help="Supplier staff: the only services it may reach."
+        )
 
         for name, text in (("assign-role", "Grant a role in an institution."), ("remove-role", "Take a role away.")):
             sub = commands.add_parser(name, help=text)
@@ -99,6 +110,23 @@ class Command(BaseCommand):
         listing = commands.add_parser("list", help="List staff accounts with their roles.")
         listing.add_argument("--institution", default=None)
 
+        suppliers = commands.add_parser(
+            "suppliers", help="The supplier staff report of an institution (for its service owner); audited."
+        )
+        suppliers.add_argument("--institution", required=True)
+        suppliers.add_argument("--json", action="store_true", help="One JSON object per line instead of a table.")
+
+        scope = commands.add_parser(
+            "supplier-scope", help="Set the institutions and services a supplier account may reach (replaces them)."
+        )
+        scope.add_argument("username")
+        scope.add_argument(
+            "--institution", action="append", default=[], required=True, help="institution code (repeat)"
+        )
+        scope.add_argument("--service", action="append", default=[], help="service id (repeat; none: every service)")
+        scope.add_argument("--company", default=None, help="The supplier's company name.")
+        scope.add_argument("--expires", type=_date, default=None, help="A new last day of access (YYYY-MM-DD).")
+
     def handle(self, *args: Any, **options: Any) -> None:
         action: str = options["action"]
         try:
@@ -118,6 +146,9 @@ class Command(BaseCommand):
             is_supplier=options["supplier"],
             access_expires_at=options["expires"],
             send_email=options["send_email"],
+            supplier_company=options["company"],
+            supplier_institutions=options["scope_institution"],
+            supplier_services=options["scope_service"],
         )
         self.stdout.write(f"invited {issued.user.username} ({issued.user.pk})")
         self._print_link(issued, emailed=options["send_email"])
@@ -181,3 +212,53 @@ class Command(BaseCommand):
                 f"{assignment.institution.code}:{assignment.role}" for assignment in user.role_assignments.all()
             )
             self.stdout.write(f"{user.username:<32} {status:<16} {unit:<28} {roles or '-'}")
+
+    def _suppliers(self, options: dict[str, Any]) -> None:
+        services.institution_get(options["institution"])
+        rows = selectors.supplier_report(viewer=None, institution_code=options["institution"], actor=CLI)
+        if options["json"]:
+            for row in rows:
+                self.stdout.write(json.dumps(_row_json(row), sort_keys=True))
+            return
+        if not rows:
+            self.stdout.write(f"no supplier staff in {options['institution']}")
+            return
+        self.stdout.write(
+            f"{'username':<24} {'company':<20} {'status':<11} {'expires':<11} {'roles':<28} {'services':<28} audit(30d)"
+        )
+        for row in rows:
+            expires = f"{row.access_expires_at:%Y-%m-%d}" if row.access_expires_at else "-"
+            self.stdout.write(
+                f"{row.username:<24} {row.company or '-':<20} {row.status:<11} {expires:<11} "
+                f"{', '.join(row.roles) or '-':<28} {', '.join(row.services) or 'all':<28} {row.audit_entries_30_days}"
+            )
+
+    def _supplier_scope(self, options: dict[str, Any]) -> None:
+        user = services.staff_user_get(options["username"])
+        scope = services.supplier_scope_set(
+            actor=CLI,
+            user=user,
+            institutions=options["institution"],
+            services=options["service"],
+            company=options["company"],
+            access_expires_at=options["expires"],
+        )
+        reach = ", ".join(sorted(scope.services)) or "every service"
+        institutions = ", ".join(sorted(i.code for i in scope.institutions.all()))
+        self.stdout.write(f"{user.username} (supplier) reaches {reach} of {institutions}")
+
+
+def _row_json(row: selectors.SupplierRow) -> dict[str, Any]:
+    return {
+        "user_id": str(row.user_id),
+        "username": row.username,
+        "name": row.name,
+        "company": row.company,
+        "status": row.status,
+        "access_expires_at": row.access_expires_at.isoformat() if row.access_expires_at else None,
+        "institutions": list(row.institutions),
+        "services": list(row.services),
+        "roles": list(row.roles),
+        "last_login": row.last_login.isoformat() if row.last_login else None,
+        "audit_entries_30_days": row.audit_entries_30_days,
+    }

@@ -24,6 +24,8 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from govserve.catalogue.compiled import CompiledDefinition
 from govserve.catalogue.definitions.schema import GroupField, ServiceDefinition
+from govserve.catalogue.errors import ServiceRetiredError
+from govserve.catalogue.models import ServiceVersion, VersionState
 from govserve.catalogue.selectors import published_version_load
 
 LAWFUL_BASES = {
@@ -247,8 +249,22 @@ def dp_report_build(
 def dp_report(*, service_id: str, language: str = "en") -> DataProtectionReport:
     """Return the report of the latest published version of ``service_id``.
 
-    Raise the catalogue's ServiceNotFoundError / VersionNotFoundError /
-    ServiceRetiredError as :func:`published_version_load` does.
+    A retired service's report is that of its last version (its
+    applications' data is still held). Raise the catalogue's
+    ServiceNotFoundError / VersionNotFoundError as
+    :func:`published_version_load` does.
     """
-    compiled: CompiledDefinition = published_version_load(service_id)
+    try:
+        compiled: CompiledDefinition = published_version_load(service_id)
+    except ServiceRetiredError:
+        # A retired service still holds its applications' data: report on its last version.
+        last = (
+            ServiceVersion.objects.filter(service_id=service_id, state=VersionState.RETIRED)
+            .order_by("-number")
+            .values_list("number", flat=True)
+            .first()
+        )
+        if last is None:
+            raise
+        compiled = published_version_load(service_id, last)
     return dp_report_build(compiled.definition, version=compiled.version, language=language)

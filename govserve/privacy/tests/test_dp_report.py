@@ -176,3 +176,17 @@ def test_the_examples_have_no_data_protection_warning() -> None:
     for name in (NEWBORN, STREET_LIGHT, "street-trading-licence"):
         loaded = load_definition_file(EXAMPLES / "services" / f"{name}.yaml")
         assert [problem.code for problem in loaded.problems if problem.code.startswith("data_protection")] == []
+
+
+@pytest.mark.django_db
+def test_a_retired_service_is_reported_on_its_last_version() -> None:
+    from govserve.catalogue.services import service_retire  # noqa: PLC0415 - needs the database
+    from govserve.journeys.tests.support import examples_publish  # noqa: PLC0415
+    from govserve.privacy.dp_report import dp_report  # noqa: PLC0415
+
+    examples_publish(STREET_LIGHT)
+    service_retire(service_id=STREET_LIGHT, actor=None, reason="Replaced by the council's new reporting service")
+
+    report = dp_report(service_id=STREET_LIGHT)
+
+    assert (report.service_id, report.version, report.lawful_basis) == (STREET_LIGHT, 1, "public_task")

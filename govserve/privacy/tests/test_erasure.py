@@ -23,9 +23,11 @@ from govserve.casework.results.tests.support import OFFICER, approved_trading, t
 from govserve.casework.tests.support import staff
 from govserve.core import clock
 from govserve.documents.models import Document
+from govserve.journeys import services as journey_services
 from govserve.journeys.models import Answer, Application, ApplicationEvent, ApplicationStatus
 from govserve.journeys.tests.conftest import _fresh_compiled_cache, media_root  # noqa: F401
-from govserve.journeys.tests.support import applicant, citizen_new, examples_publish
+from govserve.journeys.tests.support import TRADING_FORMS, applicant, citizen_new, examples_publish
+from govserve.payments.models import Payment
 from govserve.privacy import erasure
 from govserve.privacy.access_report import DATA_PROTECTION_OFFICER_ROLE
 from govserve.privacy.models import DataKey, LegalHold, RetentionRecord
@@ -229,3 +231,60 @@ def test_unknown_subjects_are_clear_errors() -> None:
         call_command("privacy", "erase", "--reference", "NOPE1234")
     with pytest.raises(CommandError, match="no citizen account"):
         call_command("privacy", "erase", "--account", "not-a-uuid")
+
+
+def _payment(application: Application, state: str) -> Payment:
+    return Payment.objects.create(
+        application=application,
+        paid_when="before_submission",
+        reference=application.reference,
+        amount_minor=4500,
+        currency="GBP",
+        provider="sandbox",
+        provider_id=f"pay-{state}-{application.pk.hex[:8]}",
+        state=state,
+        idempotency_key=f"pay:{application.pk}:{state}",
+        return_token=f"{state}-{application.pk.hex}",
+        next_url="https://pay.example/secure/abc",
+        card_brand="Visa",
+        last_digits="4242",
+        failure_message="Card declined for Philippa",
+    )
+
+
+def test_an_unfinished_payment_refuses_and_a_finished_one_loses_its_card_details_not_its_amount() -> None:
+    application = approved_trading(full_name=FULL_NAME)
+    unfinished = _payment(application, "started")
+
+    with pytest.raises(erasure.ErasureRefusedError) as refused:
+        erasure.erase_by_reference(reference=application.reference, actor=CLI)
+    assert [code for _, code, _ in refused.value.refusals] == ["payment_in_progress"]
+
+    Payment.objects.filter(pk=unfinished.pk).update(state="failed")
+    paid = _payment(application, "success")
+    erasure.erase_by_reference(reference=application.reference, actor=CLI)
+
+    for payment in Payment.objects.filter(pk__in=[unfinished.pk, paid.pk]):
+        assert (payment.card_brand, payment.last_digits, payment.failure_message, payment.next_url) == ("", "", "", "")
+        assert (payment.amount_minor, payment.currency) == (4500, "GBP")
+    assert Payment.objects.get(pk=paid.pk).state == "success"
+
+
+def test_a_draft_can_be_erased() -> None:
+    citizen = citizen_new("philippa.wrenfield@example.org")
+    person = applicant(citizen)
+    draft = journey_services.application_start(service_id="street-trading-licence", applicant=person, language="en")
+    application = draft.application
+    for page_id, form in (("age", TRADING_FORMS["age"]), ("your-name", {"full_name": [FULL_NAME]})):
+        journey_services.page_answers_save(
+            application_id=application.id, applicant=person, page_id=page_id, data=form, language="en"
+        )
+    assert Answer.objects.filter(application=application).exists()
+
+    result = erasure.erase_by_account(citizen_id=citizen.pk, actor=CLI)
+
+    assert result.erased == [application.reference]
+    assert result.account_removed
+    assert not Answer.objects.filter(application=application).exists()
+    record = RetentionRecord.objects.get(application_id=application.pk)
+    assert (record.reason, record.closed_at) == ("erasure", None)

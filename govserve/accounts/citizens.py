@@ -240,6 +240,32 @@ def citizen_sign_in_with_link(*, request: HttpRequest, token: str) -> LinkSignIn
     return LinkSignIn(citizen=citizen, next_path=link.next_path)
 
 
+def citizen_link_exchange(*, token: str, method: str = "api") -> Citizen:
+    """Use a sign-in link without a browser session (an app exchanging it for an API token); return its citizen.
+
+    The same link, lifetime and one-time use as :func:`citizen_sign_in_with_link`
+    (of a web page and an app using the same link, exactly one wins). Marks
+    the address verified on first use. Raise LinkInvalidError, LinkUsedError
+    or LinkExpiredError (nothing changes then). Audited as
+    ``accounts.citizen.signed_in`` with ``method``.
+    """
+    with transaction.atomic():
+        link = _use_link(token, CitizenLinkPurpose.SIGN_IN)
+        citizen = link.citizen
+        if citizen.email_verified_at is None:
+            citizen.email_verified_at = link.used_at
+        citizen.last_signed_in_at = clock.now()
+        citizen.save(update_fields=["last_signed_in_at", "email_verified_at", "updated_at"])
+        audit_record(
+            actor=Actor.for_citizen(citizen.id),
+            action="accounts.citizen.signed_in",
+            subject_type=CITIZEN_SUBJECT,
+            subject_id=citizen.id,
+            details={"method": method},
+        )
+    return citizen
+
+
 def citizen_session_begin(*, request: HttpRequest, citizen: Citizen, method: str) -> None:
     """Sign ``citizen`` in on a new session (ending any staff or citizen session in this browser); audited."""
     request.session.flush()

@@ -8,6 +8,9 @@ acts on casework tasks exactly as that account may (its institution and
 roles, read at every call). An operator's account is a person's, enrolled in
 MFA; a bot's is a service account made for it (``bot-<client name>``, no
 password), whose roles are granted with ``govserve staff`` like anyone's.
+An ``applicant`` client belongs to one citizen (``citizen``): its tokens,
+got by exchanging a one-time sign-in link, act as that citizen on their own
+applications only.
 
 A client holds :class:`ApiToken` rows: each token is ``gs_<prefix>_<secret>``
 where the prefix (public, unique) finds the row and only the SHA-256 of the
@@ -45,6 +48,9 @@ SCOPES = (
 TASK_SCOPES = ("tasks:read", "tasks:decide", "messages:write")
 """The scopes of operator tokens (the only ones a staff member's token may carry); a bot's default."""
 
+APPLICANT_SCOPES = ("services:read", "applications:read", "applications:write", "messages:write")
+"""The scopes of a citizen's token: the applicant side, on their own applications only."""
+
 
 class ClientKind(models.TextChoices):
     """Who is behind a client: a partner system, a staff member (operator), or a bot's service account."""
@@ -52,6 +58,7 @@ class ClientKind(models.TextChoices):
     PARTNER = "partner", "Partner system"
     OPERATOR = "operator", "Operator (a staff member)"
     BOT = "bot", "Bot (a service account)"
+    APPLICANT = "applicant", "Applicant (a citizen's own tokens)"
 
 
 class ApiClient(BaseModel):
@@ -77,14 +84,27 @@ class ApiClient(BaseModel):
         related_name="api_client",
         help_text="The staff account an operator or bot client acts as (none for a partner).",
     )
+    citizen = models.OneToOneField(
+        "accounts.Citizen",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_client",
+        help_text="The citizen an applicant client's tokens sign in as (made by the one-time-link exchange).",
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(rate_limit_per_minute__gte=1), name="api_client_rate_limit_positive"),
             models.CheckConstraint(
-                condition=Q(kind="partner", user__isnull=True) | Q(kind__in=["operator", "bot"], user__isnull=False),
+                condition=Q(kind__in=["partner", "applicant"], user__isnull=True)
+                | Q(kind__in=["operator", "bot"], user__isnull=False),
                 name="api_client_kind_user_consistent",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="applicant", citizen__isnull=False) | (~Q(kind="applicant") & Q(citizen__isnull=True)),
+                name="api_client_kind_citizen_consistent",
             ),
         ]
 

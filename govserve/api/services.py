@@ -31,12 +31,13 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from govserve.accounts.models import User
+from govserve.accounts.models import Citizen, User
 from govserve.accounts.policies import account_usable
 from govserve.accounts.services import staff_invite
 from govserve.accounts.signin import confirmed_devices
 from govserve.api import errors
 from govserve.api.models import (
+    APPLICANT_SCOPES,
     SCOPES,
     TASK_SCOPES,
     ApiClient,
@@ -251,7 +252,7 @@ def api_token_authenticate(text: str) -> ApiToken:
     match = _TOKEN.match(text or "")
     if match is None:
         raise errors.TokenInvalidError("The bearer token is not a govserve API token")
-    token = ApiToken.objects.select_related("client", "client__user").filter(prefix=match[1]).first()
+    token = ApiToken.objects.select_related("client", "client__user", "client__citizen").filter(prefix=match[1]).first()
     if token is None or not hmac.compare_digest(token.token_hash, token_digest(text)):
         raise errors.TokenInvalidError("The bearer token is not a govserve API token")
     if token.revoked_at is not None or not token.client.is_active:
@@ -276,6 +277,8 @@ def bound_account_problem(client: ApiClient) -> str | None:
     device, or setting a password on a bot's service account stops its
     tokens at once (roles are read at every call too, by casework's scope).
     """
+    if client.citizen is not None and not client.citizen.is_active:
+        return "The citizen account of this token is deactivated"
     user = client.user
     if user is None:
         return None
@@ -339,6 +342,42 @@ def api_operator_token_issue(
                 actor=actor,
             )
         return api_token_issue(client=client, scopes=scopes, actor=actor, lifetime=lifetime)
+
+
+APPLICANT_LIFETIME = dt.timedelta(days=30)
+
+
+def api_applicant_token_issue(*, citizen: Citizen, lifetime: dt.timedelta = APPLICANT_LIFETIME) -> IssuedToken:
+    """Issue a token acting as ``citizen`` on their own applications (after a one-time link exchange); return it.
+
+    The citizen's applicant client (``applicant-<id>``) is created on first
+    issue. Audited as ``api.client.created`` (first time) and
+    ``api.token.issued``, with the citizen as the actor.
+    """
+    actor = Actor.for_citizen(citizen.id)
+    with transaction.atomic():
+        client = ApiClient.objects.filter(citizen=citizen).first()
+        if client is None:
+            try:
+                with transaction.atomic():
+                    client = ApiClient.objects.create(
+                        name=f"applicant-{citizen.id.hex[:24]}",
+                        description="A citizen's own tokens (one-time-link exchange)",
+                        kind=ClientKind.APPLICANT,
+                        citizen=citizen,
+                    )
+            except IntegrityError:
+                # A concurrent exchange by the same citizen made it a moment ago.
+                client = ApiClient.objects.get(citizen=citizen)
+            else:
+                audit_record(
+                    actor=actor,
+                    action="api.client.created",
+                    subject_type=CLIENT_SUBJECT,
+                    subject_id=client.id,
+                    details={"name": client.name, "kind": ClientKind.APPLICANT.value},
+                )
+        return api_token_issue(client=client, scopes=APPLICANT_SCOPES, actor=actor, lifetime=lifetime)
 
 
 def bot_username(name: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from ninja import NinjaAPI, Swagger
 from ninja.openapi.schema import OpenAPISchema
 
-from govserve.api.v1 import applications, catalogue, tasks
+from govserve.api.v1 import applications, catalogue, signin, tasks
 from govserve.api.v1.auth import audited
 from govserve.api.v1.problems import PROBLEM_JSON, problem_handlers_install
 
@@ -22,6 +22,7 @@ The JSON API of govserve: the same services, rules and messages as the web journ
 
 Authenticate with `Authorization: Bearer gs_...` (an API client token with scopes).
 The task operations need an operator's or a bot's token: they act as that staff account.
+A citizen gets a token of their own by exchanging the web's one-time sign-in link (`/sign-in/...`).
 Every error is `application/problem+json` with a stable `code` (docs/api.md).
 Lists are cursor-paginated (`next_cursor`); reads carry an `ETag` (send
 `If-None-Match` for a 304); submission needs an `Idempotency-Key` header.
@@ -59,6 +60,7 @@ def api_build() -> NinjaAPI:
     api.add_router("", catalogue.router)
     api.add_router("", applications.router)
     api.add_router("", tasks.router)
+    api.add_router("", signin.router)
     return api
 
 

@@ -63,8 +63,8 @@ PAGE_SIZE_MAX = 100
 
 
 def _owned(principal: Principal, application_id: uuid.UUID) -> Application:
-    """Return the application if the calling client made it; raise ApplicationNotFoundError otherwise."""
-    if not client_owns(principal.client, application_id):
+    """Return the application if the calling client made it (a citizen's token: any of theirs); else not found."""
+    if principal.client.citizen_id is None and not client_owns(principal.client, application_id):
         raise journey_errors.ApplicationNotFoundError("There is no application at this address")
     return journeys.application_for_applicant(
         applicant=principal.applicant(application_id), application_id=application_id
@@ -103,7 +103,8 @@ def application_create(request: HttpRequest, payload: ApplicationCreate) -> Http
     """Start a draft on the service's latest published version (the web's application_start, channel ``api``).
 
     Services that need a signed-in citizen are refused (401 ``sign_in_required``)
-    until applicant tokens exist. ``contact_email`` is required for anonymous
+    except with a citizen's own token (``/sign-in/token``), which starts the
+    draft as that citizen. ``contact_email`` is required for anonymous
     services: the applicant is emailed the link to continue on the web.
     """
     principal = principal_of(request)

@@ -79,8 +79,14 @@ class Principal:
             )
         return user
 
-    def applicant(self, application_id: uuid.UUID | None = None) -> ClientApplicant:
-        """Return the applicant the client is for ``application_id`` (checked by the caller to be its own)."""
+    def applicant(self, application_id: uuid.UUID | None = None) -> Applicant:
+        """Return the applicant the client is for ``application_id`` (checked by the caller to be its own).
+
+        A citizen's token is that citizen, on their own applications (the
+        journey's check), whatever ``application_id``.
+        """
+        if self.client.citizen is not None:
+            return Applicant(citizen=self.client.citizen)
         granted = frozenset({application_id}) if application_id is not None else frozenset()
         return ClientApplicant(granted=granted, client_id=self.client.id)
 

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from govserve.accounts.models import Citizen
 from govserve.api.models import ApiClient, ApiToken, ClientApplication, SubmissionKey
+from govserve.journeys.models import Application
+from govserve.journeys.selectors import applications_for_citizen
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,17 @@ def client_application_page(
         created_at, row_id = after
         rows = rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=row_id))
     return list(rows.order_by("-created_at", "-id")[:limit])
+
+
+def citizen_application_page(
+    citizen: Citizen, *, after: tuple[dt.datetime, uuid.UUID] | None, limit: int
+) -> list[Application]:
+    """Return up to ``limit`` of the citizen's applications (web or API), newest first, after ``(created_at, id)``."""
+    rows = applications_for_citizen(citizen).order_by("-created_at", "-id")
+    if after is not None:
+        created_at, application_id = after
+        rows = rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=application_id))
+    return list(rows[:limit])
 
 
 def submission_key_get(client: ApiClient, key: str) -> SubmissionKey | None:

@@ -121,3 +121,25 @@ def test_bad_sign_in_requests_are_problems(path: str, payload: Any, expected: tu
     assert response["Content-Type"] == "application/problem+json"
     assert (response.status_code, body(response)["code"]) == expected
     assert not ApiClient.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_citizens_token_lists_all_their_applications_a_page_at_a_time(examples: None) -> None:
+    # given a citizen with two applications started on the web, and another citizen's
+    token = _link_token()
+    citizen = citizens.citizen_find_by_email(EMAIL)
+    assert citizen is not None
+    mine = {str(_started(citizen).id) for _ in range(2)}
+    _started(citizens.citizen_create(email="someone@example.org"))
+    caller = Caller(token=body(_exchange(token))["token"], client=None)
+    # and one started through the API
+    mine.add(body(caller.call("POST", "/api/v1/applications", {"service_id": STREET_TRADING}))["id"])
+    # when their applications are listed two at a time
+    first = body(caller.call("GET", "/api/v1/applications?limit=2"))
+    second = body(caller.call("GET", f"/api/v1/applications?limit=2&cursor={first['next_cursor']}"))
+    # then every one of theirs is listed once, and nobody else's
+    listed = [item["id"] for item in first["items"] + second["items"]]
+    assert sorted(listed) == sorted(mine)
+    assert second["next_cursor"] is None
+    refused = caller.call("GET", "/api/v1/applications?cursor=bm90LWEtY3Vyc29y")
+    assert (refused.status_code, body(refused)["code"]) == (400, "cursor_invalid")

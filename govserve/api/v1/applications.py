@@ -22,8 +22,14 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from ninja.params.functions import Header, Query
 
+from govserve.accounts.models import Citizen
 from govserve.api import errors, submission
-from govserve.api.selectors import client_application_page, client_owns, submission_key_get
+from govserve.api.selectors import (
+    citizen_application_page,
+    client_application_page,
+    client_owns,
+    submission_key_get,
+)
 from govserve.api.services import client_application_record, submission_key_record
 from govserve.api.v1.auth import ClientToken, Principal, principal_of
 from govserve.api.v1.http import cursor_decode, cursor_encode, json_response
@@ -60,6 +66,7 @@ WRITE = ClientToken("applications:write")
 AUTH_PROBLEMS: dict[int, Any] = {401: Problem, 403: Problem, 429: Problem}
 READ_PROBLEMS: dict[int, Any] = {**AUTH_PROBLEMS, 304: None, 404: Problem, 422: Problem}
 PAGE_SIZE_MAX = 100
+CURSOR_INVALID = "The cursor is not valid: use the next_cursor of the previous page"
 
 
 def _owned(principal: Principal, application_id: uuid.UUID) -> Application:
@@ -130,8 +137,13 @@ def application_create(request: HttpRequest, payload: ApplicationCreate) -> Http
 def application_list(
     request: HttpRequest, cursor: str | None = Query(None, max_length=500), limit: int = Query(20, ge=1, le=100)
 ) -> HttpResponse:
-    """Return a page of the applications this client made; follow ``next_cursor`` for the next page."""
+    """Return a page of the applications this client made; follow ``next_cursor`` for the next page.
+
+    With a citizen's token: every application of the citizen, made on the web or through the API.
+    """
     principal = principal_of(request)
+    if principal.client.citizen is not None:
+        return _citizen_application_list(request, principal.client.citizen, cursor, limit)
     after = None
     if cursor:
         position = cursor_decode(cursor, keys={"created_at", "id"})
@@ -151,6 +163,29 @@ def application_list(
     )
     items = [_application_out(row.application) for row in rows]
     return json_response(request, ApplicationPage(items=items, next_cursor=next_cursor))
+
+
+def _citizen_application_list(request: HttpRequest, citizen: Citizen, cursor: str | None, limit: int) -> HttpResponse:
+    after = None
+    if cursor:
+        position = cursor_decode(cursor, keys={"created_at", "id"})
+        try:
+            after = (dt.datetime.fromisoformat(str(position["created_at"])), uuid.UUID(str(position["id"])))
+        except (TypeError, ValueError):
+            raise errors.CursorInvalidError(CURSOR_INVALID) from None
+        if after[0].tzinfo is None:
+            raise errors.CursorInvalidError(CURSOR_INVALID)
+    rows = citizen_application_page(citizen, after=after, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = (
+        cursor_encode({"created_at": rows[-1].created_at.isoformat(), "id": str(rows[-1].id)})
+        if more and rows
+        else None
+    )
+    return json_response(
+        request, ApplicationPage(items=[_application_out(row) for row in rows], next_cursor=next_cursor)
+    )
 
 
 @router.get(

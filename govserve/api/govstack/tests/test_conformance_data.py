@@ -138,6 +138,16 @@ def test_the_govstack_reads_answer_with_the_data_sets_files_and_tasks_in_the_spe
     assert_conforms(API, "/tasks/{taskId}", task)
 
 
+def test_a_files_main_task_id_and_role_are_those_of_its_task(loaded: str) -> None:
+    files = body(GovStackCaller(IDENTITY).get("/applications?maxResult=100"))
+    for item in files:
+        tasks = body(Calls().get(f"/tasks?fileId={item['fileId']}"))
+        assert len(tasks) == 1
+        assert tasks[0]["mainTaskId"] == item["mainTaskId"]
+        assert body(Calls().get(f"/tasks?mainTaskId={item['mainTaskId']}")) == tasks
+        assert (tasks[0]["roleId"], tasks[0]["name"]) == (item["roleId"], item["taskTitle"])
+
+
 def test_the_data_sets_client_completes_a_loaded_task(loaded: str) -> None:
     task = body(Calls().get("/tasks?maxResult=1"))[0]
     response = Calls().complete(task["taskId"], {"decision": "approve"})

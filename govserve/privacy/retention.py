@@ -50,6 +50,9 @@ from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
 from govserve.casework.models import CaseEvent, Correction, CounterRecord, Decision, Message, Note, ProcessingValue
 from govserve.casework.results.models import IssuedResult
+from govserve.catalogue.definitions.loader import load_definition_text
+from govserve.catalogue.errors import ServiceNotFoundError, VersionNotFoundError
+from govserve.catalogue.models import ServiceVersion
 from govserve.catalogue.selectors import published_version_load
 from govserve.core import clock
 from govserve.documents.models import Document
@@ -135,8 +138,20 @@ class VersionPolicy:
 
 
 def version_policy(service_id: str, version_number: int) -> VersionPolicy:
-    """Return the retention and retention action of ``service_id`` version ``version_number``."""
-    definition = published_version_load(service_id, version_number).definition
+    """Return the retention and retention action of ``service_id`` version ``version_number``.
+
+    A published or retired version comes from the catalogue's cache; any other
+    (a draft a staff preview's test application was made on) is read from its
+    saved source. Raise VersionNotFoundError when neither has it.
+    """
+    try:
+        definition = published_version_load(service_id, version_number).definition
+    except (ServiceNotFoundError, VersionNotFoundError):
+        source = ServiceVersion.objects.filter(service_id=service_id, number=version_number).first()
+        loaded = load_definition_text(source.source_text, filename=source.source_name) if source else None
+        if loaded is None or loaded.definition is None:
+            raise VersionNotFoundError(f"Service '{service_id}' has no version {version_number}.") from None
+        definition = loaded.definition
     return VersionPolicy(service_id, version_number, definition.retention, definition.retention_action)
 
 
@@ -164,7 +179,12 @@ def due_applications(policy: VersionPolicy, *, now: dt.datetime) -> QuerySet[App
 
 def _due_by_version(now: dt.datetime) -> Iterator[tuple[VersionPolicy, QuerySet[Application]]]:
     for service_id, version_number in _closed_versions():
-        policy = version_policy(service_id, version_number)
+        try:
+            policy = version_policy(service_id, version_number)
+        except VersionNotFoundError:
+            # Not expected (versions are never deleted): log it and carry on with the other services.
+            logger.warning("privacy.retention.version_missing", service=service_id, version=version_number)
+            continue
         yield policy, due_applications(policy, now=now)
 
 

@@ -351,3 +351,20 @@ def test_staff_still_open_the_anonymised_file_without_an_error(three_files: dict
     assert old.reference in page
     for value in three_files["old_values"]:
         assert value not in page
+
+
+def test_a_draft_versions_policy_is_read_from_its_source() -> None:
+    from govserve.catalogue.errors import VersionNotFoundError  # noqa: PLC0415
+    from govserve.catalogue.services import DefinitionSource, version_draft_save  # noqa: PLC0415
+    from govserve.privacy.retention import version_policy  # noqa: PLC0415
+
+    examples_publish()
+    text = example_text(STREET_LIGHT).replace("retention: P2Y", "retention: P30D\nretention_action: delete")
+    draft = version_draft_save(source=DefinitionSource(name="light.yaml", text=text), actor=None)
+
+    policy = version_policy(STREET_LIGHT, draft.number)
+
+    assert (policy.retention, policy.action) == ("P30D", "delete")
+    assert version_policy(STREET_LIGHT, 1).retention == "P2Y"
+    with pytest.raises(VersionNotFoundError):
+        version_policy(STREET_LIGHT, 99)

@@ -3,8 +3,8 @@
 Three steps on one address, without JavaScript: type a reference (GET), see
 what erasing it would remove or why it cannot be erased (POST), confirm
 (POST with ``confirm``). Only data protection officers of an institution
-reach it (anyone else: the ordinary 404), re-authenticated within five
-minutes; a reference of another institution's service, or none, gets the
+reach it (anyone else: the ordinary 404, before any re-authentication),
+re-authenticated within five minutes; a reference of another institution's service, or none, gets the
 same "no application you can erase" message, so nothing leaks.
 """
 
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from govserve.accounts.decorators import require_recent_authentication
+from govserve.accounts.decorators import require_recent_authentication, staff_required
 from govserve.accounts.policies import roles_of
 from govserve.accounts.views import SENSITIVE_ACTION_MAX_AGE
 from govserve.audit.actors import Actor
@@ -33,12 +33,22 @@ def _not_yours() -> str:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@require_recent_authentication(SENSITIVE_ACTION_MAX_AGE)
+@staff_required
 def erasure_page(request: HttpRequest) -> HttpResponse:
-    """Check, then erase, one application's personal data at the person's request."""
-    user = staff_user(request)
-    if not any(role == erasure.ERASURE_ROLE for _, role in roles_of(user)):
+    """Check, then erase, one application's personal data at the person's request.
+
+    The role is checked first (404 for anyone else, whether or not they signed
+    in recently), then the officer must have proved password and code within
+    the last few minutes.
+    """
+    if not any(role == erasure.ERASURE_ROLE for _, role in roles_of(staff_user(request))):
         raise Http404
+    return _erasure_page(request)
+
+
+@require_recent_authentication(SENSITIVE_ACTION_MAX_AGE)
+def _erasure_page(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
     reference = request.POST.get("reference", "").strip().upper()[:MAX_REFERENCE_LENGTH]
     field_errors: dict[str, str] = {}
     refusals: list[str] = []

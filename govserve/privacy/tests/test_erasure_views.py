@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -92,4 +93,22 @@ def test_unknown_or_other_institutions_references_get_one_message(reference: str
     assert response.status_code == 400
     expected = "Enter the application's reference" if not typed else "no application with this reference that you"
     assert expected in text_of(response)
+    assert not RetentionRecord.objects.exists()
+
+
+def test_a_stale_session_is_asked_to_confirm_it_is_them_and_others_still_get_the_404(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    application = approved_trading(full_name="Leocadia Fairweather-Osei")
+    officer = signed_in(person(("city-council", DATA_PROTECTION_OFFICER_ROLE)))
+    administrator = signed_in(person(("city-council", PlatformRole.ADMINISTRATOR)))
+    officer.get(URL)
+    later = dt.datetime.now(tz=dt.UTC) + dt.timedelta(minutes=6)
+    monkeypatch.setattr("govserve.core.clock.now", lambda: later)
+
+    response = officer.post(URL, {"reference": application.reference, "confirm": "yes"})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/confirm-it-is-you?next=")
+    assert administrator.get(URL).status_code == 404
     assert not RetentionRecord.objects.exists()

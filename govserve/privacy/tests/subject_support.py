@@ -39,6 +39,7 @@ class People:
     newborn: Application
     trading: Application
     light: Application
+    light_token: str
     other: Citizen
     other_newborn: Application
     registrar: User
@@ -64,7 +65,7 @@ def _newborn(who: Applicant, key: str, mother: str) -> Application:
     return submit(application, who, key=key).application
 
 
-def _light(email: str, key: str) -> Application:
+def _light(email: str, key: str) -> tuple[Application, str]:
     started = journeys.application_start(
         service_id=STREET_LIGHT, applicant=Applicant(), language="en", contact_email=email
     )
@@ -75,7 +76,8 @@ def _light(email: str, key: str) -> Application:
         if page_id == "your-details":
             form = {**form, "reporter_name": [SUBJECT_REPORTER], "reporter_email": [email]}
         save(application, who, page_id, form)
-    return submit(application, who, key=key).application
+    assert started.access_token is not None  # an anonymous application has an emailed link
+    return submit(application, who, key=key).application, started.access_token
 
 
 def people_create() -> People:
@@ -87,7 +89,7 @@ def people_create() -> People:
     fill_trading(trading, subject_who)
     upload_required(trading, subject_who, "public-liability-insurance")
     trading = submit(trading, subject_who, key="sar-trading-1").application
-    light = _light(SUBJECT_EMAIL, "sar-light-1")
+    light, light_token = _light(SUBJECT_EMAIL, "sar-light-1")
     other = citizen_new(OTHER_EMAIL)
     other_newborn = _newborn(applicant(other), "sar-newborn-2", OTHER_MOTHER)
     registrar = staff(("civil-registry", "registrar"), name="registrar-sar")
@@ -101,6 +103,7 @@ def people_create() -> People:
         newborn=newborn,
         trading=trading,
         light=light,
+        light_token=light_token,
         other=other,
         other_newborn=other_newborn,
         registrar=registrar,

@@ -85,6 +85,22 @@ def test_someone_elses_application_is_not_found(people: People) -> None:
     assert "Registrar" not in text_of(response)
 
 
+def test_an_anonymous_applicant_reaches_the_page_with_their_emailed_link_and_nobody_else_does(people: People) -> None:
+    client = Browser()
+    client.get(f"/apply/resume/{people.light_token}")
+    opened = client.post(f"/apply/resume/{people.light_token}")  # the button on the emailed link's page
+
+    response = client.get(f"/applications/{people.light.id}/who-has-seen-it")
+    stranger = Browser().get(f"/applications/{people.light.id}/who-has-seen-it")
+
+    assert opened.status_code == 302
+    assert response.status_code == 200
+    assert "No member of staff has looked at your application yet." in text_of(response)
+    assert stranger.status_code == 403
+    assert "Sign in to continue" in text_of(stranger)
+    assert people.light.reference not in text_of(stranger)
+
+
 def test_the_officer_downloads_their_institutions_data_about_the_person(people: People) -> None:
     client = signed_in(person(COUNCIL_DPO, name="dora"))
     form = client.get("/staff/privacy/subject-access")

@@ -26,8 +26,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from govserve.accounts import signin
 from govserve.accounts.models import Citizen, Institution, RoleAssignment, User
 from govserve.accounts.tests.factories import device_create
-from govserve.api.models import SCOPES, ApiClient
 from govserve.api.govstack.operators import operator_link
+from govserve.api.models import SCOPES, ApiClient
 from govserve.api.services import api_client_create, api_operator_token_issue, api_token_issue
 from govserve.audit.actors import Actor
 from govserve.casework import services as casework_services

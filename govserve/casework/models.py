@@ -177,6 +177,13 @@ class Task(BaseModel):
                 name="casework_task_queue_sub_idx",
                 condition=Q(status__in=["pending", "claimed"]),
             ),
+            # The pool (waiting tasks for people), in its default order: the capped count and the ids of a page
+            # read the index alone (EXPLAIN ANALYZE at 20,000 open tasks: the count 21 -> 2.5 ms).
+            models.Index(
+                fields=["institution", "role_id", "due_on", "submitted_at", "id"],
+                name="casework_task_pool_idx",
+                condition=Q(status="pending", kind="human"),
+            ),
             # "My tasks".
             models.Index(
                 fields=["assignee", "due_on"],

@@ -104,13 +104,28 @@ def application_deliveries(*, crypto_owner: str) -> list[DeliveryRecord]:
     its own permission check (the records carry no personal value: no
     address, no content). Read-only, not audited.
     """
-    records = [
-        _record(message, "email") for message in OutboundEmail.objects.filter(owner=crypto_owner).order_by("created_at")
-    ]
-    records += [
-        _record(message, "sms") for message in OutboundSms.objects.filter(owner=crypto_owner).order_by("created_at")
-    ]
+    # Only the columns a record shows: not the sealed recipient, subject and body (read on every file view).
+    emails = OutboundEmail.objects.filter(owner=crypto_owner).only(*_RECORD_FIELDS).order_by("created_at")
+    records = [_record(message, "email") for message in emails]
+    texts = OutboundSms.objects.filter(owner=crypto_owner).only(*_RECORD_FIELDS).order_by("created_at")
+    records += [_record(message, "sms") for message in texts]
     return sorted(records, key=lambda record: (record.created_at, record.channel))
+
+
+_RECORD_FIELDS = (
+    "purpose",
+    "language",
+    "created_at",
+    "status",
+    "delivery_status",
+    "delivery_status_at",
+    "attempts",
+    "provider",
+    "sent_at",
+    "last_error_code",
+    "content_removed_at",
+)
+"""The columns :func:`_record` reads (the id is always read)."""
 
 
 def _record(message: OutboundEmail | OutboundSms, channel: str) -> DeliveryRecord:

@@ -93,8 +93,10 @@ def team(request: HttpRequest) -> HttpResponse:
         page=filters.page,
         per_page=queues.PER_PAGE,
     )
+    urls = queues.RowUrls()
     tasks = [
-        queues.task_line(row, request=request, user_id=user.id, language=language, titles=titles) for row in result.rows
+        queues.task_line(row, request=request, user_id=user.id, language=language, titles=titles, urls=urls)
+        for row in result.rows
     ]
     people = _assignee_options(user, result.rows, assignee_value)
     return common.staff_page(

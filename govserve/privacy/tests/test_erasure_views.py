@@ -8,14 +8,15 @@ from typing import Any
 
 import pytest
 
-from govserve.accounts.models import PlatformRole
+from govserve.accounts.models import Citizen, PlatformRole
 from govserve.audit.models import AuditEntry
 from govserve.casework.results import services as results
 from govserve.casework.results.tests.support import OFFICER, approved_trading
+from govserve.casework.tests.support import newborn_submitted
 from govserve.casework.tests.test_views import person, signed_in, text_of
 from govserve.journeys.models import Answer
 from govserve.journeys.tests.conftest import _fresh_compiled_cache, media_root  # noqa: F401 - fixtures reused
-from govserve.journeys.tests.support import examples_publish
+from govserve.journeys.tests.support import applicant, citizen_new, examples_publish
 from govserve.privacy.access_report import DATA_PROTECTION_OFFICER_ROLE
 from govserve.privacy.models import RetentionRecord
 from govserve.privacy.tests.retention_support import row_counts
@@ -112,3 +113,41 @@ def test_a_stale_session_is_asked_to_confirm_it_is_them_and_others_still_get_the
     assert response["Location"].startswith("/staff/confirm-it-is-you?next=")
     assert administrator.get(URL).status_code == 404
     assert not RetentionRecord.objects.exists()
+
+
+def test_the_officer_can_erase_the_whole_account_of_the_applicant() -> None:
+    citizen = citizen_new("leocadia.fw@example.org")
+    who = applicant(citizen)
+    first = approved_trading(who=who, full_name="Leocadia Fairweather-Osei")
+    second = approved_trading(who=who, full_name="Leocadia Fairweather-Osei")
+    client = signed_in(person(("city-council", DATA_PROTECTION_OFFICER_ROLE)))
+    client.get(URL)
+
+    check = client.post(URL, {"reference": first.reference})
+    assert "a citizen account with 2 applications" in text_of(check)
+
+    done = client.post(URL, {"reference": first.reference, "confirm": "yes", "scope": "account"})
+
+    assert done.status_code == 302
+    assert set(RetentionRecord.objects.values_list("application_id", flat=True)) == {first.pk, second.pk}
+    assert not Citizen.objects.filter(pk=citizen.pk).exists()
+    assert "2 applications and the applicant's account was erased" in text_of(client.get(URL))
+
+
+def test_the_account_is_not_offered_when_another_institutions_service_holds_one_of_its_files() -> None:
+    citizen = citizen_new("leocadia.fw@example.org")
+    who = applicant(citizen)
+    trading = approved_trading(who=who, full_name="Leocadia Fairweather-Osei")
+    newborn_submitted(who)  # a civil registry file, open
+    client = signed_in(person(("city-council", DATA_PROTECTION_OFFICER_ROLE)))
+    client.get(URL)
+
+    check = client.post(URL, {"reference": trading.reference})
+    crafted = client.post(URL, {"reference": trading.reference, "confirm": "yes", "scope": "account"})
+
+    assert check.status_code == 200
+    assert "citizen account" not in text_of(check)
+    assert crafted.status_code == 400
+    assert "no application with this reference that you can erase" in text_of(crafted)
+    assert not RetentionRecord.objects.exists()
+    assert Citizen.objects.filter(pk=citizen.pk).exists()

@@ -13,6 +13,11 @@ register_event("accounts.staff.unlocked", description="An operator cleared a sig
 register_event("accounts.staff.signed_out", description="A staff member signed out.")
 register_event("accounts.staff.session_expired", description="A session ended by the idle or absolute timeout.")
 register_event("accounts.staff.reauthenticated", description="A staff member confirmed password and code again.")
+register_event(
+    "accounts.staff.access_refused",
+    description="A signed-in staff member's request was refused (403 or 404): details give the method, route "
+    "pattern, status, reason code and the URL's object ids, never the query string or a personal value.",
+)
 register_event("accounts.staff.mfa_enrolled", description="A staff member confirmed a new authenticator app.")
 register_event(
     "accounts.staff.mfa_reset",

@@ -15,7 +15,8 @@ connection (a connection shared by two processes corrupts its protocol
 state), so every connection it opened is closed before it returns; and any
 thread (a fork copies only the forking thread): it starts none. It holds no
 personal data: definitions and templates are public, and no request is
-served. Nothing here is needed for correctness: a worker whose caches are
+served. A database that is not there yet skips the definitions, not the
+start. Nothing here is needed for correctness: a worker whose caches are
 cold (a version published after the start, a template never listed) builds
 what it misses on first use, as it would without the warm-up.
 """
@@ -23,17 +24,20 @@ what it misses on first use, as it would without the warm-up.
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.template import engines
 from django.template.backends.jinja2 import Jinja2
 from django.urls import get_resolver
 from django.utils import translation
 
 from govserve.catalogue.selectors import latest_published_hashes, published_version_load
+
+logger = logging.getLogger(__name__)
 
 TEMPLATE_SUFFIXES = (".html", ".txt")
 """What the Jinja2 loaders list that is a template (their folders hold nothing else today)."""
@@ -78,7 +82,13 @@ def _translations_warm() -> int:
 
 
 def _definitions_warm() -> int:
-    services = latest_published_hashes()
+    try:
+        services = latest_published_hashes()
+    except DatabaseError as error:
+        # The server starts without its database as it did before the warm-up (readyz says so); the
+        # workers compile the definitions on first use once it is there.
+        logger.warning("Service definitions not warmed before forking: the database is unavailable (%s)", error)
+        return 0
     for service_id in services:
         published_version_load(service_id)
     return len(services)

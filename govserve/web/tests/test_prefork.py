@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connections
+from django.db import OperationalError, connections
 from django.template import engines
 
 from config import gunicorn as hooks
@@ -93,3 +93,20 @@ def test_the_hook_warms_govserve_preloaded_only(
     hooks.when_ready(_server(preload=preload, app_uri=app_uri))
 
     assert calls == (["warm"] if warms else [])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_unfreeze")
+def test_without_its_database_the_server_still_starts_and_only_the_definitions_are_not_warmed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unavailable() -> dict[str, str]:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(prefork, "latest_published_hashes", unavailable)
+
+    warmed = prefork.warm()
+
+    assert warmed.definitions == 0
+    assert warmed.templates >= 100
+    assert all(connection.connection is None or _in_memory(connection) for connection in connections.all())

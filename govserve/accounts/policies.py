@@ -11,7 +11,8 @@ platform-wide tool, open to any holder of ``administrator``.
 
 Supplier staff are also held to their :class:`SupplierScope`: their roles
 count only in the institutions it names, and :func:`service_scope` limits
-them to its services (casework filters tasks and files by it).
+them to its services (casework filters tasks and files by it); a supplier
+limited to services holds none of :data:`INSTITUTION_WIDE_ROLES`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from govserve.core import clock
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
+
+INSTITUTION_WIDE_ROLES = frozenset({*PlatformRole.values, "finance", "data-protection-officer"})
+"""Roles whose pages reach every service of the institution (the Django admin, staff management, audit,
+payments' finance pages, privacy's officer pages): a supplier limited to named services holds none of them."""
 
 _ROLE_CACHE_ATTRIBUTE = "_govserve_roles"
 _SERVICE_CACHE_ATTRIBUTE = "_govserve_supplier_services"
@@ -60,7 +65,11 @@ def roles_of(user: User) -> frozenset[tuple[str, str]]:
         if user.is_supplier:
             # A supplier's roles count only in the institutions its scope names (none without a scope).
             assignments = assignments.filter(institution__supplier_scopes__user=user)
-        cached = frozenset(assignments.values_list("institution__code", "role"))
+        pairs = frozenset(assignments.values_list("institution__code", "role"))
+        if pairs and service_scope(user) is not None:
+            # Limited to named services: a role that reaches every service of the institution does not count.
+            pairs = frozenset((code, role) for code, role in pairs if role not in INSTITUTION_WIDE_ROLES)
+        cached = pairs
         setattr(user, _ROLE_CACHE_ATTRIBUTE, cached)
     return cached
 

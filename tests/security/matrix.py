@@ -10,7 +10,9 @@ matrix", says how to add one.
 Actors (:data:`ACTORS`): ``anonymous``; ``citizen_a`` (owns every citizen
 resource of the world) and ``citizen_b`` (owns none); one staff member per
 role of ``city-council`` (``staff:<name>``, world.STAFF_ROLES); ``staff:stranger``
-(every role, in ``other-council``); ``api:<scope>`` (the owner client's token
+(every role, in ``other-council``); ``staff:supplier`` (the officer's and administrator's roles, as a
+supplier limited to another service) and ``staff:supplier_expired`` (the same roles, access ended);
+``api:<scope>`` (the owner client's token
 with only that scope); ``api:other`` (another client, every scope);
 ``api:operator`` / ``api:operator_stranger`` (operator tokens acting as the officer / the stranger);
 ``govstack:owner`` / ``govstack:other`` (the two clients' GovStack identities; the owner works on tasks as an
@@ -26,12 +28,15 @@ from typing import Any
 from govserve.api.models import SCOPES
 from tests.security.world import MISSING, STAFF_ROLES, World
 
-STAFF_ACTORS = (*(f"staff:{name}" for name in STAFF_ROLES), "staff:stranger")
+STAFF_ACTORS = (*(f"staff:{name}" for name in STAFF_ROLES), "staff:stranger", "staff:supplier")
+"""Usable staff accounts (the supplier limited to another service among them)."""
+EXPIRED_ACTORS = ("staff:supplier_expired",)
+"""A staff account that cannot be used any more: refused wherever a sign-in is needed."""
 CITIZEN_ACTORS = ("citizen_a", "citizen_b")
 API_ACTORS = (*(f"api:{scope}" for scope in SCOPES), "api:other", "api:operator", "api:operator_stranger")
 GOVSTACK_ACTORS = ("govstack:owner", "govstack:other")
-ACTORS = ("anonymous", *CITIZEN_ACTORS, *STAFF_ACTORS, *API_ACTORS, *GOVSTACK_ACTORS)
-WEB_ACTORS = ("anonymous", *CITIZEN_ACTORS, *STAFF_ACTORS, "api:other", "govstack:owner")
+ACTORS = ("anonymous", *CITIZEN_ACTORS, *STAFF_ACTORS, *EXPIRED_ACTORS, *API_ACTORS, *GOVSTACK_ACTORS)
+WEB_ACTORS = ("anonymous", *CITIZEN_ACTORS, *STAFF_ACTORS, *EXPIRED_ACTORS, "api:other", "govstack:owner")
 """Who is tried on web pages (a bearer token or an identity header must not open a page)."""
 
 

@@ -12,6 +12,7 @@ owner is also the GovStack client (identity :data:`GOVSTACK_IDENTITY`).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -20,11 +21,13 @@ from typing import Any
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from govserve.accounts import signin
 from govserve.accounts.models import Citizen, Institution, RoleAssignment, User
+from govserve.accounts.services import staff_invite
 from govserve.accounts.tests.factories import device_create
 from govserve.api.govstack.operators import operator_link
 from govserve.api.models import SCOPES, ApiClient
@@ -53,6 +56,11 @@ PHOTO_SLOT = "field:photo"
 """The document the licensing officer's role ``sees`` (the insurance certificate is not among them)."""
 MISSING = uuid.UUID("00000000-0000-4000-8000-00000000dead")
 """A fixed id that names nothing (parametrize ids stay deterministic)."""
+
+SUPPLIER_ACTORS = ("supplier", "supplier_expired")
+"""Supplier accounts of ``city-council``: ``supplier`` holds the officer's and administrator's roles but is
+limited to the newborn registration (not the world's service); ``supplier_expired`` holds them for every
+service but its access ended an hour ago."""
 
 STAFF_ROLES: dict[str, tuple[str, ...]] = {
     "officer": ("licensing-officer",),
@@ -112,6 +120,23 @@ def _staff(name: str, institution: str, roles: tuple[str, ...]) -> User:
     return user
 
 
+def _supplier(name: str, roles: tuple[str, ...], *, services: tuple[str, ...] = ()) -> User:
+    """A supplier account of ``city-council`` holding ``roles``, limited to ``services`` (none: every service)."""
+    staff_invite(
+        actor=OPERATOR,
+        username=name,
+        first_name="Supplier",
+        roles=[(INSTITUTION, role) for role in roles],
+        is_supplier=True,
+        access_expires_at=timezone.now() + dt.timedelta(days=7),
+        supplier_company="Acme Digital",
+        supplier_services=services,
+    )
+    user = User.objects.get(username=name)
+    device_create(user=user)
+    return user
+
+
 def _paid(person: Any) -> Application:
     application = start(STREET_TRADING, person)
     fill_trading(application, person)
@@ -157,6 +182,12 @@ def world_build() -> World:
 
     staff = {name: _staff(name, INSTITUTION, roles) for name, roles in STAFF_ROLES.items()}
     staff["stranger"] = _staff("stranger", OTHER_INSTITUTION, STRANGER_ROLES)
+    staff["supplier"] = _supplier("supplier", ("licensing-officer", "administrator"), services=("register-newborn",))
+    staff["supplier_expired"] = _supplier("supplier_expired", ("licensing-officer", "administrator", "finance"))
+    User.objects.filter(pk=staff["supplier_expired"].pk).update(
+        access_expires_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    staff["supplier_expired"].refresh_from_db()
     # The officer works on the file: its task is claimed, so release, decide and assign have something to act on.
     pending = Task.objects.get(case_file=case_file, status=TaskStatus.PENDING)
     task = casework_services.task_claim(user=staff["officer"], task_id=pending.id, version=pending.version)

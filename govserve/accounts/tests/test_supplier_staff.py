@@ -286,3 +286,25 @@ def test_the_command_sets_a_scope(institution: Institution, clock: MovableClock)
     assert "vendor (supplier) reaches report-street-light of city-council" in out.getvalue()
     assert policies.service_scope(User.objects.get(pk=vendor.user.pk)) == frozenset({"report-street-light"})
     assert RoleAssignment.objects.filter(user=vendor.user).count() == 1
+
+
+def test_a_supplier_limited_to_services_holds_no_institution_wide_role(
+    institution: Institution, clock: MovableClock
+) -> None:
+    vendor = _supplier(institution, clock, services_=("street-trading-licence",))
+    for role in ("administrator", "auditor", "service-owner", "finance", "data-protection-officer"):
+        role_grant(user=vendor.user, institution=institution, role=role)
+    policies.forget_roles(vendor.user)
+
+    assert policies.roles_of(vendor.user) == frozenset({("city-council", "licensing_officer")})
+    assert policies.can_use_admin(vendor.user) is False
+    assert policies.can_manage_staff(vendor.user, institution) is False
+    assert policies.can_read_audit(vendor.user, institution) is False
+
+
+def test_a_supplier_of_every_service_of_its_institutions_keeps_its_platform_roles(
+    institution: Institution, clock: MovableClock
+) -> None:
+    vendor = _supplier(institution, clock, role="administrator")
+
+    assert policies.can_manage_staff(vendor.user, institution) is True

@@ -28,11 +28,13 @@ def test_the_openapi_document_is_valid_openapi_3_1() -> None:
         for method, operation in item.items()
     }
     assert sorted(operations) == [
+        ("DELETE", "/api/v1/applications/{application_id}/pages/{page_id}/groups/{group_id}/items/{item_id}"),
         ("GET", "/api/v1/applications"),
         ("GET", "/api/v1/applications/{application_id}"),
         ("GET", "/api/v1/applications/{application_id}/answers"),
         ("GET", "/api/v1/applications/{application_id}/history"),
         ("GET", "/api/v1/applications/{application_id}/messages"),
+        ("GET", "/api/v1/applications/{application_id}/pages/{page_id}/groups/{group_id}/items"),
         ("GET", "/api/v1/applications/{application_id}/requirements"),
         ("GET", "/api/v1/services"),
         ("GET", "/api/v1/services/{service_id}"),
@@ -44,6 +46,7 @@ def test_the_openapi_document_is_valid_openapi_3_1() -> None:
         ("POST", "/api/v1/applications"),
         ("POST", "/api/v1/applications/{application_id}/documents/{document_id}"),
         ("POST", "/api/v1/applications/{application_id}/messages"),
+        ("POST", "/api/v1/applications/{application_id}/pages/{page_id}/groups/{group_id}/items"),
         ("POST", "/api/v1/applications/{application_id}/pages/{page_id}/upload"),
         ("POST", "/api/v1/applications/{application_id}/submit"),
         ("POST", "/api/v1/applications/{application_id}/withdraw"),
@@ -56,6 +59,7 @@ def test_the_openapi_document_is_valid_openapi_3_1() -> None:
         ("POST", "/api/v1/tasks/{task_id}/notes"),
         ("POST", "/api/v1/tasks/{task_id}/release"),
         ("PUT", "/api/v1/applications/{application_id}/pages/{page_id}"),
+        ("PUT", "/api/v1/applications/{application_id}/pages/{page_id}/groups/{group_id}/items/{item_id}"),
         ("PUT", "/api/v1/tasks/{task_id}/processing"),
     ]
     public = {("POST", "/api/v1/sign-in/link"), ("POST", "/api/v1/sign-in/token")}

@@ -8,23 +8,25 @@ the web form would post it and saved by
 share one path for every rule: the same parsing of values, the same
 validation, the same messages, the same audit entry and the same events.
 
-Not answered in JSON (v1): files (the multipart upload operation sends them
-to the same page save) and repeating groups (answered item by item on the
-web); an answer to one in JSON is refused with ``answer_unsupported``.
+Not answered in a page's JSON: files (the multipart upload operation sends
+them to the same page save) and repeating groups (answered item by item, as
+on the web: :func:`item_form_data` feeds the journey's ``group_item_save``);
+an answer to one in a page's JSON is refused with ``answer_unsupported``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from govserve.catalogue.compiled import CompiledDefinition
 from govserve.catalogue.definitions import schema
-from govserve.journeys.fields import FieldError, field_key, options_for, parse_json_value
+from govserve.journeys.fields import FieldError, field_key, options_for, parse_json_value, value_to_json
 from govserve.journeys.fields.formats import money_input_text
 from govserve.journeys.fields.parse import ADDRESS_PARTS, INTERNATIONAL_ADDRESS_PARTS
+from govserve.journeys.routing import ITEM_ID
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 UNSUPPORTED = (schema.FileField, schema.GroupField)
@@ -96,13 +98,47 @@ def field_json_schema(  # noqa: PLR0911, PLR0912 - one branch per field type
         }
         return common | _nullable(field, described)
     if isinstance(field, schema.GroupField):
-        return common | {"readOnly": True, "description": "A repeating group: not answered through API v1 yet."}
+        return common | _group_schema(field, language=language, catalogues=catalogues)
     if isinstance(field, schema.FileField):
         return common | {
             "readOnly": True,
             "description": "A file: answered by the page's multipart upload, not in JSON.",
         }
     return common | _nullable(field, _text_schema(field))
+
+
+ITEM_ID_MEMBER = "_id"
+"""The member naming a repeating group's item in the JSON reads (never a field id: those start with a letter)."""
+
+
+def _group_schema(
+    group: schema.GroupField, *, language: str, catalogues: Mapping[str, schema.Catalogue]
+) -> dict[str, Any]:
+    properties: dict[str, Any] = {ITEM_ID_MEMBER: {"type": "string", "readOnly": True, "description": "The item's id."}}
+    for child in group.fields:
+        properties[child.id] = field_json_schema(child, language=language, catalogues=catalogues)
+    return {
+        "type": "array",
+        "readOnly": True,
+        "description": (
+            f"A repeating group of {group.item_label.get(language)} items, answered item by item: "
+            "POST /applications/{id}/pages/{page}/groups/{group}/items (PUT or DELETE .../items/{item_id})."
+        ),
+        "minItems": group.validation.min_items,
+        "maxItems": group.validation.max_items,
+        "items": {"type": "object", "properties": properties, "additionalProperties": False},
+    }
+
+
+def answer_json(field: schema.AnyField, value: Any) -> Any:
+    """Return an answer's JSON form as the reads give it: a repeating group's items carry their ``_id``."""
+    if isinstance(field, schema.GroupField) and isinstance(value, list):
+        return [
+            {ITEM_ID_MEMBER: str(item.get(ITEM_ID, "")), **value_to_json(field, [item])[0]}
+            for item in value
+            if isinstance(item, Mapping)
+        ]
+    return value_to_json(field, value)
 
 
 def answers_json_schema(compiled: CompiledDefinition, *, language: str) -> dict[str, Any]:
@@ -151,10 +187,23 @@ def page_form_data(
     page: schema.Page, answers: Mapping[str, Any], *, compiled: CompiledDefinition, language: str
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """Return the form data of ``page`` from its JSON ``answers``, or the JSON type errors (nothing saved then)."""
+    return _fields_form_data(page.fields, answers, compiled=compiled, language=language)
+
+
+def item_form_data(
+    group: schema.GroupField, answers: Mapping[str, Any], *, compiled: CompiledDefinition, language: str
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """Return the form data of one item of ``group`` from its JSON ``answers`` (child field ids), or the type errors."""
+    return _fields_form_data(group.fields, answers, compiled=compiled, language=language)
+
+
+def _fields_form_data(
+    fields: Sequence[schema.AnyField], answers: Mapping[str, Any], *, compiled: CompiledDefinition, language: str
+) -> tuple[dict[str, Any], list[FieldError]]:
     definition = compiled.definition
     data: dict[str, Any] = {}
     found: list[FieldError] = []
-    for page_field in page.fields:
+    for page_field in fields:
         if page_field.id not in answers:
             continue
         if isinstance(page_field, UNSUPPORTED):
@@ -162,7 +211,10 @@ def page_form_data(
                 FieldError(
                     page_field.id,
                     "answer_unsupported",
-                    f"{page_field.label.get(language)}: files and repeating groups are not answered through API v1",
+                    (
+                        f"{page_field.label.get(language)}: a file is answered by the page's upload, "
+                        "a repeating group item by item (…/groups/{group}/items)"
+                    ),
                     page_field.id,
                 )
             )

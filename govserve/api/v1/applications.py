@@ -31,6 +31,7 @@ from govserve.api.selectors import (
     submission_key_get,
 )
 from govserve.api.services import client_application_record, submission_key_record
+from govserve.api.v1.answers import answer_json
 from govserve.api.v1.auth import ClientToken, Principal, principal_of
 from govserve.api.v1.http import cursor_decode, cursor_encode, json_response
 from govserve.api.v1.schemas import (
@@ -56,7 +57,6 @@ from govserve.journeys import errors as journey_errors
 from govserve.journeys import hooks as journey_hooks
 from govserve.journeys import selectors as journeys
 from govserve.journeys import services as journey_services
-from govserve.journeys.fields import value_to_json
 from govserve.journeys.models import Application, Channel
 from govserve.journeys.routing import JourneyState
 
@@ -69,7 +69,7 @@ PAGE_SIZE_MAX = 100
 CURSOR_INVALID = "The cursor is not valid: use the next_cursor of the previous page"
 
 
-def _owned(principal: Principal, application_id: uuid.UUID) -> Application:
+def owned(principal: Principal, application_id: uuid.UUID) -> Application:
     """Return the application if the calling client made it (a citizen's token: any of theirs); else not found."""
     if principal.client.citizen_id is None and not client_owns(principal.client, application_id):
         raise journey_errors.ApplicationNotFoundError("There is no application at this address")
@@ -78,7 +78,7 @@ def _owned(principal: Principal, application_id: uuid.UUID) -> Application:
     )
 
 
-def _application_out(application: Application, state: JourneyState | None = None) -> ApplicationOut:
+def application_out(application: Application, state: JourneyState | None = None) -> ApplicationOut:
     state = state or journeys.state_load(application)
     return ApplicationOut(
         id=application.id,
@@ -124,7 +124,7 @@ def application_create(request: HttpRequest, payload: ApplicationCreate) -> Http
             contact_email=payload.contact_email,
         )
         client_application_record(client=principal.client, application_id=started.application.id)
-    return json_response(request, _application_out(started.application), status=201)
+    return json_response(request, application_out(started.application), status=201)
 
 
 @router.get(
@@ -161,7 +161,7 @@ def application_list(
     next_cursor = (
         cursor_encode({"created_at": rows[-1].created_at.isoformat(), "id": rows[-1].id}) if more and rows else None
     )
-    items = [_application_out(row.application) for row in rows]
+    items = [application_out(row.application) for row in rows]
     return json_response(request, ApplicationPage(items=items, next_cursor=next_cursor))
 
 
@@ -184,7 +184,7 @@ def _citizen_application_list(request: HttpRequest, citizen: Citizen, cursor: st
         else None
     )
     return json_response(
-        request, ApplicationPage(items=[_application_out(row) for row in rows], next_cursor=next_cursor)
+        request, ApplicationPage(items=[application_out(row) for row in rows], next_cursor=next_cursor)
     )
 
 
@@ -197,8 +197,8 @@ def _citizen_application_list(request: HttpRequest, citizen: Citizen, cursor: st
 )
 def application_get(request: HttpRequest, application_id: uuid.UUID) -> HttpResponse:
     """Return the application (ETag; If-None-Match answers 304)."""
-    application = _owned(principal_of(request), application_id)
-    return json_response(request, _application_out(application))
+    application = owned(principal_of(request), application_id)
+    return json_response(request, application_out(application))
 
 
 @router.get(
@@ -214,7 +214,7 @@ def application_answers(request: HttpRequest, application_id: uuid.UUID) -> Http
     Fields hidden by their conditions and pages off the path are left out,
     as on the web's check-answers page.
     """
-    application = _owned(principal_of(request), application_id)
+    application = owned(principal_of(request), application_id)
     state = journeys.state_load(application)
     fields = {page_field.id: page_field for page in state.definition.pages for page_field in page.fields}
     effective = state.effective_answers()
@@ -222,7 +222,7 @@ def application_answers(request: HttpRequest, application_id: uuid.UUID) -> Http
         request,
         AnswersOut(
             application_id=application.id,
-            answers={field_id: value_to_json(fields[field_id], value) for field_id, value in effective.items()},
+            answers={field_id: answer_json(fields[field_id], value) for field_id, value in effective.items()},
         ),
     )
 
@@ -232,7 +232,7 @@ def _page_saved(request: HttpRequest, result: journey_services.PageSaveResult, p
     return json_response(
         request,
         SaveOut(
-            application=_application_out(result.application, result.state),
+            application=application_out(result.application, result.state),
             saved_pages=[page_id],
             changed=result.changed,
             ignored=[],
@@ -257,7 +257,7 @@ def application_page_save(
     answers' errors are the web's (422 ``answers_invalid``, one entry per field).
     """
     principal = principal_of(request)
-    application = _owned(principal, application_id)
+    application = owned(principal, application_id)
     state = journeys.state_load(application)
     page = submission.page_of(state, page_id)
     submission.answers_unknown_check(
@@ -322,7 +322,7 @@ def application_page_upload(request: HttpRequest, application_id: uuid.UUID, pag
     uploaded for a field is replaced.
     """
     principal = principal_of(request)
-    application = _owned(principal, application_id)
+    application = owned(principal, application_id)
     state = journeys.state_load(application)
     page = submission.page_of(state, page_id)
     answers = _multipart_answers(request)
@@ -371,7 +371,7 @@ def application_document_upload(request: HttpRequest, application_id: uuid.UUID,
     Answers the requirements afterwards.
     """
     principal = principal_of(request)
-    _owned(principal, application_id)
+    owned(principal, application_id)
     upload = request.FILES.get("file")
     if not isinstance(upload, UploadedFile):
         raise errors.DocumentFileMissingError("Send the document as the multipart part named file")
@@ -402,7 +402,7 @@ def application_answers_save(request: HttpRequest, application_id: uuid.UUID, pa
     are not saved and listed in ``ignored``.
     """
     principal = principal_of(request)
-    application = _owned(principal, application_id)
+    application = owned(principal, application_id)
     state = journeys.state_load(application)
     known = {page_field.id for page in state.definition.pages for page_field in page.fields}
     submission.answers_unknown_check(payload.answers, known, "this service")
@@ -413,7 +413,7 @@ def application_answers_save(request: HttpRequest, application_id: uuid.UUID, pa
     return json_response(
         request,
         SaveOut(
-            application=_application_out(application, state),
+            application=application_out(application, state),
             saved_pages=saved,
             changed=changed,
             ignored=[field_id for field_id in payload.answers if field_id not in used],
@@ -430,7 +430,7 @@ def application_answers_save(request: HttpRequest, application_id: uuid.UUID, pa
 )
 def application_requirements(request: HttpRequest, application_id: uuid.UUID) -> HttpResponse:
     """Return the fees and documents computed from the answers (none until every question is answered)."""
-    application = _owned(principal_of(request), application_id)
+    application = owned(principal_of(request), application_id)
     state = journeys.state_load(application)
     fees = journeys.fees_of(state)
     language = application.language
@@ -495,7 +495,7 @@ def application_submit(
         raise errors.IdempotencyKeyMissingError(
             "Send an Idempotency-Key header: 8 to 100 letters, digits, hyphens or underscores"
         )
-    application = _owned(principal, application_id)
+    application = owned(principal, application_id)
     digest = _submit_digest(application_id, payload)
     reused = errors.IdempotencyKeyReusedError("This Idempotency-Key was used for a different request")
     existing = submission_key_get(principal.client, idempotency_key)
@@ -513,7 +513,7 @@ def application_submit(
     )
     if record.application_id != application_id or record.request_digest != digest:
         raise reused
-    return json_response(request, _application_out(result.application))
+    return json_response(request, application_out(result.application))
 
 
 @router.get(
@@ -525,7 +525,7 @@ def application_submit(
 )
 def application_history(request: HttpRequest, application_id: uuid.UUID) -> HttpResponse:
     """Return the status changes of the application, as the applicant's dashboard shows them."""
-    application = _owned(principal_of(request), application_id)
+    application = owned(principal_of(request), application_id)
     return json_response(
         request,
         HistoryOut(
@@ -558,11 +558,11 @@ def application_withdraw(request: HttpRequest, application_id: uuid.UUID) -> Htt
     409 ``not_withdrawable`` once decided, already withdrawn, or never sent.
     """
     principal = principal_of(request)
-    _owned(principal, application_id)
+    owned(principal, application_id)
     application = journey_services.application_withdraw(
         application_id=application_id, applicant=principal.applicant(application_id)
     )
-    return json_response(request, _application_out(application))
+    return json_response(request, application_out(application))
 
 
 MESSAGES = ClientToken("messages:write")
@@ -588,7 +588,7 @@ def _messages_out(application: Application) -> MessagesOut:
 )
 def application_messages(request: HttpRequest, application_id: uuid.UUID) -> HttpResponse:
     """Return the thread as the applicant's page shows it (never a staff member's name)."""
-    return json_response(request, _messages_out(_owned(principal_of(request), application_id)))
+    return json_response(request, _messages_out(owned(principal_of(request), application_id)))
 
 
 @router.post(
@@ -606,6 +606,10 @@ def application_message_send(request: HttpRequest, application_id: uuid.UUID, pa
     writes first; 422 ``message_invalid`` (empty, too long). Answers the thread.
     """
     principal = principal_of(request)
-    application = _owned(principal, application_id)
+    application = owned(principal, application_id)
     journey_hooks.applicant_message_send(application, principal.actor, payload.body)
     return json_response(request, _messages_out(application), status=201)
+
+
+# The operations of other modules join this router (each imports it): repeating groups, corrections, results.
+from govserve.api.v1 import groups  # noqa: E402, F401

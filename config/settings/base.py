@@ -198,6 +198,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # ASVS 6.2.11: not the product's, the organisation's or an institution's name, nor a live service's title or id.
+    {
+        "NAME": "govserve.accounts.passwords.ContextWordsValidator",
+        "OPTIONS": {"sources": ["govserve.catalogue.context_words.live_service_terms"]},
+    },
 ]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1  # hours

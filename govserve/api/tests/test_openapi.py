@@ -36,6 +36,8 @@ def test_the_openapi_document_is_valid_openapi_3_1() -> None:
         ("GET", "/api/v1/applications/{application_id}/messages"),
         ("GET", "/api/v1/applications/{application_id}/pages/{page_id}/groups/{group_id}/items"),
         ("GET", "/api/v1/applications/{application_id}/requirements"),
+        ("GET", "/api/v1/applications/{application_id}/results"),
+        ("GET", "/api/v1/applications/{application_id}/results/{result_id}/pdf"),
         ("GET", "/api/v1/services"),
         ("GET", "/api/v1/services/{service_id}"),
         ("GET", "/api/v1/services/{service_id}/answers-schema"),

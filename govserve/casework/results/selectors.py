@@ -221,6 +221,12 @@ def _row(row: IssuedResult, language: str) -> ResultRow:
     )
 
 
+def results_of_application(application: Application, *, language: str = "en") -> list[ResultRow]:
+    """Return the results of ``application`` with their ids, for its applicant (the caller checked the access)."""
+    rows = IssuedResult.objects.filter(application=application).select_related("application")
+    return [_row(row, language) for row in rows.order_by("issued_at", "number")]
+
+
 def results_for_file(*, user: Any, file_id: uuid.UUID, language: str = "en") -> list[ResultRow]:
     """Return the results of the case file ``file_id`` if ``user`` may see it; raise ResultNotFoundError otherwise."""
     case_file = CaseFile.objects.select_related("application").filter(pk=file_id).first()

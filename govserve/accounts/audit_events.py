@@ -18,6 +18,10 @@ register_event(
     description="A signed-in staff member's request was refused (403 or 404): details give the method, route "
     "pattern, status, reason code and the URL's object ids, never the query string or a personal value.",
 )
+register_event(
+    "accounts.staff.sessions_ended",
+    description="An administrator ended every open session of a staff member (details.sessions: how many).",
+)
 register_event("accounts.staff.mfa_enrolled", description="A staff member confirmed a new authenticator app.")
 register_event(
     "accounts.staff.mfa_reset",

@@ -1,4 +1,4 @@
-"""``govserve staff``: invite staff, grant and remove roles, deactivate, reset MFA or password, unlock, list.
+"""``govserve staff``: invite, grant and remove roles, deactivate, end sessions, reset MFA or password, unlock, list.
 
 Every change goes through :mod:`govserve.accounts.services` and is audited
 with the actor ``system:cli`` (whoever runs the command has shell access to
@@ -94,6 +94,7 @@ class Command(BaseCommand):
         for name, text in (
             ("deactivate", "Deactivate an account (open sessions end at their next request)."),
             ("unlock", "Clear a sign-in lockout after repeated failures."),
+            ("end-sessions", "End every open session of a staff member now (they must sign in again)."),
         ):
             commands.add_parser(name, help=text).add_argument("username")
 
@@ -175,6 +176,11 @@ class Command(BaseCommand):
         user = services.staff_user_get(options["username"])
         changed = services.staff_deactivate(actor=CLI, user=user)
         self.stdout.write(f"{user.username} deactivated" if changed else f"{user.username} was already inactive")
+
+    def _end_sessions(self, options: dict[str, Any]) -> None:
+        user = services.staff_user_get(options["username"])
+        ended = services.staff_sessions_end(actor=CLI, user=user)
+        self.stdout.write(f"ended {ended} session(s) of {user.username}")
 
     def _reset_mfa(self, options: dict[str, Any]) -> None:
         user = services.staff_user_get(options["username"])

@@ -161,3 +161,16 @@ def test_object_ids_keep_ids_and_drop_secrets_and_anything_else() -> None:
 )
 def test_refusal_reason(exception: Exception, reason: str) -> None:
     assert refusal_reason(exception) == reason
+
+
+def test_a_refused_csrf_token_on_a_staff_form_is_audited_without_a_reason(
+    client: Client, signed_in_officer: Staff
+) -> None:
+    enforcing = Client(enforce_csrf_checks=True)
+    enforcing.cookies = client.cookies
+
+    assert enforcing.post("/staff/account/password", {"password": "x", "password_confirm": "x"}).status_code == 403
+
+    [entry] = refusals()
+    assert entry.subject_id == "accounts:staff_change_password"
+    assert entry.details == {"method": "POST", "route": "staff/account/password", "status": 403, "ids": {}}

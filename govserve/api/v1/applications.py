@@ -612,4 +612,4 @@ def application_message_send(request: HttpRequest, application_id: uuid.UUID, pa
 
 
 # The operations of other modules join this router (each imports it): repeating groups, corrections, results.
-from govserve.api.v1 import groups, results  # noqa: E402, F401
+from govserve.api.v1 import corrections, groups, results  # noqa: E402, F401

@@ -13,6 +13,7 @@ markup of their own.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +22,9 @@ from django.conf import settings
 from django.test import RequestFactory
 
 from govserve.accounts.services import staff_invite, staff_mfa_reset
-from govserve.accounts.tests.factories import institution_create
+from govserve.accounts.tests.factories import institution_create, role_grant
 from govserve.audit.actors import Actor
+from govserve.core import clock
 from tests.browser import people
 from tests.browser.browsing import Tab
 from tests.browser.inventory_api import API_NOT_PAGES
@@ -161,6 +163,25 @@ def _staff_signed_in(path: str) -> Callable[[Tab], None]:
         tab.goto(path)
 
     return reach
+
+
+def _staff_suppliers(tab: Tab) -> None:
+    # An administrator of the council sees its supplier staff: one supplier account, limited to one service.
+    officer = people.officer_create()
+    role_grant(user=officer.user, institution=officer.user.role_assignments.get().institution, role="administrator")
+    staff_invite(
+        actor=Actor.system("cli"),
+        username="supplier-engineer",
+        first_name="Sam",
+        last_name="Supplier",
+        roles=[("city-council", "licensing_officer")],
+        is_supplier=True,
+        access_expires_at=clock.now() + datetime.timedelta(days=30),
+        supplier_company="Acme Digital",
+        supplier_services=["street-trading-licence"],
+    )
+    people.officer_sign_in(tab, officer)
+    tab.goto("/staff/suppliers")
 
 
 def _staff_locked_out(tab: Tab) -> None:
@@ -335,6 +356,7 @@ INVENTORY: tuple[PageType, ...] = (
     PageType("staff-enrolment-link", "accounts:staff_enrolment_link", _staff_enrolment_link),
     PageType("staff-locked-out", "accounts:staff_sign_in", _staff_locked_out),
     PageType("staff-home", "accounts:staff_home", _staff_signed_in("/staff/"), phone=True),
+    PageType("staff-suppliers", "accounts:staff_suppliers", _staff_suppliers),
     PageType("staff-reauthenticate", "accounts:staff_reauthenticate", _staff_signed_in("/staff/confirm-it-is-you")),
     PageType("staff-change-password", "accounts:staff_change_password", _staff_signed_in("/staff/account/password")),
     PageType("staff-sign-out", "accounts:staff_sign_out", _staff_signed_in("/staff/sign-out")),

@@ -178,6 +178,15 @@ def _token(_world: World) -> dict[str, Any]:
 
 
 APP = "application_id"
+CORRECTIONS_WRITE = api("applications:write", owned=True)
+GROUP_READ = Rule("api applications:read", frozenset(), owned=True, sees=frozenset({"api:applications:read"}))
+GROUP_WRITE = Rule("api applications:write", frozenset(), owned=True, sees=frozenset({"api:applications:write"}))
+
+
+def _api_group(world: World) -> dict[str, Any]:
+    return {**_api_app(world), "page_id": "private-land", "group_id": "no-such-group"}
+
+
 OPERATOR_TASK = Rule("api operator", frozenset({"api:operator"}), owned=True)
 """The world's task through API v1: the officer's operator token only (the stranger's: not found)."""
 CASEWORK_FILE = staff("officer", "team_leader", owned=True)
@@ -243,6 +252,23 @@ ROUTES: dict[str, Route] = {
     "api_v1:application_messages": Route(api("applications:read", owned=True), kwargs=_api_app, owned_kwarg=APP),
     "api_v1:application_message_send": Route(
         api("messages:write", owned=True), "POST", _api_app, APP, data={"body": ""}, json=True
+    ),
+    # The street light report has no repeating group: the owner gets a typed 404 (page_not_found), which the
+    # rule records as a refusal the owner may see; every other actor gets exactly the made-up id's answer.
+    "api_v1:application_group_items": Route(GROUP_READ, kwargs=_api_group, owned_kwarg=APP),
+    "api_v1:application_group_item_add": Route(GROUP_WRITE, "POST", _api_group, APP, data={"answers": {}}, json=True),
+    "api_v1:application_group_item_change": Route(
+        GROUP_WRITE, "PUT", lambda w: {**_api_group(w), "item_id": "item-1"}, APP, data={"answers": {}}, json=True
+    ),
+    "api_v1:application_group_item_remove": Route(
+        GROUP_WRITE, "DELETE", lambda w: {**_api_group(w), "item_id": "item-1"}, APP
+    ),
+    "api_v1:application_results": Route(api("applications:read", owned=True), kwargs=_api_app, owned_kwarg=APP),
+    # A result of another application (citizen A's licence): nobody gets it through this application.
+    "api_v1:application_result_pdf": Route(
+        Rule("api applications:read", frozenset(), owned=True, sees=frozenset({"api:applications:read"})),
+        kwargs=lambda w: {**_api_app(w), "result_id": w.result.id},
+        owned_kwarg=APP,
     ),
     # --- API v1 operator side (tokens acting as a staff member: casework's own checks) ----------------------
     "api_v1:task_list": Route(Rule("api operator", frozenset({"api:operator", "api:operator_stranger"}))),
@@ -447,3 +473,29 @@ ADMIN_MODELS: frozenset[str] = frozenset(
 )
 """Every model registered in the staff admin (``app_label.model``): each has its admin routes, all behind
 :func:`admin_site` (``test_every_admin_route_refuses_non_administrators`` walks them)."""
+
+
+WRITES_TOO: dict[str, Mapping[str, Any]] = {
+    "accounts:staff_change_password": {"current_password": "x", "new_password": "y", "confirm_password": "y"},
+    "accounts:citizen_email_change": {"email": "someone-else@example.org"},
+    "accounts:citizen_password": {"password": "a long enough password 1"},
+    "casework:decision": {"decision": "approve", "version": "2"},
+    "casework:correction": {"reason": "matrix", "full_name": "Changed"},
+    "casework:assisted_start": {"service_id": "street-trading-licence"},
+    "journeys:question": {"date_of_birth-day": "1", "date_of_birth-month": "1", "date_of_birth-year": "1990"},
+    "journeys:check_answers": {"declaration": "accepted"},
+    "journeys:save_and_return": {"email": "someone-else@example.org"},
+    "journeys:documents": {},
+    "journeys:group_item_add": {},
+    "journeys:group_item_remove": {},
+    "journeys:application_delete": {},
+    "journeys:application_withdraw": {"confirm": "yes"},
+    "journeys:changes_page": {},
+    "payments:start": {"when": "before_submission"},
+    "payments:refund": {"amount": "1.00", "reason": "matrix"},
+    "privacy:subject_access": {"email": "matrix-owner@example.org"},
+    "privacy:erasure": {"email": "matrix-owner@example.org"},
+}
+"""Pages that also take a POST: each is posted as every actor the route's rule refuses, and must refuse it
+(as the GET does) and change nothing. (A page shown but refusing the post, such as the decision form for a team
+leader, is checked by the route's own tests.)"""

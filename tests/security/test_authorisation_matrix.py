@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -23,7 +24,16 @@ from django.test.utils import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from govserve.catalogue.selectors import compiled_cache_clear
-from tests.security.matrix import ACTORS, ADMIN_MODELS, API_ACTORS, GOVSTACK_ACTORS, ROUTES, WEB_ACTORS, Route
+from tests.security.matrix import (
+    ACTORS,
+    ADMIN_MODELS,
+    API_ACTORS,
+    GOVSTACK_ACTORS,
+    ROUTES,
+    WEB_ACTORS,
+    WRITES_TOO,
+    Route,
+)
 from tests.security.probe import call, client_for, fingerprint, path_of, shape, verdict
 from tests.security.world import MISSING, World, world_build
 
@@ -199,3 +209,28 @@ def test_the_matrix_names_only_known_actors() -> None:
     for name, route in ROUTES.items():
         assert route.rule.allowed <= known, name
     assert set(GOVSTACK_ACTORS) <= known
+
+
+WRITE_CASES = [
+    (name, actor)
+    for name in sorted(WRITES_TOO)
+    for actor in _actors_for(name)
+    if not ROUTES[name].rule.allows(actor) and actor not in (ROUTES[name].rule.sees or frozenset())
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "actor"), WRITE_CASES, ids=[f"{name}-{actor}" for name, actor in WRITE_CASES])
+def test_a_refused_actor_cannot_post_to_the_page_either(world: World, name: str, actor: str) -> None:
+    route = replace(ROUTES[name], method="POST", data=WRITES_TOO[name], json=False)
+    client, headers = client_for(world, actor)
+    path = path_of(name, route, world)
+    before = fingerprint()
+
+    response = call(client, headers, route, path)
+
+    assert response.status_code < 500, response.content[:2000]
+    assert verdict(response, route.rule).refused, f"POST {path} as {actor}: {response.status_code}"
+    assert fingerprint() == before, f"a refused POST {path} as {actor} changed data"
+    body = response.content.decode(errors="replace")
+    assert [secret for secret in world.secrets if secret in body] == []

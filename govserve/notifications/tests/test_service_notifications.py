@@ -76,7 +76,11 @@ def texts(examples: None) -> None:
     text = example_text(LIGHT)
     text = text.replace("notifications:\n  submitted:\n", "notifications:\n  sms_to: reporter_phone\n  submitted:\n", 1)
     text = text.replace("  submitted:\n    email:", SUBMITTED_SMS + "    email:", 1)
-    publish_text(text.rstrip("\n") + "\n" + MORE_TEMPLATES, f"{LIGHT}.yaml")
+    # The templates go inside the notifications section, wherever it is in the file (other sections follow it).
+    text = text.replace(
+        "notifications:\n  sms_to: reporter_phone\n", "notifications:\n  sms_to: reporter_phone" + MORE_TEMPLATES, 1
+    )
+    publish_text(text, f"{LIGHT}.yaml")
 
 
 def _draft(*, language: str = "en", phone: str = "07700 900123", forms: dict[str, Any] | None = None) -> Application:

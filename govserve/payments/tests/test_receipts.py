@@ -71,7 +71,9 @@ def test_the_receipt_email_in_welsh() -> None:
 
 def test_a_definition_with_its_own_payment_received_email_sends_that_one_only() -> None:
     # given version 2 of the service has a payment_received email
-    publish_text(example_text(STREET_TRADING).rstrip("\n") + "\n" + PAYMENT_RECEIVED, f"{STREET_TRADING}.yaml")
+    # (inside the notifications section, wherever it is in the file: other sections follow it)
+    text = example_text(STREET_TRADING).replace("notifications:\n", "notifications:\n" + PAYMENT_RECEIVED, 1)
+    publish_text(text, f"{STREET_TRADING}.yaml")
 
     # when
     payment = _paid()

@@ -76,6 +76,7 @@ def page_save(
         files=files,
         language=application.language,
         loaded=application,
+        walked=state,
     )
 
 

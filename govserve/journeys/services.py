@@ -771,6 +771,7 @@ def page_answers_save(
     language: str,
     adding_item: bool = False,
     loaded: Application | None = None,
+    walked: JourneyState | None = None,
 ) -> PageSaveResult:
     """Validate and save the answers of one page; return the new state.
 
@@ -784,10 +785,13 @@ def page_answers_save(
     ``draft_expiry_days`` from now. Audited as ``journeys.application.answers_saved``.
     ``loaded``: the application as this request already read it (saves a
     query; access and status are checked again on it and under the lock).
+    ``walked``: the journey state of ``loaded`` this request already holds,
+    such as the previous page's :class:`PageSaveResult` state (saves reading
+    the answers again; ignored without ``loaded``).
     """
     application = _unlocked(application_id, applicant, loaded)
     _require_draft(application)
-    state = state_load(application)
+    state = walked if walked is not None and application is loaded else state_load(application)
     if not state.on_path(page_id):
         raise errors.PageNotFoundError("This page is not part of your application yet")
     _, page = _page_of(state, page_id)
@@ -1236,11 +1240,13 @@ def _document_problems(
     application: Application, state: JourneyState, language: str, uploads: Sequence[DocumentSummary] | None = None
 ) -> list[SubmissionProblem]:
     problems: list[SubmissionProblem] = []
-    present = {summary.slot for summary in (documents_of(application) if uploads is None else uploads)}
+    present: set[str] | None = None  # read only when a document is to be uploaded (most services ask for none)
     slots_used: set[str] = set()
     for requirement in required_documents(state.final_evaluator()):
         if requirement.delivery != "upload":
             continue
+        if present is None:
+            present = {summary.slot for summary in (documents_of(application) if uploads is None else uploads)}
         slots_used.add(requirement.slot)
         if requirement.slot not in present:
             name = requirement.document.name.get(language)
@@ -1250,6 +1256,8 @@ def _document_problems(
         for field_id in state.visible.get(page_id, []):
             if _is_file_answer(state.answers.get(field_id)):
                 slots_used.add(field_slot(field_id))
+    if not slots_used:
+        return problems  # no upload is used: none can block the submission (saves reading them)
     for block in documents_blocking_submission(application.crypto_owner):
         if block.slot in slots_used:
             where = "documents" if block.slot.startswith("document:") else _page_of_slot(state, block.slot)

@@ -157,3 +157,34 @@ def test_another_clients_application_is_not_found(
         assert (response.status_code, body(response)["code"]) == (404, "application_not_found"), path
     application.refresh_from_db()
     assert application.status == ApplicationStatus.SENT_BACK
+
+
+OPERATIONS = [
+    ("GET", "corrections", "applications:read"),
+    ("PATCH", "corrections/answers", "applications:write"),
+    ("POST", "corrections/documents/birth-notification", "applications:write"),
+    ("POST", "resubmit", "applications:write"),
+    ("GET", "pages/assistants/groups/assistants/items", "applications:read"),
+    ("POST", "pages/assistants/groups/assistants/items", "applications:write"),
+    ("PUT", "pages/assistants/groups/assistants/items/abc123", "applications:write"),
+    ("DELETE", "pages/assistants/groups/assistants/items/abc123", "applications:write"),
+    ("GET", "results", "applications:read"),
+    ("GET", "results/00000000-0000-4000-8000-000000000000/pdf", "applications:read"),
+]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[f"{method}-{path}" for method, path, _ in OPERATIONS])
+def test_each_operation_needs_its_scope(
+    sent_back: tuple[Caller, Application], make_caller: MakeCaller, operation: tuple[str, str, str]
+) -> None:
+    _, application = sent_back
+    method, path, scope = operation
+    other = "applications:write" if scope == "applications:read" else "applications:read"
+    payload: Any = {"declaration": True} if path == "resubmit" else {"answers": {}}
+    if method in {"GET", "DELETE"}:
+        payload = None
+    response = make_caller(other, "services:read").call(
+        method, f"/api/v1/applications/{application.id}/{path}", payload
+    )
+    assert (response.status_code, body(response)["code"]) == (403, "scope_missing")
+    assert scope in body(response)["detail"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,16 +121,17 @@ def period_text(period: str) -> str:
     match = _PERIOD.match(period)
     if match is None or not any(match.groups()):
         return period
-    units = (
-        ("%(count)s year", "%(count)s years"),
-        ("%(count)s month", "%(count)s months"),
-        ("%(count)s week", "%(count)s weeks"),
-        ("%(count)s day", "%(count)s days"),
+    # Each call names its literal strings, so that `scripts/i18n.py extract` finds them.
+    units: tuple[Callable[[int], str], ...] = (
+        lambda n: ngettext("%(count)s year", "%(count)s years", n),
+        lambda n: ngettext("%(count)s month", "%(count)s months", n),
+        lambda n: ngettext("%(count)s week", "%(count)s weeks", n),
+        lambda n: ngettext("%(count)s day", "%(count)s days", n),
     )
     parts = []
-    for value, (one, many) in zip(match.groups(), units, strict=True):
+    for value, unit in zip(match.groups(), units, strict=True):
         if value is not None and int(value):
-            parts.append(ngettext(one, many, int(value)) % {"count": int(value)})
+            parts.append(unit(int(value)) % {"count": int(value)})
     return ", ".join(parts)
 
 

@@ -118,8 +118,8 @@ def _corrections_out(principal: Principal, application: Application) -> Correcti
                 label=fields[field_id].label.get(language),
                 answer=answer_json(fields[field_id], state.answers.get(field_id)),
             )
-            for field_id in sorted(changes.fields, key=list(fields).index)
-            if field_id in fields
+            for field_id in fields
+            if field_id in changes.fields
         ],
         documents=[
             FlaggedDocumentOut(

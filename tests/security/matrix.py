@@ -270,6 +270,24 @@ ROUTES: dict[str, Route] = {
         kwargs=lambda w: {**_api_app(w), "result_id": w.result.id},
         owned_kwarg=APP,
     ),
+    # Changes asked by staff: the API application was never sent back, so the owner gets an answer past the
+    # access check (an empty list, a conflict); every other actor gets exactly the made-up id's answer.
+    "api_v1:application_corrections": Route(api("applications:read", owned=True), kwargs=_api_app, owned_kwarg=APP),
+    "api_v1:application_corrections_save": Route(
+        CORRECTIONS_WRITE, "PATCH", _api_app, APP, data={"answers": {}}, json=True
+    ),
+    "api_v1:application_corrections_document": Route(
+        CORRECTIONS_WRITE, "POST", lambda w: {**_api_app(w), "document_id": "photo"}, APP, data={}
+    ),
+    "api_v1:application_resubmit": Route(
+        CORRECTIONS_WRITE,
+        "POST",
+        _api_app,
+        APP,
+        data={"declaration": True},
+        json=True,
+        headers={"Idempotency-Key": "matrix-resubmit-0001"},
+    ),
     # --- API v1 operator side (tokens acting as a staff member: casework's own checks) ----------------------
     "api_v1:task_list": Route(Rule("api operator", frozenset({"api:operator", "api:operator_stranger"}))),
     "api_v1:task_get": Route(OPERATOR_TASK, kwargs=_task, owned_kwarg="task_id"),

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods
 
 from govserve.accounts import conf, errors, forms, policies, selectors, services, signin
 from govserve.accounts.decorators import require_recent_authentication, staff_required, staff_session_valid
-from govserve.accounts.models import StaffPasswordLinkPurpose, User
+from govserve.accounts.models import PlatformRole, StaffPasswordLinkPurpose, User
 from govserve.core.errors import ApplicationError
 
 STAFF_HOME = "/staff/"
@@ -298,9 +298,30 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         "accounts/staff_home.html",
         title=_("Your roles"),
         roles=selectors.staff_roles_for_user(user),
+        work=[{"href": reverse(name), "text": text} for name, text in _work_links(user)],
         can_use_admin=policies.can_use_admin(user),
         user=user,
     )
+
+
+def _work_links(user: User) -> list[tuple[str, str]]:
+    """Return (URL name, link text) of the work the person's roles open to them, in the staff home's order."""
+    roles = {role for _code, role in policies.roles_of(user)}
+    links: list[tuple[str, str]] = []
+    if roles - policies.INSTITUTION_WIDE_ROLES:  # a role some service's flow names
+        links += [("casework:queue", _("Queues")), ("casework:my_tasks", _("My tasks"))]
+    if roles & {"finance", PlatformRole.ADMINISTRATOR}:
+        links.append(("payments:reconciliation", _("Payments reconciliation")))
+    if "data-protection-officer" in roles:
+        links += [
+            ("privacy:subject_access", _("Subject access requests")),
+            ("privacy:erasure", _("Erase a person's data")),
+        ]
+    if roles & {"data-protection-officer", PlatformRole.ADMINISTRATOR}:
+        links.append(("privacy:dp_reports", _("Data-protection reports")))
+    if roles & {PlatformRole.SERVICE_OWNER, PlatformRole.ADMINISTRATOR}:
+        links.append(("accounts:staff_suppliers", _("Supplier staff")))
+    return links
 
 
 @never_cache

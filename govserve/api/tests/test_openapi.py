@@ -28,6 +28,8 @@ def test_the_openapi_document_is_valid_openapi_3_1() -> None:
         for method, operation in item.items()
     }
     assert sorted(operations) == [
+        ("DELETE", "/api/v1/applications/{application_id}"),
+        ("DELETE", "/api/v1/applications/{application_id}/documents/{document_id}"),
         ("DELETE", "/api/v1/applications/{application_id}/pages/{page_id}/groups/{group_id}/items/{item_id}"),
         ("GET", "/api/v1/applications"),
         ("GET", "/api/v1/applications/{application_id}"),

@@ -517,34 +517,33 @@ def enqueue(target: Job[..., Any] | str, /, *, idempotency_key: str, **kwargs: A
 
 
 def _enqueue_checked(declared: Job[..., Any], *, idempotency_key: str, kwargs: dict[str, Any]) -> JobRecord:
-    existing = JobRecord.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is None:
-        job_id = uuid.uuid4()
-        max_attempts = _max_attempts(declared)
-        try:
-            # A savepoint: a concurrent insert of the same key must not poison the caller's transaction.
-            with transaction.atomic():
-                task_result_id = _write_task_row(job_id=job_id, priority=declared.priority, run_after=None)
-                # The job row's unique key is the idempotency check; a duplicate rolls back the task row too.
-                record = JobRecord.objects.create(
-                    id=job_id,
-                    name=declared.name,
-                    module=declared.module,
-                    idempotency_key=idempotency_key,
-                    kwargs=kwargs,
-                    state=JobState.QUEUED,
-                    priority=declared.priority,
-                    attempts_left=max_attempts,
-                    max_attempts=max_attempts,
-                    task_result_id=task_result_id,
-                )
-        except IntegrityError:
-            existing = JobRecord.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is None:
-                raise
-        else:
-            logger.info("job.enqueued", job_id=str(record.id), job_name=record.name)
-            return record
+    # No read first: almost every key is new, and the job row's unique key answers a repeated one (below).
+    job_id = uuid.uuid4()
+    max_attempts = _max_attempts(declared)
+    try:
+        # A savepoint: a repeated or concurrent insert of the same key must not poison the caller's transaction.
+        with transaction.atomic():
+            task_result_id = _write_task_row(job_id=job_id, priority=declared.priority, run_after=None)
+            # The job row's unique key is the idempotency check; a duplicate rolls back the task row too.
+            record = JobRecord.objects.create(
+                id=job_id,
+                name=declared.name,
+                module=declared.module,
+                idempotency_key=idempotency_key,
+                kwargs=kwargs,
+                state=JobState.QUEUED,
+                priority=declared.priority,
+                attempts_left=max_attempts,
+                max_attempts=max_attempts,
+                task_result_id=task_result_id,
+            )
+    except IntegrityError:
+        existing = JobRecord.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+    else:
+        logger.info("job.enqueued", job_id=str(record.id), job_name=record.name)
+        return record
     if existing.name != declared.name or existing.kwargs != kwargs:
         msg = f"idempotency key {idempotency_key!r} is already used by another job or other arguments"
         raise IdempotencyConflictError(msg, job_id=str(existing.id))

@@ -3,7 +3,8 @@
     python -m benchmarks.api_bench.per_call [--rounds 20] [--database-url URL] [--profile CALL ...]
 
 Sets up a fresh database as the benchmark does (production settings, a
-temporary SQLite file unless ``--database-url`` names an empty database;
+temporary SQLite file, or the PostgreSQL database ``--database-url`` names,
+dropped and created (its name must start with ``gs_``);
 ``api_bench/database.py prepare``: migrate, publish the examples, an API
 client and its token), then in a child process with the same environment
 makes ``--rounds`` submissions through Django's test client (the whole
@@ -129,7 +130,9 @@ def main(argv: list[str]) -> int:
     """Prepare a database, make the submissions in a child process, print the table."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.api_bench.per_call")
     parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--database-url", default="", help="an empty database; default: a temporary SQLite file")
+    parser.add_argument(
+        "--database-url", default="", help="a PostgreSQL database gs_..., dropped and created; default: SQLite"
+    )
     parser.add_argument("--profile", action="append", default=[], choices=CALLS, help="print this call's profile")
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
@@ -137,6 +140,10 @@ def main(argv: list[str]) -> int:
         result = _submissions(options.rounds, options.child, frozenset(options.profile))
         sys.stdout.write(RESULT_MARKER + json.dumps(result) + "\n")
         return 0
+    if options.database_url:
+        from benchmarks.casework_bench.per_page import _fresh_postgres  # noqa: PLC0415
+
+        _fresh_postgres(options.database_url)
     with tempfile.TemporaryDirectory(prefix="gs-bench-api-per-call-") as temporary:
         directory = Path(temporary)
         env = production_environment(

@@ -179,8 +179,10 @@ def _token(_world: World) -> dict[str, Any]:
 
 APP = "application_id"
 CORRECTIONS_WRITE = api("applications:write", owned=True)
-GROUP_READ = Rule("api applications:read", frozenset(), owned=True, sees=frozenset({"api:applications:read"}))
-GROUP_WRITE = Rule("api applications:write", frozenset(), owned=True, sees=frozenset({"api:applications:write"}))
+OWNER_SEES_READ = Rule("api applications:read", frozenset(), owned=True, sees=frozenset({"api:applications:read"}))
+OWNER_SEES_WRITE = Rule("api applications:write", frozenset(), owned=True, sees=frozenset({"api:applications:write"}))
+"""The owner's token with the scope gets a typed not-found for a part the application does not have (a group, a
+document); everyone else must get exactly the made-up application's answer."""
 
 
 def _api_group(world: World) -> dict[str, Any]:
@@ -255,13 +257,21 @@ ROUTES: dict[str, Route] = {
     ),
     # The street light report has no repeating group: the owner gets a typed 404 (page_not_found), which the
     # rule records as a refusal the owner may see; every other actor gets exactly the made-up id's answer.
-    "api_v1:application_group_items": Route(GROUP_READ, kwargs=_api_group, owned_kwarg=APP),
-    "api_v1:application_group_item_add": Route(GROUP_WRITE, "POST", _api_group, APP, data={"answers": {}}, json=True),
+    "api_v1:application_group_items": Route(OWNER_SEES_READ, kwargs=_api_group, owned_kwarg=APP),
+    "api_v1:application_group_item_add": Route(
+        OWNER_SEES_WRITE, "POST", _api_group, APP, data={"answers": {}}, json=True
+    ),
     "api_v1:application_group_item_change": Route(
-        GROUP_WRITE, "PUT", lambda w: {**_api_group(w), "item_id": "item-1"}, APP, data={"answers": {}}, json=True
+        OWNER_SEES_WRITE, "PUT", lambda w: {**_api_group(w), "item_id": "item-1"}, APP, data={"answers": {}}, json=True
     ),
     "api_v1:application_group_item_remove": Route(
-        GROUP_WRITE, "DELETE", lambda w: {**_api_group(w), "item_id": "item-1"}, APP
+        OWNER_SEES_WRITE, "DELETE", lambda w: {**_api_group(w), "item_id": "item-1"}, APP
+    ),
+    # Deleting the draft: the owner's write token only. Removing a document the draft does not have: the owner
+    # gets a typed 404 (document_not_found) it may see; everyone else the made-up application's answer.
+    "api_v1:application_delete": Route(api("applications:write", owned=True), "DELETE", _api_app, APP),
+    "api_v1:application_document_remove": Route(
+        OWNER_SEES_WRITE, "DELETE", lambda w: {**_api_app(w), "document_id": "photo"}, APP
     ),
     "api_v1:application_results": Route(api("applications:read", owned=True), kwargs=_api_app, owned_kwarg=APP),
     # A result of another application (citizen A's licence): nobody gets it through this application.

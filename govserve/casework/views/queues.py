@@ -263,6 +263,7 @@ def task_claim(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
         errors.TaskChangedError,
         errors.ClaimingDisabledError,
         errors.FileNotOpenError,
+        errors.NotAssigneeError,  # a team leader who leads the role but does not hold it: assign instead
     ) as error:
         return common.problem_page(
             request, error, back_href=reverse("casework:queue"), back_text=_("Back to the queues")

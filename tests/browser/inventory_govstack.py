@@ -13,4 +13,10 @@ GOVSTACK_NOT_PAGES: dict[str, str] = {
     "govstack:application_get": _JSON,
     "govstack:statistics": _JSON,
     "govstack:statistics_versioned": _JSON,
+    "govstack:application_create": _JSON,
+    "govstack:document_upload": _JSON,
+    "govstack:document_get": "a client's uploaded document, as its own type (the client's API, never a page)",
+    "govstack:task_list": _JSON,
+    "govstack:task_get": _JSON,
+    "govstack:task_complete": _JSON,
 }

@@ -43,8 +43,6 @@ import os
 import random
 import secrets
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -53,7 +51,14 @@ from typing import Any
 
 from benchmarks.casework_bench import database
 from benchmarks.casework_bench.client import Answer, Staff
-from benchmarks.journey.server import ROOT, WORKERS, Server, govserve_start, machine, production_environment
+from benchmarks.journey.server import (
+    WORKERS,
+    Server,
+    govserve_start,
+    machine,
+    module_child,
+    production_environment,
+)
 
 TASKS = int(os.environ.get("GOVSERVE_BENCH_CASEWORK_TASKS", "100000"))
 OPERATORS = 8
@@ -68,23 +73,15 @@ DEEP = "/staff/queues/?page=100"
 
 
 def _child(action: str, env: dict[str, str], directory: Path, request: dict[str, Any]) -> dict[str, Any]:
-    path = directory / f"db-{action}.json"
-    path.write_text(json.dumps(request), encoding="utf-8")
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.casework_bench.database", action, str(path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+    return module_child(
+        "benchmarks.casework_bench.database",
+        action,
+        env,
+        directory,
+        request,
+        marker=database.RESULT_MARKER,
         timeout=3600,
-        check=False,
     )
-    lines = [line for line in completed.stdout.splitlines() if line.startswith(database.RESULT_MARKER)]
-    if not lines:
-        msg = f"database {action} failed ({completed.returncode}): {completed.stderr[-3000:]}"
-        raise RuntimeError(msg)
-    result: dict[str, Any] = json.loads(lines[-1].removeprefix(database.RESULT_MARKER))
-    return result
 
 
 def _percentiles(seconds: list[float]) -> dict[str, float]:

@@ -59,6 +59,7 @@ class Tally:
 
     def __init__(self) -> None:
         self.acknowledged: list[dict[str, str]] = []
+        self.warmup_acknowledged: list[dict[str, str]] = []
         self.submission_seconds: list[float] = []
         self.request_seconds: list[float] = []
         self.failures: dict[str, int] = {}
@@ -149,6 +150,8 @@ async def _client(number: int, config: dict[str, Any], tally: Tally, deadline: f
             if done is not None and tally.measuring:
                 tally.acknowledged.append(done)
                 tally.submission_seconds.append(time.perf_counter() - started)
+            elif done is not None:
+                tally.warmup_acknowledged.append(done)  # not counted, but verified with the others
 
 
 async def run(config: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +162,6 @@ async def run(config: dict[str, Any]) -> dict[str, Any]:
 
     async def switch() -> tuple[float, float]:
         await asyncio.sleep(max(0.0, warm_until - time.monotonic()))
-        tally.acknowledged.clear()
         tally.measuring = True
         return time.perf_counter(), time.process_time()
 
@@ -178,6 +180,7 @@ async def run(config: dict[str, Any]) -> dict[str, Any]:
         "failures": tally.failures,
         "load_generator_cpu_seconds": round(time.process_time() - cpu_from, 2),
         "acknowledged": tally.acknowledged,
+        "warmup_acknowledged": tally.warmup_acknowledged,
     }
 
 

@@ -10,7 +10,6 @@ password sign-in pages; it stops the server on the way out.
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from typing import Any
 
 from benchmarks.journey import database
 from benchmarks.journey.plan import variant_of
-from benchmarks.journey.server import ROOT, Server, govserve_start, production_environment
+from benchmarks.journey.server import ROOT, Server, govserve_start, module_child, production_environment
 from benchmarks.journey.walker import Citizen, Site, sign_in
 
 SIGN_IN_CONCURRENCY = 4
@@ -49,23 +48,9 @@ class Deployment:
 
 def database_child(action: str, env: dict[str, str], directory: Path, request: dict[str, Any]) -> dict[str, Any]:
     """Run ``benchmarks.journey.database ACTION`` with the server's environment; return its result."""
-    path = directory / f"db-{action}.json"
-    path.write_text(json.dumps(request), encoding="utf-8")
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.journey.database", action, str(path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    return module_child(
+        "benchmarks.journey.database", action, env, directory, request, marker=database.RESULT_MARKER, timeout=600
     )
-    lines = [line for line in completed.stdout.splitlines() if line.startswith(database.RESULT_MARKER)]
-    if not lines:
-        msg = f"database {action} failed ({completed.returncode}): {completed.stderr[-3000:]}"
-        raise RuntimeError(msg)
-    result: dict[str, Any] = json.loads(lines[-1].removeprefix(database.RESULT_MARKER))
-    return result
 
 
 async def _sign_in_all(site: Site, citizens: list[Citizen]) -> None:

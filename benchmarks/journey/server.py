@@ -17,6 +17,7 @@ used is the master's own and its reaped children's (workers recycled after
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import signal
@@ -329,3 +330,37 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "kernel": os.uname().release,
     }
+
+
+def module_child(
+    module: str,
+    action: str,
+    env: dict[str, str],
+    directory: Path,
+    request: dict[str, Any],
+    *,
+    marker: str,
+    timeout: int,
+) -> dict[str, Any]:
+    """Run ``python -m MODULE ACTION REQUEST.json`` with ``env``; return the JSON it printed after ``marker``.
+
+    The benchmarks' set-up and verification steps run this way, in a process with the server's
+    environment (production settings, the run's keys). Raise RuntimeError when it printed no result.
+    """
+    path = directory / f"{module.rsplit('.', 1)[-1]}-{action}.json"
+    path.write_text(json.dumps(request), encoding="utf-8")
+    completed = subprocess.run(
+        [sys.executable, "-m", module, action, str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.startswith(marker)]
+    if not lines:
+        msg = f"{module} {action} failed ({completed.returncode}): {completed.stderr[-3000:]}"
+        raise RuntimeError(msg)
+    result: dict[str, Any] = json.loads(lines[-1].removeprefix(marker))
+    return result

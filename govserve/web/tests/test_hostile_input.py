@@ -44,6 +44,7 @@ from govserve.journeys.answers import answers_load
 from govserve.journeys.errors import AnswersInvalidError
 from govserve.journeys.models import Answer, Application
 from govserve.journeys.selectors import compiled_for
+from govserve.journeys.tests.conftest import media_root  # noqa: F401 - autouse: the journeys' file store and test scanner
 from govserve.journeys.tests.support import (
     LIGHT_FORMS,
     LIGHT_PATH,
@@ -95,21 +96,9 @@ FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthChe
 
 
 @pytest.fixture
-def published(db: None, media_root: Any) -> None:
+def published(db: None) -> None:
     compiled_cache_clear()
     examples_publish(STREET_TRADING, NEWBORN, STREET_LIGHT)
-
-
-@pytest.fixture
-def media_root(tmp_path: Any, settings: Any) -> Any:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
-    }
-    settings.GOVSERVE_SCANNER = "test"
-    return root
 
 
 def _started(service_id: str) -> tuple[Client, Application, Applicant]:

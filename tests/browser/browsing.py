@@ -76,6 +76,11 @@ class Tab:
         tab.page.on("pageerror", lambda error: tab.page_errors.append(str(error)))
         tab.page.on("response", tab._on_response)
         tab.page.on("requestfailed", tab._on_request_failed)
+        # Intercept file choosers for the tab's whole life. Playwright turns interception on when the
+        # first "filechooser" listener is added and off when the last goes, with a message it does not
+        # wait for: with only expect_file_chooser() listening, a key press could reach Chromium first,
+        # open the real (headless, cancelled) dialog, and the test wait for a chooser that never came.
+        tab.page.on("filechooser", lambda chooser: None)
         return tab
 
     def _on_console(self, message: ConsoleMessage) -> None:

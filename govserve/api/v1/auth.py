@@ -10,6 +10,19 @@ is audited (``api.call.handled``: method, operation, status) with the
 client as the actor, refusals included (and, for an operator or bot
 client, the staff account it acts as).
 
+A call that may write (POST, PUT, PATCH, DELETE) to an operation with a
+token runs in one transaction with its ``api.call.handled`` entry: the
+operation's own transactions (a PATCH's page saves, a submission and its
+idempotency key) become savepoints of it, so each keeps its all-or-nothing
+and a typed refusal still keeps what was saved before it, but the request
+commits once (on SQLite with ``synchronous=FULL`` and PostgreSQL with
+synchronous commit, one wait for the disk instead of one per write). The
+token is looked up and the call counted against the rate limit before that
+transaction opens (:func:`_admit`): the counter's row is one per client and
+window, and a transaction holding it would make a client's calls wait for
+each other; the hit also stays counted when the operation fails. An
+unexpected error (a 500) rolls back the whole call, audit entry included.
+
 Task operations use :func:`operator_token`: the scope, and a client bound
 to a staff account (an operator or a bot; a partner's token is refused with
 403 ``operator_required``). The account's state is checked with the token
@@ -24,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponseBase
 from ninja.security import HttpBearer
 
@@ -33,11 +47,14 @@ from govserve.api.models import ApiClient, ApiToken
 from govserve.api.services import api_token_authenticate
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
+from govserve.core.errors import ApplicationError
 from govserve.journeys.access import Applicant
 from govserve.web.ratelimit import rate_limit
 
 RATE_WINDOW_SECONDS = 60
 _PRINCIPAL = "govserve_api_principal"
+_ADMISSION = "govserve_api_admission"
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True)
@@ -113,15 +130,50 @@ class ClientToken(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal:
         """Return the principal of a usable token with this scope; raise the typed refusals (module docstring)."""
-        found = api_token_authenticate(token)
-        principal = Principal(client=found.client, token=found)
-        setattr(request, _PRINCIPAL, principal)
-        rate_limit(f"api-client:{found.client_id}", found.client.rate_limit_per_minute, RATE_WINDOW_SECONDS)
-        if self.scope not in found.scopes:
+        admitted = getattr(request, _ADMISSION, None)
+        if admitted is not None and admitted[0] == token:
+            # Looked up and counted by audited() before the call's transaction: use that, never count twice.
+            outcome = admitted[1]
+            if isinstance(outcome, ApplicationError):
+                raise outcome
+            principal: Principal = outcome
+        else:
+            principal = _admit(request, token)
+        if self.scope not in principal.token.scopes:
             raise errors.ScopeMissingError(f"This token does not have the scope {self.scope}")
         if self.operator:
             _ = principal.user  # a partner has none: 403 operator_required
         return principal
+
+
+def _admit(request: HttpRequest, token: str) -> Principal:
+    """Return the principal of the usable ``token``, its call counted against the client's rate limit.
+
+    Raise the token's refusals and RateLimitedError (the principal is set on
+    the request first, so a refused call is still audited with its client).
+    """
+    found = api_token_authenticate(token)
+    principal = Principal(client=found.client, token=found)
+    setattr(request, _PRINCIPAL, principal)
+    rate_limit(f"api-client:{found.client_id}", found.client.rate_limit_per_minute, RATE_WINDOW_SECONDS)
+    return principal
+
+
+def _admit_early(request: HttpRequest) -> None:
+    """Look the bearer token up and count the call now, outside the call's transaction; keep the outcome.
+
+    The operation's :class:`ClientToken` then uses the kept principal or
+    raises the kept refusal. A missing or malformed header is left to it.
+    """
+    scheme, _, text = request.headers.get("Authorization", "").partition(" ")
+    token = text.strip()
+    if scheme.lower() != "bearer" or not token:
+        return
+    try:
+        outcome: Principal | ApplicationError = _admit(request, token)
+    except ApplicationError as error:
+        outcome = error
+    setattr(request, _ADMISSION, (token, outcome))
 
 
 def operator_token(scope: str) -> ClientToken:
@@ -139,29 +191,46 @@ def principal_of(request: HttpRequest) -> Principal:
 
 
 def audited(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Wrap an operation's run: once answered, audit the call with its client (if a valid token was shown)."""
+    """Wrap an operation's run: once answered, audit the call with its client (if a valid token was shown).
 
+    A write to an operation with a token runs in one transaction with its
+    audit entry, the token checked and counted before it (module docstring).
+    """
     # ``run`` is the bound Operation.run: its url_name names the operation (two share a path, so resolve() cannot).
-    operation_name = str(getattr(getattr(run, "__self__", None), "url_name", None) or run.__name__)
+    operation = getattr(run, "__self__", None)
+    operation_name = str(getattr(operation, "url_name", None) or run.__name__)
+
+    def tokened() -> bool:
+        return any(isinstance(callback, ClientToken) for callback in getattr(operation, "auth_callbacks", ()))
 
     @functools.wraps(run)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.method in _WRITES and tokened():
+            _admit_early(request)
+            with transaction.atomic():
+                response = run(request, *args, **kwargs)
+                _call_audit(request, response, operation_name)
+            return response
         response = run(request, *args, **kwargs)
-        principal = getattr(request, _PRINCIPAL, None)
-        if isinstance(principal, Principal):
-            audit_record(
-                actor=principal.actor,
-                action="api.call.handled",
-                subject_type="api.client",
-                subject_id=principal.client.id,
-                details={
-                    "method": request.method or "",
-                    "operation": operation_name,
-                    "status": response.status_code,
-                    "token": principal.token.prefix,
-                    **({"user": str(principal.client.user_id)} if principal.client.user_id is not None else {}),
-                },
-            )
+        _call_audit(request, response, operation_name)
         return response
 
     return wrapped
+
+
+def _call_audit(request: HttpRequest, response: HttpResponseBase, operation_name: str) -> None:
+    principal = getattr(request, _PRINCIPAL, None)
+    if isinstance(principal, Principal):
+        audit_record(
+            actor=principal.actor,
+            action="api.call.handled",
+            subject_type="api.client",
+            subject_id=principal.client.id,
+            details={
+                "method": request.method or "",
+                "operation": operation_name,
+                "status": response.status_code,
+                "token": principal.token.prefix,
+                **({"user": str(principal.client.user_id)} if principal.client.user_id is not None else {}),
+            },
+        )

@@ -124,7 +124,9 @@ def application_create(request: HttpRequest, payload: ApplicationCreate) -> Http
             contact_email=payload.contact_email,
         )
         client_application_record(client=principal.client, application_id=started.application.id)
-    return json_response(request, application_out(started.application), status=201)
+    # A draft just created has no answers: its state needs no read of them.
+    state = journeys.state_from_rows(started.application, {}) if started.created else None
+    return json_response(request, application_out(started.application, state), status=201)
 
 
 @router.get(

@@ -162,11 +162,23 @@ def _status_set(application: Application, status: str, *, actor: Actor) -> None:
         application_status_record(application, to_status=status, actor_kind=actor.kind.value)
 
 
-def _institutions(codes: set[str]) -> dict[str, Institution]:
-    return {institution.code: institution for institution in Institution.objects.filter(code__in=codes)}
+def _institutions(codes: set[str], known: Institution | None = None) -> dict[str, Institution]:
+    """Return the institutions with ``codes`` by code; ``known`` (just read in this transaction) is not read again."""
+    found = {known.code: known} if known is not None and known.code in codes else {}
+    missing = codes - found.keys()
+    if missing:
+        found.update((institution.code, institution) for institution in Institution.objects.filter(code__in=missing))
+    return found
 
 
-def _expected_update(flow: FlowContext, case_file: CaseFile, index: int | None, due: dt.date | None) -> None:
+def _expected_update(
+    flow: FlowContext,
+    case_file: CaseFile,
+    index: int | None,
+    due: dt.date | None,
+    *,
+    known: Institution | None = None,
+) -> None:
     if index is None:
         case_file.expected_decision_on = None
         return
@@ -175,7 +187,7 @@ def _expected_update(flow: FlowContext, case_file: CaseFile, index: int | None, 
         current_due=due,
         start=service_today(flow.compiled.definition),
         roles_ahead=ahead,
-        institutions=_institutions({role.institution for role in ahead}),
+        institutions=_institutions({role.institution for role in ahead}, known=known),
     )
 
 
@@ -197,7 +209,8 @@ def _task_create(flow: FlowContext, case_file: CaseFile, index: int, *, actor: A
     )
     case_file.current_role_id = role.id
     case_file.state = FileState.OPEN
-    _expected_update(flow, case_file, index, task.due_on)
+    # The roles ahead are often of the task's own institution: it is not read a second time.
+    _expected_update(flow, case_file, index, task.due_on, known=institution)
     _event(case_file, CaseEventKind.TASK_CREATED, actor=actor, task=task, details={"kind": task.kind})
     if task.kind == TaskKind.BOT:
         # The outbox: the job row commits with the task, or neither exists.

@@ -1014,18 +1014,19 @@ def group_item_save(
     data: FormData,
     language: str,
     loaded: Application | None = None,
+    walked: JourneyState | None = None,
 ) -> str:
     """Add (``item_id`` None) or change one item of a repeating group; return the item's id.
 
     Raise AnswersInvalidError (nothing saved) for invalid answers or when the
     list is already at ``max_items``; GroupItemNotFoundError for an unknown
     ``item_id``. Audited as ``journeys.application.group_item_saved``.
-    ``loaded``: the application as this request already read it (see
-    :func:`page_answers_save`).
+    ``loaded`` and ``walked``: the application and its journey state as this
+    request already read them (see :func:`page_answers_save`).
     """
     application = _unlocked(application_id, applicant, loaded)
     _require_draft(application)
-    state = state_load(application)
+    state = walked if walked is not None and application is loaded else state_load(application)
     if not state.on_path(page_id):
         raise errors.PageNotFoundError("This page is not part of your application yet")
     _, _, group = _group_of(state, page_id, group_id)
@@ -1033,7 +1034,8 @@ def group_item_save(
     if found:
         _validation_event(application, state, page_id, found)
         raise errors.AnswersInvalidError("There is a problem with your answers", errors=found)
-    with transaction.atomic():
+    # A draft save like a page's: it commits without waiting for the disk (decision 0010).
+    with deferred_sync(), transaction.atomic():
         application = _locked(application_id, applicant)
         _require_draft(application)
         rows = answer_rows(application)
@@ -1056,7 +1058,7 @@ def group_item_save(
         answers_store(application, [group], {group_id: items}, rows=rows)
         application.current_page = page_id
         application.expires_at = _expiry_from_now(state.compiled)
-        application.save(update_fields=["current_page", "expires_at", "updated_at"])
+        application_update(application, ["current_page", "expires_at"])
         audit_record(
             actor=applicant.actor,
             action="journeys.application.group_item_saved",
@@ -1124,18 +1126,20 @@ def requirement_upload(
     applicant: Applicant,
     document_id: str,
     upload: UploadedFileLike | None,
+    loaded: Application | None = None,
+    walked: JourneyState | None = None,
 ) -> None:
     """Upload (or replace) the file for the required document ``document_id``.
 
     The document must be required by the current answers and delivered by
     upload (PageNotFoundError otherwise). Raise the documents app's
     UploadRefusedError with the person's message. Audited by documents.
+    ``loaded`` and ``walked``: the application and its journey state as this
+    request already read them (see :func:`page_answers_save`).
     """
-    application = Application.objects.filter(pk=application_id).first()
-    if application is None or not applicant.may_act_on(application):
-        raise errors.ApplicationNotFoundError("There is no application with this link")
+    application = _unlocked(application_id, applicant, loaded)
     _require_draft(application)
-    state = state_load(application)
+    state = walked if walked is not None and application is loaded else state_load(application)
     requirement = _upload_requirement(state, document_id)
     slot_document_store(
         application,
@@ -1145,10 +1149,12 @@ def requirement_upload(
         allowed_types=requirement.document.types,
         max_size_mb=requirement.document.max_size_mb,
     )
-    with transaction.atomic():
+    # The upload has just committed durably (documents' own transaction, synchronous=FULL on SQLite); moving the
+    # draft's expiry is a draft save like a page's (decision 0010): a power cut may lose it, never the upload.
+    with deferred_sync(), transaction.atomic():
         application = _locked(application_id, applicant)
         application.expires_at = _expiry_from_now(state.compiled)
-        application.save(update_fields=["expires_at", "updated_at"])
+        application_update(application, ["expires_at"])
 
 
 def requirement_remove(*, application_id: uuid.UUID, applicant: Applicant, document_id: str) -> None:

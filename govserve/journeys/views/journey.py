@@ -451,6 +451,7 @@ def _question_save(
             language=language,
             adding_item=adding_item,
             loaded=application,
+            walked=state,
         )
     except errors.AnswersInvalidError as error:
         return _question_page(
@@ -536,6 +537,7 @@ def group_item(
                 data=request.POST,
                 language=language,
                 loaded=application,
+                walked=state,
             )
         except errors.AnswersInvalidError as error:
             raw, found = request.POST, error.errors
@@ -674,6 +676,8 @@ def _documents_post(
                 applicant=applicant,
                 document_id=document_id,
                 upload=request.FILES.get(f"file-{document_id}"),
+                loaded=application,
+                walked=state,
             )
         elif action == "remove":
             services.requirement_remove(application_id=application.id, applicant=applicant, document_id=document_id)

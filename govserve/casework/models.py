@@ -184,6 +184,16 @@ class Task(BaseModel):
                 name="casework_task_pool_idx",
                 condition=Q(status="pending", kind="human"),
             ),
+            # The pool sorted by submission time (newest or oldest first), walked in that order and stopped after a
+            # page: SQLite cannot use ``casework_task_queue_sub_idx`` for the pool (it does not infer "status IN
+            # (pending, claimed)" from "status = pending"), so it sorted the whole pool on every request (~87,000
+            # overdue tasks at 100,000 open: 595 ms p95). ``due_on`` last: the overdue filter is checked in the index,
+            # without reading the task, while the walk skips the tasks not yet due.
+            models.Index(
+                fields=["institution", "role_id", "submitted_at", "id", "due_on"],
+                name="casework_task_pool_sub_idx",
+                condition=Q(status="pending", kind="human"),
+            ),
             # "My tasks".
             models.Index(
                 fields=["assignee", "due_on"],

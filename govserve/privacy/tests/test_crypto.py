@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import time
 import uuid
+from typing import Any
 
 import pytest
 from django.db import transaction
@@ -20,6 +21,7 @@ from govserve.privacy.crypto import (
     data_key_cache_clear,
     data_key_destroy,
     seal,
+    seal_fields,
     unseal,
     unseal_text,
 )
@@ -95,6 +97,32 @@ def test_unseal_accepts_memoryview_and_bytearray_as_databases_return_them() -> N
 
     assert unseal_text(owner=owner, field="email", sealed=memoryview(sealed)) == "ada@example.org"
     assert unseal_text(owner=owner, field="email", sealed=bytearray(sealed)) == "ada@example.org"
+
+
+def test_seal_fields_seals_each_field_under_the_owners_key_opened_once(
+    django_assert_num_queries: Any,
+) -> None:
+    # given an owner whose key is created in this transaction (so not cached until the commit)
+    owner = new_owner()
+    with transaction.atomic():
+        first = seal(owner=owner, field="email.recipient", plaintext="ada@example.org")
+
+        # when three fields are sealed together: the uncommitted key is read once, not once a field
+        with django_assert_num_queries(1):
+            sealed = seal_fields(
+                owner=owner,
+                plaintexts={"email.recipient": "ada@example.org", "email.subject": "Hello", "email.body": b"\x00body"},
+            )
+
+    # then each opens as its own field, under the one data key of the owner
+    assert unseal_text(owner=owner, field="email.recipient", sealed=sealed["email.recipient"]) == "ada@example.org"
+    assert unseal_text(owner=owner, field="email.subject", sealed=sealed["email.subject"]) == "Hello"
+    assert unseal(owner=owner, field="email.body", sealed=sealed["email.body"]) == b"\x00body"
+    assert sealed["email.recipient"][1:17] == first[1:17]  # the data key id in the header
+    assert DataKey.objects.filter(owner=owner).count() == 1
+    # and a value sealed for one field does not open as another
+    with pytest.raises(DecryptionError):
+        unseal(owner=owner, field="email.body", sealed=sealed["email.subject"])
 
 
 def test_sealing_twice_gives_different_bytes_under_one_data_key() -> None:

@@ -6,11 +6,11 @@ import datetime as dt
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from govserve.core.models import JobRecord, JobState
-from govserve.core.queries import PreparedGet
+from govserve.core.models import JobAttempt, JobRecord, JobState
+from govserve.core.queries import PreparedGet, row_insert
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +71,64 @@ def test_the_statement_is_the_orms_and_only_one_is_run() -> None:
     # then
     assert len(prepared_queries) == 1
     assert prepared_queries[0]["sql"] == orm_queries[0]["sql"]
+
+
+_STARTED = dt.datetime(2026, 11, 27, 22, 1, tzinfo=dt.UTC)
+
+
+def _job_fields(**fields: object) -> dict[str, object]:
+    return {
+        "name": "sample",
+        "module": "govserve.core.tests.jobs_for_tests",
+        "idempotency_key": uuid.uuid4().hex,
+        "kwargs": {"answer": [1, "two", None]},
+        "attempts_left": 3,
+        "max_attempts": 3,
+        "run_after": dt.datetime(2026, 11, 27, 22, 0, tzinfo=dt.UTC),
+        **fields,
+    }
+
+
+def test_an_inserted_row_is_the_row_save_would_write() -> None:
+    # given one job saved by the ORM and one inserted, with the same fields
+    by_orm = JobRecord.objects.create(**_job_fields(idempotency_key="orm"))
+    inserted = JobRecord(**_job_fields(idempotency_key="inserted"))
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        row_insert(inserted)
+
+    # then one statement wrote every column as save() does, auto_now included, and the instance is saved
+    assert len(queries) == 1
+    stored = JobRecord.objects.get(pk=inserted.pk)
+    skipped = {"id", "idempotency_key", "created_at", "updated_at"}
+    columns = [f.attname for f in JobRecord._meta.concrete_fields if f.attname not in skipped]
+    assert [getattr(stored, name) for name in columns] == [getattr(by_orm, name) for name in columns]
+    assert stored.updated_at == inserted.updated_at
+    assert stored.kwargs == {"answer": [1, "two", None]}
+    assert (inserted._state.adding, inserted._state.db) == (False, "default")
+
+
+def test_an_insert_reads_back_a_database_generated_id() -> None:
+    # given a model whose id the database generates (a BigAutoField), after one saved by the ORM
+    job = JobRecord.objects.create(**_job_fields())
+    first = JobAttempt.objects.create(job=job, number=1, task_result_id=uuid.uuid4(), started_at=_STARTED)
+    second = JobAttempt(job=job, number=2, task_result_id=uuid.uuid4(), started_at=_STARTED)
+
+    # when
+    row_insert(second)
+
+    # then
+    assert isinstance(second.pk, int)
+    assert second.pk > first.pk
+    assert JobAttempt.objects.get(pk=second.pk).number == 2
+
+
+def test_an_insert_of_a_repeated_unique_key_raises_integrity_error_and_writes_nothing() -> None:
+    # given
+    JobRecord.objects.create(**_job_fields(idempotency_key="taken"))
+
+    # when / then
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row_insert(JobRecord(**_job_fields(idempotency_key="taken")))
+    assert JobRecord.objects.filter(idempotency_key="taken").count() == 1

@@ -53,7 +53,9 @@ from django.db import IntegrityError, connection, transaction
 
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
+from govserve.core.errors import ApplicationError
 from govserve.core.jobs import enqueue, job
+from govserve.core.queries import row_insert
 from govserve.notifications.errors import (
     EmailIdempotencyConflictError,
     EmailRequestError,
@@ -77,7 +79,7 @@ from govserve.notifications.platform_templates import (
 )
 from govserve.notifications.providers import email_provider
 from govserve.notifications.providers.base import OutgoingEmail, has_header_breaker
-from govserve.privacy.crypto import seal, unseal_text
+from govserve.privacy.crypto import seal_fields, unseal_text
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -193,23 +195,28 @@ def email_send(
         msg = "The purpose must be a short lower-case code such as sign_in"
         raise EmailRequestError(msg)
     template_name = str(template)
-    existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return _same_request(existing, template=template_name, purpose=purpose, owner=owner)
-
-    recipient = normalise_recipient(to)
-    chosen = email_template_get(name=template_name, language=language)
-    subject = chosen.subject.render(context).strip()
-    if has_header_breaker(subject):
-        msg = "The email subject must be one line: a placeholder value contains a line break"
-        raise HeaderInjectionError(msg, field="subject")
-    body = chosen.body.render(context)
+    # No read of the key first: almost every key is new, and the row's unique key answers a repeated one (below).
+    try:
+        recipient = normalise_recipient(to)
+        chosen = email_template_get(name=template_name, language=language)
+        subject = chosen.subject.render(context).strip()
+        if has_header_breaker(subject):
+            msg = "The email subject must be one line: a placeholder value contains a line break"
+            raise HeaderInjectionError(msg, field="subject")
+        body = chosen.body.render(context)
+    except ApplicationError:
+        # A key already sent answers with its email whatever this request's content, as before the render.
+        existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _same_request(existing, template=template_name, purpose=purpose, owner=owner)
+        raise
 
     email_id = uuid.uuid4()
+    sealed = seal_fields(owner=owner, plaintexts={FIELD_RECIPIENT: recipient, FIELD_SUBJECT: subject, FIELD_BODY: body})
     try:
-        # A savepoint: a concurrent send with the same key must not poison the caller's transaction.
+        # A savepoint: a repeated or concurrent send with the same key must not poison the caller's transaction.
         with transaction.atomic():
-            email = OutboundEmail.objects.create(
+            email = OutboundEmail(
                 id=email_id,
                 purpose=purpose,
                 template=template_name,
@@ -219,10 +226,11 @@ def email_send(
                 message_id=message_id_for(idempotency_key),
                 reference=reference_for(idempotency_key),
                 owner=owner,
-                recipient_sealed=seal(owner=owner, field=FIELD_RECIPIENT, plaintext=recipient),
-                subject_sealed=seal(owner=owner, field=FIELD_SUBJECT, plaintext=subject),
-                body_sealed=seal(owner=owner, field=FIELD_BODY, plaintext=body),
+                recipient_sealed=sealed[FIELD_RECIPIENT],
+                subject_sealed=sealed[FIELD_SUBJECT],
+                body_sealed=sealed[FIELD_BODY],
             )
+            row_insert(email)
     except IntegrityError:
         existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:

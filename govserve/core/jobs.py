@@ -99,6 +99,7 @@ from django.utils.module_loading import autodiscover_modules
 from govserve.core import clock
 from govserve.core.errors import ConflictError, NotFoundError
 from govserve.core.models import AttemptOutcome, JobAttempt, JobRecord, JobState, ScheduledRun
+from govserve.core.queries import row_insert
 
 logger = structlog.get_logger(__name__)
 
@@ -525,7 +526,7 @@ def _enqueue_checked(declared: Job[..., Any], *, idempotency_key: str, kwargs: d
         with transaction.atomic():
             task_result_id = _write_task_row(job_id=job_id, priority=declared.priority, run_after=None)
             # The job row's unique key is the idempotency check; a duplicate rolls back the task row too.
-            record = JobRecord.objects.create(
+            record = JobRecord(
                 id=job_id,
                 name=declared.name,
                 module=declared.module,
@@ -537,6 +538,7 @@ def _enqueue_checked(declared: Job[..., Any], *, idempotency_key: str, kwargs: d
                 max_attempts=max_attempts,
                 task_result_id=task_result_id,
             )
+            row_insert(record)  # three or more a submission: the INSERT built once
     except IntegrityError:
         existing = JobRecord.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:

@@ -69,6 +69,7 @@ from govserve.catalogue.selectors import published_version_load
 from govserve.core import clock
 from govserve.core.errors import ApplicationError, ValidationError
 from govserve.core.jobs import enqueue
+from govserve.core.queries import row_insert
 from govserve.journeys.access import Applicant
 from govserve.journeys.answers import answers_load, answers_write, page_fields_by_id, to_json
 from govserve.journeys.fields import FieldError, parse_field, validate_field, value_from_json, value_to_json
@@ -107,7 +108,7 @@ def _event(
     details: dict[str, Any] | None = None,
     applicant_visible: bool = False,
 ) -> CaseEvent:
-    event = CaseEvent.objects.create(
+    event = CaseEvent(
         case_file=case_file,
         kind=kind,
         task=task,
@@ -117,6 +118,7 @@ def _event(
         details=details or {},
         applicant_visible=applicant_visible,
     )
+    row_insert(event)  # every transition writes one or more: the INSERT built once, not per event
     if applicant_visible:
         hooks.case_event_hooks_run(event)
     return event
@@ -195,7 +197,7 @@ def _task_create(flow: FlowContext, case_file: CaseFile, index: int, *, actor: A
     role = flow.roles[index]
     institution = Institution.objects.get(code=role.institution)
     today = service_today(flow.compiled.definition)
-    task = Task.objects.create(
+    task = Task(
         case_file=case_file,
         application=flow.application,
         institution=institution,
@@ -207,6 +209,7 @@ def _task_create(flow: FlowContext, case_file: CaseFile, index: int, *, actor: A
         kind=TaskKind.BOT if role.kind == "bot" else TaskKind.HUMAN,
         due_on=due_on(role, institution, today),
     )
+    row_insert(task)
     case_file.current_role_id = role.id
     case_file.state = FileState.OPEN
     # The roles ahead are often of the task's own institution: it is not read a second time.
@@ -302,13 +305,14 @@ def file_open(application: Application, *, actor: Actor | None = None) -> CaseFi
         if application.status != ApplicationStatus.SUBMITTED or application.submitted_at is None:
             raise errors.FileNotOpenError(_("Only a submitted application can be opened as a case file"))
         flow = FlowContext(application)
-        case_file = CaseFile.objects.create(
+        case_file = CaseFile(
             application=application,
             service_id=application.service_id,
             version_number=application.version_number,
             reference=application.reference,
             submitted_at=application.submitted_at,
         )
+        row_insert(case_file)
         _event(case_file, CaseEventKind.FILE_OPENED, actor=who, details={"version": application.version_number})
         task, status = _route_apply(flow, case_file, flow.first(), actor=who, user=None)
         case_file.save(update_fields=_FILE_FIELDS)

@@ -49,6 +49,7 @@ from govserve.api.models import (
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
 from govserve.core import clock
+from govserve.core.queries import row_insert
 
 TOKEN_PREFIX = "gs"  # noqa: S105 - the public marker of govserve tokens, not a secret
 PREFIX_LENGTH = 12
@@ -440,8 +441,8 @@ def submission_key_record(
     """
     try:
         with transaction.atomic():
-            return SubmissionKey.objects.create(
-                client=client, key=key, request_digest=request_digest, application_id=application_id
-            )
+            record = SubmissionKey(client=client, key=key, request_digest=request_digest, application_id=application_id)
+            row_insert(record)
+            return record
     except IntegrityError:
         return SubmissionKey.objects.get(client=client, key=key)

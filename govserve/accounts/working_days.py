@@ -29,10 +29,11 @@ def _national_calendar(country: str, subdivision: str) -> Any:
 
 
 def _overrides(institution: Institution, start: datetime.date, end: datetime.date) -> dict[datetime.date, bool]:
+    # order_by(): a dict needs no order, and the model's ordering (institution code) joined the institutions table.
     return dict(
-        InstitutionHoliday.objects.filter(institution=institution, date__gte=start, date__lte=end).values_list(
-            "date", "is_working_day"
-        )
+        InstitutionHoliday.objects.filter(institution=institution, date__gte=start, date__lte=end)
+        .order_by()
+        .values_list("date", "is_working_day")
     )
 
 

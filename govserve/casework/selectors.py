@@ -53,6 +53,7 @@ from govserve.catalogue.compiled import CompiledDefinition
 from govserve.catalogue.definitions.schema import AnyField, Role
 from govserve.catalogue.selectors import published_version_load
 from govserve.core import clock
+from govserve.core.errors import ApplicationError
 from govserve.core.ids import normalise_reference
 from govserve.journeys.answers import answers_load, from_json, page_fields_by_id
 from govserve.journeys.fields import display_value
@@ -852,6 +853,31 @@ def file_view(  # noqa: PLR0915 - one page of reads
         deliveries=hooks.deliveries_for(application),
         payments=hooks.payments_for(application, user=user, language=language),
     )
+
+
+def decision_refusal(*, user: User, view: FileView) -> ApplicationError | None:
+    """Return why ``user`` may not decide on the open task of ``view`` now, or None if they may.
+
+    The same answer, in the same words, as the decision service's own check
+    (``services._acting_task``), so that the decision form is refused before
+    anyone fills it in: a colleague's claimed task (a team leader included),
+    a task of a role the user does not hold, a bot's task, or a pending task
+    of a service whose work is assigned. Deciding stays refused by the
+    service, which checks again on the locked task. Not audited: it reads
+    nothing beyond ``view``.
+    """
+    task = view.open_task
+    if task is None:
+        return errors.TaskClosedError(_("A decision has already been made on this task."))
+    if view.may_act:
+        return None
+    if task.kind == TaskKind.BOT:
+        return errors.DecisionNotAllowedError(_("This task is decided automatically by its rule"))
+    if task.status == TaskStatus.CLAIMED:
+        return errors.NotAssigneeError(_("This task is assigned to someone else: only they can work on it"))
+    if not scope_of(user).holds(task.institution.code, task.role_id, task.service_id):
+        return errors.NotAssigneeError(_("Only staff who hold this task's role can work on it"))
+    return errors.ClaimingDisabledError(_("Work on this service is assigned: ask your team leader for this task"))
 
 
 # --- For the journey (through its hooks) and the applicant's side ------------------------------------

@@ -381,7 +381,11 @@ ROUTES: dict[str, Route] = {
     "casework:task_release": Route(CASEWORK_FILE, "POST", _task, "task_id", data={"version": "2"}),
     # The assignee may hand their task on; the team leader may assign any task of the roles they lead.
     "casework:task_assign": Route(CASEWORK_FILE, "POST", _task, "task_id", data={"version": "2"}),
-    "casework:decision": Route(CASEWORK_FILE, kwargs=_task, owned_kwarg="task_id"),
+    # The decision form is for whoever may decide now: the officer holding the claimed task. The team leader sees the
+    # task (the file page) but gets the 403 page saying it is not theirs, before filling anything in.
+    "casework:decision": Route(
+        staff("officer", owned=True, sees=("team_leader",)), kwargs=_task, owned_kwarg="task_id"
+    ),
     "casework:file": Route(CASEWORK_FILE, kwargs=_file, owned_kwarg="file_id"),
     "casework:file_print": Route(CASEWORK_FILE, kwargs=_file, owned_kwarg="file_id"),
     "casework:message_send": Route(CASEWORK_FILE, "POST", _file, "file_id", data={"body": ""}),
@@ -525,5 +529,4 @@ WRITES_TOO: dict[str, Mapping[str, Any]] = {
     "privacy:erasure": {"email": "matrix-owner@example.org"},
 }
 """Pages that also take a POST: each is posted as every actor the route's rule refuses, and must refuse it
-(as the GET does) and change nothing. (A page shown but refusing the post, such as the decision form for a team
-leader, is checked by the route's own tests.)"""
+(as the GET does) and change nothing. (A page shown but refusing the post is checked by the route's own tests.)"""

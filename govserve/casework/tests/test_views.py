@@ -509,6 +509,57 @@ def test_a_colleagues_claimed_task_cannot_be_decided(officer: User, paid: Applic
     assert task.status == TaskStatus.CLAIMED
 
 
+def test_a_team_leader_opening_a_colleagues_claimed_task_is_told_why_and_cannot_decide(
+    officer: User, paid: Application
+) -> None:
+    leader = person(LEADER_ROLE, name="lena")
+    client = signed_in(officer)
+    task = _claimed(client, paid)
+    boss = signed_in(leader)
+    file_page = boss.get(f"/staff/files/{file_of(paid).id}/")
+
+    form = boss.get(f"/staff/tasks/{task.id}/decision")
+    decided = boss.post_crafted(
+        f"/staff/tasks/{task.id}/decision", {"decision": "approve", "pitch_inspected": "yes", "version": task.version}
+    )
+
+    assert file_page.status_code == 200  # the application itself, read-only
+    assert f"/staff/tasks/{task.id}/decision" not in file_page.content.decode()
+    assert form.status_code == 403
+    assert "This task is not assigned to you" in text_of(form)
+    assert "This task is assigned to someone else: only they can work on it" in text_of(form)
+    assert f'href="/staff/files/{file_of(paid).id}/"' in form.content.decode()
+    assert 'id="decision-form"' not in form.content.decode()
+    assert decided.status_code == 403
+    assert "This task is not assigned to you" in text_of(decided)
+    task.refresh_from_db()
+    assert (task.status, task.assignee_id, task.decision) == (TaskStatus.CLAIMED, officer.pk, "")
+
+
+def test_a_team_leader_without_the_role_is_told_to_assign_a_waiting_task(officer: User, paid: Application) -> None:
+    leader = person(LEADER_ROLE, name="lena")
+    task = open_task(paid)
+
+    form = signed_in(leader).get(f"/staff/tasks/{task.id}/decision")
+
+    assert form.status_code == 403
+    assert "Only staff who hold this task's role can work on it" in text_of(form)
+    assert 'id="decision-form"' not in form.content.decode()
+    task.refresh_from_db()
+    assert (task.status, task.assignee_id) == (TaskStatus.PENDING, None)
+
+
+def test_a_role_holder_may_open_the_form_of_a_waiting_task_to_decide_it_directly(
+    officer: User, paid: Application
+) -> None:
+    task = open_task(paid)
+
+    form = signed_in(officer).get(f"/staff/tasks/{task.id}/decision")
+
+    assert form.status_code == 200
+    assert 'id="decision-form"' in form.content.decode()
+
+
 # --- counter work -----------------------------------------------------------------------------------------
 
 

@@ -71,6 +71,11 @@ def decision(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
             back_href=back,
             back_text=_("Back to the application"),
         )
+    # Someone who may not decide now (a colleague's claimed task, a team leader's included) is told why before
+    # filling the form in; the file page is where they read the application.
+    refusal = selectors.decision_refusal(user=user, view=view)
+    if refusal is not None:
+        return common.problem_page(request, refusal, back_href=back, back_text=_("Back to the application"))
     summary: list[dict[str, str]] = []
     field_found: list[Any] = []
     values: dict[str, Any] = {

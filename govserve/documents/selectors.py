@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,6 +154,8 @@ def documents_for_owner(*, viewer: Viewer, owner: str) -> list[DocumentSummary]:
 
     Not audited: the policy lets only the applicant themselves see them
     today; when casework lets staff in, staff reads must be audited here.
+    An infected document stays current once its bytes are purged, its name
+    forgotten (``filename_sealed`` emptied): listed with an empty file name.
     """
     documents = Document.objects.filter(owner=owner, removed_at__isnull=True).order_by("slot", "uploaded_at")
     return [
@@ -162,7 +164,9 @@ def documents_for_owner(*, viewer: Viewer, owner: str) -> list[DocumentSummary]:
             slot=document.slot,
             filename=unseal_text(
                 owner=document.owner, field=filename_field(document.id), sealed=document.filename_sealed
-            ),
+            )
+            if len(document.filename_sealed)
+            else "",
             kind=document.kind,
             content_type=document.content_type,
             size_bytes=document.size_bytes,
@@ -185,18 +189,13 @@ class SubmissionBlock:
     message: str
 
 
-def documents_blocking_submission(owner: str) -> list[SubmissionBlock]:
-    """Return a reason for each current document of ``owner`` that is not scanned clean, by slot.
-
-    Empty when every document is clean (or there are none). Codes:
-    ``document_scan_pending``, ``document_infected``, ``document_scan_failed``.
-    Messages name no file (the journey puts them next to the slot's label).
-    A system read for the journey's submit step: no personal data, not audited.
-    """
-    blocks: list[SubmissionBlock] = []
-    pending_message = _("The selected file is still being checked for viruses – try again in a few minutes")  # noqa: RUF001 - GOV.UK style uses the en dash
-    reasons = {
-        ScanState.PENDING: ("document_scan_pending", pending_message),
+def _block_reasons() -> dict[str, tuple[str, str]]:
+    """Return (code, person's message) per scan state that blocks a submission, in the active language."""
+    return {
+        ScanState.PENDING: (
+            "document_scan_pending",
+            _("The selected file is still being checked for viruses – try again in a few minutes"),  # noqa: RUF001 - GOV.UK style uses the en dash
+        ),
         ScanState.INFECTED: (
             "document_infected",
             _("The selected file contains a virus – remove it and upload a different file"),  # noqa: RUF001 - GOV.UK style uses the en dash
@@ -206,11 +205,25 @@ def documents_blocking_submission(owner: str) -> list[SubmissionBlock]:
             _("The selected file could not be checked for viruses – remove it and upload it again"),  # noqa: RUF001 - GOV.UK style uses the en dash
         ),
     }
+
+
+def documents_blocking_submission(owner: str) -> list[SubmissionBlock]:
+    """Return a reason for each current document of ``owner`` that is not scanned clean, by slot.
+
+    Empty when every document is clean (or there are none). Codes:
+    ``document_scan_pending``, ``document_infected``, ``document_scan_failed``.
+    Messages name no file (the journey puts them next to the slot's label).
+    A system read for the journey's submit step: no personal data, not audited.
+    Callers that have just read the owner's documents with
+    :func:`documents_for_owner` get the same answer from :func:`submission_blocks` without a read.
+    """
+    reasons = _block_reasons()
     documents = (
         Document.objects.filter(owner=owner, removed_at__isnull=True)
         .exclude(scan_state=ScanState.CLEAN)
         .order_by("slot", "uploaded_at")
     )
+    blocks: list[SubmissionBlock] = []
     for document in documents:
         code, message = reasons[ScanState(document.scan_state)]
         blocks.append(
@@ -219,6 +232,27 @@ def documents_blocking_submission(owner: str) -> list[SubmissionBlock]:
             )
         )
     return blocks
+
+
+def submission_blocks(documents: Iterable[DocumentSummary]) -> list[SubmissionBlock]:
+    """Return :func:`documents_blocking_submission`'s reasons for ``documents``, in their order. Pure.
+
+    ``documents`` are an owner's current documents as :func:`documents_for_owner`
+    lists them for the owner (all of them, by slot and upload time): the same
+    blocks as reading them again.
+    """
+    reasons = _block_reasons()
+    return [
+        SubmissionBlock(
+            document_id=document.id,
+            slot=document.slot,
+            scan_state=document.scan_state,
+            code=reasons[ScanState(document.scan_state)][0],
+            message=reasons[ScanState(document.scan_state)][1],
+        )
+        for document in documents
+        if document.scan_state != ScanState.CLEAN
+    ]
 
 
 def storage_orphans_find(*, older_than: dt.timedelta) -> list[str]:

@@ -32,7 +32,7 @@ from govserve.catalogue.selectors import published_version_load
 from govserve.core import clock
 from govserve.core.ids import normalise_reference
 from govserve.documents.policies import OwnerAccess
-from govserve.documents.selectors import DocumentSummary, documents_blocking_submission, documents_for_owner
+from govserve.documents.selectors import DocumentSummary, documents_for_owner, submission_blocks
 from govserve.journeys import errors, hooks
 from govserve.journeys.access import Applicant
 from govserve.journeys.answers import answer_rows, answers_from_rows
@@ -244,8 +244,9 @@ def document_rows(application: Application, state: JourneyState) -> list[Documen
     """Return the required documents of the answers, each with its upload and its scan problem."""
     if not state.complete:
         return []
-    uploads = {summary.slot: summary for summary in documents_of(application)}
-    blocked = {block.slot: block.message for block in documents_blocking_submission(application.crypto_owner)}
+    current = documents_of(application)
+    uploads = {summary.slot: summary for summary in current}
+    blocked = {block.slot: block.message for block in submission_blocks(current)}
     return [
         DocumentRow(
             requirement=requirement, upload=uploads.get(requirement.slot), problem=blocked.get(requirement.slot)

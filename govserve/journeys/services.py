@@ -61,7 +61,7 @@ from govserve.core.errors import ApplicationError
 from govserve.core.ids import new_reference
 from govserve.documents import errors as document_errors
 from govserve.documents import services as documents
-from govserve.documents.selectors import DocumentSummary, documents_blocking_submission
+from govserve.documents.selectors import DocumentSummary, documents_blocking_submission, submission_blocks
 from govserve.documents.services import UploadedFileLike
 from govserve.journeys import emails, errors, hooks
 from govserve.journeys.access import Applicant, token_hash, token_new
@@ -1252,7 +1252,8 @@ def _document_problems(
         if requirement.delivery != "upload":
             continue
         if present is None:
-            present = {summary.slot for summary in (documents_of(application) if uploads is None else uploads)}
+            uploads = documents_of(application) if uploads is None else uploads
+            present = {summary.slot for summary in uploads}
         slots_used.add(requirement.slot)
         if requirement.slot not in present:
             name = requirement.document.name.get(language)
@@ -1264,7 +1265,10 @@ def _document_problems(
                 slots_used.add(field_slot(field_id))
     if not slots_used:
         return problems  # no upload is used: none can block the submission (saves reading them)
-    for block in documents_blocking_submission(application.crypto_owner):
+    # The uploads read above (or given) answer the scan states too: no second read.
+    owner = application.crypto_owner
+    blocks = submission_blocks(uploads) if uploads is not None else documents_blocking_submission(owner)
+    for block in blocks:
         if block.slot in slots_used:
             where = "documents" if block.slot.startswith("document:") else _page_of_slot(state, block.slot)
             problems.append(SubmissionProblem(where=where, code=block.code, message=block.message))

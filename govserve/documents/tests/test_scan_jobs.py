@@ -15,7 +15,13 @@ from govserve.core.jobs import run_pending
 from govserve.core.models import JobRecord, JobState
 from govserve.documents.jobs import SCAN_MAX_ATTEMPTS
 from govserve.documents.models import Document, ScanState
-from govserve.documents.selectors import SubmissionBlock, documents_blocking_submission
+from govserve.documents.policies import OwnerAccess
+from govserve.documents.selectors import (
+    SubmissionBlock,
+    documents_blocking_submission,
+    documents_for_owner,
+    submission_blocks,
+)
 from govserve.documents.services import document_remove, document_scan_run, document_upload
 from govserve.documents.tests import samples
 from govserve.documents.tests.conftest import ClamdDaemon, stored_files, upload
@@ -77,6 +83,9 @@ def test_an_unreachable_scanner_stores_the_upload_pending_with_a_scan_job(
             message=PENDING_MESSAGE,
         )
     ]
+    assert submission_blocks(documents_for_owner(viewer=OwnerAccess(owner=owner), owner=owner)) == (
+        documents_blocking_submission(owner)
+    )
 
 
 def test_the_scan_job_gets_its_verdict_from_the_real_clamd_once_it_answers(
@@ -111,6 +120,10 @@ def test_the_scan_job_gets_its_verdict_from_the_real_clamd_once_it_answers(
             message=INFECTED_MESSAGE,
         )
     ]
+    # and the owner's document list (clean and infected) gives the same blocks without another read
+    listed = documents_for_owner(viewer=OwnerAccess(owner=owner), owner=owner)
+    assert [summary.id for summary in listed] == [clean.id, infected.id]
+    assert submission_blocks(listed) == documents_blocking_submission(owner)
     verdicts = {
         entry.subject_id: (entry.outcome, entry.details)
         for entry in AuditEntry.objects.filter(action="documents.document.scanned")

@@ -9,10 +9,18 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from govserve.api import errors
 from govserve.api.models import ApiClient, ApiToken
-from govserve.api.services import api_client_create, api_token_issue, api_token_revoke, api_token_rotate
+from govserve.api.services import (
+    api_client_create,
+    api_token_authenticate,
+    api_token_issue,
+    api_token_revoke,
+    api_token_rotate,
+)
 from govserve.api.tests.conftest import OPERATOR, Caller, body
 from govserve.audit.models import AuditEntry
 from govserve.core import clock
@@ -140,3 +148,32 @@ def test_a_command_with_bad_input_fails_with_the_message() -> None:
     with pytest.raises(CommandError, match="unknown: everything"):
         call_command("api_token_issue", "partner-portal", "--scope", "everything")
     assert ApiToken.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_authentication_reads_the_token_and_its_client_in_one_statement_and_sees_a_revocation_at_once() -> None:
+    # given a partner's token, used once
+    client = api_client_create(name="partner-portal", actor=OPERATOR, rate_limit_per_minute=42)
+    issued = api_token_issue(client=client, scopes=["applications:write"], actor=OPERATOR)
+    api_token_authenticate(issued.text)
+
+    # when it authenticates again
+    with CaptureQueriesContext(connection) as queries:
+        found = api_token_authenticate(issued.text)
+
+    # then one statement read the token with its client, as the ORM would
+    assert len(queries) == 1
+    assert found.pk == issued.token.pk
+    assert found.scopes == ["applications:write"]
+    assert found.expires_at == ApiToken.objects.get().expires_at
+    assert (found.client.pk, found.client.rate_limit_per_minute, found.client.is_active) == (client.pk, 42, True)
+    assert found.client.user is None
+    assert found.client.citizen is None
+    # and once revoked (or its client switched off), the next call is refused
+    api_token_revoke(prefix=issued.token.prefix, actor=OPERATOR)
+    with pytest.raises(errors.TokenRevokedError):
+        api_token_authenticate(issued.text)
+    other = api_token_issue(client=client, scopes=["applications:write"], actor=OPERATOR)
+    ApiClient.objects.filter(pk=client.pk).update(is_active=False)
+    with pytest.raises(errors.TokenRevokedError):
+        api_token_authenticate(other.text)

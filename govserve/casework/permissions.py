@@ -87,12 +87,12 @@ def scope_of(user: User | Any) -> Scope:
     cached: Scope | None = getattr(user, _SCOPE_ATTRIBUTE, None)
     if cached is not None:
         return cached
-    # The roles held and their institutions' ids in one query (as roles_of reads them: active institutions only).
-    rows = list(
-        RoleAssignment.objects.filter(user=user, institution__is_active=True).values_list(
-            "institution__code", "role", "institution_id"
-        )
-    )
+    # The roles held and their institutions' ids in one query (as roles_of reads them: active institutions only;
+    # a supplier's roles only in the institutions its scope names, none without a scope).
+    assignments = RoleAssignment.objects.filter(user=user, institution__is_active=True)
+    if user.is_supplier:
+        assignments = assignments.filter(institution__supplier_scopes__user=user)
+    rows = list(assignments.values_list("institution__code", "role", "institution_id"))
     pairs = {(code, role) for code, role, _ in rows}
     leader_of = frozenset(code for code, role in pairs if role == TEAM_LEADER_ROLE)
     held = frozenset((code, role) for code, role in pairs if role != TEAM_LEADER_ROLE)
@@ -125,12 +125,30 @@ def scope_forget(user: User) -> None:
         delattr(user, _SCOPE_ATTRIBUTE)
 
 
-def holders_of(institution_code: str, role_id: str) -> list[User]:
-    """Return the usable staff accounts holding ``role_id`` in ``institution_code``, by name."""
-    users = User.objects.filter(
-        role_assignments__institution__code=institution_code,
-        role_assignments__role=role_id,
-        role_assignments__institution__is_active=True,
-        is_active=True,
-    ).order_by("first_name", "last_name", "username")
-    return [user for user in users if account_usable(user)]
+def holders_of(institution_code: str, role_id: str, service_id: str | None = None) -> list[User]:
+    """Return the usable staff accounts holding ``role_id`` in ``institution_code`` for ``service_id``, by name.
+
+    Who :func:`scope_of` says holds it, in one query: a supplier account only
+    while its access lasts, where its scope names the institution and, when it
+    names services, ``service_id`` among them (without ``service_id``, no
+    supplier limited to services).
+    """
+    users = (
+        User.objects.filter(
+            role_assignments__institution__code=institution_code,
+            role_assignments__role=role_id,
+            role_assignments__institution__is_active=True,
+            is_active=True,
+        )
+        .filter(Q(is_supplier=False) | Q(supplier_scope__institutions__code=institution_code))
+        .select_related("supplier_scope")
+        .order_by("first_name", "last_name", "username")
+    )
+    return [user for user in users if account_usable(user) and _supplier_serves(user, service_id)]
+
+
+def _supplier_serves(user: User, service_id: str | None) -> bool:
+    if not user.is_supplier:
+        return True
+    services = {str(service) for service in user.supplier_scope.services or []}
+    return not services or (service_id is not None and service_id in services)

@@ -336,15 +336,22 @@ class Assignee:
 
 
 def eligible_assignees(*, user: User, task_id: uuid.UUID | str) -> list[Assignee]:
-    """Return who may be given the task (holders of its role in its institution); TaskNotFoundError if not visible."""
+    """Return who may be given the task (holders of its role in its institution whose reach covers its service).
+
+    A supplier account whose scope leaves out the task's service is not
+    offered (assigning to it is refused). Raise TaskNotFoundError if not visible.
+    """
     task = task_for_staff(user=user, task_id=task_id)
-    return [
-        Assignee(user_id=holder.pk, name=_name(holder)) for holder in holders_of(task.institution.code, task.role_id)
-    ]
+    return _assignees(task)
+
+
+def _assignees(task: Task) -> list[Assignee]:
+    holders = holders_of(task.institution.code, task.role_id, task.service_id)
+    return [Assignee(user_id=holder.pk, name=_name(holder)) for holder in holders]
 
 
 def open_task_assignees(view: FileView) -> list[Assignee]:
-    """Return who may be given the open task of a file view (holders of its role in its institution).
+    """Return who may be given the open task of a file view (as :func:`eligible_assignees`).
 
     The view's open task was read through :func:`file_view`'s permission
     check: no second read of the task (:func:`eligible_assignees` reads it).
@@ -352,9 +359,7 @@ def open_task_assignees(view: FileView) -> list[Assignee]:
     task = view.open_task
     if task is None:
         return []
-    return [
-        Assignee(user_id=holder.pk, name=_name(holder)) for holder in holders_of(task.institution.code, task.role_id)
-    ]
+    return _assignees(task)
 
 
 @dataclass(frozen=True)

@@ -10,21 +10,22 @@ civil servant holding the role would, and its audit entries are marked.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import uuid
 from typing import Any
 
 import pytest
 
 from govserve.accounts import services as accounts_services
-from govserve.accounts.models import User
-from govserve.accounts.tests.factories import device_create
+from govserve.accounts.models import Institution, User
+from govserve.accounts.tests.factories import device_create, institution_create, role_grant, staff_create
 from govserve.audit.actors import Actor
 from govserve.audit.models import AuditEntry
 from govserve.casework import selectors as casework_selectors
 from govserve.casework import services as casework_services
-from govserve.casework.errors import TaskNotFoundError
+from govserve.casework.errors import AssigneeNotEligibleError, TaskNotFoundError
 from govserve.casework.models import Task, TaskStatus
-from govserve.casework.tests.support import file_of, open_task, trading_paid
+from govserve.casework.tests.support import file_of, open_task, staff, trading_paid
 from govserve.core import clock
 from govserve.journeys.models import Application
 from govserve.journeys.tests.conftest import _fresh_compiled_cache, media_root  # noqa: F401 - fixtures reused
@@ -111,3 +112,88 @@ def test_an_expired_supplier_is_sent_to_sign_in_from_every_casework_page(paid: A
     assert [answer.status_code for answer in answers] == [302, 302, 302]
     assert all(answer["Location"].startswith("/staff/sign-in") for answer in answers)
     assert Task.objects.get(pk=task.pk).assignee_id is None
+
+
+# --- who a task may be given to ------------------------------------------------------------------------------
+
+
+def _officer() -> User:
+    officer = staff(("city-council", "licensing-officer"), name="olive")
+    device_create(user=officer)
+    return officer
+
+
+def test_the_assignee_list_leaves_out_suppliers_whose_scope_does_not_reach_the_task(paid: Application) -> None:
+    officer = _officer()
+    elsewhere = _supplier("register-newborn")
+    trading = _supplier("street-trading-licence")
+    every_service = _supplier()
+    expired = _supplier("street-trading-licence", "report-street-light")
+    User.objects.filter(pk=expired.pk).update(access_expires_at=clock.now() - dt.timedelta(seconds=1))
+    task = open_task(paid)
+
+    offered = {person.user_id for person in casework_selectors.eligible_assignees(user=officer, task_id=task.id)}
+    page = staff_client(officer).get(f"/staff/files/{file_of(paid).id}/").content.decode()
+
+    assert offered == {officer.pk, trading.pk, every_service.pk}
+    assert f'value="{trading.pk}"' in page
+    assert f'value="{elsewhere.pk}"' not in page
+    assert f'value="{expired.pk}"' not in page
+
+
+def test_assigning_a_task_to_a_supplier_outside_its_service_is_refused_and_changes_nothing(paid: Application) -> None:
+    officer = _officer()
+    leader = staff(("city-council", "team-leader"), name="lena")
+    device_create(user=leader)
+    elsewhere = _supplier("register-newborn")
+    task = open_task(paid)
+    client = staff_client(officer)
+
+    posted = client.post(f"/staff/tasks/{task.id}/assign", {"assignee": str(elsewhere.pk), "version": task.version})
+    banner = html.unescape(client.get(posted["Location"]).content.decode())
+    bulk = staff_client(leader).post("/staff/team/", {"tasks": [str(task.id)], "assignee": str(elsewhere.pk)})
+    with pytest.raises(AssigneeNotEligibleError) as refused:
+        casework_services.task_assign(user=officer, task_id=task.id, assignee_id=elsewhere.pk, version=task.version)
+
+    assert posted.status_code == 302
+    assert "Choose someone who holds this task's role in this team" in banner
+    assert bulk.status_code == 400
+    assert "Choose someone who holds this task's role in this team" in html.unescape(bulk.content.decode())
+    assert refused.value.message == "Choose someone who holds this task's role in this team"
+    task.refresh_from_db()
+    assert (task.status, task.assignee_id, task.version) == (TaskStatus.PENDING, None, 1)
+    assert not AuditEntry.objects.filter(action__startswith="casework.task", subject_id=str(task.pk)).exists()
+
+
+def test_a_supplier_without_a_scope_or_with_the_role_outside_its_institutions_reaches_no_task(
+    paid: Application,
+) -> None:
+    unscoped = staff_create(username="unscoped", is_supplier=True, access_expires_at=clock.now() + dt.timedelta(days=7))
+    role_grant(user=unscoped, institution=Institution.objects.get(code="city-council"), role="licensing-officer")
+    device_create(user=unscoped)
+    institution_create(code="other-council", name="Other Council")
+    accounts_services.staff_invite(
+        actor=CLI,
+        username="vendor-other",
+        roles=[("other-council", "licensing-officer")],
+        is_supplier=True,
+        access_expires_at=clock.now() + dt.timedelta(days=7),
+        supplier_company="Acme Digital",
+    )
+    outside = User.objects.get(username="vendor-other")
+    role_grant(user=outside, institution=Institution.objects.get(code="city-council"), role="licensing-officer")
+    device_create(user=outside)
+    task = open_task(paid)
+    officer = _officer()
+
+    offered = {person.user_id for person in casework_selectors.eligible_assignees(user=officer, task_id=task.id)}
+
+    assert offered == {officer.pk}
+    for supplier in (unscoped, outside):
+        assert casework_selectors._visible_tasks(supplier).filter(pk=task.pk).exists() is False
+        assert paid.reference not in staff_client(supplier).get("/staff/queues/").content.decode()
+        assert staff_client(supplier).get(f"/staff/files/{file_of(paid).id}/").status_code == 404
+        with pytest.raises(AssigneeNotEligibleError):
+            casework_services.task_assign(user=officer, task_id=task.id, assignee_id=supplier.pk, version=task.version)
+    task.refresh_from_db()
+    assert (task.status, task.assignee_id) == (TaskStatus.PENDING, None)

@@ -118,8 +118,9 @@ def team(request: HttpRequest) -> HttpResponse:
 def _assignee_options(user: Any, rows: list[Any], selected: str) -> list[dict[str, Any]]:
     """Return the select of people who can take tasks: everyone eligible for a task shown, and the pool."""
     seen: dict[str, str] = {}
-    # Who may take a task depends on its role (and institution), not on the task: one look-up per role.
-    one_per_role = {row.role_id: row for row in rows}
+    # Who may take a task depends on its role and service (a supplier may be limited to services), not on the task:
+    # one look-up per role of each service.
+    one_per_role = {(row.service_id, row.role_id): row for row in rows}
     for row in one_per_role.values():
         try:
             for person in selectors.eligible_assignees(user=user, task_id=row.task_id):

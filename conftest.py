@@ -28,3 +28,47 @@ def _forget_cached_data_keys() -> Iterator[None]:
     crypto = sys.modules.get("govserve.privacy.crypto")  # never imported: nothing cached
     if crypto is not None:
         crypto.data_key_cache_clear()
+
+
+# Fixtures through which a test reaches the configured database: pytest-django's, and the live
+# database that worker subprocesses share (govserve/core/tests/conftest.py).
+_DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+        "live_database",
+        "_live_template",
+    }
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that reach the configured database (CI's second database runs these)",
+    )
+
+
+def reaches_the_database(item: pytest.Item) -> bool:
+    """Whether ``item`` can reach the configured database.
+
+    pytest-django refuses database access to a test without the ``django_db`` mark or a database
+    fixture, so any other test gives the same result on every database; a test that reaches it
+    another way (a subprocess given DATABASE_URL) says so with the ``database`` mark.
+    """
+    if item.get_closest_marker("django_db") or item.get_closest_marker("database"):
+        return True
+    return bool(_DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("database_tests_only"):
+        return
+    kept = [item for item in items if reaches_the_database(item)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not reaches_the_database(item)])
+        items[:] = kept

@@ -11,6 +11,7 @@ serve content other than what the database holds for that number.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -47,10 +48,15 @@ _cache_lock = threading.Lock()
 _LOADABLE_STATES = (VersionState.PUBLISHED, VersionState.RETIRED)
 
 
+# Version row id -> its compiled version, for the versions applications pin (pinned_version_load).
+_pinned: dict[uuid.UUID, CompiledDefinition] = {}
+
+
 def compiled_cache_clear() -> None:
     """Empty this process's cache of compiled versions (tests and benchmarks use it for cold loads)."""
     with _cache_lock:
         _cache.clear()
+        _pinned.clear()
 
 
 def _cached(key: _CacheKey) -> CompiledDefinition | None:
@@ -114,6 +120,28 @@ def published_version_load(service_id: str, version: int | None = None) -> Compi
         return compiled
     stored = ServiceVersion.objects.get(service_id=service_id, number=number)
     return _remember(key, _compile_version(stored, preview=False))
+
+
+def pinned_version_load(*, service_id: str, number: int, version_id: uuid.UUID) -> CompiledDefinition:
+    """Return version ``number`` of ``service_id``, whose row is ``version_id``: the version an application pins.
+
+    As :func:`published_version_load` the first time in this process; then
+    found by the row's id without reading the database again. That answer
+    cannot go stale: a version loads only once published, a published
+    version's content never changes and its row is never deleted (the model
+    and database triggers refuse both: ImmutableRowError), and retiring it
+    keeps it loadable. Row ids are never reused (random UUIDs). Raise as
+    :func:`published_version_load` (a draft row is not loadable, nor kept).
+    """
+    found = _pinned.get(version_id)
+    if found is not None and found.service_id == service_id and found.version == number:
+        return found
+    compiled = published_version_load(service_id, number)
+    with _cache_lock:
+        if len(_pinned) >= CACHE_SIZE:
+            _pinned.clear()
+        _pinned[version_id] = compiled
+    return compiled
 
 
 def _version_row(service_id: str, version: int | None) -> tuple[int, str] | None:

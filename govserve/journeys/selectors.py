@@ -28,7 +28,7 @@ from govserve.catalogue.compiled import CompiledDefinition
 from govserve.catalogue.definitions.schema import Fee
 from govserve.catalogue.errors import ServiceNotFoundError, ServiceRetiredError, VersionNotFoundError
 from govserve.catalogue.models import Service, ServiceStatus
-from govserve.catalogue.selectors import published_version_load
+from govserve.catalogue.selectors import pinned_version_load, published_version_load
 from govserve.core import clock
 from govserve.core.ids import normalise_reference
 from govserve.documents.policies import OwnerAccess
@@ -44,7 +44,9 @@ from govserve.journeys.routing import JourneyState, journey_walk
 
 def compiled_for(application: Application) -> CompiledDefinition:
     """Return the pinned version of ``application``'s service (loadable even once the service is retired)."""
-    return published_version_load(application.service_id, application.version_number)
+    return pinned_version_load(
+        service_id=application.service_id, number=application.version_number, version_id=application.service_version_id
+    )
 
 
 def service_today(compiled: CompiledDefinition) -> dt.date:

@@ -6,7 +6,8 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from govserve.accounts.models import Institution, RoleAssignment, User
 from govserve.audit.models import AuditEntry
@@ -27,7 +28,7 @@ from govserve.catalogue.models import (
     Service,
     ServiceVersion,
 )
-from govserve.catalogue.selectors import draft_version_for_preview, published_version_load
+from govserve.catalogue.selectors import draft_version_for_preview, pinned_version_load, published_version_load
 from govserve.catalogue.services import (
     catalogue_publish,
     definition_publish,
@@ -267,6 +268,32 @@ def test_published_version_load_refuses_unknown_services_versions_and_drafts(pub
         published_version_load(SERVICE_ID, 2)  # the draft's number: never served as published
     with pytest.raises(ServiceNotFoundError):
         published_version_load("no-such-service", 1)
+
+
+def test_a_pinned_version_loads_by_its_row_without_a_query_once_loaded(published: ServiceVersion) -> None:
+    # given version 1 loaded once for the row an application pins, and a draft of version 2
+    first = pinned_version_load(service_id=SERVICE_ID, number=1, version_id=published.pk)
+    draft = version_draft_save(source=source(service_text(fee_amount=1)), actor=None)
+
+    # when it is loaded again, also once the service is retired
+    with CaptureQueriesContext(connection) as queries:
+        again = pinned_version_load(service_id=SERVICE_ID, number=1, version_id=published.pk)
+    service_retire(service_id=SERVICE_ID, actor=None, reason="Closed")
+    retired = pinned_version_load(service_id=SERVICE_ID, number=1, version_id=published.pk)
+
+    # then it is the same compiled version, read from no row; a draft's row is not loadable (nor kept)
+    assert (again, retired, len(queries)) == (first, first, 0)
+    assert first.version == 1
+    with pytest.raises(VersionNotFoundError):
+        pinned_version_load(service_id=SERVICE_ID, number=2, version_id=draft.pk)
+    with pytest.raises(VersionNotFoundError):
+        pinned_version_load(service_id=SERVICE_ID, number=2, version_id=draft.pk)
+    # and clearing the cache reads the version again
+    selectors.compiled_cache_clear()
+    with CaptureQueriesContext(connection) as queries:
+        reloaded = pinned_version_load(service_id=SERVICE_ID, number=1, version_id=published.pk)
+    assert (reloaded.version, reloaded.content_hash) == (1, first.content_hash)
+    assert len(queries) > 0
 
 
 def test_a_service_with_only_a_draft_has_no_published_version() -> None:

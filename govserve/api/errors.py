@@ -149,3 +149,17 @@ class OperatorRequiredError(ApiError, PermissionDeniedError):
 
     code = "operator_required"
     status = 403
+
+
+class FeedbackNotOpenError(ApiError, ConflictError):
+    """A satisfaction answer for an application that is neither sent nor stopped on an exit page."""
+
+    code = "feedback_not_open"
+    status = 409
+
+
+class AnswersCopyNotReadyError(ApiError, ConflictError):
+    """The PDF copy of the answers asked for before the application was sent (the web offers it once sent)."""
+
+    code = "application_not_sent"
+    status = 409

@@ -59,5 +59,7 @@ API_NOT_PAGES: dict[str, str] = {
     "api_v1:task_note_add": _JSON,
     "api_v1:task_processing_save": _JSON,
     "api_v1:task_release": _JSON,
+    "api_v1:application_satisfaction": _JSON,
+    "api_v1:application_answers_pdf": "the PDF copy of a sent application's answers for its client (application/pdf)",
     "api_v1:application_result_pdf": "a result's PDF for the applicant's client (application/pdf, no HTML)",
 }

@@ -280,6 +280,12 @@ ROUTES: dict[str, Route] = {
         kwargs=lambda w: {**_api_app(w), "result_id": w.result.id},
         owned_kwarg=APP,
     ),
+    # The confirmation page's offers: the world's API application is a draft on its first page, so the owner gets
+    # answers past the access check (409 feedback_not_open, 409 application_not_sent); others the made-up id's.
+    "api_v1:application_satisfaction": Route(
+        api("applications:write", owned=True), "POST", _api_app, APP, data={"rating": 5}, json=True
+    ),
+    "api_v1:application_answers_pdf": Route(api("applications:read", owned=True), kwargs=_api_app, owned_kwarg=APP),
     # Changes asked by staff: the API application was never sent back, so the owner gets an answer past the
     # access check (an empty list, a conflict); every other actor gets exactly the made-up id's answer.
     "api_v1:application_corrections": Route(api("applications:read", owned=True), kwargs=_api_app, owned_kwarg=APP),

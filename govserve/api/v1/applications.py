@@ -613,5 +613,6 @@ def application_message_send(request: HttpRequest, application_id: uuid.UUID, pa
     return json_response(request, _messages_out(application), status=201)
 
 
-# The operations of other modules join this router (each imports it): corrections, drafts, groups, results.
-from govserve.api.v1 import corrections, drafts, groups, results  # noqa: E402, F401
+# The operations of other modules join this router (each imports it): confirmation, corrections, drafts, groups,
+# results.
+from govserve.api.v1 import confirmation, corrections, drafts, groups, results  # noqa: E402, F401

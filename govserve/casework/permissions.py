@@ -21,11 +21,14 @@ from typing import Any
 
 from django.db.models import Q
 
-from govserve.accounts.models import RoleAssignment, User
-from govserve.accounts.policies import account_usable, service_scope
+from govserve.accounts.models import PlatformRole, RoleAssignment, User
+from govserve.accounts.policies import account_usable, can_act_in_role, service_scope
 
 TEAM_LEADER_ROLE = "team-leader"
 """The role (in ``accounts.RoleAssignment``) that makes a staff member a team leader of their institution."""
+FEES_ROLES = ("finance", PlatformRole.ADMINISTRATOR)
+"""Roles of the service's owning institution that see a file's fees and payments without working on it: who may
+refund its payments (``payments.refunds.refund_allowed``). They see no answers, documents, messages or notes."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,14 @@ def scope_of(user: User | Any) -> Scope:
     )
     setattr(user, _SCOPE_ATTRIBUTE, scope)
     return scope
+
+
+def may_see_fees(user: User | Any, owning_institution_code: str) -> bool:
+    """Return whether ``user`` holds one of :data:`FEES_ROLES` in the institution that owns the file's service.
+
+    Through ``accounts.policies``: a supplier limited to named services holds neither (institution-wide roles).
+    """
+    return any(can_act_in_role(user, owning_institution_code, role) for role in FEES_ROLES)
 
 
 def scope_forget(user: User) -> None:

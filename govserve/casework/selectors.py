@@ -47,7 +47,7 @@ from govserve.casework.models import (
     TaskKind,
     TaskStatus,
 )
-from govserve.casework.permissions import holders_of, scope_of
+from govserve.casework.permissions import holders_of, may_see_fees, scope_of
 from govserve.casework.sla import is_overdue
 from govserve.catalogue.compiled import CompiledDefinition
 from govserve.catalogue.definitions.schema import AnyField, Role
@@ -522,6 +522,8 @@ class FileView:
     expected_decision_on: dt.date | None = None
     deliveries: list[Any] = field(default_factory=list)
     payments: list[Any] = field(default_factory=list)
+    fees_only: bool = False
+    """Seen by finance staff who work on none of its tasks: its fees and payments only (:func:`file_fees_view`)."""
 
 
 def _unseal(case_file: CaseFile, field_name: str, sealed: Any) -> str:
@@ -776,17 +778,7 @@ def file_view(  # noqa: PLR0915 - one page of reads
         )
         for note in _parts(has, "notes", Note.objects.filter(case_file=case_file)).select_related("author")
     ]
-    fees = [
-        FeeRow(
-            registration_id=fee.registration_id,
-            fee_id=fee.fee_id,
-            amount_minor=fee.amount_minor,
-            currency=fee.currency,
-            paid_when=fee.paid_when,
-            status=fee.status,
-        )
-        for fee in _parts(has, "fees", ApplicationFee.objects.filter(application=application))
-    ]
+    fees = _fee_rows(_parts(has, "fees", ApplicationFee.objects.filter(application=application)))
     role_fields = {
         (flow_role.id, definition_field.id): definition_field
         for flow_role in definition.flow.roles
@@ -857,6 +849,74 @@ def file_view(  # noqa: PLR0915 - one page of reads
         expected_decision_on=case_file.expected_decision_on,
         deliveries=hooks.deliveries_for(application),
         payments=hooks.payments_for(application, user=user, language=language),
+    )
+
+
+def _fee_rows(fees: QuerySet[ApplicationFee]) -> list[FeeRow]:
+    return [
+        FeeRow(
+            registration_id=fee.registration_id,
+            fee_id=fee.fee_id,
+            amount_minor=fee.amount_minor,
+            currency=fee.currency,
+            paid_when=fee.paid_when,
+            status=fee.status,
+        )
+        for fee in fees
+    ]
+
+
+def file_fees_view(*, user: User, file_id: uuid.UUID | str, language: str = "en", purpose: str = "view") -> FileView:
+    """Return the file's fees and payments for finance staff who work on none of its tasks; audited.
+
+    For holders of :data:`~govserve.casework.permissions.FEES_ROLES` in the
+    institution that owns the file's service (who may refund its payments):
+    the summary, the fees and the payments (with the refund links payments
+    gives them), nothing the definition gives a flow role (answers,
+    documents, processing details, messages, notes, history). Raise
+    CaseFileNotFoundError for anyone else, as for a file that does not
+    exist. Audited as ``casework.file.viewed`` (``purpose``; ``part``: fees).
+    """
+    try:
+        key = uuid.UUID(str(file_id))
+    except ValueError:
+        raise errors.CaseFileNotFoundError(_("There is no file at this address, or you cannot see it")) from None
+    case_file = CaseFile.objects.select_related("application__service__owning_institution").filter(pk=key).first()
+    if case_file is None or not may_see_fees(user, case_file.application.service.owning_institution.code):
+        raise errors.CaseFileNotFoundError(_("There is no file at this address, or you cannot see it"))
+    application = case_file.application
+    compiled = _compiled(case_file.service_id, case_file.version_number)
+    with transaction.atomic():
+        audit_record(
+            actor=Actor.for_user(user),
+            action="casework.file.viewed",
+            subject_type="casework.file",
+            subject_id=case_file.id,
+            details={"purpose": purpose, "part": "fees"},
+        )
+    return FileView(
+        case_file=case_file,
+        application=application,
+        service_title=compiled.definition.title.get(language),
+        seen_as_role_id="",
+        seen_as_role_name="",
+        answers=[],
+        documents=[],
+        history=[],
+        messages=[],
+        notes=[],
+        fees=_fee_rows(ApplicationFee.objects.filter(application=application)),
+        processing=[],
+        open_task=None,
+        may_act=False,
+        decisions=[],
+        processing_fields=[],
+        processing_values={},
+        corrects=[],
+        claiming=False,
+        expected_decision_on=case_file.expected_decision_on,
+        payments=hooks.payments_for(application, user=user, language=language),
+        fees_only=True,
     )
 
 

@@ -136,6 +136,8 @@ CASEWORK_PAGES: tuple[tuple[str, str, Reach], ...] = (
     ("staff-my-tasks", "casework:my_tasks", _my_tasks),
     ("staff-task-claim-conflict", "casework:task_claim", _claim_conflict),
     ("staff-file", "casework:file", _staff("/staff/files/{file}/")),
+    # Finance staff who work on none of its tasks: the summary, fees and payments (casework/file_fees.html).
+    ("staff-file-fees", "casework:file", _staff("/staff/files/{file}/", roles=("finance",))),
     ("staff-file-note-error", "casework:note_add", _file_note_error),
     ("staff-file-print", "casework:file_print", _staff("/staff/files/{file}/print")),
     ("staff-decision", "casework:decision", _decision),

@@ -194,6 +194,8 @@ OPERATOR_TASK = Rule("api operator", frozenset({"api:operator"}), owned=True)
 CASEWORK_FILE = staff("officer", "team_leader", owned=True)
 """Who sees the world's file: the holder of its task's role and the leader of that role (not the stranger)."""
 FINANCE = staff("finance", "administrator", owned=True)
+FILE_OR_FEES = staff("officer", "team_leader", "finance", "administrator", owned=True)
+"""Who opens the world's file page: those who see it (:data:`CASEWORK_FILE`) and those who see its fees."""
 
 ROUTES: dict[str, Route] = {
     # --- API v1 (bearer tokens with scopes) ----------------------------------------------------------------
@@ -392,8 +394,9 @@ ROUTES: dict[str, Route] = {
     "casework:decision": Route(
         staff("officer", owned=True, sees=("team_leader",)), kwargs=_task, owned_kwarg="task_id"
     ),
-    "casework:file": Route(CASEWORK_FILE, kwargs=_file, owned_kwarg="file_id"),
-    "casework:file_print": Route(CASEWORK_FILE, kwargs=_file, owned_kwarg="file_id"),
+    # Finance staff and administrators of the service's owner see the file's fees and payments part (its refunds).
+    "casework:file": Route(FILE_OR_FEES, kwargs=_file, owned_kwarg="file_id"),
+    "casework:file_print": Route(FILE_OR_FEES, kwargs=_file, owned_kwarg="file_id"),
     "casework:message_send": Route(CASEWORK_FILE, "POST", _file, "file_id", data={"body": ""}),
     "casework:note_add": Route(CASEWORK_FILE, "POST", _file, "file_id", data={"body": ""}),
     "casework:counter": Route(CASEWORK_FILE, "POST", _file, "file_id", data={}),

@@ -26,12 +26,23 @@ from govserve.catalogue.selectors import published_version_load
 from govserve.journeys.answers import page_fields_by_id
 
 
-def file_view_for(request: HttpRequest, file_id: uuid.UUID, *, purpose: str = "view") -> selectors.FileView:
-    """Return the selector's view of the file for the signed-in person; the 404 page if they may not see it."""
+def file_view_for(
+    request: HttpRequest, file_id: uuid.UUID, *, purpose: str = "view", fees: bool = False
+) -> selectors.FileView:
+    """Return the selector's view of the file for the signed-in person; the 404 page if they may not see it.
+
+    ``fees``: someone who works on none of its tasks but handles its fees (finance staff, administrators of the
+    service's owner) gets its fees and payments part (``fees_only``).
+    """
+    user = common.staff_user(request)
+    language = common.language_of(request)
     try:
-        return selectors.file_view(
-            user=common.staff_user(request), file_id=file_id, language=common.language_of(request), purpose=purpose
-        )
+        return selectors.file_view(user=user, file_id=file_id, language=language, purpose=purpose)
+    except errors.CaseFileNotFoundError as error:
+        if not fees:
+            raise Http404(error.message) from error
+    try:
+        return selectors.file_fees_view(user=user, file_id=file_id, language=language, purpose=purpose)
     except errors.CaseFileNotFoundError as error:
         raise Http404(error.message) from error
 
@@ -49,16 +60,24 @@ def _colleagues(request: HttpRequest, view: selectors.FileView, *, leads: bool) 
 
 
 def file_page_for(
-    request: HttpRequest, file_id: uuid.UUID, *, purpose: str = "view", view: selectors.FileView | None = None
+    request: HttpRequest,
+    file_id: uuid.UUID,
+    *,
+    purpose: str = "view",
+    view: selectors.FileView | None = None,
+    fees: bool = False,
 ) -> presenters.FilePage:
     """Return the file page of ``file_id`` for the signed-in person (404 if they may not see it).
 
     ``view``: the selector's view already read in this request (one read, one access audit entry).
+    ``fees``: finance staff get the fees part (:func:`file_view_for`).
     """
     if view is None:
-        view = file_view_for(request, file_id, purpose=purpose)
+        view = file_view_for(request, file_id, purpose=purpose, fees=fees)
     user = common.staff_user(request)
     language = common.language_of(request)
+    if view.fees_only:
+        return presenters.file_page(view, user=user, language=language)
     leads = view.open_task is not None and view.open_task.institution.code in selectors.team_leader_institutions(user)
     # Results are issued on final approval only: no look-up for a file still being worked on.
     approved = view.case_file.outcome == "approved"
@@ -80,11 +99,12 @@ def _render_file(
     *,
     field_errors: dict[str, str] | None = None,
     form_values: dict[str, str] | None = None,
+    fees: bool = False,
 ) -> HttpResponse:
-    page = file_page_for(request, file_id)
+    page = file_page_for(request, file_id, fees=fees)
     return common.staff_page(
         request,
-        "casework/file.html",
+        "casework/file_fees.html" if page.fees_only else "casework/file.html",
         title=_("Application %(reference)s") % {"reference": page.reference},
         field_errors=field_errors,
         form_values=form_values or {},
@@ -97,7 +117,7 @@ def _render_file(
 @staff_required
 def file_detail(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
     """The file as the person's role sees it, with the task box and the forms for messages and notes."""
-    return _render_file(request, file_id)
+    return _render_file(request, file_id, fees=True)
 
 
 @never_cache
@@ -105,7 +125,7 @@ def file_detail(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
 @staff_required
 def file_print(request: HttpRequest, file_id: uuid.UUID) -> HttpResponse:
     """A printable version of the file: the same parts, no forms or actions (audited as a print)."""
-    page = file_page_for(request, file_id, purpose="print")
+    page = file_page_for(request, file_id, purpose="print", fees=True)
     return common.staff_page(
         request,
         "casework/file_print.html",

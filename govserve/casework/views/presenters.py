@@ -191,6 +191,7 @@ class FilePage:
     deliveries: list[DeliveryLine] = field(default_factory=list)
     processing: list[ProcessingLine] = field(default_factory=list)
     payments: list[Any] = field(default_factory=list)  # records of payments' provider (casework.hooks)
+    fees_only: bool = False  # finance staff's view: the summary, fees and payments (selectors.file_fees_view)
 
 
 def money_text(pence: int, currency: str = "GBP") -> str:
@@ -404,6 +405,7 @@ def file_page(
         decisions=list(view.decisions),
         deliveries=[delivery_line(row, language) for row in view.deliveries],
         payments=list(view.payments),
+        fees_only=view.fees_only,
         processing=[
             ProcessingLine(
                 role_name=names.role_name(case_file.service_id, row.role_id, language),

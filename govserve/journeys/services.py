@@ -431,10 +431,10 @@ def application_start(
     if definition.sign_in == "required" and applicant.citizen is None:
         raise errors.SignInRequiredError("Sign in to apply for this service")
     if start_key is not None:
-        existing = _started_with(start_key, applicant)
-        if existing is not None:
-            return StartResult(application=existing, access_token=None, created=False)
-        if Application.objects.filter(start_key=start_key).exists():
+        keyed = Application.objects.filter(start_key=start_key).first()  # the key is unique: one row or none
+        if keyed is not None:
+            if _resumable_start(keyed, applicant):
+                return StartResult(application=keyed, access_token=None, created=False)
             start_key = None  # someone else's key (a copied form): start afresh
     recipient = None
     if applicant.citizen is None:
@@ -480,14 +480,15 @@ def _started_with(start_key: str, applicant: Applicant) -> Application | None:
     form is the proof, for a few minutes and while the application is a draft.
     """
     existing = Application.objects.filter(start_key=start_key).first()
-    if existing is None:
-        return None
+    return existing if existing is not None and _resumable_start(existing, applicant) else None
+
+
+def _resumable_start(existing: Application, applicant: Applicant) -> bool:
+    """Return whether ``existing``, the application of a start key, is the one ``applicant`` started (see above)."""
     if applicant.may_act_on(existing):
-        return existing
+        return True
     fresh = clock.now() - existing.created_at < START_KEY_REUSE
-    if existing.citizen_id is None and applicant.citizen is None and fresh and existing.is_draft:
-        return existing
-    return None
+    return existing.citizen_id is None and applicant.citizen is None and fresh and existing.is_draft
 
 
 def _application_start(

@@ -159,6 +159,25 @@ def test_the_same_start_key_twice_gives_one_application() -> None:
     assert Application.objects.count() == 1
 
 
+def test_another_citizens_start_key_starts_a_new_application_without_the_key() -> None:
+    # given an application started with a key
+    owner = applicant(citizen_new())
+    first = services.application_start(service_id=STREET_TRADING, applicant=owner, language="en", start_key="c" * 32)
+
+    # when someone else sends the same key (a copied form)
+    other = applicant(citizen_new("copier@example.org"))
+    second = services.application_start(service_id=STREET_TRADING, applicant=other, language="en", start_key="c" * 32)
+
+    # then they get an application of their own, which does not take the key; the first keeps it
+    assert second.created
+    assert second.application.id != first.application.id
+    assert other.citizen is not None
+    assert second.application.citizen_id == other.citizen.id
+    assert Application.objects.get(id=second.application.id).start_key is None
+    assert Application.objects.get(id=first.application.id).start_key == "c" * 32
+    assert Application.objects.count() == 2
+
+
 def test_a_retired_service_takes_no_new_applications_but_drafts_finish() -> None:
     who = applicant(citizen_new())
     draft = start(STREET_TRADING, who)

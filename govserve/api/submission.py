@@ -10,13 +10,13 @@ the service does not have.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from govserve.api import errors
 from govserve.api.v1.answers import UNSUPPORTED, page_form_data
-from govserve.catalogue.definitions.schema import Page
+from govserve.catalogue.definitions.schema import GroupField, Page
 from govserve.documents.services import UploadedFileLike
 from govserve.journeys import errors as journey_errors
 from govserve.journeys import services as journey_services
@@ -80,6 +80,10 @@ def page_save(
     )
 
 
+GroupsSave = Callable[[Application, JourneyState, Page, dict[str, Any]], tuple[Application, JourneyState]]
+"""Save a page's repeating groups' answers (by group id) before the page; return the application and state after."""
+
+
 @dataclass(frozen=True)
 class WalkResult:
     """The application after a walk of its pages: its state, the pages saved and the fields changed."""
@@ -97,6 +101,7 @@ def answers_walk_save(
     answers: Mapping[str, Any],
     *,
     files: Mapping[str, UploadedFileLike] | None = None,
+    groups: GroupsSave | None = None,
 ) -> WalkResult:
     """Save ``answers`` (by field id) page by page along the path, the path recomputed after each page.
 
@@ -104,6 +109,9 @@ def answers_walk_save(
     walk unless it was answered before or asks only for what JSON does not
     answer (files, repeating groups). Exit pages are passed over. The first
     page with errors raises them (the pages before it stay saved).
+    ``groups``: how a caller that takes repeating groups' items in the
+    answers (GovStack's formData) saves them, before the rest of the page;
+    without it they are refused as a page's JSON refuses them (``answer_unsupported``).
     """
     uploads = dict(files or {})
     saved: list[str] = []
@@ -128,6 +136,10 @@ def answers_walk_save(
                 continue
             if not all(isinstance(page_field, UNSUPPORTED) for page_field in page.fields):
                 break
+        group_ids = [f.id for f in page.fields if isinstance(f, GroupField) and f.id in page_answers]
+        if groups is not None and group_ids:
+            group_answers = {group_id: page_answers.pop(group_id) for group_id in group_ids}
+            application, state = groups(application, state, page, group_answers)
         result = page_save(applicant, application, state, page, page_answers, files=page_files or None)
         application, state = result.application, result.state
         saved.append(page.id)

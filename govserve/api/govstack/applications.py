@@ -15,6 +15,7 @@ journey's send-back services (govserve.journeys.resubmission).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from django.db.models import QuerySet
 from govserve.api.errors import AnswersUnknownError, IdempotencyKeyReusedError
 from govserve.api.govstack.bodies import BodyMalformedError, FileSubmission, answers_by_field, form_answers_typed
 from govserve.api.govstack.documents import as_upload, document_id_of, kept_document, kept_remove
+from govserve.api.govstack.groups import group_items_save
 from govserve.api.govstack.http import RequestInvalidError
 from govserve.api.govstack.selectors import LANGUAGE, GovStackNotFoundError, service_slug, service_uuid
 from govserve.api.models import ApiClient, ClientApplication
@@ -362,7 +364,14 @@ def _fill_and_submit(application: Application, applicant: ClientApplicant, prepa
     """Save the answers page by page and the documents, then send the file, all through the journey's services."""
     with _pointed(prepared.pages):
         state = journeys.state_load(application)
-        walked = answers_walk_save(applicant, application, state, prepared.answers, files=prepared.files)
+        walked = answers_walk_save(
+            applicant,
+            application,
+            state,
+            prepared.answers,
+            files=prepared.files,
+            groups=functools.partial(group_items_save, applicant),
+        )
         _documents_attach(walked.application, applicant, walked.state, prepared)
         journey_services.application_submit(
             application_id=application.id,

@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek, TruncYear
 
+from govserve.api.govstack.groups import eform_schema_groups
 from govserve.api.v1.answers import answers_json_schema
 from govserve.casework.models import Decision, DecisionKind
 from govserve.catalogue.compiled import CompiledDefinition
@@ -150,7 +151,7 @@ def eform_get(eform_id: str) -> dict[str, Any]:
     compiled = published_version_load(slug, number)
     return {
         **_eform_item(compiled, version, latest=latest),
-        "schema": answers_json_schema(compiled, language=LANGUAGE),
+        "schema": eform_schema_groups(answers_json_schema(compiled, language=LANGUAGE), compiled, language=LANGUAGE),
     }
 
 

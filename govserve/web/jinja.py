@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
-from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, Template, pass_context
+from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, Template, pass_context, pass_environment
 from jinja2.runtime import Context
 from markupsafe import Markup
 
@@ -95,10 +95,36 @@ def _catalogue_text(message: str, autoescape: bool) -> str:
     return Markup(text) if autoescape else text  # noqa: S704
 
 
+# (template, language, URLconf, script prefix) -> the rendered fragment.
+_fragments: dict[tuple[str, str | None, Any, str], Markup] = {}
+
+
+@pass_environment
+def _layout_fragment(environment: Environment, name: str) -> Markup:
+    """Return template ``name`` rendered, once per language, URLconf and script prefix.
+
+    For the parts of the layout that read nothing but the translations and
+    ``url()`` (the phase banner, the footer): the same markup on every page
+    of a language, so it is rendered on the first page and reused. Such a
+    template gets no page context (only the environment's globals), so it
+    cannot come to depend on the page by mistake.
+    """
+    if environment.auto_reload:  # a developer's server (DEBUG): edits to the template show at once
+        return Markup(environment.get_template(name).render())  # noqa: S704
+    key = (name, translation.get_language(), get_urlconf(), get_script_prefix())
+    found = _fragments.get(key)
+    if found is None:
+        # Our own template's output, escaped as it rendered.
+        found = Markup(environment.get_template(name).render())  # noqa: S704
+        _fragments[key] = found
+    return found
+
+
 @receiver(setting_changed)
 def _translation_settings_changed(*, setting: str, **_: Any) -> None:
-    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"}:
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "ROOT_URLCONF"}:
         _translated.clear()
+        _fragments.clear()
 
 
 def environment(**options: Any) -> Environment:
@@ -115,5 +141,13 @@ def environment(**options: Any) -> Environment:
     env.install_gettext_translations(translation, newstyle=True)  # type: ignore[attr-defined]
     # ``_`` and ``gettext`` (``{% trans %}``) without Jinja2's two wrappers; ngettext and the others stay Jinja2's.
     env.globals.update({"_": _gettext, "gettext": _gettext})
-    env.globals.update({"static": _static, "url": _url, "settings": settings, "page_layout": page_layout})
+    env.globals.update(
+        {
+            "static": _static,
+            "url": _url,
+            "settings": settings,
+            "page_layout": page_layout,
+            "layout_fragment": _layout_fragment,
+        }
+    )
     return env

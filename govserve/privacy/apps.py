@@ -7,5 +7,5 @@ class PrivacyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the audit event types and the system checks (privacy.E001...).
-        from govserve.privacy import audit_events, checks  # noqa: F401, PLC0415
+        # Registers the audit event types, the system checks (privacy.E001...) and the jobs (enqueued by name).
+        from govserve.privacy import audit_events, checks, jobs  # noqa: F401, PLC0415

@@ -24,6 +24,19 @@ register_event(
     reads_personal_data=True,
 )
 register_event(
+    "privacy.subject_access.requested",
+    description="A data protection officer asked for a subject access export (details: scope, language; no address).",
+)
+register_event(
+    "privacy.subject_access.downloaded",
+    description="A prepared subject access export was downloaded (details: request id, size, scope).",
+    reads_personal_data=True,
+)
+register_event(
+    "privacy.subject_access.removed",
+    description="A subject access request's data key was destroyed and its zip deleted (details: state before).",
+)
+register_event(
     "privacy.file.anonymised",
     description=(
         "A file's personal data was removed and an anonymised record kept (details: service, version, reason "

@@ -121,3 +121,67 @@ class LegalHold(BaseModel):
     def __str__(self) -> str:
         state = "released" if self.released_at else "active"
         return f"legal hold on {self.application_id} ({state})"
+
+
+class SubjectAccessState(models.TextChoices):
+    """Where a data protection officer's subject access request stands (see docs/privacy.md, "Subject access").
+
+    A request whose job went to the dead letter is shown as failed: that is
+    read from the job, not stored here, so an operator's retry of the job
+    makes it "being prepared" again.
+    """
+
+    PREPARING = "preparing", "Being prepared"
+    READY = "ready", "Ready"
+    REMOVED = "removed", "Removed"
+
+
+class SubjectAccessRequest(BaseModel):
+    """One officer's request for everything their institutions hold about a person, prepared by a job.
+
+    The person's email address is sealed (owner :attr:`crypto_owner`, field
+    ``email``); the prepared zip is sealed for the same owner and stored as
+    the object ``storage_name``. Removing the request destroys that data key
+    (crypto-shredding), so both are unreadable for good, then deletes the
+    object. ``institutions`` is the scope when asked; only ``requested_by``,
+    while still data protection officer of every one of them, may see it.
+    ``subject_type``/``subject_id`` are those of the export's audit entry
+    (an account id or a blind index, never a value), for the download's.
+    """
+
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    institutions = models.JSONField(default=list)
+    language = models.CharField(max_length=8, default="en")
+    email_sealed = models.BinaryField(editable=False)
+    state = models.CharField(max_length=16, choices=SubjectAccessState.choices, default=SubjectAccessState.PREPARING)
+    job_id = models.UUIDField(null=True, blank=True)
+    storage_name = models.CharField(max_length=100, blank=True, default="")
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    applications = models.PositiveIntegerField(null=True, blank=True)
+    subject_type = models.CharField(max_length=64, blank=True, default="")
+    subject_id = models.CharField(max_length=100, blank=True, default="")
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["expires_at"], condition=models.Q(removed_at__isnull=True), name="privacy_sar_due_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=SubjectAccessState.values), name="privacy_sar_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state="ready") | (models.Q(ready_at__isnull=False) & ~models.Q(storage_name="")),
+                name="privacy_sar_ready_has_file",
+            ),
+        ]
+
+    @property
+    def crypto_owner(self) -> str:
+        """Return the owner of this request's data key: ``subject_access:<uuid>``."""
+        return f"subject_access:{self.id}"
+
+    def __str__(self) -> str:
+        return f"subject access request {self.id} ({self.state})"

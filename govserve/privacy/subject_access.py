@@ -78,6 +78,10 @@ class SubjectAccessExport:
     data: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
     pdf: bytes = b""
+    subject_type: str = ""
+    """The audit subject of the export: ``accounts.citizen``, or ``privacy.data_subject`` without an account."""
+    subject_id: str = ""
+    """The account id, or a blind index of the address (never the address itself)."""
 
     def json_bytes(self) -> bytes:
         """Return the JSON document (UTF-8, indented, keys in a stable order)."""
@@ -413,6 +417,14 @@ def _account(citizen: Citizen) -> dict[str, Any]:
     }
 
 
+def subject_access_email_check(email: str) -> str:
+    """Return ``email`` normalised (stripped, lower-cased); raise SubjectAccessRequestError if it is not an address."""
+    normalised = email_normalise(email or "")
+    if not _EMAIL_SHAPE.match(normalised) or len(normalised) > 320:
+        raise SubjectAccessRequestError
+    return normalised
+
+
 def subject_access_export(
     *,
     email: str,
@@ -428,9 +440,7 @@ def subject_access_export(
     shape, empty lists). The audit entry (``privacy.subject_access.exported``)
     is written before the data is returned, in its own transaction.
     """
-    normalised = email_normalise(email or "")
-    if not _EMAIL_SHAPE.match(normalised) or len(normalised) > 320:
-        raise SubjectAccessRequestError
+    normalised = subject_access_email_check(email)
     citizen = citizen_find_by_email(normalised)
     applications = list(citizen.applications.order_by("created_at")) if citizen is not None else []
     applications += _anonymous_applications(normalised)
@@ -463,15 +473,20 @@ def subject_access_export(
         "notifications": _notifications(owners),
         "accesses": [record.as_json() for record in accesses],
     }
-    export = SubjectAccessExport(data=data, files=files)
+    export = SubjectAccessExport(
+        data=data,
+        files=files,
+        subject_type=SUBJECT_TYPE_CITIZEN if citizen is not None else SUBJECT_TYPE_UNKNOWN,
+        subject_id=str(citizen.id) if citizen is not None else blind_index(normalised, purpose="subject-access"),
+    )
     if with_pdf:
         export.pdf = subject_access_pdf(export, language=language)
     with transaction.atomic():
         audit_record(
             actor=actor,
             action="privacy.subject_access.exported",
-            subject_type=SUBJECT_TYPE_CITIZEN if citizen is not None else SUBJECT_TYPE_UNKNOWN,
-            subject_id=str(citizen.id) if citizen is not None else blind_index(normalised, purpose="subject-access"),
+            subject_type=export.subject_type,
+            subject_id=export.subject_id,
             details={
                 "applications": len(rows),
                 "files": len(files),

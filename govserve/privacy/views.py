@@ -10,10 +10,13 @@ services owned by the officer's institutions.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from zoneinfo import ZoneInfo
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -22,7 +25,6 @@ from govserve.accounts.decorators import require_recent_authentication, staff_re
 from govserve.accounts.models import PlatformRole
 from govserve.accounts.policies import roles_of
 from govserve.accounts.views import SENSITIVE_ACTION_MAX_AGE
-from govserve.audit.actors import Actor
 from govserve.casework.views.common import staff_page, staff_user
 from govserve.catalogue.errors import ServiceNotFoundError, ServiceRetiredError, VersionNotFoundError
 from govserve.catalogue.models import Service
@@ -34,7 +36,14 @@ from govserve.privacy.access_report import (
 )
 from govserve.privacy.dp_report import dp_report
 from govserve.privacy.errors import SubjectAccessRequestError
-from govserve.privacy.subject_access import subject_access_export
+from govserve.privacy.subject_access_requests import (
+    SubjectAccessRequestNotFoundError,
+    SubjectAccessStatus,
+    keep_for,
+    subject_access_bundle,
+    subject_access_request_create,
+    subject_access_request_for_officer,
+)
 
 LOCAL_ZONE = ZoneInfo("Europe/London")
 
@@ -71,11 +80,11 @@ def _officer_institutions(request: HttpRequest) -> frozenset[str]:
 @require_http_methods(["GET", "POST"])
 @staff_required
 def subject_access(request: HttpRequest) -> HttpResponse:
-    """Ask for a person's email address, then download everything the officer's institutions hold about them.
+    """Ask for a person's email address; the export is prepared in the background (see the request's page).
 
     The role is checked first (404 for anyone else, whether or not they
     signed in recently), then the officer must have proved password and
-    code in the last few minutes: the download holds a person's whole file.
+    code in the last few minutes: the export holds a person's whole file.
     """
     return _subject_access(request, _officer_institutions(request))
 
@@ -86,22 +95,17 @@ def _subject_access(request: HttpRequest, institutions: frozenset[str]) -> HttpR
     field_errors: dict[str, str] = {}
     if request.method == "POST":
         email = request.POST.get("email", "").strip()[:320]
-        language = "cy" if request.POST.get("language") == "cy" else "en"
         try:
-            export = subject_access_export(
+            asked = subject_access_request_create(
+                user=staff_user(request),
                 email=email,
-                actor=Actor.for_user(staff_user(request)),
                 institutions=institutions,
-                language=language,
+                language="cy" if request.POST.get("language") == "cy" else "en",
             )
         except SubjectAccessRequestError as error:
             field_errors["email"] = error.message
         else:
-            response = HttpResponse(export.zip_bytes(), content_type="application/zip")
-            stamp = export.data["generated_at"][:19].replace(":", "").replace("-", "")
-            response["Content-Disposition"] = f'attachment; filename="subject-access-{stamp}.zip"'
-            response["Cache-Control"] = "no-store, private"
-            return response
+            return HttpResponseRedirect(reverse("privacy:subject_access_request", args=[asked.id]), status=303)
     return staff_page(
         request,
         "privacy/subject_access.html",
@@ -109,7 +113,73 @@ def _subject_access(request: HttpRequest, institutions: frozenset[str]) -> HttpR
         field_errors=field_errors,
         email=email,
         institutions=sorted(institutions),
+        keep_days=keep_for().days,
     )
+
+
+def _request_status(request: HttpRequest, request_id: uuid.UUID) -> SubjectAccessStatus:
+    """Return the officer's own request; 404 for anyone else, the same as for an id that names nothing."""
+    try:
+        return subject_access_request_for_officer(user=staff_user(request), request_id=request_id)
+    except SubjectAccessRequestNotFoundError:
+        raise Http404 from None
+
+
+@never_cache
+@require_GET
+@staff_required
+def subject_access_request(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+    """Show where the officer's request stands: being prepared (refresh), ready (download), failed or removed."""
+    status = _request_status(request, request_id)
+    asked = status.request
+    titles = {
+        "preparing": _("Your subject access export is being prepared"),
+        "ready": _("Your subject access export is ready"),
+        "failed": _("Your subject access export could not be prepared"),
+        "removed": _("Your subject access export has been removed"),
+    }
+    return staff_page(
+        request,
+        "privacy/subject_access_request.html",
+        title=titles[status.status],
+        state=status.status,
+        email=status.email,
+        asked=asked,
+        asked_at=_local(asked.created_at),
+        expires_at=_local(asked.expires_at),
+        removed_at=_local(asked.removed_at) if asked.removed_at else None,
+        size_kb=max(1, round((asked.size_bytes or 0) / 1024)),
+        back_link=reverse("privacy:subject_access"),
+    )
+
+
+def _local(moment: dt.datetime) -> str:
+    return formats.date_format(moment.astimezone(LOCAL_ZONE), "j F Y, H:i")
+
+
+@never_cache
+@require_GET
+@staff_required
+def subject_access_download(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+    """Send the prepared zip to the officer who asked (recent sign-in needed; audited); else back to its page."""
+    _request_status(request, request_id)  # 404 first, whether or not the officer signed in recently
+    return _subject_access_download(request, request_id)
+
+
+@require_recent_authentication(SENSITIVE_ACTION_MAX_AGE)
+def _subject_access_download(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
+    try:
+        found = subject_access_bundle(user=staff_user(request), request_id=request_id)
+    except SubjectAccessRequestNotFoundError:
+        raise Http404 from None
+    if found is None:
+        return HttpResponseRedirect(reverse("privacy:subject_access_request", args=[request_id]), status=303)
+    asked, bundle = found
+    response = HttpResponse(bundle, content_type="application/zip")
+    stamp = (asked.ready_at or asked.created_at).strftime("%Y%m%dT%H%M%SZ")
+    response["Content-Disposition"] = f'attachment; filename="subject-access-{stamp}.zip"'
+    response["Cache-Control"] = "no-store, private"
+    return response
 
 
 def _report_institutions(request: HttpRequest) -> frozenset[str]:

@@ -38,7 +38,7 @@ from tests.browser.inventory_payments import (
     PAYMENTS_PHONE_PAGES,
     PAYMENTS_SETTINGS,
 )
-from tests.browser.inventory_privacy import PRIVACY_PAGES
+from tests.browser.inventory_privacy import PRIVACY_NOT_PAGES, PRIVACY_PAGES
 from tests.browser.inventory_results import RESULTS_PAGES, RESULTS_PHONE_PAGES
 from tests.browser.inventory_sent_back import SENT_BACK_NOT_PAGES, SENT_BACK_PAGES
 
@@ -433,4 +433,5 @@ NOT_PAGES: dict[str, str] = {
     **PAYMENTS_NOT_PAGES,
     **API_NOT_PAGES,
     **GOVSTACK_NOT_PAGES,
+    **PRIVACY_NOT_PAGES,
 }

@@ -50,6 +50,8 @@ API_NOT_PAGES: dict[str, str] = {
     "api_v1:sign_in_link_request": _JSON,
     "api_v1:sign_in_token": _JSON,
     "api_v1:task_assign": _JSON,
+    "api_v1:task_counter_record": _JSON,
+    "api_v1:tasks_reassign": _JSON,
     "api_v1:task_assignees": _JSON,
     "api_v1:task_claim": _JSON,
     "api_v1:task_decide": _JSON,

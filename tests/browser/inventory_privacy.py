@@ -54,8 +54,41 @@ def _officer(path: str, *, status: int = 200) -> Reach:
 def _subject_access_error(tab: Tab) -> None:
     _officer("/staff/privacy/subject-access")(tab)
     tab.page.locator("#email").fill("not an address")
-    tab.click_button("Download the data", status=400)
+    tab.click_button("Prepare the export", status=400)
     assert tab.error_summary(), "no error summary"
+
+
+def _subject_access_request(state: str) -> Reach:
+    """Reach the officer's request page: being prepared, ready (the job ran), failed (dead letter) or removed."""
+
+    def reach(tab: Tab) -> None:
+        from govserve.audit.actors import Actor  # noqa: PLC0415
+        from govserve.core.jobs import run_pending  # noqa: PLC0415
+        from govserve.core.models import JobRecord, JobState  # noqa: PLC0415
+        from govserve.privacy.models import SubjectAccessRequest  # noqa: PLC0415
+        from govserve.privacy.subject_access_requests import subject_access_request_remove  # noqa: PLC0415
+
+        _officer("/staff/privacy/subject-access")(tab)
+        tab.page.locator("#email").fill("nobody.held@example.org")
+        tab.click_button("Prepare the export")
+        asked = SubjectAccessRequest.objects.get()
+        if state == "ready":
+            run_pending()
+        elif state == "failed":
+            # The page reads the job's dead letter; three real failures would only take longer to reach it.
+            JobRecord.objects.filter(id=str(asked.job_id)).update(state=JobState.DEAD)
+        elif state == "removed":
+            subject_access_request_remove(request_id=asked.id, actor=Actor.system("test"))
+        tab.goto(f"/staff/privacy/subject-access/{asked.id}")
+        expected = {
+            "preparing": "is being prepared",
+            "ready": "is ready",
+            "failed": "could not be prepared",
+            "removed": "has been removed",
+        }[state]
+        assert expected in tab.heading(), tab.heading()
+
+    return reach
 
 
 def _erasure(step: str) -> Reach:
@@ -85,6 +118,10 @@ PRIVACY_PAGES: tuple[tuple[str, str, Reach], ...] = (
     ("application-access-none", "privacy:application_access", lambda tab: _seen_by_registrar(tab, read=False)),
     ("staff-subject-access", "privacy:subject_access", _officer("/staff/privacy/subject-access")),
     ("staff-subject-access-error", "privacy:subject_access", _subject_access_error),
+    ("staff-subject-access-preparing", "privacy:subject_access_request", _subject_access_request("preparing")),
+    ("staff-subject-access-ready", "privacy:subject_access_request", _subject_access_request("ready")),
+    ("staff-subject-access-failed", "privacy:subject_access_request", _subject_access_request("failed")),
+    ("staff-subject-access-removed", "privacy:subject_access_request", _subject_access_request("removed")),
     ("staff-dp-reports", "privacy:dp_reports", _officer("/staff/privacy/services/")),
     ("staff-dp-report", "privacy:dp_report", _officer("/staff/privacy/services/street-trading-licence/")),
     ("staff-erasure", "privacy:erasure", _erasure("form")),
@@ -92,3 +129,7 @@ PRIVACY_PAGES: tuple[tuple[str, str, Reach], ...] = (
     ("staff-erasure-confirm", "privacy:erasure", _erasure("confirm")),
     ("staff-erasure-refused", "privacy:erasure", _erasure("refused")),
 )
+
+PRIVACY_NOT_PAGES: dict[str, str] = {
+    "privacy:subject_access_download": "the prepared zip itself (or a redirect to its request's page), never HTML",
+}

@@ -125,6 +125,11 @@ class Route:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+def _subject_access(world: World) -> dict[str, Any]:
+    assert world.subject_access is not None
+    return {"request_id": world.subject_access.id}
+
+
 def _draft(world: World) -> dict[str, Any]:
     return {"application_id": world.draft.id}
 
@@ -321,6 +326,17 @@ ROUTES: dict[str, Route] = {
     "api_v1:task_decide": Route(OPERATOR_TASK, "POST", _task, "task_id", data={"decision": "reject"}, json=True),
     "api_v1:task_message_send": Route(OPERATOR_TASK, "POST", _task, "task_id", data={"body": ""}, json=True),
     "api_v1:task_note_add": Route(OPERATOR_TASK, "POST", _task, "task_id", data={"body": ""}, json=True),
+    # A document the world's file needs by upload: the officer, who holds the task, gets 422 counter_record_invalid.
+    "api_v1:task_counter_record": Route(
+        OPERATOR_TASK, "POST", _task, "task_id", data={"requirement": "photo"}, json=True
+    ),
+    # Team leaders only (403 not_team_leader for the officer and the stranger): no API actor of the world leads.
+    "api_v1:tasks_reassign": Route(
+        Rule("api team leader", frozenset()),
+        "POST",
+        data={"task_ids": [str(MISSING)], "assignee_id": None},
+        json=True,
+    ),
     # --- GovStack (Information-Mediator-Client identity) ---------------------------------------------------
     # The catalogue is public information; files need an identity and are the caller's own only.
     "govstack:service_list": Route(public()),
@@ -474,6 +490,10 @@ ROUTES: dict[str, Route] = {
     # --- privacy ---------------------------------------------------------------------------------------------
     "privacy:application_access": Route(citizen(owned=True), kwargs=_paid, owned_kwarg=APP),
     "privacy:subject_access": Route(staff("dpo", "stranger")),
+    "privacy:subject_access_request": Route(staff("dpo", owned=True), kwargs=_subject_access, owned_kwarg="request_id"),
+    "privacy:subject_access_download": Route(
+        staff("dpo", owned=True), kwargs=_subject_access, owned_kwarg="request_id"
+    ),
     "privacy:dp_reports": Route(staff("dpo", "administrator", "stranger")),
     "privacy:dp_report": Route(staff("dpo", "administrator", owned=True), kwargs=_service, owned_kwarg="service_id"),
     "privacy:erasure": Route(staff("dpo", "stranger")),

@@ -46,6 +46,9 @@ from govserve.journeys.tests.test_services import fill_trading, start, submit, u
 from govserve.payments.models import Payment
 from govserve.payments.services import payment_refresh, payment_start
 from govserve.payments.tests.support import pay_in_sandbox
+from govserve.privacy.jobs import subject_access_prepare
+from govserve.privacy.models import SubjectAccessRequest
+from govserve.privacy.subject_access_requests import subject_access_request_create
 
 OPERATOR = Actor.system("cli")
 INSTITUTION = "city-council"
@@ -106,6 +109,8 @@ class World:
     staff: dict[str, User] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     owner_client: ApiClient | None = None
+    subject_access: SubjectAccessRequest | None = None
+    """The data protection officer's subject access request about citizen A, prepared (its zip ready)."""
     secrets: list[str] = field(default_factory=list)
     """Texts that must never appear in a denial (references, email addresses, names)."""
 
@@ -192,6 +197,13 @@ def world_build() -> World:
     pending = Task.objects.get(case_file=case_file, status=TaskStatus.PENDING)
     task = casework_services.task_claim(user=staff["officer"], task_id=pending.id, version=pending.version)
 
+    # The officer asked for everything city-council holds about citizen A; the job prepared it (run directly).
+    subject_access = subject_access_request_create(
+        user=staff["dpo"], email="matrix-owner@example.org", institutions=[INSTITUTION], language="en"
+    )
+    subject_access_prepare(request_id=str(subject_access.id))
+    subject_access.refresh_from_db()
+
     owner = api_client_create(name="matrix-owner", actor=OPERATOR, rate_limit_per_minute=100_000)
     other = api_client_create(name="matrix-other", actor=OPERATOR, rate_limit_per_minute=100_000)
     ApiClient.objects.filter(pk=owner.pk).update(govstack_identity=GOVSTACK_IDENTITY)
@@ -229,6 +241,7 @@ def world_build() -> World:
         staff=staff,
         tokens=tokens,
         owner_client=owner,
+        subject_access=subject_access,
     )
     world.secrets = [
         "matrix-owner@example.org",

@@ -67,7 +67,7 @@ def test_api_conforms_to_its_schema(case: Any, token: str, operator_token: str) 
     # Checked: no 5xx, every status, content type, header and body as documented. Not checked:
     # schema-valid requests the domain refuses (an opaque cursor, an answer a rule refuses: 400/422), and
     # unknown query parameters, which the API ignores as HTTP APIs usually do.
-    bearer = operator_token if case.path.startswith("/api/v1/tasks") else token
+    bearer = operator_token if case.path.startswith(("/api/v1/tasks", "/api/v1/team")) else token
     case.call_and_validate(
         headers={"Authorization": f"Bearer {bearer}"},
         excluded_checks=[positive_data_acceptance, negative_data_rejection],

@@ -741,3 +741,7 @@ def task_note_add(request: HttpRequest, task_id: uuid.UUID, payload: TextIn) -> 
     return json_response(
         request, WrittenOut(id=note.id, file_id=task.case_file_id, written_at=note.created_at), status=201
     )
+
+
+# The operations of other modules join this router (each imports it): counter records, a leader's reassignment.
+from govserve.api.v1 import counter, team  # noqa: E402, F401

@@ -17,7 +17,10 @@ end, through the same services and pages people use:
   satisfaction comment; the triage bot passes it on; the engineer rejects it
   with a reason that names the reporter;
 * the worker runs every queued job (emails to a real SMTP server on
-  loopback, the licence PDF, the bot) and the logs are captured at DEBUG.
+  loopback, the licence PDF, the bot) and the logs are captured at DEBUG;
+* the council's data protection officer asks for everything held about the
+  trader on the staff page; the worker prepares the zip (stored sealed in
+  the upload directory) and the officer downloads it.
 
 Then :func:`govserve.privacy.testing.plaintext_scan` reads every table raw
 (task arguments, outbox, notification records, payments, audit included), the
@@ -41,6 +44,7 @@ import html
 import io
 import logging
 import re
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,6 +127,7 @@ PERSONAL_VALUES = [
 ]
 
 OFFICER = ("city-council", "licensing-officer")
+DATA_PROTECTION_OFFICER = ("city-council", "data-protection-officer")
 MANAGER = ("city-council", "licensing-manager")
 REGISTRAR = ("civil-registry", "registrar")
 ENGINEER = ("city-council", "street-lighting-engineer")
@@ -285,6 +290,19 @@ def _street_light() -> Application:
     return sent
 
 
+def _subject_access(shown: dict[str, bool]) -> None:
+    """The council's data protection officer asks for the trader's data; the job prepares it; they download it."""
+    client = signed_in(person(DATA_PROTECTION_OFFICER, name="leak-dpo"))
+    client.get("/staff/privacy/subject-access")
+    asked = client.post("/staff/privacy/subject-access", {"email": "leak.trader@example.org", "language": "en"})
+    assert asked.status_code == 303, asked.status_code
+    run_pending()
+    download = client.get(f"{asked['Location']}/download")
+    assert download.status_code == 200, download.status_code
+    with zipfile.ZipFile(io.BytesIO(download.content)) as bundle:
+        shown["subject_access_export_holds_the_answers"] = "Ada Lovelace" in bundle.read("export.json").decode()
+
+
 def _report(report: ScanReport) -> dict[str, Any]:
     return {
         "findings": [[PERSONAL_VALUES[f.value_index], f.encoding, f.where] for f in report.findings],
@@ -320,6 +338,7 @@ def everything_run(media_root: Path) -> dict[str, Any]:
         for _ in range(5):  # results rendered, then their emails; stop when nothing is left
             if run_pending() == 0:
                 break
+        _subject_access(shown)  # the prepared zip is stored sealed in the upload directory scanned below
         emails = [item.message.as_string() for item in sink.received]
     statuses = {str(item.reference): Application.objects.get(pk=item.pk).status for item in applications}
     scan = plaintext_scan(PERSONAL_VALUES, directories=[media_root])

@@ -68,12 +68,16 @@ def sqlite_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def _assert_went_through_and_nothing_leaked(result: dict[str, Any]) -> None:
     # the values really went through the product ...
-    assert result["shown"] == {"applicant_page_shows_the_answers": True, "file_view_shows_the_answers": True}
+    assert result["shown"] == {
+        "applicant_page_shows_the_answers": True,
+        "file_view_shows_the_answers": True,
+        "subject_access_export_holds_the_answers": True,
+    }
     assert set(result["statuses"].values()) == {"approved", "sent_back", "rejected"}, result["statuses"]
     assert result["emails"] >= 6
     emailed = {"Ada Lovelace", "Charles Babbage", "Reported by Charles Babbage: a private light"}
     assert emailed <= set(result["values_in_emails"])
-    assert result["media_files"] >= 5  # photo, four documents, the licence PDF
+    assert result["media_files"] >= 6  # photo, four documents, the licence PDF, the sealed subject access zip
     assert result["log_records"] > 0
     # ... every table was read, task arguments and notification records among them ...
     tables = set(result["scan"]["tables"])

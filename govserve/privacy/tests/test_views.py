@@ -8,9 +8,6 @@ through the real pages.
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
-import zipfile
 
 import pytest
 
@@ -21,9 +18,7 @@ from govserve.journeys.tests.conftest import _fresh_compiled_cache, media_root  
 from govserve.journeys.tests.support import Browser, examples_publish, sign_in
 from govserve.privacy.access_report import DATA_PROTECTION_OFFICER_ROLE
 from govserve.privacy.tests.subject_support import (
-    OTHER_MOTHER,
     SUBJECT_EMAIL,
-    SUBJECT_MOTHER,
     People,
     people_create,
 )
@@ -99,34 +94,6 @@ def test_an_anonymous_applicant_reaches_the_page_with_their_emailed_link_and_nob
     assert stranger.status_code == 403
     assert "Sign in to continue" in text_of(stranger)
     assert people.light.reference not in text_of(stranger)
-
-
-def test_the_officer_downloads_their_institutions_data_about_the_person(people: People) -> None:
-    client = signed_in(person(COUNCIL_DPO, name="dora"))
-    form = client.get("/staff/privacy/subject-access")
-    before = AuditEntry.objects.filter(action="privacy.subject_access.exported").count()
-
-    response = client.post("/staff/privacy/subject-access", {"email": SUBJECT_EMAIL, "language": "en"})
-
-    assert form.status_code == 200
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/zip"
-    with zipfile.ZipFile(io.BytesIO(response.content)) as bundle:
-        data = json.loads(bundle.read("export.json"))
-        assert bundle.read("export.pdf").startswith(b"%PDF-")
-    assert {application["reference"] for application in data["applications"]} == {
-        people.trading.reference,
-        people.light.reference,
-    }
-    assert data["scope"] == {"institutions": ["city-council"]}
-    text = json.dumps(data)
-    assert SUBJECT_MOTHER not in text  # the birth registration belongs to another institution
-    assert OTHER_MOTHER not in text
-    entry = AuditEntry.objects.filter(action="privacy.subject_access.exported").order_by("-id").first()
-    assert AuditEntry.objects.filter(action="privacy.subject_access.exported").count() == before + 1
-    assert entry is not None
-    assert entry.actor_kind == "user"
-    assert entry.details["scope"] == ["city-council"]
 
 
 def test_a_bad_email_address_is_an_error_on_the_form_and_nothing_is_exported(people: People) -> None:

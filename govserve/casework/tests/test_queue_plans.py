@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from govserve.accounts.models import User
 from govserve.casework import selectors
 from govserve.casework.models import Task
-from govserve.casework.tests.support import at, newborn_submitted, open_task, staff
+from govserve.casework.tests.support import at, newborn_submitted, open_task, staff, trading_paid
 from govserve.core import clock
 
 pytestmark = pytest.mark.usefixtures("examples")
@@ -97,3 +97,85 @@ def test_overdue_tasks_newest_first_are_in_order_with_ties_newest_id_first(monke
     low, high = sorted([monday, tuesday], key=lambda task: task.pk)
     assert references(overdue=True, sort="-submitted_at") == [high.reference, low.reference]
     assert references(overdue=True, sort="submitted_at") == [low.reference, high.reference]
+
+
+# --- more than one role in reach ------------------------------------------------------------------------------
+
+BOTH = (REGISTRAR, ("city-council", "licensing-officer"))
+TUESDAY_AFTER = dt.date(2026, 6, 9)
+
+
+def _branch_plans(user: User, **filters: object) -> list[str]:
+    """Return the plans of the per-role queries of a queue page (the ids of each role's page, in order)."""
+    with CaptureQueriesContext(connection) as captured:
+        selectors.task_queue(user=user, **filters)  # type: ignore[arg-type]
+    branches = [
+        query["sql"]
+        for query in captured.captured_queries
+        if "ORDER BY" in query["sql"] and "LIMIT" in query["sql"] and "case_file_id" not in query["sql"]
+    ]
+    plans = []
+    with connection.cursor() as cursor:
+        for sql in branches:
+            if connection.vendor == "sqlite":
+                cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+                plans.append("\n".join(row[3] for row in cursor.fetchall()))
+            else:
+                for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort", "enable_incremental_sort"):
+                    cursor.execute(f"SET LOCAL {setting} = off")
+                cursor.execute(f"EXPLAIN {sql}")
+                plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
+
+
+@pytest.mark.parametrize(("sort", "index"), [("-submitted_at", "pool_sub_idx"), ("due_on", "pool_idx")])
+def test_two_roles_in_reach_read_each_roles_page_along_its_index(sort: str, index: str) -> None:
+    both = staff(*BOTH)
+
+    plans = _branch_plans(both, view="pool", sort=sort, overdue=True)
+
+    assert len(plans) == 2
+    for plan in plans:
+        assert f"casework_task_{index}" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+        assert "Sort" not in plan, plan
+
+
+def test_two_roles_in_reach_page_through_one_order_as_the_database_sorts_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given two tasks of each role, submitted on alternate days, one without a due date (a role with no SLA).
+    tasks = []
+    for day in range(4):
+        monkeypatch.setattr(clock, "now", lambda day=day: at(MONDAY + dt.timedelta(days=day)))
+        application = newborn_submitted()[0] if day % 2 == 0 else trading_paid()[0]
+        tasks.append(open_task(application))
+    Task.objects.filter(pk=tasks[1].pk).update(due_on=None)
+    both = staff(*BOTH)
+    monkeypatch.setattr(clock, "now", lambda: at(TUESDAY_AFTER))
+    ids = [task.pk for task in tasks]
+    assert {bool(due_on and due_on < TUESDAY_AFTER) for due_on in Task.objects.values_list("due_on", flat=True)} == {
+        True,
+        False,
+    }
+
+    for sort in ("due_on", "-due_on", "submitted_at", "-submitted_at"):
+        for overdue in (None, True, False):
+            pages = [
+                selectors.task_queue(user=both, view="pool", sort=sort, overdue=overdue, page=page, per_page=1)
+                for page in range(1, 6)
+            ]
+            # Then the pages together are the database's own order of the tasks the filter keeps, counted as many.
+            same = selectors.task_queue(user=both, view="pool", sort=sort, overdue=overdue, per_page=10)
+            kept = [
+                pk
+                for pk, due_on in Task.objects.filter(pk__in=ids).values_list("pk", "due_on")
+                if overdue is None or (due_on is not None and due_on < TUESDAY_AFTER) is overdue
+            ]
+            expected = list(
+                Task.objects.filter(pk__in=kept).order_by(*selectors.QUEUE_SORTS[sort]).values_list("pk", flat=True)
+            )
+            assert [row.task_id for page in pages for row in page.rows] == expected, (sort, overdue)
+            assert [row.task_id for row in same.rows] == expected, (sort, overdue)
+            assert pages[0].total == same.total == len(expected), (sort, overdue)
+    everything = selectors.task_queue(user=both, view="pool", sort="-submitted_at")
+    assert [row.task_id for row in everything.rows] == ids[::-1]
+    assert {row.service_id for row in everything.rows} == {"register-newborn", "street-trading-licence"}

@@ -153,6 +153,8 @@ GOVSERVE_JOBS_BACKOFF_BASE_SECONDS = env_int("GOVSERVE_JOBS_BACKOFF_BASE_SECONDS
 GOVSERVE_JOBS_BACKOFF_CAP_SECONDS = env_int("GOVSERVE_JOBS_BACKOFF_CAP_SECONDS", 3600)
 GOVSERVE_JOBS_LEASE_SECONDS = env_int("GOVSERVE_JOBS_LEASE_SECONDS", 900)
 GOVSERVE_JOBS_RETENTION_DAYS = env_int("GOVSERVE_JOBS_RETENTION_DAYS", 30)
+# Days an officer's prepared subject access export is kept before it is crypto-shredded (docs/privacy.md).
+GOVSERVE_SUBJECT_ACCESS_KEEP_DAYS = env_int("GOVSERVE_SUBJECT_ACCESS_KEEP_DAYS", 7)
 
 # --- Email ------------------------------------------------------------------------
 # Platform email (govserve.notifications) reads EMAIL_URL when it sends and

@@ -22,6 +22,9 @@ transaction opens (:func:`_admit`): the counter's row is one per client and
 window, and a transaction holding it would make a client's calls wait for
 each other; the hit also stays counted when the operation fails. An
 unexpected error (a 500) rolls back the whole call, audit entry included.
+Uploads (multipart bodies) are left out: the documents services run outside
+an outer transaction (their synchronous virus scan must not hold the
+database's write lock, and a stored object must not outlive a rollback).
 
 Task operations use :func:`operator_token`: the scope, and a client bound
 to a staff account (an operator or a bot; a partner's token is refused with
@@ -193,8 +196,9 @@ def principal_of(request: HttpRequest) -> Principal:
 def audited(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Wrap an operation's run: once answered, audit the call with its client (if a valid token was shown).
 
-    A write to an operation with a token runs in one transaction with its
-    audit entry, the token checked and counted before it (module docstring).
+    A write to an operation with a token (not an upload) runs in one
+    transaction with its audit entry, the token checked and counted before it
+    (module docstring).
     """
     # ``run`` is the bound Operation.run: its url_name names the operation (two share a path, so resolve() cannot).
     operation = getattr(run, "__self__", None)
@@ -205,7 +209,7 @@ def audited(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseB
 
     @functools.wraps(run)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.method in _WRITES and tokened():
+        if request.method in _WRITES and not (request.content_type or "").startswith("multipart/") and tokened():
             _admit_early(request)
             with transaction.atomic():
                 response = run(request, *args, **kwargs)

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from govserve.accounts.citizens import citizen_create, citizen_find_by_email
@@ -286,7 +286,7 @@ _FILE_FIELDS = [
 # --- Opening a file -----------------------------------------------------------------------------------
 
 
-def file_open(application: Application, *, actor: Actor | None = None) -> CaseFile:
+def file_open(application: Application, *, actor: Actor | None = None, locked: bool = False) -> CaseFile:
     """Open the case file of a ``submitted`` application: its first task per the pinned flow; return the file.
 
     Called by the journey's submission hook and by payments once a fee due
@@ -295,10 +295,17 @@ def file_open(application: Application, *, actor: Actor | None = None) -> CaseFi
     Roles whose ``when`` is false are skipped (recorded); a flow with no role
     that applies closes the file approved at once. Raise FileNotOpenError for
     an application that is not ``submitted``. Audited as ``casework.file.opened``.
+    ``locked``: the caller holds the application's row lock in the current
+    transaction and has just written it (the journey's submission), so it is
+    not read again.
     """
     who = actor or SYSTEM
+    if locked and not connection.in_atomic_block:
+        msg = "file_open(locked=True) must run inside the transaction that locked the application"
+        raise RuntimeError(msg)
     with transaction.atomic():
-        application = Application.objects.select_for_update().get(pk=application.pk)
+        if not locked:
+            application = Application.objects.select_for_update().get(pk=application.pk)
         existing = CaseFile.objects.filter(application=application).first()
         if existing is not None:
             return existing
@@ -1042,9 +1049,13 @@ def file_withdrawn(application: Application) -> None:
 
 
 def file_submitted(application: Application) -> None:
-    """Open the file of a just-submitted application (journeys' submission hook); wait for payment otherwise."""
+    """Open the file of a just-submitted application (journeys' submission hook); wait for payment otherwise.
+
+    The hook runs inside the journey's submission, which locked the
+    application's row and has just saved it: it is not read again.
+    """
     if application.status == ApplicationStatus.SUBMITTED:
-        file_open(application)
+        file_open(application, locked=True)
 
 
 # --- Files: notes, messages, corrections, counter records ---------------------------------------------

@@ -189,6 +189,9 @@ class SubjectAccessStatus:
 def subject_access_request_for_officer(*, user: User, request_id: uuid.UUID) -> SubjectAccessStatus:
     """Return the status of ``request_id`` for the officer who asked it; not audited (their own input).
 
+    A request past ``expires_at`` is ``removed`` even before the hourly job
+    has destroyed its key (it cannot be downloaded any more).
+
     Raise SubjectAccessRequestNotFoundError when it does not exist, another
     member asked it, or ``user`` is no longer data protection officer of every
     institution of its scope: the same error, so nothing says which.
@@ -197,6 +200,9 @@ def subject_access_request_for_officer(*, user: User, request_id: uuid.UUID) -> 
     if request is None or not set(request.institutions) <= officer_institutions(user):
         raise SubjectAccessRequestNotFoundError(f"subject access request {request_id} not found")
     status = str(request.state)
+    if request.state != SubjectAccessState.REMOVED and request.expires_at <= clock.now():
+        # Past its time but the hourly removal has not run yet: gone for the officer already.
+        return SubjectAccessStatus(request=request, status=str(SubjectAccessState.REMOVED), email=None)
     if request.state == SubjectAccessState.PREPARING and request.job_id is not None:
         job_state = JobRecord.objects.filter(id=request.job_id).values_list("state", flat=True).first()
         if job_state == JobState.DEAD:

@@ -147,7 +147,7 @@ def subject_access_request(request: HttpRequest, request_id: uuid.UUID) -> HttpR
         asked=asked,
         asked_at=_local(asked.created_at),
         expires_at=_local(asked.expires_at),
-        removed_at=_local(asked.removed_at) if asked.removed_at else None,
+        removed_at=_local(asked.removed_at or asked.expires_at),
         size_kb=max(1, round((asked.size_bytes or 0) / 1024)),
         back_link=reverse("privacy:subject_access"),
     )

@@ -34,6 +34,7 @@ from govserve.privacy.access_report import DATA_PROTECTION_OFFICER_ROLE
 from govserve.privacy.jobs import subject_access_prepare, subject_access_remove_expired
 from govserve.privacy.models import DataKey, SubjectAccessRequest, SubjectAccessState
 from govserve.privacy.subject_access import subject_access_export
+from govserve.privacy.subject_access_requests import subject_access_bundle, subject_access_request_for_officer
 from govserve.privacy.tests.subject_support import OTHER_MOTHER, SUBJECT_EMAIL, SUBJECT_MOTHER, People, people_create
 
 COUNCIL_DPO = ("city-council", DATA_PROTECTION_OFFICER_ROLE)
@@ -281,6 +282,9 @@ def test_the_export_is_removed_when_its_time_is_up_and_its_page_says_so(
     subject_access_remove_expired()
     assert stored.is_file(), "removed before its time"
     monkeypatch.setattr("govserve.core.clock.now", lambda: asked.expires_at)
+    # past its time, before the hourly removal: already gone for the officer
+    assert subject_access_request_for_officer(user=asked.requested_by, request_id=asked.id).status == "removed"
+    assert subject_access_bundle(user=asked.requested_by, request_id=asked.id) is None
 
     subject_access_remove_expired()
     subject_access_remove_expired()  # idempotent

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 from govserve.accounts.models import RoleAssignment, User
@@ -371,3 +372,12 @@ def test_a_job_that_keeps_failing_is_shown_as_failed_and_its_error_is_raised_not
     assert "Your subject access export could not be prepared" in text
     assert f"give them this reference: {job.id}" in text
     assert SubjectAccessRequest.objects.get(id=asked.id).state == SubjectAccessState.PREPARING
+
+    # once the storage is mended, the operator's retry of the dead job (as docs/privacy.md says) prepares it
+    settings.GOVSERVE_DOCUMENTS_STORAGE = "default"
+    call_command("jobs", "retry", str(job.id), stdout=io.StringIO())
+    again = client.get(f"{FORM}/{asked.id}")
+    call_command("worker", "--batch", "--no-schedules", stdout=io.StringIO())
+    ready = client.get(f"{FORM}/{asked.id}")
+    assert "Your subject access export is being prepared" in text_of(again)
+    assert "Your subject access export is ready" in text_of(ready)

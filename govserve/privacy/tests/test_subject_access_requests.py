@@ -349,9 +349,15 @@ def test_a_job_that_keeps_failing_is_shown_as_failed_and_its_error_is_raised_not
     }
     settings.GOVSERVE_DOCUMENTS_STORAGE = "broken"
 
-    with pytest.raises(OSError, match="not-a-directory"):
+    with _logs() as logged, pytest.raises(OSError, match="not-a-directory"):
         run_pending(raise_errors=True)
     waiting = client.get(f"{FORM}/{asked.id}")
+    [failure] = [line for line in logged if "job.failed" in line and "privacy.subject_access.prepare" in line]
+    # the worker logged the exception itself, class and traceback (job.failed, a warning: the job will retry)
+    assert "'levelname': 'WARNING'" in failure
+    assert "'error_class': 'builtins.NotADirectoryError'" in failure
+    assert "Traceback (most recent call last)" in failure
+    assert SUBJECT_EMAIL not in "\n".join(logged)
     start = clock.now()
     for minutes in (2, 4):
         monkeypatch.setattr("govserve.core.clock.now", lambda minutes=minutes: start + dt.timedelta(minutes=minutes))
@@ -365,7 +371,7 @@ def test_a_job_that_keeps_failing_is_shown_as_failed_and_its_error_is_raised_not
     assert (job.state, job.attempts) == (JobState.DEAD, 3)
     attempts = JobAttempt.objects.filter(job_id=job.id).order_by("number")
     assert [attempt.outcome for attempt in attempts] == ["failed", "failed", "failed"]
-    assert all(attempt.error_class.startswith("builtins.") for attempt in attempts)
+    assert {attempt.error_class for attempt in attempts} == {"builtins.NotADirectoryError"}
     assert "Traceback" in attempts[2].traceback
     assert failed.status_code == 200
     text = text_of(failed)

@@ -199,6 +199,19 @@ def subject_access_request_for_officer(*, user: User, request_id: uuid.UUID) -> 
     request = SubjectAccessRequest.objects.filter(id=request_id, requested_by=user).first()
     if request is None or not set(request.institutions) <= officer_institutions(user):
         raise SubjectAccessRequestNotFoundError(f"subject access request {request_id} not found")
+    return _status(request)
+
+
+def subject_access_requests_of(*, user: User, limit: int = 20) -> list[SubjectAccessStatus]:
+    """Return the officer's requests still kept, newest first (at most ``limit``), those they may still see."""
+    scope = officer_institutions(user)
+    requests = SubjectAccessRequest.objects.filter(
+        requested_by=user, removed_at__isnull=True, expires_at__gt=clock.now()
+    ).order_by("-created_at")[:limit]
+    return [_status(request) for request in requests if set(request.institutions) <= scope]
+
+
+def _status(request: SubjectAccessRequest) -> SubjectAccessStatus:
     status = str(request.state)
     if request.state != SubjectAccessState.REMOVED and request.expires_at <= clock.now():
         # Past its time but the hourly removal has not run yet: gone for the officer already.

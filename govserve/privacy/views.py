@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from govserve.accounts.decorators import require_recent_authentication, staff_required
-from govserve.accounts.models import PlatformRole
+from govserve.accounts.models import PlatformRole, User
 from govserve.accounts.policies import roles_of
 from govserve.accounts.views import SENSITIVE_ACTION_MAX_AGE
 from govserve.casework.views.common import staff_page, staff_user
@@ -43,6 +44,7 @@ from govserve.privacy.subject_access_requests import (
     subject_access_bundle,
     subject_access_request_create,
     subject_access_request_for_officer,
+    subject_access_requests_of,
 )
 
 LOCAL_ZONE = ZoneInfo("Europe/London")
@@ -114,7 +116,32 @@ def _subject_access(request: HttpRequest, institutions: frozenset[str]) -> HttpR
         email=email,
         institutions=sorted(institutions),
         keep_days=keep_for().days,
+        requests=_request_rows(staff_user(request)),
     )
+
+
+def _request_rows(user: User) -> list[list[dict[str, str]]]:
+    """Return the officer's kept requests as the table's rows: when asked (a link to the page), address, status."""
+    labels = {
+        "preparing": _("Being prepared"),
+        "ready": _("Ready"),
+        "failed": _("Could not be prepared"),
+        "removed": _("Removed"),
+    }
+    return [
+        [
+            {
+                "html": format_html(
+                    '<a class="govuk-link" href="{}">{}</a>',
+                    reverse("privacy:subject_access_request", args=[row.request.id]),
+                    _local(row.request.created_at),
+                )
+            },
+            {"text": row.email or ""},
+            {"text": labels[row.status]},
+        ]
+        for row in subject_access_requests_of(user=user)
+    ]
 
 
 def _request_status(request: HttpRequest, request_id: uuid.UUID) -> SubjectAccessStatus:

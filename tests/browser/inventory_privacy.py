@@ -59,7 +59,10 @@ def _subject_access_error(tab: Tab) -> None:
 
 
 def _subject_access_request(state: str) -> Reach:
-    """Reach the officer's request page: being prepared, ready (the job ran), failed (dead letter) or removed."""
+    """Reach the officer's request page: being prepared, ready (the job ran), failed (dead letter) or removed.
+
+    ``listed``: the form again, listing the request just made.
+    """
 
     def reach(tab: Tab) -> None:
         from govserve.audit.actors import Actor  # noqa: PLC0415
@@ -79,6 +82,10 @@ def _subject_access_request(state: str) -> Reach:
             JobRecord.objects.filter(id=str(asked.job_id)).update(state=JobState.DEAD)
         elif state == "removed":
             subject_access_request_remove(request_id=asked.id, actor=Actor.system("test"))
+        if state == "listed":
+            tab.goto("/staff/privacy/subject-access")
+            assert "nobody.held@example.org" in tab.text(), tab.text()
+            return
         tab.goto(f"/staff/privacy/subject-access/{asked.id}")
         expected = {
             "preparing": "is being prepared",
@@ -118,6 +125,7 @@ PRIVACY_PAGES: tuple[tuple[str, str, Reach], ...] = (
     ("application-access-none", "privacy:application_access", lambda tab: _seen_by_registrar(tab, read=False)),
     ("staff-subject-access", "privacy:subject_access", _officer("/staff/privacy/subject-access")),
     ("staff-subject-access-error", "privacy:subject_access", _subject_access_error),
+    ("staff-subject-access-listed", "privacy:subject_access", _subject_access_request("listed")),
     ("staff-subject-access-preparing", "privacy:subject_access_request", _subject_access_request("preparing")),
     ("staff-subject-access-ready", "privacy:subject_access_request", _subject_access_request("ready")),
     ("staff-subject-access-failed", "privacy:subject_access_request", _subject_access_request("failed")),

@@ -140,6 +140,24 @@ def test_the_officer_asks_and_the_page_says_it_is_being_prepared_without_the_add
     assert _count("privacy.subject_access.exported") == exported  # nothing exported in the request
 
 
+def test_the_form_lists_the_officers_own_requests_only(people: People) -> None:
+    dora = signed_in(person(COUNCIL_DPO, name="dora"))
+    dai = signed_in(person(COUNCIL_DPO, name="dai"))
+    asked = _ask(dora)
+
+    own = dora.get(FORM)
+    other = dai.get(FORM)
+
+    assert own.status_code == 200
+    assert f'href="{FORM}/{asked.id}"' in own.content.decode()
+    text = text_of(own)
+    assert "Your requests Asked on Email address Status" in text
+    assert f"{SUBJECT_EMAIL} Being prepared" in text
+    assert other.status_code == 200
+    assert "Your requests" not in text_of(other)
+    assert SUBJECT_EMAIL not in other.content.decode()
+
+
 def test_the_job_prepares_the_same_export_and_the_officer_downloads_it(
     people: People,
     media_root: Path,  # noqa: F811 - the fixture imported above

@@ -129,7 +129,9 @@ def subject_access_prepare(*, request_id: uuid.UUID) -> str:
     with the request's scope and language, audited as before
     (``privacy.subject_access.exported``, the officer as actor). Idempotent:
     a request already ready or removed is left as it is (a repeated
-    delivery, or removed while queued). Every other failure is raised for
+    delivery, or removed while queued); a request whose officer is no
+    longer data protection officer of its whole scope is removed instead of
+    exported (no one could download it). Every other failure is raised for
     the worker to record and retry: the officer's page shows the request as
     failed once the job is in the dead letter. Raise PermanentJobError for
     a request that does not exist.
@@ -140,6 +142,10 @@ def subject_access_prepare(*, request_id: uuid.UUID) -> str:
         raise PermanentJobError(msg)
     if request.state != SubjectAccessState.PREPARING:
         return str(request.state)
+    if not set(request.institutions) <= officer_institutions(request.requested_by):
+        # The officer lost the role since asking: nobody may see the export, so it is not made at all.
+        subject_access_request_remove(request_id=request.id, actor=Actor.system("privacy"))
+        return str(SubjectAccessState.REMOVED)
     email = unseal_text(owner=request.crypto_owner, field=EMAIL_FIELD, sealed=request.email_sealed)
     export = subject_access_export(
         email=email,

@@ -275,6 +275,23 @@ def test_anyone_but_the_officer_who_asked_gets_not_found(people: People, who: st
     assert _count("privacy.subject_access.downloaded") == downloads
 
 
+def test_an_officer_who_loses_the_role_before_the_job_runs_gets_no_export(people: People) -> None:
+    officer = person(COUNCIL_DPO, name="dora")
+    asked = _ask(signed_in(officer))
+    RoleAssignment.objects.filter(user=officer).delete()
+    exported = _count("privacy.subject_access.exported")
+
+    run_pending(raise_errors=True)
+
+    removed = SubjectAccessRequest.objects.get(id=asked.id)
+    assert (removed.state, removed.storage_name, bytes(removed.email_sealed)) == (SubjectAccessState.REMOVED, "", b"")
+    assert _count("privacy.subject_access.exported") == exported
+    assert JobRecord.objects.get(id=_job_id(asked)).state == JobState.SUCCEEDED
+    assert DataKey.objects.get(owner=f"subject_access:{asked.id}").destroyed_at is not None
+    entry = AuditEntry.objects.filter(action="privacy.subject_access.removed").get()
+    assert entry.details == {"was": "preparing", "had_file": False}
+
+
 def test_a_visitor_who_is_not_signed_in_is_sent_to_sign_in(people: People) -> None:
     _, asked = _prepared(person(COUNCIL_DPO, name="dora"))
 

@@ -916,23 +916,33 @@ def slot_document_store(
     max_size_mb: int,
 ) -> Document:
     """Upload the file of ``slot``, or replace the one already there; return it. Raise UploadRefusedError."""
-    current = _current_document_id(application, slot)
-    if current is None:
+    limit = max_size_mb * 1024 * 1024
+
+    def first_upload() -> Document:
         return documents.document_upload(
             owner=application.crypto_owner,
             slot=slot,
             uploaded_file=upload,
             allowed_types=allowed_types,
-            max_size_bytes=max_size_mb * 1024 * 1024,
+            max_size_bytes=limit,
             actor=applicant.actor,
             citizen=applicant.citizen,
         )
+
+    try:
+        # Most uploads are a slot's first: no need to list the owner's documents (and unseal their names) to know.
+        # The upload refuses an occupied slot before it reads the file, and records nothing then.
+        return first_upload()
+    except document_errors.SlotOccupiedError:
+        current = _current_document_id(application, slot)
+    if current is None:  # removed since the refusal: the slot is free again
+        return first_upload()
     return documents.document_replace(
         owner=application.crypto_owner,
         document_id=current,
         uploaded_file=upload,
         allowed_types=allowed_types,
-        max_size_bytes=max_size_mb * 1024 * 1024,
+        max_size_bytes=limit,
         actor=applicant.actor,
         citizen=applicant.citizen,
     )

@@ -13,7 +13,8 @@ caches: ``POST /api/v1/applications``, ``PATCH …/answers`` with every
 answer, ``POST …/submit`` with an Idempotency-Key, as ``api_bench/load.py``
 sends them. For each call it prints the median CPU time of the request (the
 thread's CPU, ``time.thread_time``, so the machine's other load does not
-count) and its SQL statements (Django's ``execute_wrapper``, any engine).
+count), its SQL statements (Django's ``execute_wrapper``, any engine) and
+its commits (``commit()`` calls and writes outside a transaction).
 ``--profile CALL`` (``start``, ``answers`` or ``submit``; repeatable) also
 prints a cProfile of that call over the measured rounds, by cumulative time.
 """
@@ -48,14 +49,26 @@ def _submissions(rounds: int, token: str, profiled: frozenset[str]) -> dict[str,
     import django  # noqa: PLC0415
 
     django.setup()
-    from django.db import connection  # noqa: PLC0415
+    from django.db import connection, connections  # noqa: PLC0415
     from django.test import Client  # noqa: PLC0415
 
     statements: list[str] = []
+    commits = [0]
+    wrapper_class = type(connections["default"])
+    commit = wrapper_class.commit
 
     def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         statements.append(sql)
+        if not connection.in_atomic_block and sql.lstrip()[:6].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            commits[0] += 1  # a write outside a transaction commits on its own
         return execute(sql, params, many, context)
+
+    def counted_commit(self: Any) -> Any:
+        commits[0] += 1
+        return commit(self)
+
+    # Each commit is a wait for the disk (SQLite FULL, PostgreSQL synchronous commit); this child process only.
+    wrapper_class.commit = counted_commit  # type: ignore[method-assign]
 
     client = Client(
         HTTP_HOST=PUBLIC_HOST,
@@ -64,10 +77,11 @@ def _submissions(rounds: int, token: str, profiled: frozenset[str]) -> dict[str,
         HTTP_AUTHORIZATION=f"Bearer {token}",
     )
     profiles = {name: cProfile.Profile(time.thread_time) for name in profiled}  # CPU, not waits
-    samples: dict[str, list[tuple[float, int]]] = {name: [] for name in CALLS}
+    samples: dict[str, list[tuple[float, int, int]]] = {name: [] for name in CALLS}
 
     def call(name: str, measured: bool, method: str, path: str, body: dict[str, Any], **extra: Any) -> Any:
         statements.clear()
+        commits[0] = 0
         profile = profiles.get(name) if measured else None
         with connection.execute_wrapper(count):
             if profile is not None:
@@ -78,7 +92,7 @@ def _submissions(rounds: int, token: str, profiled: frozenset[str]) -> dict[str,
             if profile is not None:
                 profile.disable()
         if measured:
-            samples[name].append((cpu, len(statements)))
+            samples[name].append((cpu, len(statements), commits[0]))
         return response
 
     for number in range(rounds + 2):
@@ -120,6 +134,7 @@ def _submissions(rounds: int, token: str, profiled: frozenset[str]) -> dict[str,
             "call": name,
             "cpu_ms": round(statistics.median(sample[0] for sample in samples[name]) * 1000, 2),
             "statements": statistics.median(sample[1] for sample in samples[name]),
+            "commits": statistics.median(sample[2] for sample in samples[name]),
         }
         for name in CALLS
     ]
@@ -191,9 +206,12 @@ def main(argv: list[str]) -> int:
     for name, text in result["profiles"].items():
         print(f"--- profile of {name}")
         print(text)
-    print(f"{result['vendor']}: {'call':10} {'CPU ms':>7} {'stmts':>6}")
+    print(f"{result['vendor']}: {'call':10} {'CPU ms':>7} {'stmts':>6} {'commits':>7}")
     for row in result["rows"]:
-        print(f"{'':{len(result['vendor']) + 2}}{row['call']:10} {row['cpu_ms']:7.2f} {row['statements']:6}")
+        print(
+            f"{'':{len(result['vendor']) + 2}}{row['call']:10} {row['cpu_ms']:7.2f} {row['statements']:6}"
+            f" {row['commits']:7}"
+        )
     total = sum(row["cpu_ms"] for row in result["rows"])
     print(f"{'':{len(result['vendor']) + 2}}{'submission':10} {total:7.2f}")
     print(f"load average {os.getloadavg()[0]:.1f}")

@@ -27,7 +27,6 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
 from ninja import Schema
 from pydantic import Field
 
@@ -36,11 +35,10 @@ from govserve.api.v1.applications import AUTH_PROBLEMS, READ, WRITE, owned, rout
 from govserve.api.v1.auth import principal_of
 from govserve.api.v1.http import json_response
 from govserve.api.v1.schemas import Problem, StrictBody
-from govserve.journeys import pdf
 from govserve.journeys import selectors as journeys
 from govserve.journeys import services as journey_services
 from govserve.journeys.models import SUBMITTED_STATUSES, Channel
-from govserve.journeys.views.journey import answer_rows
+from govserve.journeys.views.dashboard import answers_pdf_response
 
 CONFIRMATION_PAGE = "confirmation"
 
@@ -140,16 +138,4 @@ def application_answers_pdf(request: HttpRequest, application_id: uuid.UUID) -> 
     application = owned(principal_of(request), application_id)
     if application.submitted_at is None:
         raise errors.AnswersCopyNotReadyError("The copy of the answers is ready once the application is sent")
-    state = journeys.state_load(application)
-    language = application.language
-    with translation.override(language):
-        content = pdf.answers_pdf(
-            request=request,
-            application=application,
-            title=state.definition.title.get(language),
-            sections=answer_rows(application, state, language, links=False),
-        )
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="application-{application.reference}.pdf"'
-    response["Cache-Control"] = "no-store, private"
-    return response
+    return answers_pdf_response(request, application, application.language)

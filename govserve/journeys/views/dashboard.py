@@ -6,6 +6,7 @@ import contextlib
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -111,14 +112,19 @@ def answers_pdf(request: HttpRequest, application: Application) -> HttpResponse:
     """Download a PDF copy of a sent application's answers."""
     if application.submitted_at is None:
         return HttpResponseRedirect(reverse("journeys:application_detail", args=[application.id]))
-    language = language_of(request)
+    return answers_pdf_response(request, application, language_of(request))
+
+
+def answers_pdf_response(request: HttpRequest, application: Application, language: str) -> HttpResponse:
+    """Return the PDF copy of a sent application's answers in ``language`` as a private download (web and API)."""
     state = selectors.state_load(application)
-    content = pdf.answers_pdf(
-        request=request,
-        application=application,
-        title=state.definition.title.get(language),
-        sections=answer_rows(application, state, language, links=False),
-    )
+    with translation.override(language):
+        content = pdf.answers_pdf(
+            request=request,
+            application=application,
+            title=state.definition.title.get(language),
+            sections=answer_rows(application, state, language, links=False),
+        )
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="application-{application.reference}.pdf"'
     response["Cache-Control"] = "no-store, private"

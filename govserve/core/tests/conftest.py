@@ -141,6 +141,16 @@ class LiveDatabase:
             [GOVSERVE, "worker", "--skip-checks", "--interval", "0.05", "--worker-id", name, *extra],
         )
 
+    def wait_until_started(self, *names: str, timeout: float = 60.0) -> None:
+        """Wait until each named worker has logged ``worker.started`` (it polls from then on)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all("worker.started" in self.stderr(name) for name in names):
+                return
+            time.sleep(0.05)
+        msg = f"workers {names} did not start in {timeout} s"
+        raise AssertionError(msg)
+
     def stderr(self, name: str) -> str:
         return (self.directory / f"{name}.err").read_text(encoding="utf-8", errors="replace")
 

@@ -279,6 +279,9 @@ def test_two_worker_threads_on_their_own_connections_run_each_period_exactly_onc
 def test_two_workers_and_a_web_process_run_every_job_once_without_lock_errors(live_database: LiveDatabase) -> None:
     # given two workers polling while a web process commits jobs in business transactions
     workers = [live_database.start_worker(name, "--no-schedules") for name in ("w1", "w2")]
+    # both polling before the first job exists: on a busy machine one worker could otherwise start
+    # after the other had drained the queue, and "both took part" would not be a question of locks
+    live_database.wait_until_started("w1", "w2")
     _enqueue_via_producer(live_database, count=JOBS_FROM_WEB, per_transaction=2, prefix="web")
     # when the workers drain the queue
     live_database.wait_for_log(lambda lines: len(lines) >= JOBS_FROM_WEB, timeout=90)

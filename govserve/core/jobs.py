@@ -796,7 +796,8 @@ def _dead(record: JobRecord, *, now: dt.datetime) -> None:
     record.finished_at = now
     record.lease_expires_at = None
     record.save()
-    logger.warning("job.dead", job_id=str(record.id), job_name=record.name, attempts=record.attempts)
+    # An error, not a warning: nothing will run it again until an operator acts (docs/operations.md).
+    logger.error("job.dead", job_id=str(record.id), job_name=record.name, attempts=record.attempts)
     job_dead_lettered.send(sender=JobRecord, record=record)
 
 

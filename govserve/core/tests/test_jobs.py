@@ -18,6 +18,7 @@ from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 from hypothesis import given
 from hypothesis import strategies as st
+from structlog.testing import capture_logs
 
 from govserve.core import clock, jobs
 from govserve.core.jobs import (
@@ -371,7 +372,11 @@ def test_the_settings_default_applies_to_jobs_without_their_own(movable_clock: M
 def test_a_permanent_error_is_dead_at_once() -> None:
     with transaction.atomic():
         record = enqueue(permanent, idempotency_key="permanent:1", item_id="p1")
-    assert run_pending() == 1
+    with capture_logs() as logged:
+        assert run_pending() == 1
+    # the dead letter is logged as an error (operators alert on it); the failed attempt as a warning
+    levels = {entry["event"]: entry["log_level"] for entry in logged}
+    assert (levels["job.failed"], levels["job.dead"]) == ("warning", "error")
     record.refresh_from_db()
     assert (record.state, record.attempts, record.attempts_left) == (JobState.DEAD, 1, 4)
     assert record.last_error == "govserve.core.jobs.PermanentJobError: item p1 no longer exists"

@@ -1576,6 +1576,22 @@ def _draft_expire(application_id: uuid.UUID, moment: dt.datetime) -> bool:
 
 # --- Satisfaction ---------------------------------------------------------------------------------
 
+SATISFACTION_CONFIRMATION_PAGE = "confirmation"
+
+
+def satisfaction_page(application: Application) -> str | None:
+    """Return the page whose satisfaction question ``application`` answers now, or None when none asks it.
+
+    A sent application answers the confirmation page's; an open draft that
+    stopped on an exit page answers that page's; any other draft (or an
+    expired or deleted one) is asked nothing.
+    """
+    if application.status in SUBMITTED_STATUSES:
+        return SATISFACTION_CONFIRMATION_PAGE
+    if not draft_open(application):
+        return None
+    return state_load(application).exit_page
+
 
 def satisfaction_record(
     *,

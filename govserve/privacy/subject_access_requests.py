@@ -202,10 +202,19 @@ def subject_access_request_for_officer(*, user: User, request_id: uuid.UUID) -> 
     member asked it, or ``user`` is no longer data protection officer of every
     institution of its scope: the same error, so nothing says which.
     """
+    return _status(subject_access_request_owned(user=user, request_id=request_id))
+
+
+def subject_access_request_owned(*, user: User, request_id: uuid.UUID) -> SubjectAccessRequest:
+    """Return the request row if ``user`` asked it and is still officer of its scope (no unsealing, no job read).
+
+    Raise SubjectAccessRequestNotFoundError otherwise, as
+    :func:`subject_access_request_for_officer` does.
+    """
     request = SubjectAccessRequest.objects.filter(id=request_id, requested_by=user).first()
     if request is None or not set(request.institutions) <= officer_institutions(user):
         raise SubjectAccessRequestNotFoundError(f"subject access request {request_id} not found")
-    return _status(request)
+    return request
 
 
 def subject_access_requests_of(*, user: User, limit: int = 20) -> list[SubjectAccessStatus]:

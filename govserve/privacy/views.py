@@ -44,6 +44,7 @@ from govserve.privacy.subject_access_requests import (
     subject_access_bundle,
     subject_access_request_create,
     subject_access_request_for_officer,
+    subject_access_request_owned,
     subject_access_requests_of,
 )
 
@@ -189,7 +190,10 @@ def _local(moment: dt.datetime) -> str:
 @staff_required
 def subject_access_download(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
     """Send the prepared zip to the officer who asked (recent sign-in needed; audited); else back to its page."""
-    _request_status(request, request_id)  # 404 first, whether or not the officer signed in recently
+    try:  # 404 first, whether or not the officer signed in recently
+        subject_access_request_owned(user=staff_user(request), request_id=request_id)
+    except SubjectAccessRequestNotFoundError:
+        raise Http404 from None
     return _subject_access_download(request, request_id)
 
 

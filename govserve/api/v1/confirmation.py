@@ -35,12 +35,9 @@ from govserve.api.v1.applications import AUTH_PROBLEMS, READ, WRITE, owned, rout
 from govserve.api.v1.auth import principal_of
 from govserve.api.v1.http import json_response
 from govserve.api.v1.schemas import Problem, StrictBody
-from govserve.journeys import selectors as journeys
 from govserve.journeys import services as journey_services
-from govserve.journeys.models import SUBMITTED_STATUSES, Channel
+from govserve.journeys.models import Channel
 from govserve.journeys.views.dashboard import answers_pdf_response
-
-CONFIRMATION_PAGE = "confirmation"
 
 
 class SatisfactionIn(StrictBody):
@@ -81,16 +78,11 @@ def application_satisfaction(request: HttpRequest, application_id: uuid.UUID, pa
     comment too long, nothing recorded.
     """
     application = owned(principal_of(request), application_id)
-    if application.status in SUBMITTED_STATUSES:
-        page_id = CONFIRMATION_PAGE
-    else:
-        exit_page = journeys.state_load(application).exit_page if journey_services.draft_open(application) else None
-        if exit_page is None:
-            raise errors.FeedbackNotOpenError(
-                "The satisfaction question is asked once the application is sent, or on a page that ends the "
-                "application"
-            )
-        page_id = exit_page
+    page_id = journey_services.satisfaction_page(application)
+    if page_id is None:
+        raise errors.FeedbackNotOpenError(
+            "The satisfaction question is asked once the application is sent, or on a page that ends the application"
+        )
     feedback = journey_services.satisfaction_record(
         service_id=application.service_id,
         version=application.version_number,

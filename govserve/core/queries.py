@@ -10,18 +10,22 @@ parameter, turning the row into the instance with the ORM's own converters
 (:meth:`Model.from_db`): the same statement, the same values and the same
 instance as ``Model.objects.filter(...).first()`` without an ordering.
 (``govserve.journeys.queries`` does the same for the journey's own reads.)
-:func:`row_insert` does the same for an INSERT of one instance.
+:class:`PreparedFilter` does the same for a filter on a few columns (the
+rows of an owner, a unique key), :func:`row_insert` for an INSERT of one
+instance, and :func:`row_insert_unless_taken` for an INSERT that a row
+holding the same unique key turns into nothing (``ON CONFLICT DO NOTHING``:
+no savepoint needed around it).
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
 
@@ -108,6 +112,146 @@ class PreparedGet[M: Model]:
         return self._model.from_db(using, compiled.field_names, values)
 
 
+_VARYING_LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte"})
+
+
+@dataclass(frozen=True)
+class _CompiledFilter:
+    sql: str
+    parameters: list[Any]
+    positions: list[tuple[str, int, Field[Any, Any]]]
+    field_names: list[str]
+    converters: list[tuple[int, list[Converter], Any]]
+
+
+class PreparedFilter[M: Model]:
+    """The rows of ``model`` matching a filter on a few varying values, the SQL built once per connection kind.
+
+    The statement is the ORM's own for
+    ``Model.objects.filter(**samples, **constants).order_by(*order_by)[:limit]``
+    (``.values_list(*values)`` when ``values`` are named); only the varying
+    values change between calls. ``samples`` name the varying lookups (a
+    column of the model, a foreign key by its ``attname`` such as
+    ``client_id``, optionally with ``__gt``, ``__gte``, ``__lt`` or ``__lte``),
+    each with a sample value of the column's type that is used only to find
+    its place among the statement's parameters: it must appear there once
+    (choose values no constant has). ``constants`` are compiled into the
+    statement as the ORM compiles them. Safe across threads: a race builds
+    the same SQL twice.
+    """
+
+    def __init__(
+        self,
+        model: type[M],
+        *,
+        samples: Mapping[str, Any],
+        constants: Mapping[str, Any] | None = None,
+        order_by: Sequence[str] = (),
+        limit: int | None = None,
+        values: Sequence[str] | None = None,
+    ) -> None:
+        for name in samples:
+            _, _, lookup = name.partition("__")
+            if lookup and lookup not in _VARYING_LOOKUPS:
+                msg = f"{model.__name__}: a varying lookup must be a comparison of one column, not {name!r}"
+                raise ValueError(msg)
+        self._model = model
+        self._samples = dict(samples)
+        self._constants = dict(constants or {})
+        self._order_by = tuple(order_by)
+        self._limit = limit
+        self._values = tuple(values) if values is not None else None
+        self._compiled: dict[tuple[str, str], _CompiledFilter] = {}
+        self._lock = threading.Lock()
+
+    def _compile(self, using: str) -> _CompiledFilter:
+        connection = connections[using]
+        key = (using, connection.vendor)
+        found = self._compiled.get(key)
+        if found is not None:
+            return found
+        queryset = (
+            self._model._default_manager.using(using)
+            .filter(**self._samples, **self._constants)
+            .order_by(*self._order_by)
+        )
+        if self._values is not None:
+            queryset = queryset.values_list(*self._values)
+        if self._limit is not None:
+            queryset = queryset[: self._limit]
+        compiler = queryset.query.get_compiler(using=using)
+        sql, compiled_parameters = compiler.as_sql()
+        parameters = list(compiled_parameters)
+        positions: list[tuple[str, int, Field[Any, Any]]] = []
+        for name, sample in self._samples.items():
+            field = self._model._meta.get_field(name.partition("__")[0])
+            assert isinstance(field, Field)  # noqa: S101 - a concrete column, checked by the filter above
+            prepared = field.get_db_prep_value(sample, connection, prepared=False)
+            places = [position for position, value in enumerate(parameters) if value == prepared]
+            if len(places) != 1:
+                msg = f"the sample of {name!r} appears {len(places)} times in the {self._model.__name__} read"
+                raise RuntimeError(msg)
+            positions.append((name, places[0], field))
+        columns = [expression for expression, _, _ in compiler.select]
+        field_names = [column.target.attname for column in columns]
+        if self._values is None and field_names != [field.attname for field in self._model._meta.concrete_fields]:
+            msg = f"the {self._model.__name__} read does not select every field in order"  # pragma: no cover
+            raise RuntimeError(msg)  # pragma: no cover - a Django change
+        converters = [
+            (position, list(converters_of), expression)
+            for position, (converters_of, expression) in compiler.get_converters(columns).items()
+        ]
+        compiled = _CompiledFilter(
+            sql=sql, parameters=parameters, positions=positions, field_names=field_names, converters=converters
+        )
+        with self._lock:
+            self._compiled[key] = compiled
+        return compiled
+
+    def _fetch(self, using: str, values: Mapping[str, Any]) -> tuple[_CompiledFilter, list[list[Any]]]:
+        if values.keys() != self._samples.keys():
+            msg = f"give exactly the varying values {sorted(self._samples)}, not {sorted(values)}"
+            raise TypeError(msg)
+        compiled = self._compile(using)
+        connection = connections[using]
+        parameters = list(compiled.parameters)
+        for name, position, field in compiled.positions:
+            parameters[position] = field.get_db_prep_value(values[name], connection, prepared=False)
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, parameters)
+            rows = cursor.fetchall()
+        converted: list[list[Any]] = []
+        for row in rows:
+            row_values = list(row)
+            for position, converters, expression in compiled.converters:
+                value = row_values[position]
+                for converter in converters:
+                    value = converter(value, expression, connection)
+                row_values[position] = value
+            converted.append(row_values)
+        return compiled, converted
+
+    def rows(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[M]:
+        """Return the matching rows as instances (the filter without ``values=``), in the statement's order."""
+        if self._values is not None:
+            msg = "a read of named values returns tuples: call tuples()"
+            raise TypeError(msg)
+        compiled, rows = self._fetch(using, values)
+        return [self._model.from_db(using, compiled.field_names, row) for row in rows]
+
+    def first(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> M | None:
+        """Return the first matching row as an instance, or None."""
+        found = self.rows(using=using, **values)
+        return found[0] if found else None
+
+    def tuples(self, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[tuple[Any, ...]]:
+        """Return the named ``values`` of the matching rows, as ``values_list`` does."""
+        if self._values is None:
+            msg = "a read of whole rows returns instances: call rows()"
+            raise TypeError(msg)
+        return [tuple(row) for row in self._fetch(using, values)[1]]
+
+
 # --- Inserts ------------------------------------------------------------------------------------------
 
 
@@ -118,12 +262,19 @@ class _Insert:
     returned: Field[Any, Any] | None
 
 
-_INSERTS: dict[tuple[type[Model], str, str, bool], _Insert | None] = {}
+_INSERTS: dict[tuple[type[Model], str, str, bool, str], _Insert | None] = {}
 
 
-def _insert_prepared(model: type[Model], using: str, vendor: str, *, pk_set: bool) -> _Insert | None:
-    """Return the INSERT of ``model`` (None: a model this must leave to ``save()``), built once per shape."""
-    key = (model, using, vendor, pk_set)
+def _insert_prepared(
+    model: type[Model], using: str, vendor: str, *, pk_set: bool, unless_taken: str = ""
+) -> _Insert | None:
+    """Return the INSERT of ``model`` (None: a model this must leave to ``save()``), built once per shape.
+
+    ``unless_taken``: the column of a unique key; a row holding the same value
+    makes the INSERT do nothing, and the statement returns the primary key of
+    the row it wrote (so no row back means nothing was written).
+    """
+    key = (model, using, vendor, pk_set, unless_taken)
     if key in _INSERTS:
         return _INSERTS[key]
     meta = model._meta
@@ -145,7 +296,10 @@ def _insert_prepared(model: type[Model], using: str, vendor: str, *, pk_set: boo
         columns = ", ".join(quote(str(field.column)) for field in fields)
         placeholders = ", ".join(["%s"] * len(fields))
         sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608 - model names
-        if returned is not None:
+        if unless_taken:
+            assert meta.pk is not None  # noqa: S101 - every model has one
+            sql += f" ON CONFLICT ({quote(unless_taken)}) DO NOTHING RETURNING {quote(str(meta.pk.column))}"
+        elif returned is not None:
             sql += f" RETURNING {quote(str(returned.column))}"
         prepared = _Insert(sql=sql, fields=fields, returned=returned)
     _INSERTS[key] = prepared
@@ -184,3 +338,54 @@ def row_insert(instance: Model, *, using: str = DEFAULT_DB_ALIAS) -> None:
             setattr(instance, prepared.returned.attname, int(row[0]))  # an AutoField: the only kind read back
     instance._state.adding = False
     instance._state.db = using
+
+
+def row_insert_unless_taken(instance: Model, *, unique: str, using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Insert ``instance`` as :func:`row_insert` does unless a row has its value of the unique field ``unique``.
+
+    Return True when the row was written (the instance is then saved), False
+    when a row (committed, or written earlier in this transaction) already
+    holds the value, and nothing was written. One statement
+    (``INSERT ... ON CONFLICT (column) DO NOTHING``) instead of a savepoint
+    around an INSERT that may fail: on PostgreSQL a concurrent transaction
+    writing the same value is waited for, as a unique violation would be, and
+    its row then counts as taken once it commits. ``unique`` must be a field
+    with ``unique=True`` (no condition). Another constraint's violation
+    raises IntegrityError as ``save()`` does. Models :func:`row_insert`
+    leaves to ``save()`` are saved in a savepoint, a violation of ``unique``
+    then answering False.
+    """
+    model = type(instance)
+    key_field = model._meta.get_field(unique)
+    if not (isinstance(key_field, Field) and key_field.unique and not key_field.primary_key):
+        msg = f"{model.__name__}.{unique} is not a unique field"
+        raise ValueError(msg)
+    connection = connections[using]
+    pk_set = instance.pk is not None
+    prepared = None
+    if not (pre_save.has_listeners(model) or post_save.has_listeners(model)):
+        prepared = _insert_prepared(model, using, connection.vendor, pk_set=pk_set, unless_taken=str(key_field.column))
+    if prepared is None:
+        try:
+            with transaction.atomic(using=using):
+                instance.save(force_insert=True, using=using)
+        except IntegrityError:
+            taken = (
+                model._default_manager.using(using).filter(**{unique: getattr(instance, key_field.attname)}).exists()
+            )
+            if not taken:
+                raise
+            return False
+        return True
+    instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    values = [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in prepared.fields]
+    with connection.cursor() as cursor:
+        cursor.execute(prepared.sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    if prepared.returned is not None:
+        setattr(instance, prepared.returned.attname, int(row[0]))
+    instance._state.adding = False
+    instance._state.db = using
+    return True

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from govserve.core.models import JobAttempt, JobRecord, JobState
-from govserve.core.queries import PreparedGet, row_insert
+from govserve.core.queries import PreparedFilter, PreparedGet, row_insert, row_insert_unless_taken
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +132,143 @@ def test_an_insert_of_a_repeated_unique_key_raises_integrity_error_and_writes_no
     with pytest.raises(IntegrityError), transaction.atomic():
         row_insert(JobRecord(**_job_fields(idempotency_key="taken")))
     assert JobRecord.objects.filter(idempotency_key="taken").count() == 1
+
+
+# --- PreparedFilter --------------------------------------------------------------------------------------
+
+_SAMPLE_NAME = "sample.name.never.used"
+_SAMPLE_AFTER = dt.datetime(1901, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+
+
+def _by_name_after() -> PreparedFilter[JobRecord]:
+    return PreparedFilter(
+        JobRecord,
+        samples={"name": _SAMPLE_NAME, "run_after__gte": _SAMPLE_AFTER},
+        constants={"state": JobState.QUEUED},
+        order_by=("-run_after",),
+        limit=2,
+    )
+
+
+def test_a_filter_reads_the_rows_the_orm_reads_in_its_order() -> None:
+    # given three queued jobs of one name, one of another name, one running
+    for hour in (20, 21, 22):
+        _job(name="wanted", run_after=dt.datetime(2026, 11, 27, hour, 0, tzinfo=dt.UTC))
+    _job(name="other")
+    _job(name="wanted", state=JobState.RUNNING)
+    since = dt.datetime(2026, 11, 27, 20, 30, tzinfo=dt.UTC)
+    prepared = _by_name_after()
+
+    # when
+    found = prepared.rows(name="wanted", run_after__gte=since)
+
+    # then the two latest queued ones after ``since``, as the ORM's queryset gives them, field by field
+    expected = list(
+        JobRecord.objects.filter(name="wanted", run_after__gte=since, state=JobState.QUEUED).order_by("-run_after")[:2]
+    )
+    assert [job.run_after.hour for job in found if job.run_after is not None] == [22, 21]
+    assert [[getattr(job, f.attname) for f in JobRecord._meta.concrete_fields] for job in found] == [
+        [getattr(job, f.attname) for f in JobRecord._meta.concrete_fields] for job in expected
+    ]
+    assert all((job._state.adding, job._state.db) == (False, "default") for job in found)
+    assert prepared.first(name="nothing", run_after__gte=since) is None
+
+
+def test_a_filter_runs_the_orms_statement_once_with_the_values_given() -> None:
+    # given
+    _job(name="wanted")
+    prepared = _by_name_after()
+    since = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    prepared.rows(name="wanted", run_after__gte=since)
+
+    # when
+    with CaptureQueriesContext(connection) as prepared_queries:
+        prepared.rows(name="wanted", run_after__gte=since)
+    with CaptureQueriesContext(connection) as orm_queries:
+        list(
+            JobRecord.objects.filter(name="wanted", run_after__gte=since, state=JobState.QUEUED).order_by("-run_after")[
+                :2
+            ]
+        )
+
+    # then
+    assert len(prepared_queries) == 1
+    assert prepared_queries[0]["sql"] == orm_queries[0]["sql"]
+
+
+def test_a_filter_of_named_values_reads_tuples_as_values_list() -> None:
+    # given
+    job = _job(name="wanted", priority=7)
+    prepared = PreparedFilter(JobRecord, samples={"idempotency_key": _SAMPLE_NAME}, values=("priority", "kwargs"))
+
+    # when
+    found = prepared.tuples(idempotency_key=job.idempotency_key)
+
+    # then
+    assert found == [(7, {"answer": [1, "two", None]})]
+    assert found == list(
+        JobRecord.objects.filter(idempotency_key=job.idempotency_key).values_list("priority", "kwargs")
+    )
+    with pytest.raises(TypeError):
+        prepared.rows(idempotency_key=job.idempotency_key)
+
+
+def test_a_filter_refuses_other_values_than_its_samples_and_lookups_it_cannot_vary() -> None:
+    # given
+    prepared = PreparedFilter(JobRecord, samples={"name": _SAMPLE_NAME})
+
+    # when / then
+    with pytest.raises(TypeError):
+        prepared.rows(idempotency_key="x")
+    with pytest.raises(ValueError, match="comparison"):
+        PreparedFilter(JobRecord, samples={"name__in": [_SAMPLE_NAME]})
+    with pytest.raises(RuntimeError, match="appears 2 times"):
+        PreparedFilter(JobRecord, samples={"name": "sample"}, constants={"module": "sample"}).rows(name="x")
+
+
+# --- row_insert_unless_taken -----------------------------------------------------------------------------
+
+
+def test_an_insert_unless_taken_writes_a_new_key_as_row_insert_would() -> None:
+    # given
+    inserted = JobRecord(**_job_fields(idempotency_key="new"))
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        written = row_insert_unless_taken(inserted, unique="idempotency_key")
+
+    # then one statement, no savepoint, and the row is there
+    assert written is True
+    assert len(queries) == 1
+    assert "ON CONFLICT" in queries[0]["sql"]
+    assert JobRecord.objects.get(pk=inserted.pk).idempotency_key == "new"
+    assert (inserted._state.adding, inserted._state.db) == (False, "default")
+
+
+def test_an_insert_of_a_taken_key_writes_nothing_and_leaves_the_transaction_usable() -> None:
+    # given
+    first = JobRecord.objects.create(**_job_fields(idempotency_key="taken", name="first"))
+
+    # when
+    with transaction.atomic():
+        written = row_insert_unless_taken(JobRecord(**_job_fields(idempotency_key="taken")), unique="idempotency_key")
+        after = JobRecord.objects.filter(idempotency_key="taken").count()  # PostgreSQL: not an aborted transaction
+
+    # then
+    assert written is False
+    assert after == 1
+    assert JobRecord.objects.get(idempotency_key="taken").pk == first.pk
+
+
+def test_an_insert_unless_taken_still_raises_for_another_constraint() -> None:
+    # given a job whose id a new row repeats, with another key
+    existing = JobRecord.objects.create(**_job_fields(idempotency_key="one"))
+
+    # when / then
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row_insert_unless_taken(
+            JobRecord(**_job_fields(id=existing.pk, idempotency_key="two")), unique="idempotency_key"
+        )
+    with pytest.raises(ValueError, match="not a unique field"):
+        row_insert_unless_taken(JobRecord(**_job_fields()), unique="name")
+    assert list(JobRecord.objects.values_list("idempotency_key", flat=True)) == ["one"]

@@ -1,11 +1,14 @@
-"""Answers saved through an API, page by page, by the journey's own page save (shared by API v1 and GovStack).
+"""Answers saved through an API, page by page, by the journey's own page saves (shared by API v1 and GovStack).
 
 Both APIs take answers in their JSON forms (:mod:`govserve.api.v1.answers`),
-turn a page's answers into the form the web would post, and save the page
-with :func:`govserve.journeys.services.page_answers_save`: the same parsing,
-validation, messages, audit entry and journey events as the web. Nothing
-here decides a rule; it only walks the pages and refuses answers to fields
-the service does not have.
+turn a page's answers into the form the web would post, and save the pages
+with :func:`govserve.journeys.services.pages_answers_save` (every page
+validated in turn along the path, then written together: one lock, one
+write) or, where a page takes uploads or repeating groups' items,
+:func:`govserve.journeys.services.page_answers_save` page after page: the
+same parsing, validation, messages, audit entries and journey events as the
+web either way. Nothing here decides a rule; it only walks the pages and
+refuses answers to fields the service does not have.
 """
 
 from __future__ import annotations
@@ -108,34 +111,30 @@ def answers_walk_save(
     A page with no answer in ``answers`` (nor a file in ``files``) ends the
     walk unless it was answered before or asks only for what JSON does not
     answer (files, repeating groups). Exit pages are passed over. The first
-    page with errors raises them (the pages before it stay saved).
+    page with errors raises them (the pages before it stay saved). Without
+    ``files`` and ``groups`` the pages are validated in turn and written
+    together (:func:`govserve.journeys.services.pages_answers_save`).
     ``groups``: how a caller that takes repeating groups' items in the
     answers (GovStack's formData) saves them, before the rest of the page;
     without it they are refused as a page's JSON refuses them (``answer_unsupported``).
     """
+    if not files and groups is None:
+        return _answers_walk_batched(applicant, application, state, answers)
     uploads = dict(files or {})
     saved: list[str] = []
     changed: list[str] = []
     done: set[str] = set()
     while True:
-        page = next(
-            (
-                page
-                for page in (page_of(state, page_id) for page_id in state.path)
-                if page.id not in done and not page.exit
-            ),
-            None,
-        )
+        page = _next_page(state, done)
         if page is None:
             break
         done.add(page.id)
         page_answers = {page_field.id: answers[page_field.id] for page_field in page.fields if page_field.id in answers}
         page_files = {page_field.id: uploads[page_field.id] for page_field in page.fields if page_field.id in uploads}
-        if not page_answers and not page_files:
+        if not page_answers and not page_files and not _answerable_empty(application, page):
             if page.id in application.pages_completed:
                 continue
-            if not all(isinstance(page_field, UNSUPPORTED) for page_field in page.fields):
-                break
+            break
         group_ids = [f.id for f in page.fields if isinstance(f, GroupField) and f.id in page_answers]
         if groups is not None and group_ids:
             group_answers = {group_id: page_answers.pop(group_id) for group_id in group_ids}
@@ -145,3 +144,50 @@ def answers_walk_save(
         saved.append(page.id)
         changed.extend(result.changed)
     return WalkResult(application=application, state=state, saved=saved, changed=changed)
+
+
+def _next_page(state: JourneyState, done: set[str]) -> Page | None:
+    """Return the first page on the path not walked yet that asks questions (exit pages are passed over)."""
+    return next(
+        (page for page in (page_of(state, page_id) for page_id in state.path) if page.id not in done and not page.exit),
+        None,
+    )
+
+
+def _answerable_empty(application: Application, page: Page) -> bool:
+    """Return whether ``page`` is saved with no JSON answer: it asks only for what JSON does not answer."""
+    return page.id not in application.pages_completed and all(
+        isinstance(page_field, UNSUPPORTED) for page_field in page.fields
+    )
+
+
+def _answers_walk_batched(
+    applicant: Applicant, application: Application, state: JourneyState, answers: Mapping[str, Any]
+) -> WalkResult:
+    """Walk as :func:`answers_walk_save` does, the pages saved together by the journey's ``pages_answers_save``."""
+    if not journey_services.draft_open(application):
+        raise journey_errors.ApplicationNotEditableError("This application can no longer be changed")
+    done: set[str] = set()
+    language = application.language
+
+    def next_page(walked: JourneyState) -> journey_services.PageInput | None:
+        while (page := _next_page(walked, done)) is not None:
+            done.add(page.id)
+            page_answers = {field.id: answers[field.id] for field in page.fields if field.id in answers}
+            if not page_answers and not _answerable_empty(application, page):
+                if page.id in application.pages_completed:
+                    continue
+                return None
+            data, found = page_form_data(page, page_answers, compiled=walked.compiled, language=language)
+            return journey_services.PageInput(page_id=page.id, data=data, errors=found)
+        return None
+
+    result = journey_services.pages_answers_save(
+        application_id=application.id,
+        applicant=applicant,
+        next_page=next_page,
+        language=language,
+        loaded=application,
+        walked=state,
+    )
+    return WalkResult(application=result.application, state=result.state, saved=result.saved, changed=result.changed)

@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import json
 import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
@@ -65,7 +66,14 @@ from govserve.documents.selectors import DocumentSummary, documents_blocking_sub
 from govserve.documents.services import UploadedFileLike
 from govserve.journeys import emails, errors, hooks
 from govserve.journeys.access import Applicant, token_hash, token_new
-from govserve.journeys.answers import answer_rows, answers_from_rows, answers_store, answers_write
+from govserve.journeys.answers import (
+    answer_rows,
+    answers_from_rows,
+    answers_store,
+    answers_write,
+    from_json,
+    to_json,
+)
 from govserve.journeys.fields import FieldError, parse_field, validate_field
 from govserve.journeys.fields.parse import FormData
 from govserve.journeys.models import (
@@ -93,7 +101,7 @@ from govserve.journeys.registrations import (
     registrations_applied,
     required_documents,
 )
-from govserve.journeys.routing import ITEM_ID, Evaluator, JourneyState, cel_value, visible_fields
+from govserve.journeys.routing import ITEM_ID, Evaluator, JourneyState, cel_value, journey_walk, visible_fields
 from govserve.journeys.selectors import (
     compiled_for,
     documents_of,
@@ -861,6 +869,177 @@ def page_answers_save(
     return PageSaveResult(
         application=application, state=state_from_rows(application, rows, compiled=compiled), changed=changed
     )
+
+
+@dataclass(frozen=True)
+class PageInput:
+    """One page's answers for :func:`pages_answers_save`: the form the web would post, or the errors of making it.
+
+    ``errors``: what was wrong before the page could be parsed (an API's
+    JSON of the wrong type): the walk stops there as at a page with errors.
+    """
+
+    page_id: str
+    data: FormData
+    errors: Sequence[FieldError] = ()
+
+
+@dataclass(frozen=True)
+class PagesSaveResult:
+    """The application after :func:`pages_answers_save`: its state, the pages saved and the fields changed."""
+
+    application: Application
+    state: JourneyState
+    saved: list[str]
+    changed: list[str]
+
+
+@dataclass
+class _StagedPage:
+    page_id: str
+    fields: list[AnyField]
+
+
+def _round_trip(definition_field: AnyField, value: Any) -> Any:
+    """Return ``value`` as reading it back from its sealed JSON gives it (what a save then a read sees)."""
+    if value is None:
+        return None
+    return from_json(definition_field, json.loads(json.dumps(to_json(definition_field, value), ensure_ascii=False)))
+
+
+def pages_answers_save(
+    *,
+    application_id: uuid.UUID,
+    applicant: Applicant,
+    next_page: Callable[[JourneyState], PageInput | None],
+    language: str,
+    loaded: Application | None = None,
+    walked: JourneyState | None = None,
+) -> PagesSaveResult:
+    """Validate several pages in turn and save them together; return the state after the last.
+
+    ``next_page`` is asked, with the state the pages so far lead to, for the
+    next page to save (None ends the walk): the caller decides the order (an
+    API walks the path). Each page is parsed and validated exactly as
+    :func:`page_answers_save` does, against the answers of the pages before
+    it (its conditions and the path follow them), but nothing is written
+    until the walk ends: then one transaction, the application row locked,
+    writes every page's answers, the pages completed and the expiry, with an
+    ``answers_saved`` audit entry and a page journey event for each page. On
+    the first page with errors the pages before it are saved that way, its
+    validation-error event recorded, and AnswersInvalidError raised with its
+    errors (nothing of that page saved), as a page-by-page walk would leave
+    them. Pages with file fields take uploads: save those with
+    :func:`page_answers_save` (here a required file field without an upload
+    saved before is an error).
+    """
+    application = _unlocked(application_id, applicant, loaded)
+    _require_draft(application)
+    state = walked if walked is not None and application is loaded else state_load(application)
+    walk = _PagesWalk(state=state, answers=dict(state.answers), completed=list(application.pages_completed))
+    while (page_input := next_page(walk.state)) is not None and walk.stage(page_input, language):
+        pass
+    changed: list[str] = []
+    if walk.staged:
+        application, rows, changed = _pages_write(application_id, applicant, walk, language)
+        walk.state = state_from_rows(application, rows, compiled=walk.state.compiled)
+    if walk.found:
+        if walk.failed is not None:
+            _validation_event(application, walk.state, walk.failed, walk.found)
+        raise errors.AnswersInvalidError("There is a problem with your answers", errors=walk.found)
+    return PagesSaveResult(
+        application=application, state=walk.state, saved=[page.page_id for page in walk.staged], changed=changed
+    )
+
+
+@dataclass
+class _PagesWalk:
+    """The pages :func:`pages_answers_save` has validated so far, and the answers and state they lead to."""
+
+    state: JourneyState
+    answers: dict[str, Any]
+    completed: list[str]
+    staged: list[_StagedPage] = field(default_factory=list)
+    found: list[FieldError] = field(default_factory=list)
+    failed: str | None = None
+
+    def stage(self, page_input: PageInput, language: str) -> bool:
+        """Validate the page against the answers so far; keep it and walk on (True), or keep its errors (False)."""
+        page_id = page_input.page_id
+        if not self.state.on_path(page_id):
+            raise errors.PageNotFoundError("This page is not part of your application yet")
+        _, page = _page_of(self.state, page_id)
+        if page.exit:
+            raise errors.PageNotFoundError("This page has no questions")
+        if page_input.errors:
+            self.found = list(page_input.errors)
+            return False
+        values, shown, found = page_answers_parse(
+            state=self.state, page_id=page_id, data=page_input.data, language=language
+        )
+        if not found:
+            file_fields = [page_field for page_field in shown if isinstance(page_field, FileField)]
+            found = _file_fields_check(file_fields, state=self.state, uploads={}, language=language)
+        if found:
+            self.found, self.failed = found, page_id
+            return False
+        to_write: list[AnyField] = []
+        for page_field in shown:
+            if isinstance(page_field, FileField):
+                continue  # kept as saved before (no upload here)
+            if isinstance(page_field, GroupField):
+                if values.get(page_field.id) is not None:
+                    continue  # its items are saved by the item pages
+                values[page_field.id] = []  # a list confirmed with no items is an answer
+            to_write.append(page_field)
+            value = _round_trip(page_field, values.get(page_field.id))
+            if value is None:
+                self.answers.pop(page_field.id, None)
+            else:
+                self.answers[page_field.id] = value
+        self.staged.append(_StagedPage(page_id=page_id, fields=to_write))
+        if page_id not in self.completed:
+            self.completed.append(page_id)
+        self.state = journey_walk(self.state.compiled, self.answers, completed=self.completed, today=self.state.today)
+        return True
+
+
+def _pages_write(
+    application_id: uuid.UUID, applicant: Applicant, walk: _PagesWalk, language: str
+) -> tuple[Application, dict[str, bytes], list[str]]:
+    """Write the staged pages in one transaction; return the application, its answer rows and the fields changed."""
+    staged = walk.staged
+    with journey_events_joined() as pending, deferred_sync(), transaction.atomic():
+        application = _locked(application_id, applicant)
+        _require_draft(application)
+        written = [page_field for page in staged for page_field in page.fields]
+        changed, rows = answers_store(application, written, walk.answers, rows=answer_rows(application))
+        stored = list(application.pages_completed)
+        stored.extend(page.page_id for page in staged if page.page_id not in stored)
+        application.pages_completed = stored
+        application.current_page = staged[-1].page_id
+        application.expires_at = _expiry_from_now(walk.state.compiled)
+        application_update(application, ["pages_completed", "current_page", "expires_at"])
+        for page in staged:
+            audit_record(
+                actor=applicant.actor,
+                action="journeys.application.answers_saved",
+                subject_type=SUBJECT,
+                subject_id=application.id,
+                details={"page": page.page_id, "fields": [f.id for f in page.fields if f.id in changed]},
+            )
+            pending.append(
+                journey_event_new(
+                    kind=JourneyEventKind.PAGE_SUBMIT,
+                    service_id=application.service_id,
+                    version=application.version_number,
+                    page_id=page.page_id,
+                    application=application,
+                    language=language,
+                )
+            )
+        pending.insert()
+    return application, rows, changed
 
 
 def _unlocked(application_id: uuid.UUID, applicant: Applicant, loaded: Application | None) -> Application:

@@ -394,7 +394,7 @@ def application_document_upload(request: HttpRequest, application_id: uuid.UUID,
     summary="Answer several pages at once",
 )
 def application_answers_save(request: HttpRequest, application_id: uuid.UUID, payload: AnswersIn) -> HttpResponse:
-    """Save answers for any number of pages, page by page along the path (each page as one save).
+    """Save answers for any number of pages, page by page along the path (validated in turn, written together).
 
     Pages are saved in path order, the path recomputed after each (answers
     change it); a page with no answers in the body ends the walk unless it

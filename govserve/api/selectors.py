@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from govserve.accounts.models import Citizen
 from govserve.api.models import ApiClient, ApiToken, ClientApplication, SubmissionKey
+from govserve.core.queries import PreparedFilter
 from govserve.journeys.models import Application
 from govserve.journeys.selectors import applications_for_citizen
 
@@ -80,6 +81,14 @@ def citizen_application_page(
     return list(rows[:limit])
 
 
+# Every submission asks it once: the ORM's statement (by the unique client and key) built once per process.
+_SUBMISSION_KEY = PreparedFilter(
+    SubmissionKey,
+    samples={"client_id": uuid.UUID(int=0x5B0D_0000_0000_4000_8000_0000_0000_0001), "key": "\x00sample key"},
+    limit=1,
+)
+
+
 def submission_key_get(client: ApiClient, key: str) -> SubmissionKey | None:
     """Return the record of the client's submission ``key``, if it was used."""
-    return SubmissionKey.objects.filter(client=client, key=key).first()
+    return _SUBMISSION_KEY.first(client_id=client.pk, key=key)

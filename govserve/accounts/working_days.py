@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime
 import functools
+import uuid
 from typing import Any
 
 import holidays
 
 from govserve.accounts.models import Institution, InstitutionHoliday
+from govserve.core.queries import PreparedFilter
 
 # No SLA counts more than about ten years of working days; past that the
 # caller has a bug, and we refuse rather than loop for a long time.
@@ -28,13 +30,21 @@ def _national_calendar(country: str, subdivision: str) -> Any:
     return holidays.country_holidays(country, subdiv=subdivision or None)
 
 
+# No order: a dict needs none, and the model's ordering (institution code) joined the institutions table. Every
+# due date reads them (each file opened, each decision): the ORM's statement built once per process.
+_OVERRIDES = PreparedFilter(
+    InstitutionHoliday,
+    samples={
+        "institution_id": uuid.UUID(int=0x4011_DA75_0000_4000_8000_0000_0000_0001),
+        "date__gte": datetime.date(1901, 2, 3),
+        "date__lte": datetime.date(1901, 2, 4),
+    },
+    values=("date", "is_working_day"),
+)
+
+
 def _overrides(institution: Institution, start: datetime.date, end: datetime.date) -> dict[datetime.date, bool]:
-    # order_by(): a dict needs no order, and the model's ordering (institution code) joined the institutions table.
-    return dict(
-        InstitutionHoliday.objects.filter(institution=institution, date__gte=start, date__lte=end)
-        .order_by()
-        .values_list("date", "is_working_day")
-    )
+    return dict(_OVERRIDES.tuples(institution_id=institution.pk, date__gte=start, date__lte=end))
 
 
 def _is_working(day: datetime.date, national: Any, overrides: dict[datetime.date, bool]) -> bool:

@@ -69,7 +69,7 @@ from govserve.catalogue.selectors import published_version_load
 from govserve.core import clock
 from govserve.core.errors import ApplicationError, ValidationError
 from govserve.core.jobs import enqueue
-from govserve.core.queries import row_insert
+from govserve.core.queries import PreparedFilter, row_insert
 from govserve.journeys.access import Applicant
 from govserve.journeys.answers import answers_load, answers_write, page_fields_by_id, to_json
 from govserve.journeys.fields import FieldError, parse_field, validate_field, value_from_json, value_to_json
@@ -193,9 +193,26 @@ def _expected_update(
     )
 
 
-def _task_create(flow: FlowContext, case_file: CaseFile, index: int, *, actor: Actor) -> Task:
+# The reads of every file opened: the ORM's statements built once per process (core.queries).
+_INSTITUTION_BY_CODE = PreparedFilter(Institution, samples={"code": "\x00sample code"}, limit=1)
+_FILE_OF_APPLICATION = PreparedFilter(
+    CaseFile, samples={"application_id": uuid.UUID(int=0xCA5E_F11E_0000_4000_8000_0000_0000_0001)}, limit=1
+)
+
+
+def _institution(code: str) -> Institution:
+    """Return the institution ``code``; raise Institution.DoesNotExist as ``Institution.objects.get`` would."""
+    found = _INSTITUTION_BY_CODE.first(code=code)
+    if found is None:
+        msg = "Institution matching query does not exist."
+        raise Institution.DoesNotExist(msg)
+    return found
+
+
+def _task_plan(flow: FlowContext, case_file: CaseFile, index: int) -> Task:
+    """Return the (unsaved) task of the role at ``index`` and set the file's state for it; reads, writes nothing."""
     role = flow.roles[index]
-    institution = Institution.objects.get(code=role.institution)
+    institution = _institution(role.institution)
     today = service_today(flow.compiled.definition)
     task = Task(
         case_file=case_file,
@@ -209,39 +226,33 @@ def _task_create(flow: FlowContext, case_file: CaseFile, index: int, *, actor: A
         kind=TaskKind.BOT if role.kind == "bot" else TaskKind.HUMAN,
         due_on=due_on(role, institution, today),
     )
-    row_insert(task)
     case_file.current_role_id = role.id
     case_file.state = FileState.OPEN
     # The roles ahead are often of the task's own institution: it is not read a second time.
     _expected_update(flow, case_file, index, task.due_on, known=institution)
+    return task
+
+
+def _task_record(case_file: CaseFile, task: Task, *, actor: Actor) -> None:
+    """Write the planned ``task``, its case event and (a bot's) decision job."""
+    row_insert(task)
     _event(case_file, CaseEventKind.TASK_CREATED, actor=actor, task=task, details={"kind": task.kind})
     if task.kind == TaskKind.BOT:
         # The outbox: the job row commits with the task, or neither exists.
         enqueue("casework.bot.decide", idempotency_key=f"casework.bot:{task.id}", task_id=str(task.id))
-    return task
 
 
-def _route_apply(
-    flow: FlowContext,
-    case_file: CaseFile,
-    route: Route,
-    *,
-    actor: Actor,
-    user: User | None,
-    sent_back_from: int | None = None,
+def _route_plan(
+    flow: FlowContext, case_file: CaseFile, route: Route, *, sent_back_from: int | None = None
 ) -> tuple[Task | None, str]:
-    """Apply ``route`` to the file; return (the new task or None, the application status it implies)."""
-    for skipped in route.skipped:
-        _event(
-            case_file,
-            CaseEventKind.ROLE_SKIPPED,
-            actor=actor,
-            role_id=flow.roles[skipped].id,
-            details={"reason": "when_false"},
-        )
+    """Set the file's state for ``route``; return (the new task, not yet written, or None; the application status).
+
+    Reads what a new task needs (its institution, the working-day calendars)
+    and writes nothing: :func:`_route_record` writes what it planned.
+    """
     if route.kind == "role":
         assert route.role_index is not None  # noqa: S101 - a role route names its role
-        return _task_create(flow, case_file, route.role_index, actor=actor), ApplicationStatus.IN_PROGRESS
+        return _task_plan(flow, case_file, route.role_index), ApplicationStatus.IN_PROGRESS
     if route.kind == "applicant":
         case_file.state = FileState.SENT_BACK
         case_file.current_role_id = ""
@@ -254,6 +265,35 @@ def _route_apply(
     case_file.closed_at = clock.now()
     case_file.expected_decision_on = None
     return None, _STATUS_OF_OUTCOME[FileOutcome(route.outcome)]
+
+
+def _route_record(flow: FlowContext, case_file: CaseFile, route: Route, task: Task | None, *, actor: Actor) -> None:
+    """Write the events of the roles ``route`` skipped, then its planned ``task`` (if any)."""
+    for skipped in route.skipped:
+        _event(
+            case_file,
+            CaseEventKind.ROLE_SKIPPED,
+            actor=actor,
+            role_id=flow.roles[skipped].id,
+            details={"reason": "when_false"},
+        )
+    if task is not None:
+        _task_record(case_file, task, actor=actor)
+
+
+def _route_apply(
+    flow: FlowContext,
+    case_file: CaseFile,
+    route: Route,
+    *,
+    actor: Actor,
+    user: User | None,
+    sent_back_from: int | None = None,
+) -> tuple[Task | None, str]:
+    """Apply ``route`` to the file; return (the new task or None, the application status it implies)."""
+    task, status = _route_plan(flow, case_file, route, sent_back_from=sent_back_from)
+    _route_record(flow, case_file, route, task, actor=actor)
+    return task, status
 
 
 def _file_closed(case_file: CaseFile, application: Application, *, actor: Actor, user: User | None) -> None:
@@ -303,10 +343,12 @@ def file_open(application: Application, *, actor: Actor | None = None, locked: b
     if locked and not connection.in_atomic_block:
         msg = "file_open(locked=True) must run inside the transaction that locked the application"
         raise RuntimeError(msg)
-    with transaction.atomic():
+    # Locked: the caller's transaction is all-or-nothing with this (a failure here fails its submission), so no
+    # savepoint of its own.
+    with transaction.atomic(savepoint=not locked):
         if not locked:
             application = Application.objects.select_for_update().get(pk=application.pk)
-        existing = CaseFile.objects.filter(application=application).first()
+        existing = _FILE_OF_APPLICATION.first(application_id=application.pk)
         if existing is not None:
             return existing
         if application.status != ApplicationStatus.SUBMITTED or application.submitted_at is None:
@@ -319,10 +361,12 @@ def file_open(application: Application, *, actor: Actor | None = None, locked: b
             reference=application.reference,
             submitted_at=application.submitted_at,
         )
+        # The first route is planned before the file is written, so the file is written once, in its first state.
+        route = flow.first()
+        task, status = _route_plan(flow, case_file, route)
         row_insert(case_file)
         _event(case_file, CaseEventKind.FILE_OPENED, actor=who, details={"version": application.version_number})
-        task, status = _route_apply(flow, case_file, flow.first(), actor=who, user=None)
-        case_file.save(update_fields=_FILE_FIELDS)
+        _route_record(flow, case_file, route, task, actor=who)
         if case_file.state == FileState.CLOSED:
             _status_set(application, status, actor=who)
             _file_closed(case_file, application, actor=who, user=None)

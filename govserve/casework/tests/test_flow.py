@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from govserve.accounts.working_days import working_days_add
 from govserve.audit.models import AuditEntry
 from govserve.casework import errors, services
 from govserve.casework.models import (
@@ -71,6 +74,67 @@ def test_submission_opens_the_file_with_the_first_role_task_due_by_its_sla() -> 
         "file_opened",
         "task_created",
     ]
+
+
+def test_a_submission_writes_its_file_once_in_its_first_state_and_reads_the_calendar_once() -> None:
+    # given a street light report ready to send (a bot's task first, the engineer's 5 working days ahead)
+    with CaptureQueriesContext(connection) as queries:
+        application, _ = light_submitted()
+
+    # then the file was inserted with its first state and never updated in that transaction
+    statements = [query["sql"] for query in queries]
+    file_writes = [sql for sql in statements if sql.startswith(("INSERT", "UPDATE")) and '"casework_casefile"' in sql]
+    assert len(file_writes) == 1
+    assert file_writes[0].startswith('INSERT INTO "casework_casefile"')
+    assert len([sql for sql in statements if '"accounts_institutionholiday"' in sql]) == 1
+    case_file = file_of(application)
+    task = open_task(application)
+    assert (case_file.state, case_file.current_role_id, task.role_id, task.kind) == (
+        FileState.OPEN,
+        "triage-bot",
+        "triage-bot",
+        TaskKind.BOT,
+    )
+    today = clock.now().date()
+    engineer = task.institution
+    assert case_file.expected_decision_on == working_days_add(engineer, today, 5)
+    assert list(CaseEvent.objects.filter(case_file=case_file).order_by("id").values_list("kind", flat=True)) == [
+        "file_opened",
+        "task_created",
+    ]
+
+
+def test_a_flow_where_no_role_applies_closes_the_file_approved_at_once() -> None:
+    # given a street light definition whose two roles apply to private lights only
+    text = example_text("report-street-light")
+    for role in ("triage-bot", "street-lighting-engineer"):
+        text = text.replace(f"    - id: {role}\n", f"    - id: {role}\n      when: private_light\n")
+    publish_text(text, "light.yaml")
+
+    # when a report of a public light is sent
+    application, _ = light_submitted()
+
+    # then the file was opened and closed approved in the submission, both roles recorded as skipped
+    case_file = file_of(application)
+    assert (case_file.state, case_file.outcome, case_file.current_role_id) == (
+        FileState.CLOSED,
+        FileOutcome.APPROVED,
+        "",
+    )
+    assert case_file.closed_at is not None
+    assert case_file.expected_decision_on is None
+    assert not Task.objects.filter(case_file=case_file).exists()
+    events = CaseEvent.objects.filter(case_file=case_file).order_by("id")
+    assert [(event.kind, event.role_id) for event in events] == [
+        ("file_opened", ""),
+        ("role_skipped", "triage-bot"),
+        ("role_skipped", "street-lighting-engineer"),
+        ("file_closed", ""),
+    ]
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED
+    opened = AuditEntry.objects.get(action="casework.file.opened", subject_id=str(case_file.id))
+    assert opened.details["first_role"] is None
 
 
 def test_the_newborn_approve_path_goes_through_both_roles_to_approved() -> None:

@@ -85,7 +85,7 @@ import traceback as traceback_module
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import structlog
 from django.conf import settings
@@ -94,12 +94,17 @@ from django.db import IntegrityError, InterfaceError, OperationalError, close_ol
 from django.db.models import Count, Q
 from django.dispatch import Signal
 from django.tasks import TaskContext, TaskResultStatus, task, task_backends
+from django.tasks.signals import task_enqueued
+from django.utils.json import normalize_json
 from django.utils.module_loading import autodiscover_modules
 
 from govserve.core import clock
 from govserve.core.errors import ConflictError, NotFoundError
 from govserve.core.models import AttemptOutcome, JobAttempt, JobRecord, JobState, ScheduledRun
-from govserve.core.queries import row_insert
+from govserve.core.queries import row_insert, row_insert_unless_taken
+
+if TYPE_CHECKING:
+    from django_tasks_db.backend import DatabaseBackend
 
 logger = structlog.get_logger(__name__)
 
@@ -464,33 +469,64 @@ def check_job_arguments(declared: Job[..., Any], kwargs: dict[str, Any]) -> dict
     return normalised
 
 
-def _task_backend_alias() -> str:
+def _task_backend() -> DatabaseBackend:
     from django_tasks_db.backend import DatabaseBackend  # noqa: PLC0415 - needs the app registry
 
     backend = task_backends["default"]
     if not isinstance(backend, DatabaseBackend):
         msg = "govserve's jobs need TASKS['default'] to be django_tasks_db.DatabaseBackend (the outbox table)"
         raise ImproperlyConfigured(msg)
-    return backend.alias
+    return backend
 
 
-def _write_task_row(*, job_id: uuid.UUID, priority: int, run_after: dt.datetime | None) -> uuid.UUID:
+def _task_backend_alias() -> str:
+    return _task_backend().alias
+
+
+def _write_task_row(
+    *, job_id: uuid.UUID, priority: int, run_after: dt.datetime | None, task_result_id: uuid.UUID | None = None
+) -> uuid.UUID:
     """Write the django-tasks-db row of the next attempt on the current transaction; return its id.
 
-    A job due at once gets ``run_after = now`` rather than django-tasks-db's
-    "no date" (year 9999), so that in the ready index (priority, run_after,
-    enqueued_at) every due row comes before every deferred retry, and a worker's
-    claim query stops at the first row instead of skipping over waiting retries.
-    On PostgreSQL a NOTIFY (delivered at commit, deduplicated per transaction)
-    wakes idle workers at once.
+    The row ``DatabaseBackend.enqueue`` writes for ``run_job_task`` (the same
+    checks, values, ``pre_save``/``post_save`` and ``task_enqueued`` signals),
+    its INSERT built once (``core.queries.row_insert``) instead of by the ORM
+    for each job: about 0.3 ms of CPU a job, three jobs a submission.
+    ``task_result_id``: the row's id when the caller chose it (from
+    :func:`_task_result_id_new`). A job due at once gets ``run_after = now``
+    rather than django-tasks-db's "no date" (year 9999), so that in the ready
+    index (priority, run_after, enqueued_at) every due row comes before every
+    deferred retry, and a worker's claim query stops at the first row instead
+    of skipping over waiting retries. On PostgreSQL a NOTIFY (delivered at
+    commit, deduplicated per transaction) wakes idle workers at once.
     """
-    _task_backend_alias()
-    task_for_attempt = run_job_task.using(priority=priority, run_after=run_after or clock.now())
-    result = task_for_attempt.enqueue(job_id=str(job_id))
+    from django_tasks_db.models import DBTaskResult  # noqa: PLC0415 - needs the app registry
+
+    backend = _task_backend()
+    due = run_after or clock.now()
+    task_for_attempt = run_job_task.using(priority=priority, run_after=due)
+    backend.validate_task(task_for_attempt)
+    args: tuple[Any, ...] = ()
+    row: DBTaskResult[Any, Any] = DBTaskResult(
+        id=task_result_id or backend._get_id(),
+        args_kwargs=normalize_json({"args": args, "kwargs": {"job_id": str(job_id)}}),
+        priority=task_for_attempt.priority,
+        task_path=task_for_attempt.module_path,
+        queue_name=task_for_attempt.queue_name,
+        run_after=due,
+        backend_name=backend.alias,
+    )
+    row_insert(row)
+    task_enqueued.send(type(backend), task_result=row.task_result)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_notify(%s, '')", [NOTIFY_CHANNEL])
-    return uuid.UUID(str(result.id))
+    return uuid.UUID(str(row.id))
+
+
+def _task_result_id_new() -> uuid.UUID:
+    """Return a new id for a django-tasks-db row, as its backend makes them (its ``id_function``)."""
+    return uuid.UUID(str(_task_backend()._get_id()))
 
 
 def enqueue(target: Job[..., Any] | str, /, *, idempotency_key: str, **kwargs: Any) -> JobRecord:
@@ -518,34 +554,32 @@ def enqueue(target: Job[..., Any] | str, /, *, idempotency_key: str, **kwargs: A
 
 
 def _enqueue_checked(declared: Job[..., Any], *, idempotency_key: str, kwargs: dict[str, Any]) -> JobRecord:
-    # No read first: almost every key is new, and the job row's unique key answers a repeated one (below).
+    # No read first: almost every key is new, and the job row's unique key answers a repeated one. The job row
+    # goes first, as INSERT ... ON CONFLICT DO NOTHING (no savepoint: a repeated or concurrent key writes nothing
+    # and leaves the caller's transaction usable); its task row only once the job row is written.
     job_id = uuid.uuid4()
+    task_result_id = _task_result_id_new()
     max_attempts = _max_attempts(declared)
-    try:
-        # A savepoint: a repeated or concurrent insert of the same key must not poison the caller's transaction.
-        with transaction.atomic():
-            task_result_id = _write_task_row(job_id=job_id, priority=declared.priority, run_after=None)
-            # The job row's unique key is the idempotency check; a duplicate rolls back the task row too.
-            record = JobRecord(
-                id=job_id,
-                name=declared.name,
-                module=declared.module,
-                idempotency_key=idempotency_key,
-                kwargs=kwargs,
-                state=JobState.QUEUED,
-                priority=declared.priority,
-                attempts_left=max_attempts,
-                max_attempts=max_attempts,
-                task_result_id=task_result_id,
-            )
-            row_insert(record)  # three or more a submission: the INSERT built once
-    except IntegrityError:
-        existing = JobRecord.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-    else:
+    record = JobRecord(
+        id=job_id,
+        name=declared.name,
+        module=declared.module,
+        idempotency_key=idempotency_key,
+        kwargs=kwargs,
+        state=JobState.QUEUED,
+        priority=declared.priority,
+        attempts_left=max_attempts,
+        max_attempts=max_attempts,
+        task_result_id=task_result_id,
+    )
+    if row_insert_unless_taken(record, unique="idempotency_key"):
+        _write_task_row(job_id=job_id, priority=declared.priority, run_after=None, task_result_id=task_result_id)
         logger.info("job.enqueued", job_id=str(record.id), job_name=record.name)
         return record
+    existing = JobRecord.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is None:  # pragma: no cover - removed between the two statements
+        msg = f"the job with idempotency key {idempotency_key!r} was removed while it was enqueued again"
+        raise IntegrityError(msg)
     if existing.name != declared.name or existing.kwargs != kwargs:
         msg = f"idempotency key {idempotency_key!r} is already used by another job or other arguments"
         raise IdempotencyConflictError(msg, job_id=str(existing.id))

@@ -314,14 +314,13 @@ def row_insert(instance: Model, *, using: str = DEFAULT_DB_ALIAS) -> None:
     back), and the instance is left saved. For the rows a request inserts
     several of (case files, tasks, case events, job records, emails), where
     the ORM builds the INSERT again each time (about 0.3 ms of CPU a row).
-    Models with save signal receivers, their own ``save()``, a parent model or
-    database defaults are saved by the ORM instead, so nothing is skipped.
-    Raise IntegrityError as ``save()`` does.
+    The model's ``pre_save`` and ``post_save`` signals are sent as ``save()``
+    sends them (``pre_save`` before the values are taken, so a receiver may
+    still set them; ``post_save`` with ``created=True``). Models with their
+    own ``save()``, a parent model or database defaults are saved by the ORM
+    instead, so nothing is skipped. Raise IntegrityError as ``save()`` does.
     """
     model = type(instance)
-    if pre_save.has_listeners(model) or post_save.has_listeners(model):
-        instance.save(force_insert=True, using=using)
-        return
     connection = connections[using]
     pk_set = instance.pk is not None
     prepared = _insert_prepared(model, using, connection.vendor, pk_set=pk_set)
@@ -330,14 +329,19 @@ def row_insert(instance: Model, *, using: str = DEFAULT_DB_ALIAS) -> None:
         return
     # As save() does: refuse an unsaved related object, take the id of one saved since it was assigned.
     instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    signalled = not model._meta.auto_created
+    if signalled:
+        pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=None)
     values = [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in prepared.fields]
     with connection.cursor() as cursor:
         cursor.execute(prepared.sql, values)
         if prepared.returned is not None:
             row = cursor.fetchone()
             setattr(instance, prepared.returned.attname, int(row[0]))  # an AutoField: the only kind read back
-    instance._state.adding = False
     instance._state.db = using
+    instance._state.adding = False
+    if signalled:
+        post_save.send(sender=model, instance=instance, created=True, update_fields=None, raw=False, using=using)
 
 
 def row_insert_unless_taken(instance: Model, *, unique: str, using: str = DEFAULT_DB_ALIAS) -> bool:
@@ -352,8 +356,8 @@ def row_insert_unless_taken(instance: Model, *, unique: str, using: str = DEFAUL
     its row then counts as taken once it commits. ``unique`` must be a field
     with ``unique=True`` (no condition). Another constraint's violation
     raises IntegrityError as ``save()`` does. Models :func:`row_insert`
-    leaves to ``save()`` are saved in a savepoint, a violation of ``unique``
-    then answering False.
+    leaves to ``save()``, and models with save signal receivers, are saved
+    in a savepoint, a violation of ``unique`` then answering False.
     """
     model = type(instance)
     key_field = model._meta.get_field(unique)

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.tasks import TaskResultStatus, task
+from django.tasks.signals import task_enqueued
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 from hypothesis import given
 from hypothesis import strategies as st
@@ -160,6 +162,64 @@ def test_the_same_idempotency_key_twice_makes_one_job() -> None:
     assert second.id == first.id
     assert JobRecord.objects.count() == 1
     assert DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_repeated_key_in_the_same_transaction_writes_nothing_and_leaves_it_usable() -> None:
+    # given a job enqueued in this transaction
+    with transaction.atomic():
+        first = enqueue(echo, idempotency_key="echo:twice", item_id="a1")
+
+        # when the same key is enqueued again in it, no savepoint around
+        with CaptureQueriesContext(connection) as queries:
+            again = enqueue(echo, idempotency_key="echo:twice", item_id="a1")
+        counted = JobRecord.objects.count()  # PostgreSQL: the transaction was not aborted
+
+    # then one conditional insert that wrote nothing and the read of the existing job
+    assert again.id == first.id
+    assert counted == 1
+    assert DBTaskResult.objects.count() == 1
+    assert not any("SAVEPOINT" in query["sql"] for query in queries)
+    assert len(queries) == 2
+    assert "ON CONFLICT" in queries[0]["sql"]
+
+
+@pytest.mark.django_db
+def test_a_new_job_is_two_inserts_and_its_task_row_is_the_one_the_backend_writes() -> None:
+    # given the same attempt written by django-tasks-db's own enqueue and by ours, with a listener on its signal
+    job_id = uuid.uuid4()
+    due = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
+    heard: list[str] = []
+
+    def listener(sender: Any, task_result: Any, **kwargs: Any) -> None:
+        heard.append(str(task_result.id))
+
+    task_enqueued.connect(listener)
+    try:
+        with transaction.atomic():
+            theirs = jobs.run_job_task.using(priority=7, run_after=due).enqueue(job_id=str(job_id))
+            ours = jobs._write_task_row(job_id=job_id, priority=7, run_after=due)
+            with CaptureQueriesContext(connection) as queries:
+                enqueue(echo, idempotency_key="echo:new", item_id="a1")
+    finally:
+        task_enqueued.disconnect(listener)
+
+    # then the rows differ only in their ids and enqueue times, the signal was sent for both
+    skipped = {"id", "enqueued_at"}
+    fields = [f.attname for f in DBTaskResult._meta.concrete_fields if f.attname not in skipped]
+    assert [getattr(DBTaskResult.objects.get(id=ours), name) for name in fields] == [
+        getattr(DBTaskResult.objects.get(id=theirs.id), name) for name in fields
+    ]
+    assert heard[:2] == [str(theirs.id), str(ours)]
+    inserts = [query["sql"] for query in queries if query["sql"].startswith("INSERT")]
+    assert len(inserts) == 2
+    assert not any("SAVEPOINT" in query["sql"] for query in queries)
+    record = JobRecord.objects.get(idempotency_key="echo:new")
+    assert record.task_result_id is not None
+    assert DBTaskResult.objects.get(id=record.task_result_id).args_kwargs == {
+        "args": [],
+        "kwargs": {"job_id": str(record.id)},
+    }
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -272,3 +273,27 @@ def test_an_insert_unless_taken_still_raises_for_another_constraint() -> None:
     with pytest.raises(ValueError, match="not a unique field"):
         row_insert_unless_taken(JobRecord(**_job_fields()), unique="name")
     assert list(JobRecord.objects.values_list("idempotency_key", flat=True)) == ["one"]
+
+
+def test_an_insert_sends_the_save_signals_as_save_does() -> None:
+    # given django-tasks-db's row, whose pre_save receiver fills an empty run_after, and a post_save listener
+    from django.db.models.signals import post_save  # noqa: PLC0415
+    from django_tasks_db.models import DBTaskResult, get_date_max  # noqa: PLC0415
+
+    heard: list[tuple[Any, bool]] = []
+
+    def listener(sender: Any, instance: Any, **kwargs: Any) -> None:
+        heard.append((instance.pk, kwargs["created"]))
+
+    fields: dict[str, Any] = {"args_kwargs": {"args": [], "kwargs": {}}, "task_path": "x.y", "run_after": None}
+    row: Any = DBTaskResult(backend_name="default", **fields)
+    post_save.connect(listener, sender=DBTaskResult)
+    try:
+        # when
+        row_insert(row)
+    finally:
+        post_save.disconnect(listener, sender=DBTaskResult)
+
+    # then the receiver's value was written, and post_save heard of a created row
+    assert DBTaskResult.objects.get(pk=row.pk).run_after == get_date_max()
+    assert heard == [(row.pk, True)]

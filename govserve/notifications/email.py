@@ -49,13 +49,13 @@ import structlog
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
 from govserve.core.errors import ApplicationError
 from govserve.core.jobs import enqueue, job
-from govserve.core.queries import row_insert
+from govserve.core.queries import row_insert_unless_taken
 from govserve.notifications.errors import (
     EmailIdempotencyConflictError,
     EmailRequestError,
@@ -213,28 +213,27 @@ def email_send(
 
     email_id = uuid.uuid4()
     sealed = seal_fields(owner=owner, plaintexts={FIELD_RECIPIENT: recipient, FIELD_SUBJECT: subject, FIELD_BODY: body})
-    try:
-        # A savepoint: a repeated or concurrent send with the same key must not poison the caller's transaction.
-        with transaction.atomic():
-            email = OutboundEmail(
-                id=email_id,
-                purpose=purpose,
-                template=template_name,
-                template_origin=chosen.origin,
-                language=chosen.language,
-                idempotency_key=idempotency_key,
-                message_id=message_id_for(idempotency_key),
-                reference=reference_for(idempotency_key),
-                owner=owner,
-                recipient_sealed=sealed[FIELD_RECIPIENT],
-                subject_sealed=sealed[FIELD_SUBJECT],
-                body_sealed=sealed[FIELD_BODY],
-            )
-            row_insert(email)
-    except IntegrityError:
+    email = OutboundEmail(
+        id=email_id,
+        purpose=purpose,
+        template=template_name,
+        template_origin=chosen.origin,
+        language=chosen.language,
+        idempotency_key=idempotency_key,
+        message_id=message_id_for(idempotency_key),
+        reference=reference_for(idempotency_key),
+        owner=owner,
+        recipient_sealed=sealed[FIELD_RECIPIENT],
+        subject_sealed=sealed[FIELD_SUBJECT],
+        body_sealed=sealed[FIELD_BODY],
+    )
+    # INSERT ... ON CONFLICT DO NOTHING: a repeated or concurrent send with the same key writes nothing and leaves
+    # the caller's transaction usable, without a savepoint around the insert.
+    if not row_insert_unless_taken(email, unique="idempotency_key"):
         existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
+        if existing is None:  # pragma: no cover - removed between the two statements
+            msg = f"the email with idempotency key {idempotency_key!r} was removed while it was sent again"
+            raise IntegrityError(msg)
         return _same_request(existing, template=template_name, purpose=purpose, owner=owner)
     enqueue(email_deliver, idempotency_key=f"notifications.email:{email.id}", outbound_email_id=str(email.id))
     audit_record(

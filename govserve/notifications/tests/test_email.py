@@ -4,7 +4,8 @@ import uuid
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from pytest_django.fixtures import Settings
 
 from govserve.audit.models import AuditEntry
@@ -130,6 +131,36 @@ def test_the_same_idempotency_key_returns_the_first_message_and_enqueues_once() 
     assert OutboundEmail.objects.count() == 1
     assert JobRecord.objects.count() == 1
     assert AuditEntry.objects.filter(action="notifications.email.queued").count() == 1
+
+
+def test_the_same_key_again_in_one_transaction_writes_nothing_without_a_savepoint() -> None:
+    # given a message sent in this transaction
+    with transaction.atomic():
+        first = _send()
+
+        # when it is sent again in the same transaction
+        with CaptureQueriesContext(connection) as queries:
+            second = email_send(
+                to=ADDRESS,
+                template=PlatformTemplate.SIGN_IN_LINK,
+                context=CONTEXT,
+                language="en",
+                idempotency_key="sign-in-link:0001",
+                owner=CITIZEN,
+                purpose="sign_in",
+            )
+        stored = OutboundEmail.objects.count()  # PostgreSQL: the transaction is still usable
+
+    # then the first message is returned: one conditional insert that wrote nothing (after the data key's read
+    # for sealing), then the read of the first message; no savepoint, no job
+    assert second.id == first.id
+    assert stored == 1
+    assert JobRecord.objects.count() == 1
+    statements = [query["sql"] for query in queries]
+    assert [sql.split(" ", 1)[0] for sql in statements][-2:] == ["INSERT", "SELECT"]
+    assert "ON CONFLICT" in statements[-2]
+    assert not any(sql.startswith(("SAVEPOINT", "RELEASE")) for sql in statements)
+    assert len([sql for sql in statements if sql.startswith("INSERT")]) == 1
 
 
 def test_the_same_idempotency_key_for_another_template_is_a_conflict_and_changes_nothing() -> None:

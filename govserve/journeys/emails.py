@@ -99,10 +99,11 @@ def register() -> None:
 
 @dataclass(frozen=True)
 class ChosenEmail:
-    """The template to send and the values of its placeholders."""
+    """The template to send, the values of its placeholders, and whether its text shows the link it was given."""
 
     template: str
     context: Mapping[str, str]
+    shows_link: bool = True
 
 
 def submission_email(*, state: JourneyState, reference: str, link: str, language: str) -> ChosenEmail:
@@ -134,7 +135,7 @@ def submission_email(*, state: JourneyState, reference: str, link: str, language
             names=missing,
         )
         return platform
-    return ChosenEmail(template=name, context=context)
+    return ChosenEmail(template=name, context=context, shows_link="link" in template.names)
 
 
 def _answer_values(state: JourneyState, template: EmailTemplate, language: str) -> dict[str, str]:

@@ -413,6 +413,7 @@ def application_start(
     channel: Channel = Channel.WEB,
     start_key: str | None = None,
     contact_email: str | None = None,
+    link_email: bool = True,
 ) -> StartResult:
     """Start an application to ``service_id`` on its latest published version; return it.
 
@@ -426,6 +427,10 @@ def application_start(
     Raise ServiceClosedError for a retired service or one never published,
     ApplicationNotFoundError for an unknown service, ContactEmailInvalidError
     for an email address that cannot receive the link. Audited as ``journeys.application.started``.
+    ``link_email=False``: the caller sends the application in the same
+    transaction and passes the token to :func:`application_submit`, whose
+    confirmation then carries the link (one email, not a "continue your
+    application" email for an application already sent).
     """
     try:
         compiled = published_version_load(service_id)
@@ -464,6 +469,7 @@ def application_start(
             start_key=start_key,
             token=token,
             recipient=recipient,
+            link_email=link_email,
         )
     except _StartKeyTakenError:
         # A concurrent start with the same key (double click) won the insert: that one is the application.
@@ -509,6 +515,7 @@ def _application_start(
     start_key: str | None,
     token: str | None,
     recipient: str | None,
+    link_email: bool,
 ) -> StartResult:
     service_id = compiled.service_id
     with journey_events_joined() as events, transaction.atomic():
@@ -550,7 +557,7 @@ def _application_start(
                 language=language,
             )
         )
-        if recipient is not None and token is not None:
+        if recipient is not None and token is not None and link_email:
             _access_link_email(application, compiled=compiled, token=token, recipient=recipient)
         events.insert()
     return StartResult(application=application, access_token=token, created=True)
@@ -1484,6 +1491,7 @@ def application_submit(
     idempotency_key: str,
     declaration_accepted: bool,
     language: str,
+    access_token: str | None = None,
 ) -> SubmitResult:
     """Send the application (module docstring); return it. Idempotent on ``idempotency_key``.
 
@@ -1492,7 +1500,10 @@ def application_submit(
     another key), ApplicationNotEditableError (expired, withdrawn),
     ApplicationNotFoundError. Concurrent submissions of one application are
     serialised by a row lock: exactly one sends it. Audited as
-    ``journeys.application.submitted``.
+    ``journeys.application.submitted``. ``access_token``: the anonymous
+    application's emailed-link token, when it was started in the same
+    transaction without its link email (:func:`application_start`
+    ``link_email=False``): the confirmation links to it.
     """
     if not isinstance(idempotency_key, str) or not SUBMIT_KEY.match(idempotency_key):
         raise errors.SubmissionIncompleteError(
@@ -1558,7 +1569,7 @@ def application_submit(
                 details={"status": application.status, "fees_minor": fees.total_minor, "documents": len(requirements)},
             )
         )
-        _confirmation_email(application, state)
+        _confirmation_email(application, state, access_token=access_token)
         hooks.submitted_hooks_run(application)
         events.insert()
     return SubmitResult(application=application, replayed=False)
@@ -1605,15 +1616,26 @@ def applicant_email(application: Application) -> str | None:
     return None
 
 
-def _confirmation_email(application: Application, state: JourneyState) -> None:
-    """Queue the confirmation: the definition's ``submitted`` email if it has one (govserve.journeys.emails)."""
+def _confirmation_email(application: Application, state: JourneyState, *, access_token: str | None = None) -> None:
+    """Queue the confirmation: the definition's ``submitted`` email if it has one (govserve.journeys.emails).
+
+    Its link is the application's page, or with ``access_token`` (an
+    anonymous applicant not sent the link at the start) the emailed link
+    that opens it; when the definition's email does not show its link, the
+    platform's ``follow_application`` email sends that link on its own.
+    """
     recipient = applicant_email(application)
     if recipient is None:
         return
+    following = access_token is not None and application.citizen_id is None
+    if following:
+        link = _absolute(reverse("journeys:resume", args=[access_token]))
+    else:
+        link = _absolute(reverse("journeys:application_detail", args=[application.id]))
     chosen = emails.submission_email(
         state=state,
         reference=application.reference,
-        link=_absolute(reverse("journeys:application_detail", args=[application.id])),
+        link=link,
         language=application.language,
     )
     email_send(
@@ -1625,6 +1647,20 @@ def _confirmation_email(application: Application, state: JourneyState) -> None:
         owner=application.crypto_owner,
         purpose="submission_confirmation",
     )
+    if following and not chosen.shows_link:
+        email_send(
+            to=recipient,
+            template=PlatformTemplate.FOLLOW_APPLICATION,
+            context={
+                "service_name": state.definition.title.get(application.language),
+                "reference": application.reference,
+                "status_url": link,
+            },
+            language=application.language,
+            idempotency_key=f"journeys.follow:{application.id}",
+            owner=application.crypto_owner,
+            purpose="follow_application",
+        )
 
 
 # --- Withdrawing, deleting, expiring ---------------------------------------------------------------

@@ -36,6 +36,7 @@ class PlatformTemplate(StrEnum):
     SIGN_IN_LINK = "sign_in_link"
     RESUME_APPLICATION = "resume_application"
     SUBMISSION_CONFIRMATION = "submission_confirmation"
+    FOLLOW_APPLICATION = "follow_application"
 
 
 @dataclass(frozen=True)

@@ -106,27 +106,122 @@ def application_out(application: Application, state: JourneyState | None = None)
     url_name="application_create",
     summary="Start a draft application",
 )
-def application_create(request: HttpRequest, payload: ApplicationCreate) -> HttpResponse:
+def application_create(
+    request: HttpRequest,
+    payload: ApplicationCreate,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+) -> HttpResponse:
     """Start a draft on the service's latest published version (the web's application_start, channel ``api``).
 
     Services that need a signed-in citizen are refused (401 ``sign_in_required``)
     except with a citizen's own token (``/sign-in/token``), which starts the
     draft as that citizen. ``contact_email`` is required for anonymous
     services: the applicant is emailed the link to continue on the web.
+
+    With ``answers`` the draft's pages are saved as ``PATCH …/answers`` saves
+    them; with ``submit`` (and ``declaration``, and an ``Idempotency-Key``
+    header) it is also sent, as ``POST …/submit`` sends it: what a partner
+    system with every answer does in one call. Such a call is all or nothing:
+    on any error (422 with the answers' errors, or the submission's
+    problems) nothing is created. An anonymous applicant then gets one
+    email, the confirmation, carrying the link to follow the application.
+    The same key and body again return the same application; the key with
+    another body is refused (409 ``idempotency_key_reused``).
     """
     principal = principal_of(request)
-    with transaction.atomic():
-        started = journey_services.application_start(
-            service_id=payload.service_id,
-            applicant=principal.applicant(),
-            language=payload.language,
-            channel=Channel.API,
-            contact_email=payload.contact_email,
-        )
-        client_application_record(client=principal.client, application_id=started.application.id)
-    # A draft just created has no answers: its state needs no read of them.
-    state = journeys.state_from_rows(started.application, {}) if started.created else None
-    return json_response(request, application_out(started.application, state), status=201)
+    if payload.answers is None and not payload.submit:
+        with transaction.atomic():
+            started = journey_services.application_start(
+                service_id=payload.service_id,
+                applicant=principal.applicant(),
+                language=payload.language,
+                channel=Channel.API,
+                contact_email=payload.contact_email,
+            )
+            client_application_record(client=principal.client, application_id=started.application.id)
+        # A draft just created has no answers: its state needs no read of them.
+        state = journeys.state_from_rows(started.application, {}) if started.created else None
+        return json_response(request, application_out(started.application, state), status=201)
+    digest = ""
+    if payload.submit:
+        if not idempotency_key or not journey_services.SUBMIT_KEY.match(idempotency_key):
+            raise errors.IdempotencyKeyMissingError(
+                "Send an Idempotency-Key header: 8 to 100 letters, digits, hyphens or underscores"
+            )
+        digest = _create_digest(payload)
+        existing = submission_key_get(principal.client, idempotency_key)
+        if existing is not None:
+            return _created_again(request, principal, existing.application_id, existing.request_digest, digest)
+    try:
+        with transaction.atomic():  # all or nothing: an error rolls back the draft too
+            application, state = _create_filled(principal, payload, idempotency_key, digest)
+    except _KeyTakenError as taken:
+        # A concurrent call with the same key sent its application first: this one's is rolled back.
+        return _created_again(request, principal, taken.application_id, taken.request_digest, digest)
+    return json_response(request, application_out(application, state), status=201)
+
+
+class _KeyTakenError(Exception):
+    """The Idempotency-Key was recorded by another call first (the one that counts)."""
+
+    def __init__(self, application_id: uuid.UUID, request_digest: str) -> None:
+        super().__init__("Idempotency-Key taken")
+        self.application_id = application_id
+        self.request_digest = request_digest
+
+
+def _create_digest(payload: ApplicationCreate) -> str:
+    canonical = json.dumps({"create": payload.model_dump()}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _created_again(
+    request: HttpRequest, principal: Principal, application_id: uuid.UUID, recorded: str, digest: str
+) -> HttpResponse:
+    """Answer a repeated one-call submission: the same application, or 409 for the key used with another body."""
+    if recorded != digest:
+        raise errors.IdempotencyKeyReusedError("This Idempotency-Key was used for a different request")
+    return json_response(request, application_out(owned(principal, application_id)), status=201)
+
+
+def _create_filled(
+    principal: Principal, payload: ApplicationCreate, idempotency_key: str | None, digest: str
+) -> tuple[Application, JourneyState]:
+    """Start the draft, save its answers and (``submit``) send it; return it and its state."""
+    started = journey_services.application_start(
+        service_id=payload.service_id,
+        applicant=principal.applicant(),
+        language=payload.language,
+        channel=Channel.API,
+        contact_email=payload.contact_email,
+        link_email=not payload.submit,
+    )
+    application = started.application
+    client_application_record(client=principal.client, application_id=application.id)
+    state = journeys.state_from_rows(application, {})
+    applicant = principal.applicant(application.id)
+    if payload.answers:
+        known = {page_field.id for page in state.definition.pages for page_field in page.fields}
+        submission.answers_unknown_check(payload.answers, known, "this service")
+        walked = submission.answers_walk_save(applicant, application, state, payload.answers)
+        application, state = walked.application, walked.state
+    if not payload.submit:
+        return application, state
+    assert idempotency_key is not None  # noqa: S101 - checked by the caller before any write
+    result = journey_services.application_submit(
+        application_id=application.id,
+        applicant=applicant,
+        idempotency_key=idempotency_key,
+        declaration_accepted=payload.declaration,
+        language=application.language,
+        access_token=started.access_token,
+    )
+    record = submission_key_record(
+        client=principal.client, key=idempotency_key, request_digest=digest, application_id=application.id
+    )
+    if record.application_id != application.id:
+        raise _KeyTakenError(record.application_id, record.request_digest)
+    return result.application, state
 
 
 @router.get(

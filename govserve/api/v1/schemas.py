@@ -60,7 +60,27 @@ class ApplicationCreate(StrictBody):
     contact_email: str | None = Field(
         default=None,
         max_length=320,
-        description="The applicant's email address: the link to continue on the web is sent there.",
+        description=(
+            "The applicant's email address: the link to continue on the web is sent there (with `submit`, the"
+            " confirmation, carrying the link to follow the application)."
+        ),
+    )
+    answers: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "Answers by field id, saved along the path as `PATCH …/answers` saves them. With answers or `submit`"
+            " the call is all or nothing: on any error nothing is created."
+        ),
+    )
+    submit: bool = Field(
+        default=False,
+        description=(
+            "Send the application in the same call, as `POST …/submit` does: needs `declaration` and an"
+            " `Idempotency-Key` header (the same key and body again return the same application)."
+        ),
+    )
+    declaration: bool = Field(
+        default=False, description="With `submit`: the applicant confirmed the declaration of the check-answers page."
     )
 
 

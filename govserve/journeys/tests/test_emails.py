@@ -70,6 +70,9 @@ def test_the_confirmation_is_the_definitions_submitted_email_with_the_answers() 
         "Thank you, Charles Babbage. We have received your report about the light on Babbage Street.\n"
         f"Your reference is {application.reference}.\n"
         "Because you saw exposed wires, an engineer will attend within 2 hours.\n"
+        "\n"
+        "Follow your report, and read our messages about it, at "
+        f"http://127.0.0.1:8000/applications/{application.id}/\n"
     )
 
 
@@ -81,7 +84,10 @@ def test_optional_text_is_left_out_when_its_flag_is_false() -> None:
     _email, _subject, body = _confirmation(application)
     assert body.rstrip() == (
         "Thank you, Charles Babbage. We have received your report about the light on Babbage Street.\n"
-        f"Your reference is {application.reference}."
+        f"Your reference is {application.reference}.\n"
+        "\n"
+        "Follow your report, and read our messages about it, at "
+        f"http://127.0.0.1:8000/applications/{application.id}/"
     )
 
 

@@ -302,35 +302,60 @@ class FeeStatus(models.TextChoices):
     WAIVED = "waived", _("Waived")
 
 
+class FeeKind(models.TextChoices):
+    """What an :class:`ApplicationFee` row is: the fee itself, or what a paid fee rose by on a resubmission."""
+
+    FEE = "fee", _("Fee")
+    INCREASE = "increase", _("Increase after the application was changed")
+
+
 class ApplicationFee(models.Model):
     """A fee an application owes, computed from its answers when it was sent (payments settle it).
 
     ``paid_when`` is the definition's ``paid`` (before_submission,
     after_decision, on_collection); amounts are minor units of ``currency``.
+
+    A resubmission recomputes the fees (``govserve/journeys/resubmission_records.py``):
+    a row not yet paid takes the new amount; a paid row keeps what was paid
+    (its payment, receipt and ledger say so), and the difference is either an
+    ``increase`` row of the same fee (``kind``, due after the decision) or
+    ``refund_due_minor``: how much of what was paid the fee no longer owes
+    (finance refunds it from the payment).
     """
 
     id = models.BigAutoField(primary_key=True)
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="fees")
     registration_id = models.CharField(max_length=64)
     fee_id = models.CharField(max_length=64)
+    # Database defaults too: code deployed before this column (a rolling deploy) still inserts fees.
+    kind = models.CharField(max_length=16, choices=FeeKind.choices, default=FeeKind.FEE, db_default=FeeKind.FEE)
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     paid_when = models.CharField(max_length=32)
     status = models.CharField(max_length=16, choices=FeeStatus.choices, default=FeeStatus.DUE)
+    refund_due_minor = models.BigIntegerField(
+        default=0, db_default=0, help_text="Of a paid fee: what it no longer owes after a resubmission (to refund)."
+    )
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["application", "registration_id", "fee_id"], name="journeys_fee_one_per_registration"
+                fields=["application", "registration_id", "fee_id", "kind"], name="journeys_fee_one_per_kind"
             ),
             models.CheckConstraint(condition=Q(amount_minor__gte=0), name="journeys_fee_amount_not_negative"),
             models.CheckConstraint(condition=Q(status__in=FeeStatus.values), name="journeys_fee_status_valid"),
+            models.CheckConstraint(condition=Q(kind__in=FeeKind.values), name="journeys_fee_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(refund_due_minor__gte=0, refund_due_minor__lte=models.F("amount_minor"))
+                & (Q(refund_due_minor=0) | Q(status=FeeStatus.PAID)),
+                name="journeys_fee_refund_due_of_paid_amount",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"fee {self.registration_id}/{self.fee_id} {self.amount_minor} {self.currency}"
+        return f"fee {self.registration_id}/{self.fee_id} ({self.kind}) {self.amount_minor} {self.currency}"
 
 
 class ApplicationDocument(models.Model):

@@ -37,12 +37,12 @@ from govserve.journeys.fields.parse import FormData
 from govserve.journeys.models import (
     Answer,
     Application,
-    ApplicationDocument,
     ApplicationEvent,
     ApplicationEventKind,
     ApplicationStatus,
 )
-from govserve.journeys.registrations import required_documents
+from govserve.journeys.registrations import fee_summary, registrations_applied, required_documents
+from govserve.journeys.resubmission_records import records_recompute
 from govserve.journeys.routing import JourneyState
 from govserve.journeys.selectors import documents_of, state_load
 from govserve.journeys.services import (
@@ -54,7 +54,10 @@ from govserve.journeys.services import (
 
 register_event(
     "journeys.application.resubmitted",
-    description="The applicant sent a sent-back application again (details: answers and documents changed).",
+    description=(
+        "The applicant sent a sent-back application again (details: answers; the registrations, fees and "
+        "required documents the changed answers recomputed, by id and amount)."
+    ),
 )
 register_event(
     "journeys.application.sent_back_answers_saved",
@@ -191,7 +194,11 @@ def application_resubmit(
 ) -> Application:
     """Send a sent-back application again; return it (status ``in_progress``; casework reopens its file).
 
-    The same checks as the first submission. Raise DeclarationRequiredError,
+    The same checks as the first submission; the registrations, fees and
+    required documents recorded at the first submission are recomputed from
+    the changed answers (:mod:`govserve.journeys.resubmission_records`: a paid
+    fee keeps what was paid, the difference is an increase due after the
+    decision or an amount to refund). Raise DeclarationRequiredError,
     SubmissionIncompleteError (``problems``), ApplicationNotResubmittableError
     (not sent back: sending twice is refused the same way), ApplicationNotFoundError.
     Audited as ``journeys.application.resubmitted``.
@@ -206,17 +213,14 @@ def application_resubmit(
             raise errors.SubmissionIncompleteError("Your application is not ready to send", problems=problems)
         effective = state.effective_answers()
         Answer.objects.filter(application=application).exclude(field_id__in=list(effective)).delete()
-        present = {summary.slot: summary.id for summary in documents_of(application)}
-        for requirement in required_documents(state.final_evaluator()):
-            ApplicationDocument.objects.update_or_create(
-                application=application,
-                requirement_id=requirement.id,
-                defaults={
-                    "registration_ids": list(requirement.registration_ids),
-                    "delivery": requirement.delivery,
-                    "document_id": present.get(requirement.slot) if requirement.delivery == "upload" else None,
-                },
-            )
+        evaluator = state.final_evaluator()
+        changed = records_recompute(
+            application,
+            registrations=[registration.id for _, registration in registrations_applied(evaluator)],
+            fees=fee_summary(evaluator),
+            requirements=required_documents(evaluator),
+            uploads=documents_of(application),
+        )
         previous = application.status
         application.status = ApplicationStatus.IN_PROGRESS
         application.save(update_fields=["status", "updated_at"])
@@ -233,7 +237,7 @@ def application_resubmit(
             action="journeys.application.resubmitted",
             subject_type=SUBJECT,
             subject_id=application.id,
-            details={"answers": len(effective)},
+            details={"answers": len(effective), **changed.as_details()},
         )
         hooks.resubmitted_hooks_run(application)
     return application

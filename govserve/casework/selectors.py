@@ -542,7 +542,11 @@ class NoteRow:
 
 @dataclass(frozen=True)
 class FeeRow:
-    """A fee of the application."""
+    """A fee of the application (``kind`` ``increase``: what a paid fee rose by on a resubmission).
+
+    ``refund_due_minor``: of a paid fee, what it no longer owes after a
+    resubmission changed the answers (finance refunds it from the payment).
+    """
 
     registration_id: str
     fee_id: str
@@ -550,6 +554,8 @@ class FeeRow:
     currency: str
     paid_when: str
     status: str
+    kind: str = "fee"
+    refund_due_minor: int = 0
 
 
 @dataclass(frozen=True)
@@ -929,6 +935,8 @@ def _fee_rows(fees: QuerySet[ApplicationFee]) -> list[FeeRow]:
             currency=fee.currency,
             paid_when=fee.paid_when,
             status=fee.status,
+            kind=fee.kind,
+            refund_due_minor=fee.refund_due_minor,
         )
         for fee in fees
     ]

@@ -18,7 +18,7 @@ from govserve.catalogue.errors import ServiceNotFoundError, VersionNotFoundError
 from govserve.journeys.access import Applicant
 from govserve.journeys.fields.formats import format_money
 from govserve.journeys.hooks import PaymentLink
-from govserve.journeys.models import Application, ApplicationFee
+from govserve.journeys.models import Application, ApplicationFee, FeeKind
 from govserve.journeys.selectors import compiled_for
 from govserve.payments import errors
 from govserve.payments.models import PaidWhen, Payment, PaymentTransaction
@@ -73,7 +73,10 @@ class FeeLine:
 
 
 def fee_lines(application: Application, fees: Iterable[ApplicationFee], language: str) -> list[FeeLine]:
-    """Return ``fees`` with the names the pinned version gives them (the fee id when it has none)."""
+    """Return ``fees`` with the names the pinned version gives them (the fee id when it has none).
+
+    An increase after a resubmission is named as such (its fee's name, then "increase after ...").
+    """
     names: dict[tuple[str, str], str] = {}
     try:
         for registration in compiled_for(application).definition.registrations:
@@ -83,12 +86,19 @@ def fee_lines(application: Application, fees: Iterable[ApplicationFee], language
         pass  # a retired version: the ids are still a fair description
     return [
         FeeLine(
-            name=names.get((row.registration_id, row.fee_id), row.fee_id),
+            name=_fee_name(row, names.get((row.registration_id, row.fee_id), row.fee_id)),
             amount_minor=row.amount_minor,
             currency=row.currency,
         )
         for row in fees
     ]
+
+
+def _fee_name(row: ApplicationFee, name: str) -> str:
+    if row.kind == FeeKind.INCREASE:
+        # What a paid fee rose by when the application was sent again (journeys.resubmission_records).
+        return _("%(fee)s: increase after the application was changed") % {"fee": name}
+    return name
 
 
 def payment_link_for(application: Application, language: str) -> PaymentLink | None:

@@ -122,6 +122,10 @@ class TaskFee(Schema):
     currency: str
     paid_when: str
     status: str
+    kind: str = Field(description="fee, or increase: what a paid fee rose by when the application was sent again")
+    refund_due_minor: int = Field(
+        description="Of a paid fee: what it no longer owes after the application was sent again (to refund)"
+    )
 
 
 class TaskProcessingValue(Schema):
@@ -447,6 +451,8 @@ def _file_out(view: selectors.FileView) -> TaskFile:
                 currency=row.currency,
                 paid_when=row.paid_when,
                 status=row.status,
+                kind=row.kind,
+                refund_due_minor=row.refund_due_minor,
             )
             for row in view.fees
         ],

@@ -19,10 +19,10 @@ from django.utils.translation import gettext_noop
 from govserve.accounts.models import User
 from govserve.casework.models import TaskStatus
 from govserve.casework.results.selectors import ResultRow
-from govserve.casework.selectors import Assignee, FileView, HistoryRow, MessageRow, NoteRow
+from govserve.casework.selectors import Assignee, FeeRow, FileView, HistoryRow, MessageRow, NoteRow
 from govserve.casework.views import common, names
 from govserve.core import clock
-from govserve.journeys.models import FeeStatus
+from govserve.journeys.models import FeeKind, FeeStatus
 
 # Colours of the status tags (GOV.UK tag modifiers) per state of a file.
 _FILE_TAGS = {
@@ -89,6 +89,20 @@ class FeeLine:
     name: str
     amount_text: str
     status_text: str
+
+
+def fee_line(row: FeeRow, *, service_id: str, version: int, language: str) -> FeeLine:
+    """Return a fee as the file shows it: an increase after a resubmission named so, a refund due stated."""
+    name = names.fee_name(service_id, version, row.fee_id, language)
+    if row.kind == FeeKind.INCREASE:
+        name = _("%(fee)s: increase after the application was changed") % {"fee": name}
+    status_text = str(dict(FeeStatus.choices).get(row.status, row.status))
+    if row.refund_due_minor:
+        status_text = _("%(status)s: %(amount)s to refund after the application was changed") % {
+            "status": status_text,
+            "amount": money_text(row.refund_due_minor, row.currency),
+        }
+    return FeeLine(name=name, amount_text=money_text(row.amount_minor, row.currency), status_text=status_text)
 
 
 @dataclass(frozen=True)
@@ -362,11 +376,7 @@ def file_page(
                 )
             )
     fees = [
-        FeeLine(
-            name=names.fee_name(case_file.service_id, case_file.version_number, row.fee_id, language),
-            amount_text=money_text(row.amount_minor, row.currency),
-            status_text=str(dict(FeeStatus.choices).get(row.status, row.status)),
-        )
+        fee_line(row, service_id=case_file.service_id, version=case_file.version_number, language=language)
         for row in view.fees
     ]
     task = task_panel(view, user=user, language=language, colleagues=colleagues or [], leads=leads)

@@ -1,0 +1,112 @@
+"""A paid fee recomputed on a resubmission, through the real pieces: sandbox payment, casework, payments' pages.
+
+The street trading licence's £300 fee (5 days a week, 12 months) is paid in
+the sandbox before the licensing officer sends the application back about the
+days. A rise is paid as an increase once approved (payments takes one
+successful payment per ``paid_when``); a fall is shown to finance on the file,
+where they refund it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from govserve.casework import services as casework
+from govserve.casework.models import CaseFile
+from govserve.casework.tests.support import open_task, staff
+from govserve.casework.tests.test_views import person, signed_in, text_of
+from govserve.journeys.access import Applicant
+from govserve.journeys.models import Application, ApplicationFee, ApplicationStatus
+from govserve.journeys.resubmission import application_resubmit, sent_back_answers_save
+from govserve.journeys.tests.support import TRADING_FORMS
+from govserve.payments import services
+from govserve.payments.refunds import refund_create
+from govserve.payments.selectors import fee_lines, payment_link_for
+from govserve.payments.tests.support import pay_in_sandbox, trading_awaiting_payment
+
+pytestmark = pytest.mark.usefixtures("examples")
+
+OFFICER = ("city-council", "licensing-officer")
+MANAGER = ("city-council", "licensing-manager")
+
+
+def _paid_then_resubmitted(days: str) -> tuple[Application, Applicant]:
+    """Pay the £300 fee, be sent back about the days, give ``days`` and send the application again."""
+    application, applicant = trading_awaiting_payment()
+    payment = services.payment_start(application_id=application.id, applicant=applicant, language="en")
+    pay_in_sandbox(payment)
+    services.payment_refresh(payment_id=payment.id, actor=applicant.actor)
+    casework.decision_record(
+        user=staff(OFFICER),
+        task_id=open_task(application).id,
+        decision="send_back",
+        reason="Check how many days you will trade",
+        flagged_fields=["days_per_week"],
+    )
+    sent_back_answers_save(
+        application_id=application.id,
+        applicant=applicant,
+        page_id="pitch",
+        data={**TRADING_FORMS["pitch"], "days_per_week": [days]},
+        language="en",
+    )
+    application_resubmit(application_id=application.id, applicant=applicant, declaration_accepted=True, language="en")
+    application.refresh_from_db()
+    return application, applicant
+
+
+def _approve(application: Application) -> None:
+    casework.decision_record(
+        user=staff(OFFICER), task_id=open_task(application).id, decision="approve", data={"pitch_inspected": ["yes"]}
+    )
+    casework.decision_record(user=staff(MANAGER), task_id=open_task(application).id, decision="approve")
+    application.refresh_from_db()
+
+
+def test_a_rise_after_payment_is_paid_as_an_increase_once_the_licence_is_approved() -> None:
+    # given a paid £300 licence sent back and sent again for 7 days a week (£320)
+    application, applicant = _paid_then_resubmitted("7")
+    assert application.status == ApplicationStatus.IN_PROGRESS
+    # nothing more to pay while it is being decided
+    assert payment_link_for(application, "en") is None
+
+    # when the licence is approved
+    _approve(application)
+
+    # then the applicant is asked for the £20 increase, named as such, and pays it
+    assert application.status == ApplicationStatus.APPROVED
+    link = payment_link_for(application, "en")
+    assert link is not None
+    assert (link.text, link.paid_when) == ("Pay £20 now", "after_decision")
+    payment = services.payment_start(
+        application_id=application.id, applicant=applicant, language="en", paid_when="after_decision"
+    )
+    assert [(line.name, line.amount_minor) for line in fee_lines(application, payment.fees.all(), "en")] == [
+        ("Licence fee: increase after the application was changed", 2000)
+    ]
+    pay_in_sandbox(payment)
+    paid = services.payment_refresh(payment_id=payment.id, actor=applicant.actor)
+    assert (paid.state, paid.amount_minor) == ("success", 2000)
+    assert list(
+        ApplicationFee.objects.filter(application=application)
+        .order_by("id")
+        .values_list("kind", "amount_minor", "paid_when", "status")
+    ) == [("fee", 30000, "before_submission", "paid"), ("increase", 2000, "after_decision", "paid")]
+    assert payment_link_for(application, "en") is None
+
+
+def test_a_fall_after_payment_is_shown_to_finance_on_the_file_and_refunded_from_the_payment() -> None:
+    # given a paid £300 licence sent back and sent again for 2 days a week (£270)
+    application, _ = _paid_then_resubmitted("2")
+    finance = person(("city-council", "finance"))
+    case_file = CaseFile.objects.get(application=application)
+
+    # when finance staff open the file
+    page = text_of(signed_in(finance).get(f"/staff/files/{case_file.id}/"))
+
+    # then the fee says what is to be refunded, and the payment's refund takes it
+    assert "Licence fee Paid: £30 to refund after the application was changed £300" in page
+    payment = application.payments.get(state="success")
+    refund = refund_create(payment_id=payment.id, amount_minor=3000, reason="Fewer trading days", user=finance)
+    assert (refund.state, refund.amount_minor) == ("success", 3000)
+    assert payment_link_for(application, "en") is None

@@ -10,9 +10,11 @@ test client (the whole middleware stack and the views; no HTTP server, no
 CSRF check) ``--rounds`` times after a first round that warms the caches.
 For each step it prints the median CPU time of the request (the thread's
 CPU, ``time.thread_time``, so the machine's other load does not count), its
-SQL statements, the rows written and the commits (SQLite's statement trace,
-so on SQLite only). ``--statements STEP`` (repeatable, e.g. ``age:post``) also
-prints the SQL of that step in the last round (SQLite), to see which
+SQL statements, the rows written and the commits (SQLite's statement trace;
+on PostgreSQL Django's ``execute_wrapper`` and ``commit()`` calls, which miss
+statements run on the driver's connection directly, such as the audit
+sealer's). ``--statements STEP`` (repeatable, e.g. ``age:post``) also
+prints the SQL of that step in the last round, to see which
 statements a request makes. ``--setting NAME=JSON`` (repeatable) overrides a
 Django setting in the walking process: ``GOVSERVE_JOURNEY_STATE_CACHE_SIZE=0``
 walks every request afresh, as when each request of a walk lands on another
@@ -39,6 +41,40 @@ EMAIL = "per-step@bench.govserve.localhost"
 PASSWORD = "per step bench password 1815"  # noqa: S105 - a throwaway account of a throwaway database
 
 
+def _trace(statements: list[str]) -> None:
+    """Append each statement of the requests to come to ``statements`` (SQLite's trace, else Django's)."""
+    from django.core.signals import request_started  # noqa: PLC0415
+    from django.db import connection, connections  # noqa: PLC0415
+
+    def trace(**_: Any) -> None:
+        # The connection is new for each request (CONN_MAX_AGE=0 on SQLite): trace it as the request starts.
+        connection.ensure_connection()
+        if connection.vendor == "sqlite":
+            connection.connection.set_trace_callback(statements.append)
+
+    request_started.connect(trace, dispatch_uid="per-step-trace")
+    if connection.vendor == "sqlite":
+        return
+    # No statement trace in the driver: the statements Django runs, and "COMMIT" for each commit.
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append(sql.lstrip())
+        if not connection.in_atomic_block and sql.lstrip()[:6].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            statements.append("COMMIT")  # a write outside a transaction commits on its own
+        return execute(sql, params, many, context)
+
+    # commit() (the end of an outermost atomic block) counts as the COMMIT SQLite's trace shows.
+    connection.execute_wrappers.append(record)
+    wrapper_class = type(connections["default"])
+    commit = wrapper_class.commit
+
+    def counted_commit(self: Any) -> Any:
+        statements.append("COMMIT")
+        return commit(self)
+
+    wrapper_class.commit = counted_commit  # type: ignore[method-assign]
+
+
 def _walk(
     rounds: int, shown: frozenset[str] = frozenset(), overrides: dict[str, Any] | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
@@ -50,22 +86,13 @@ def _walk(
 
     for name, value in (overrides or {}).items():
         setattr(settings, name, value)
-    from django.core.signals import request_started  # noqa: PLC0415
-    from django.db import connection  # noqa: PLC0415
     from django.test import Client  # noqa: PLC0415
 
     from benchmarks.journey.plan import APP, CITIZEN, CSRF, START_KEY, SUBMIT_KEY, Mark, variants  # noqa: PLC0415
     from benchmarks.journey.walker import HIDDEN, STARTED  # noqa: PLC0415
 
     statements: list[str] = []
-
-    def trace(**_: Any) -> None:
-        # The connection is new for each request (CONN_MAX_AGE=0 on SQLite): trace it as the request starts.
-        connection.ensure_connection()
-        if connection.vendor == "sqlite":
-            connection.connection.set_trace_callback(statements.append)
-
-    request_started.connect(trace, dispatch_uid="per-step-trace")
+    _trace(statements)
     client = Client(HTTP_HOST=PUBLIC_HOST, HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_FOR="10.79.0.1")
     signed_in = client.post("/sign-in/password", {"email": EMAIL, "password": PASSWORD}, secure=True)
     assert signed_in.status_code == 302, signed_in.status_code

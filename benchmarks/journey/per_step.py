@@ -52,7 +52,7 @@ def _trace(statements: list[str]) -> None:
         if connection.vendor == "sqlite":
             connection.connection.set_trace_callback(statements.append)
 
-    request_started.connect(trace, dispatch_uid="per-step-trace")
+    request_started.connect(trace, dispatch_uid="per-step-trace", weak=False)
     if connection.vendor == "sqlite":
         return
     # No statement trace in the driver: the statements Django runs, and "COMMIT" for each commit.

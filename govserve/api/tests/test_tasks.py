@@ -511,3 +511,48 @@ def test_a_forged_cursor_beyond_any_page_is_refused(examples: None) -> None:
     caller = operator(enrolled(OFFICER))
     forged = cursor_encode({"position": {"page": 10**30, "per_page": 50, "queue": "pool"}})
     assert _codes(caller.call("GET", f"/api/v1/tasks?cursor={forged}")) == (400, "cursor_invalid")
+
+
+def test_a_task_file_gives_what_a_resubmission_left_to_pay_or_to_refund_of_a_paid_fee(examples: None) -> None:
+    # given a street trading licence whose £300 fee was paid, sent back about the days and sent again with 2 (£270)
+    from govserve.casework import services as casework  # noqa: PLC0415
+    from govserve.journeys.models import ApplicationFee, FeeStatus  # noqa: PLC0415
+    from govserve.journeys.resubmission import application_resubmit, sent_back_answers_save  # noqa: PLC0415
+    from govserve.journeys.tests.support import TRADING_FORMS  # noqa: PLC0415
+
+    application, person = trading_paid()
+    ApplicationFee.objects.filter(application=application).update(status=FeeStatus.PAID)
+    officer = enrolled(OFFICER)
+    casework.decision_record(
+        user=officer,
+        task_id=open_task(application).id,
+        decision="send_back",
+        reason="Check the days",
+        flagged_fields=["days_per_week"],
+    )
+    sent_back_answers_save(
+        application_id=application.id,
+        applicant=person,
+        page_id="pitch",
+        data={**TRADING_FORMS["pitch"], "days_per_week": ["2"]},
+        language="en",
+    )
+    application_resubmit(application_id=application.id, applicant=person, declaration_accepted=True, language="en")
+
+    # when the returned task is read
+    response = operator(officer).call("GET", f"/api/v1/tasks/{open_task(application).id}")
+
+    # then the paid fee says £30 of it is to be refunded
+    assert response.status_code == 200
+    assert body(response)["file"]["fees"] == [
+        {
+            "registration": "street-trading-licence",
+            "fee": "licence-fee",
+            "amount_minor": 30000,
+            "currency": "GBP",
+            "paid_when": "before_submission",
+            "status": "paid",
+            "kind": "fee",
+            "refund_due_minor": 3000,
+        }
+    ]

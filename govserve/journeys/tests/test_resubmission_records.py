@@ -86,7 +86,7 @@ def _newborn(person: Applicant | None = None) -> tuple[Application, Applicant]:
     return submit(application, person).application, person
 
 
-def _trading_paid(days: str = "5") -> tuple[Application, Applicant]:
+def _trading_paid() -> tuple[Application, Applicant]:
     """Return a sent street trading application whose £300 licence fee is paid (as payments' settlement marks it)."""
     person = applicant(citizen_new("ada@example.org"))
     application = start(STREET_TRADING, person)
@@ -250,6 +250,30 @@ def test_a_paid_fee_that_no_longer_applies_is_all_to_refund() -> None:
     # then the paid row stays, all of it to refund
     assert _fees(application) == [("licence-fee", "fee", 30000, "before_submission", "paid", 30000)]
     assert _resubmitted_details(application)["fees"][0]["to_minor"] == 0
+
+
+def test_a_fee_before_submission_that_now_applies_is_due_after_the_decision() -> None:
+    # given a definition charging the licence fee only above 5 days a week, and a 5-day trader sent nothing to pay
+    text = example_text(STREET_TRADING).replace(
+        "        paid: before_submission\n", '        paid: before_submission\n        when: "days_per_week > 5"\n', 1
+    )
+    publish_text(text, "trading.yaml")
+    person = applicant(citizen_new("ada@example.org"))
+    application = start(STREET_TRADING, person)
+    fill_trading(application, person)
+    upload_required(application, person, "public-liability-insurance")
+    sent = submit(application, person).application
+    assert (sent.version_number, sent.status) == (2, ApplicationStatus.SUBMITTED)
+    assert _fees(sent) == []
+    _send_back(sent, "days_per_week")
+
+    # when the trader now trades 6 days a week (£310)
+    _change(sent, person, "pitch", _pitch("6"))
+    resent = _resubmit(sent, person)
+
+    # then it is not held for payment again: the fee is due after the decision
+    assert resent.status == ApplicationStatus.IN_PROGRESS
+    assert _fees(sent) == [("licence-fee", "fee", 31000, "after_decision", "due", 0)]
 
 
 def test_a_refused_change_or_resubmission_leaves_the_fees_as_they_were() -> None:

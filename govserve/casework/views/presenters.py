@@ -98,7 +98,7 @@ def fee_line(row: FeeRow, *, service_id: str, version: int, language: str) -> Fe
         name = _("%(fee)s: increase after the application was changed") % {"fee": name}
     status_text = str(dict(FeeStatus.choices).get(row.status, row.status))
     if row.refund_due_minor:
-        status_text = _("%(status)s: %(amount)s to refund after the application was changed") % {
+        status_text = _("%(status)s: %(amount)s more than it now costs after the application was changed") % {
             "status": status_text,
             "amount": money_text(row.refund_due_minor, row.currency),
         }

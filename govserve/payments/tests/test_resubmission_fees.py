@@ -104,8 +104,8 @@ def test_a_fall_after_payment_is_shown_to_finance_on_the_file_and_refunded_from_
     # when finance staff open the file
     page = text_of(signed_in(finance).get(f"/staff/files/{case_file.id}/"))
 
-    # then the fee says what is to be refunded, and the payment's refund takes it
-    assert "Licence fee Paid: £30 to refund after the application was changed £300" in page
+    # then the fee says how much more was paid than it now costs, and the payment's refund gives it back
+    assert "Licence fee Paid: £30 more than it now costs after the application was changed £300" in page
     payment = application.payments.get(state="success")
     refund = refund_create(payment_id=payment.id, amount_minor=3000, reason="Fewer trading days", user=finance)
     assert (refund.state, refund.amount_minor) == ("success", 3000)

@@ -41,7 +41,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -228,6 +228,40 @@ _cache = _DataKeyCache()
 _uncommitted = threading.local()
 
 
+def _uncommitted_open_keys() -> dict[str, tuple[_OpenKey, Callable[[], None]]]:
+    """This thread's keys created in the open transaction, by owner, with the callback that caches them at commit."""
+    opened: dict[str, tuple[_OpenKey, Callable[[], None]]] | None = getattr(_uncommitted, "open_keys", None)
+    if opened is None:
+        opened = {}
+        _uncommitted.open_keys = opened
+    return opened
+
+
+def _uncommitted_key(owner: str) -> _OpenKey | None:
+    """Return the key this thread created for ``owner`` in the open transaction, if its creation still stands.
+
+    The creation registered its ``on_commit`` callback; Django drops the
+    callbacks of a savepoint that rolls back and runs (then forgets) them at
+    the commit, so the callback still waiting is the proof the key row is
+    still in this transaction: the key is used without reading and
+    unwrapping it again. Otherwise the entry is forgotten.
+    """
+    opened = _uncommitted_open_keys()
+    entry = opened.get(owner)
+    if entry is None:
+        return None
+    open_key, promote = entry
+    if connection.in_atomic_block and promote in _waiting_callbacks():
+        return open_key
+    del opened[owner]
+    return None
+
+
+def _waiting_callbacks() -> set[Callable[[], object]]:
+    """Return the ``on_commit`` callbacks of this connection's open transaction (entries: savepoints, callback, …)."""
+    return {entry[1] for entry in connection.run_on_commit}
+
+
 def _uncommitted_owners() -> set[str]:
     owners: set[str] | None = getattr(_uncommitted, "owners", None)
     if owners is None:
@@ -243,6 +277,7 @@ def _uncommitted_owners() -> set[str]:
 def data_key_cache_clear() -> None:
     """Forget every unwrapped data key held by this process (tests, benchmarks, after a KEK incident)."""
     _cache.clear()
+    _uncommitted_open_keys().clear()
 
 
 class _StoredKey(NamedTuple):
@@ -313,17 +348,24 @@ def _create_data_key(owner: str) -> _OpenKey:
     open_key = _OpenKey(data_key_id=data_key_id, cipher=AESGCM(key))
     pending = _uncommitted_owners()
     pending.add(owner)
+    opened = _uncommitted_open_keys()
 
     def promote() -> None:
         pending.discard(owner)
+        opened.pop(owner, None)
         _cache.put(owner, open_key)
 
+    # Forget the keys of creations rolled back since (their callbacks are gone): the map stays small.
+    waiting = _waiting_callbacks()
+    for stale in [name for name, (_key, callback) in opened.items() if callback not in waiting]:
+        del opened[stale]
     transaction.on_commit(promote)
+    opened[owner] = (open_key, promote)
     return open_key
 
 
 def _data_key_for_seal(owner: str) -> _OpenKey:
-    cached = _cache.get(owner)
+    cached = _cache.get(owner) or _uncommitted_key(owner)
     if cached is not None:
         return cached
     stored = _fetch_stored_key(owner)
@@ -333,7 +375,7 @@ def _data_key_for_seal(owner: str) -> _OpenKey:
 
 
 def _data_key_for_unseal(owner: str) -> _OpenKey:
-    cached = _cache.get(owner)
+    cached = _cache.get(owner) or _uncommitted_key(owner)
     if cached is not None:
         return cached
     stored = _fetch_stored_key(owner)
@@ -528,6 +570,7 @@ def _record_destroyed(*, owner: str, row: DataKey, actor: Actor | None, had_key:
 
 def _evict_now_and_on_commit(owner: str) -> None:
     _cache.evict(owner)
+    _uncommitted_open_keys().pop(owner, None)
     # Another thread may re-cache the still-committed key before this
     # transaction commits: evict again once the destruction is durable.
     transaction.on_commit(lambda: _cache.evict(owner))

@@ -17,6 +17,7 @@ from govserve.audit.models import AuditEntry
 from govserve.privacy import crypto
 from govserve.privacy.crypto import (
     SEAL_OVERHEAD,
+    _cache,
     blind_index,
     data_key_cache_clear,
     data_key_destroy,
@@ -107,8 +108,8 @@ def test_seal_fields_seals_each_field_under_the_owners_key_opened_once(
     with transaction.atomic():
         first = seal(owner=owner, field="email.recipient", plaintext="ada@example.org")
 
-        # when three fields are sealed together: the uncommitted key is read once, not once a field
-        with django_assert_num_queries(1):
+        # when three fields are sealed together: the key this transaction created is used, not read again
+        with django_assert_num_queries(0):
             sealed = seal_fields(
                 owner=owner,
                 plaintexts={"email.recipient": "ada@example.org", "email.subject": "Hello", "email.body": b"\x00body"},
@@ -123,6 +124,48 @@ def test_seal_fields_seals_each_field_under_the_owners_key_opened_once(
     # and a value sealed for one field does not open as another
     with pytest.raises(DecryptionError):
         unseal(owner=owner, field="email.body", sealed=sealed["email.subject"])
+
+
+def test_a_key_created_in_the_open_transaction_is_used_without_reading_it_again(
+    django_assert_num_queries: Any,
+) -> None:
+    owner = new_owner()
+    with transaction.atomic():
+        first = seal(owner=owner, field="email", plaintext="ada@example.org")
+        # when the same transaction seals and opens more values of the owner, in nested savepoints too
+        with transaction.atomic(), django_assert_num_queries(0):
+            second = seal(owner=owner, field="name", plaintext="Ada")
+            assert unseal_text(owner=owner, field="email", sealed=first) == "ada@example.org"
+        # then no other transaction's cache has it before the commit
+        assert owner not in _cache._entries
+    assert unseal_text(owner=owner, field="name", sealed=second) == "Ada"
+    assert DataKey.objects.filter(owner=owner).count() == 1
+
+
+def _sealed_then_rolled_back(owner: str) -> bytes:
+    sealed = b""
+    try:
+        with transaction.atomic():
+            sealed = seal(owner=owner, field="email", plaintext="ada@example.org")
+            raise RuntimeError
+    except RuntimeError:
+        return sealed
+
+
+def test_a_key_whose_creation_rolled_back_is_not_used_again() -> None:
+    owner = new_owner()
+    with transaction.atomic():
+        # given a key created in a savepoint that then rolls back (with its row)
+        lost = _sealed_then_rolled_back(owner)
+        assert not DataKey.objects.filter(owner=owner).exists()
+        # when the owner is sealed for again in the same transaction
+        kept = seal(owner=owner, field="email", plaintext="ada@example.org")
+    # then a new key was created and stored, and what it sealed opens; the lost key's value does not
+    row = DataKey.objects.get(owner=owner)
+    assert kept[1:17] == row.id.bytes != lost[1:17]
+    assert unseal_text(owner=owner, field="email", sealed=kept) == "ada@example.org"
+    with pytest.raises(DecryptionError):
+        unseal(owner=owner, field="email", sealed=lost)
 
 
 def test_sealing_twice_gives_different_bytes_under_one_data_key() -> None:

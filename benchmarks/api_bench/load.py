@@ -6,10 +6,13 @@ Each client (one keep-alive connection, its own ``X-Forwarded-For``) submits
 street light reports one after another, with no think time, until the
 deadline:
 
-* ``govserve``: ``POST /api/v1/applications`` (201), ``PATCH
+* ``one_call``: ``POST /api/v1/applications`` with every answer, ``submit``
+  and ``declaration`` and an ``Idempotency-Key`` (201, status
+  ``submitted``): what a partner system holding every answer does;
+* ``three_calls``: ``POST /api/v1/applications`` (201), ``PATCH
   …/answers`` with every page's answers (200), ``POST …/submit`` with an
   ``Idempotency-Key`` (200, status ``submitted``) — a submission is
-  acknowledged when all three answered so;
+  acknowledged when all three answered so (an app that keeps a draft);
 * ``baseline``: one ``POST /submit`` of the same answers (201).
 
 Anything else fails the submission (counted, never acknowledged). Reported:
@@ -120,6 +123,30 @@ async def _govserve_submission(client: httpx.AsyncClient, tally: Tally, name: st
     return {"id": application_id, "reference": sent.json().get("reference", ""), "reporter_name": name}
 
 
+async def _one_call_submission(client: httpx.AsyncClient, tally: Tally, name: str) -> dict[str, str] | None:
+    sent = await _request(
+        client,
+        tally,
+        "POST",
+        "/api/v1/applications",
+        201,
+        json={
+            "service_id": "report-street-light",
+            "language": "en",
+            "contact_email": "reporter@example.org",
+            "answers": {**ANSWERS, "reporter_name": name},
+            "submit": True,
+            "declaration": True,
+        },
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    if sent is None or sent.json().get("status") != "submitted":
+        if sent is not None:
+            tally.failed(f"one call status {sent.json().get('status')}")
+        return None
+    return {"id": sent.json()["id"], "reference": sent.json().get("reference", ""), "reporter_name": name}
+
+
 async def _baseline_submission(client: httpx.AsyncClient, tally: Tally, name: str) -> dict[str, str] | None:
     sent = await _request(client, tally, "POST", "/submit", 201, json={"answers": {**ANSWERS, "reporter_name": name}})
     if sent is None:
@@ -134,7 +161,11 @@ async def _client(number: int, config: dict[str, Any], tally: Tally, deadline: f
         "X-Forwarded-Proto": "https",
         "X-Forwarded-For": f"10.80.{number // 250}.{number % 250 + 1}",
     }
-    submit = _govserve_submission if config["mode"] == "govserve" else _baseline_submission
+    submit = {
+        "one_call": _one_call_submission,
+        "three_calls": _govserve_submission,
+        "baseline": _baseline_submission,
+    }[config["mode"]]
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     async with httpx.AsyncClient(base_url=config["url"], headers=headers, limits=limits, timeout=60) as client:
         sequence = 0

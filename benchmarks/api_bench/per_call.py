@@ -1,6 +1,7 @@
 """The cost of each call of an API submission on its own: CPU and SQL statements per call, in one process.
 
-    python -m benchmarks.api_bench.per_call [--rounds 20] [--database-url URL] [--profile CALL ...]
+    python -m benchmarks.api_bench.per_call [--rounds 20] [--database-url URL] [--flow one_call|three_calls]
+        [--profile CALL ...]
 
 Sets up a fresh database as the benchmark does (production settings, a
 temporary SQLite file, or the PostgreSQL database ``--database-url`` names,
@@ -11,11 +12,13 @@ makes ``--rounds`` submissions through Django's test client (the whole
 middleware stack and the views, no HTTP server) after two that warm the
 caches: ``POST /api/v1/applications``, ``PATCH …/answers`` with every
 answer, ``POST …/submit`` with an Idempotency-Key, as ``api_bench/load.py``
-sends them. For each call it prints the median CPU time of the request (the
+sends them (``--flow three_calls``, the default), or the one call
+``one_call`` of ``--flow one_call`` (``POST /api/v1/applications`` with every
+answer, ``submit`` and an Idempotency-Key). For each call it prints the median CPU time of the request (the
 thread's CPU, ``time.thread_time``, so the machine's other load does not
 count), its SQL statements (Django's ``execute_wrapper``, any engine) and
 its commits (``commit()`` calls and writes outside a transaction).
-``--profile CALL`` (``start``, ``answers`` or ``submit``; repeatable) also
+``--profile CALL`` (``start``, ``answers``, ``submit`` or ``one_call``; repeatable) also
 prints a cProfile of that call over the measured rounds, by cumulative time.
 """
 
@@ -37,10 +40,11 @@ from benchmarks.api_bench.load import ANSWERS
 from benchmarks.journey.server import PUBLIC_HOST, ROOT, production_environment
 
 CALLS = ("start", "answers", "submit")
+FLOWS = {"three_calls": CALLS, "one_call": ("one_call",)}
 RESULT_MARKER = "API-BENCH-RESULT "
 
 
-def _submissions(rounds: int, token: str, profiled: frozenset[str]) -> dict[str, Any]:
+def _submissions(rounds: int, token: str, profiled: frozenset[str], flow: str) -> dict[str, Any]:  # noqa: PLR0915
     """Make ``rounds`` + 2 submissions in this process; return each call's median figures (and profiles)."""
     import cProfile  # noqa: PLC0415
     import io  # noqa: PLC0415
@@ -77,7 +81,8 @@ def _submissions(rounds: int, token: str, profiled: frozenset[str]) -> dict[str,
         HTTP_AUTHORIZATION=f"Bearer {token}",
     )
     profiles = {name: cProfile.Profile(time.thread_time) for name in profiled}  # CPU, not waits
-    samples: dict[str, list[tuple[float, int, int]]] = {name: [] for name in CALLS}
+    calls = FLOWS[flow]
+    samples: dict[str, list[tuple[float, int, int]]] = {name: [] for name in calls}
 
     def call(name: str, measured: bool, method: str, path: str, body: dict[str, Any], **extra: Any) -> Any:
         statements.clear()
@@ -97,6 +102,25 @@ def _submissions(rounds: int, token: str, profiled: frozenset[str]) -> dict[str,
 
     for number in range(rounds + 2):
         measured = number >= 2  # the first two fill the caches (definitions, data keys, token)
+        if flow == "one_call":
+            sent = call(
+                "one_call",
+                measured,
+                "POST",
+                "/api/v1/applications",
+                {
+                    "service_id": "report-street-light",
+                    "language": "en",
+                    "contact_email": "reporter@example.org",
+                    "answers": {**ANSWERS, "reporter_name": f"Per call {number}"},
+                    "submit": True,
+                    "declaration": True,
+                },
+                HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+            )
+            assert sent.status_code == 201, (sent.status_code, sent.content[:500])
+            assert sent.json()["status"] == "submitted", sent.json()
+            continue
         started = call(
             "start",
             measured,
@@ -136,7 +160,7 @@ def _submissions(rounds: int, token: str, profiled: frozenset[str]) -> dict[str,
             "statements": statistics.median(sample[1] for sample in samples[name]),
             "commits": statistics.median(sample[2] for sample in samples[name]),
         }
-        for name in CALLS
+        for name in calls
     ]
     return {"rows": rows, "profiles": printed, "vendor": connection.vendor}
 
@@ -148,11 +172,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--database-url", default="", help="a PostgreSQL database gs_..., dropped and created; default: SQLite"
     )
-    parser.add_argument("--profile", action="append", default=[], choices=CALLS, help="print this call's profile")
+    parser.add_argument("--flow", default="three_calls", choices=sorted(FLOWS), help="the calls of a submission")
+    parser.add_argument(
+        "--profile", action="append", default=[], choices=[*CALLS, "one_call"], help="print this call's profile"
+    )
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.child:
-        result = _submissions(options.rounds, options.child, frozenset(options.profile))
+        result = _submissions(options.rounds, options.child, frozenset(options.profile), options.flow)
         sys.stdout.write(RESULT_MARKER + json.dumps(result) + "\n")
         return 0
     if options.database_url:
@@ -189,6 +216,8 @@ def main(argv: list[str]) -> int:
                 token,
                 "--rounds",
                 str(options.rounds),
+                "--flow",
+                options.flow,
                 *(f"--profile={name}" for name in options.profile),
             ],
             cwd=ROOT,

@@ -69,7 +69,7 @@ from govserve.catalogue.selectors import published_version_load
 from govserve.core import clock
 from govserve.core.errors import ApplicationError, ValidationError
 from govserve.core.jobs import enqueue
-from govserve.core.queries import PreparedFilter, row_insert
+from govserve.core.queries import PreparedFilter, row_insert, row_insert_unless_taken
 from govserve.journeys.access import Applicant
 from govserve.journeys.answers import answers_load, answers_write, page_fields_by_id, to_json
 from govserve.journeys.fields import FieldError, parse_field, validate_field, value_from_json, value_to_json
@@ -348,9 +348,9 @@ def file_open(application: Application, *, actor: Actor | None = None, locked: b
     with transaction.atomic(savepoint=not locked):
         if not locked:
             application = Application.objects.select_for_update().get(pk=application.pk)
-        existing = _FILE_OF_APPLICATION.first(application_id=application.pk)
-        if existing is not None:
-            return existing
+            existing = _FILE_OF_APPLICATION.first(application_id=application.pk)
+            if existing is not None:
+                return existing
         if application.status != ApplicationStatus.SUBMITTED or application.submitted_at is None:
             raise errors.FileNotOpenError(_("Only a submitted application can be opened as a case file"))
         flow = FlowContext(application)
@@ -364,7 +364,16 @@ def file_open(application: Application, *, actor: Actor | None = None, locked: b
         # The first route is planned before the file is written, so the file is written once, in its first state.
         route = flow.first()
         task, status = _route_plan(flow, case_file, route)
-        row_insert(case_file)
+        if not locked:
+            row_insert(case_file)
+        elif not row_insert_unless_taken(case_file, unique="application"):
+            # Locked: the submission has just sent a draft, which has no file; should one exist all the same, the
+            # file's unique application answers (the insert writes nothing) instead of a read before every insert.
+            existing = _FILE_OF_APPLICATION.first(application_id=application.pk)
+            if existing is None:  # pragma: no cover - a file cannot go while its application is locked
+                msg = f"the case file of application {application.pk} went while it was locked"
+                raise RuntimeError(msg)
+            return existing
         _event(case_file, CaseEventKind.FILE_OPENED, actor=who, details={"version": application.version_number})
         _route_record(flow, case_file, route, task, actor=who)
         if case_file.state == FileState.CLOSED:

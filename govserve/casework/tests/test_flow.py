@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from govserve.accounts.working_days import working_days_add
@@ -35,7 +35,7 @@ from govserve.casework.tests.support import (
 from govserve.core import clock
 from govserve.core.jobs import run_pending
 from govserve.journeys import errors as journey_errors
-from govserve.journeys.models import ApplicationStatus
+from govserve.journeys.models import Application, ApplicationStatus
 from govserve.journeys.resubmission import (
     ApplicationNotResubmittableError,
     application_resubmit,
@@ -102,6 +102,27 @@ def test_a_submission_writes_its_file_once_in_its_first_state_and_reads_the_cale
         "file_opened",
         "task_created",
     ]
+
+
+def test_opening_the_file_of_a_locked_application_that_has_one_returns_it_and_writes_nothing() -> None:
+    # given a sent report with its file, locked in a transaction as the submission holds it
+    application, _ = light_submitted()
+    opened = file_of(application)
+    events_before = CaseEvent.objects.count()
+    audit_before = AuditEntry.objects.count()
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked.status = ApplicationStatus.SUBMITTED  # as the submission leaves it
+
+        # when the file is opened again (the journey's hook path)
+        again = services.file_open(locked, locked=True)
+        files = CaseFile.objects.filter(application=application).count()  # PostgreSQL: still a usable transaction
+
+    # then the same file, and nothing written
+    assert again.pk == opened.pk
+    assert files == 1
+    assert (CaseEvent.objects.count(), AuditEntry.objects.count()) == (events_before, audit_before)
+    assert Task.objects.filter(case_file=opened).count() == 1
 
 
 def test_a_flow_where_no_role_applies_closes_the_file_approved_at_once() -> None:
@@ -435,7 +456,6 @@ def test_withdrawal_cancels_the_open_task_and_closes_the_file() -> None:
 def test_final_approval_calls_the_results_hook_once_and_a_failing_hook_rolls_the_decision_back() -> None:
     from govserve.audit.actors import Actor  # noqa: PLC0415
     from govserve.casework import hooks  # noqa: PLC0415
-    from govserve.journeys.models import Application  # noqa: PLC0415
 
     calls: list[tuple[str, str]] = []
 
@@ -519,7 +539,6 @@ def test_the_reason_behind_a_send_back_or_a_closing_decision_is_given_for_notifi
 
 def test_the_file_view_lists_what_the_deliveries_provider_gives() -> None:
     from govserve.casework import hooks, selectors  # noqa: PLC0415
-    from govserve.journeys.models import Application  # noqa: PLC0415
 
     def deliveries(application: Application) -> list[object]:
         return [("email", application.reference)]

@@ -498,7 +498,7 @@ def _write_task_row(
     index (priority, run_after, enqueued_at) every due row comes before every
     deferred retry, and a worker's claim query stops at the first row instead
     of skipping over waiting retries. On PostgreSQL a NOTIFY (delivered at
-    commit, deduplicated per transaction) wakes idle workers at once.
+    commit, one per transaction: :func:`_workers_notify`) wakes idle workers at once.
     """
     from django_tasks_db.models import DBTaskResult  # noqa: PLC0415 - needs the app registry
 
@@ -518,10 +518,31 @@ def _write_task_row(
     )
     row_insert(row)
     task_enqueued.send(type(backend), task_result=row.task_result)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, '')", [NOTIFY_CHANNEL])
+    _workers_notify()
     return uuid.UUID(str(row.id))
+
+
+def _workers_notify() -> None:
+    """On PostgreSQL, NOTIFY idle workers at the commit of the current transaction, once per transaction.
+
+    PostgreSQL delivers one notification for all of a transaction's identical
+    NOTIFYs, so a second one is a statement for nothing (a submission enqueues
+    several jobs). The NOTIFY of a savepoint rolled back is rolled back with
+    it: the mark of this transaction's NOTIFY is an ``on_commit`` callback,
+    which Django drops with that savepoint too, so the next enqueue sends it
+    again.
+    """
+    if connection.vendor != "postgresql":
+        return
+    if any(entry[1] is _workers_notified for entry in connection.run_on_commit):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, '')", [NOTIFY_CHANNEL])
+    transaction.on_commit(_workers_notified)
+
+
+def _workers_notified() -> None:
+    """Mark the transaction's NOTIFY as sent (see :func:`_workers_notify`); nothing to do at the commit."""
 
 
 def _task_result_id_new() -> uuid.UUID:

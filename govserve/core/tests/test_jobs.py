@@ -815,3 +815,49 @@ def test_dead_letter_and_retry_signals_carry_the_job_inside_its_transaction() ->
         jobs.job_dead_lettered.disconnect(on_dead)
         jobs.job_retried.disconnect(on_retried)
     assert seen == [("dead", "permanent:signals", "dead", True), ("retried", "permanent:signals", "queued", True)]
+
+
+def _enqueued_in_a_failed_savepoint(*keys: str) -> None:
+    """Enqueue ``keys`` (the later ones in nested savepoints) in a savepoint that then rolls back."""
+    with transaction.atomic():
+        for number, key in enumerate(keys):
+            with transaction.atomic():
+                enqueue(echo, idempotency_key=key, item_id=f"a{number}")
+        msg = "rolls the savepoint back"
+        raise RuntimeError(msg)
+
+
+@pytest.mark.django_db
+def test_a_transaction_notifies_the_workers_once_and_again_after_a_rolled_back_savepoint() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("NOTIFY is PostgreSQL's; SQLite workers poll")
+
+    # given a transaction that enqueues three jobs, the second inside a savepoint rolled back
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        enqueue(echo, idempotency_key="echo:n1", item_id="a1")
+        enqueue(echo, idempotency_key="echo:n2", item_id="a2")
+        with pytest.raises(RuntimeError):
+            _enqueued_in_a_failed_savepoint("echo:n3", "echo:n4")
+
+    # then one NOTIFY for the first two, none inside the savepoint (the first still stands), and the jobs kept
+    notifies = [query["sql"] for query in queries if "pg_notify" in query["sql"]]
+    assert len(notifies) == 1
+    assert sorted(JobRecord.objects.values_list("idempotency_key", flat=True)) == ["echo:n1", "echo:n2"]
+
+
+@pytest.mark.django_db
+def test_a_notify_rolled_back_with_its_savepoint_is_sent_again() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("NOTIFY is PostgreSQL's; SQLite workers poll")
+
+    # given a transaction whose first enqueue (and its NOTIFY) is in a savepoint rolled back
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        with pytest.raises(RuntimeError):
+            _enqueued_in_a_failed_savepoint("echo:r1")
+        # when another job is enqueued
+        enqueue(echo, idempotency_key="echo:r2", item_id="a2")
+
+    # then it notifies again
+    notifies = [query["sql"] for query in queries if "pg_notify" in query["sql"]]
+    assert len(notifies) == 2
+    assert list(JobRecord.objects.values_list("idempotency_key", flat=True)) == ["echo:r2"]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
-from django.db.models import Field, Model
+from django.db.models import Field, Model, UniqueConstraint
 from django.db.models.signals import post_save, pre_save
 
 _SAMPLE_ID = uuid.UUID(int=0x5A3F_E7C1_0000_4000_8000_0000_0000_0001)
@@ -270,7 +270,7 @@ def _insert_prepared(
 ) -> _Insert | None:
     """Return the INSERT of ``model`` (None: a model this must leave to ``save()``), built once per shape.
 
-    ``unless_taken``: the column of a unique key; a row holding the same value
+    ``unless_taken``: the quoted columns of a unique key; a row holding the same value
     makes the INSERT do nothing, and the statement returns the primary key of
     the row it wrote (so no row back means nothing was written).
     """
@@ -298,7 +298,7 @@ def _insert_prepared(
         sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608 - model names
         if unless_taken:
             assert meta.pk is not None  # noqa: S101 - every model has one
-            sql += f" ON CONFLICT ({quote(unless_taken)}) DO NOTHING RETURNING {quote(str(meta.pk.column))}"
+            sql += f" ON CONFLICT ({unless_taken}) DO NOTHING RETURNING {quote(str(meta.pk.column))}"
         elif returned is not None:
             sql += f" RETURNING {quote(str(returned.column))}"
         prepared = _Insert(sql=sql, fields=fields, returned=returned)
@@ -344,40 +344,38 @@ def row_insert(instance: Model, *, using: str = DEFAULT_DB_ALIAS) -> None:
         post_save.send(sender=model, instance=instance, created=True, update_fields=None, raw=False, using=using)
 
 
-def row_insert_unless_taken(instance: Model, *, unique: str, using: str = DEFAULT_DB_ALIAS) -> bool:
-    """Insert ``instance`` as :func:`row_insert` does unless a row has its value of the unique field ``unique``.
+def row_insert_unless_taken(instance: Model, *, unique: str | tuple[str, ...], using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Insert ``instance`` as :func:`row_insert` does unless a row has its value of the unique key ``unique``.
 
     Return True when the row was written (the instance is then saved), False
     when a row (committed, or written earlier in this transaction) already
     holds the value, and nothing was written. One statement
-    (``INSERT ... ON CONFLICT (column) DO NOTHING``) instead of a savepoint
+    (``INSERT ... ON CONFLICT (columns) DO NOTHING``) instead of a savepoint
     around an INSERT that may fail: on PostgreSQL a concurrent transaction
     writing the same value is waited for, as a unique violation would be, and
-    its row then counts as taken once it commits. ``unique`` must be a field
-    with ``unique=True`` (no condition). Another constraint's violation
-    raises IntegrityError as ``save()`` does. Models :func:`row_insert`
-    leaves to ``save()``, and models with save signal receivers, are saved
-    in a savepoint, a violation of ``unique`` then answering False.
+    its row then counts as taken once it commits. ``unique`` is a field with
+    ``unique=True`` or the fields of one of the model's unconditional
+    ``UniqueConstraint`` (a tuple, in its order). Another constraint's
+    violation raises IntegrityError as ``save()`` does. Models
+    :func:`row_insert` leaves to ``save()``, and models with save signal
+    receivers, are saved in a savepoint, a violation of ``unique`` then
+    answering False.
     """
     model = type(instance)
-    key_field = model._meta.get_field(unique)
-    if not (isinstance(key_field, Field) and key_field.unique and not key_field.primary_key):
-        msg = f"{model.__name__}.{unique} is not a unique field"
-        raise ValueError(msg)
+    key_fields = _unique_key(model, unique)
     connection = connections[using]
     pk_set = instance.pk is not None
     prepared = None
     if not (pre_save.has_listeners(model) or post_save.has_listeners(model)):
-        prepared = _insert_prepared(model, using, connection.vendor, pk_set=pk_set, unless_taken=str(key_field.column))
+        columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in key_fields)
+        prepared = _insert_prepared(model, using, connection.vendor, pk_set=pk_set, unless_taken=columns)
     if prepared is None:
         try:
             with transaction.atomic(using=using):
                 instance.save(force_insert=True, using=using)
         except IntegrityError:
-            taken = (
-                model._default_manager.using(using).filter(**{unique: getattr(instance, key_field.attname)}).exists()
-            )
-            if not taken:
+            key_values = {field.attname: getattr(instance, field.attname) for field in key_fields}
+            if not model._default_manager.using(using).filter(**key_values).exists():
                 raise
             return False
         return True
@@ -393,3 +391,24 @@ def row_insert_unless_taken(instance: Model, *, unique: str, using: str = DEFAUL
     instance._state.adding = False
     instance._state.db = using
     return True
+
+
+def _unique_key(model: type[Model], unique: str | tuple[str, ...]) -> list[Field[Any, Any]]:
+    """Return the fields of ``model``'s unique key ``unique``; raise ValueError if it is not one."""
+    meta = model._meta
+    if isinstance(unique, str):
+        field = meta.get_field(unique)
+        if isinstance(field, Field) and field.unique and not field.primary_key:
+            return [field]
+    else:
+        for constraint in meta.constraints:
+            if (
+                isinstance(constraint, UniqueConstraint)
+                and tuple(constraint.fields) == unique
+                and constraint.condition is None
+                and not constraint.expressions
+            ):
+                fields = [meta.get_field(name) for name in unique]
+                return [field for field in fields if isinstance(field, Field)]
+    msg = f"{model.__name__}: {unique!r} is not a unique field or the fields of an unconditional unique constraint"
+    raise ValueError(msg)

@@ -10,7 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from govserve.core.models import JobAttempt, JobRecord, JobState
+from govserve.core.models import JobAttempt, JobRecord, JobState, ScheduledRun
 from govserve.core.queries import PreparedFilter, PreparedGet, row_insert, row_insert_unless_taken
 
 pytestmark = pytest.mark.django_db
@@ -297,3 +297,27 @@ def test_an_insert_sends_the_save_signals_as_save_does() -> None:
     # then the receiver's value was written, and post_save heard of a created row
     assert DBTaskResult.objects.get(pk=row.pk).run_after == get_date_max()
     assert heard == [(row.pk, True)]
+
+
+def test_an_insert_unless_taken_on_a_unique_constraint_of_two_fields() -> None:
+    # given a scheduled run of one period (unique: name and period start)
+    period = dt.datetime(2026, 11, 28, 0, 0, tzinfo=dt.UTC)
+    first = ScheduledRun(name="core.jobs.prune", period_start=period)
+    assert row_insert_unless_taken(first, unique=("name", "period_start")) is True
+
+    # when the same period, then the next one, are inserted in the same transaction
+    with transaction.atomic():
+        again = row_insert_unless_taken(
+            ScheduledRun(name="core.jobs.prune", period_start=period), unique=("name", "period_start")
+        )
+        next_period = ScheduledRun(name="core.jobs.prune", period_start=period + dt.timedelta(days=1))
+        written = row_insert_unless_taken(next_period, unique=("name", "period_start"))
+
+    # then the first wrote nothing, the second was written and its id read back
+    assert (again, written) == (False, True)
+    assert isinstance(first.pk, int)
+    assert isinstance(next_period.pk, int)
+    assert next_period.pk > first.pk
+    assert ScheduledRun.objects.count() == 2
+    with pytest.raises(ValueError, match="unconditional unique constraint"):
+        row_insert_unless_taken(ScheduledRun(name="x", period_start=period), unique=("period_start", "name"))

@@ -57,6 +57,7 @@ from govserve.catalogue.selectors import published_version_load
 from govserve.core import clock
 from govserve.core.errors import ApplicationError
 from govserve.core.ids import normalise_reference
+from govserve.core.queries import PreparedFilter
 from govserve.journeys.answers import answers_load, from_json, page_fields_by_id
 from govserve.journeys.fields import display_value
 from govserve.journeys.hooks import ApplicantCase, SendBackRequest
@@ -1032,13 +1033,21 @@ def send_back_request_for(application: Application) -> SendBackRequest | None:
     return SendBackRequest(fields=tuple(case_file.sent_back_fields), documents=tuple(case_file.sent_back_documents))
 
 
+# Asked by every confirmation and application page of a sent application: the ORM's statement built once per process.
+_EXPECTED_DECISION = PreparedFilter(
+    CaseFile,
+    samples={"application_id": uuid.UUID(int=0xDEC1_5105_0000_4000_8000_0000_0000_0001)},
+    constants={"state": FileState.OPEN},
+    order_by=("-submitted_at",),
+    limit=1,
+    values=("expected_decision_on",),
+)
+
+
 def expected_decision_for(application: Application) -> dt.date | None:
     """Return the stored expected decision date of an open file (journeys' expected-decision provider)."""
-    return (
-        CaseFile.objects.filter(application=application, state=FileState.OPEN)
-        .values_list("expected_decision_on", flat=True)
-        .first()
-    )
+    found = _EXPECTED_DECISION.tuples(application_id=application.id)
+    return found[0][0] if found else None
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
 from govserve.casework.services import file_open
 from govserve.core import clock
+from govserve.core.queries import PreparedFilter
 from govserve.journeys.access import Applicant
 from govserve.journeys.models import Application, ApplicationFee, ApplicationStatus, FeeStatus
 from govserve.journeys.resubmission import application_status_record
@@ -89,15 +90,20 @@ class FeesDue:
     currency: str
 
 
+# Asked by every confirmation page and payment start: the ORM's statement built once per process (core.queries).
+_FEES_DUE = PreparedFilter(
+    ApplicationFee,
+    samples={"application_id": uuid.UUID(int=0xFEE5_D0E0_0000_4000_8000_0000_0000_0001), "paid_when": "\x00sample"},
+    constants={"status": FeeStatus.DUE, "amount_minor__gt": 0},
+    order_by=("id",),
+)
+
+
 def fees_due(application: Application, paid_when: str = PaidWhen.BEFORE_SUBMISSION) -> FeesDue | None:
     """Return what ``application`` owes now for ``paid_when`` (None: nothing to pay online now)."""
     if paid_when not in PAYABLE_STATUSES or application.status not in PAYABLE_STATUSES[paid_when]:
         return None
-    rows = tuple(
-        ApplicationFee.objects.filter(
-            application=application, paid_when=paid_when, status=FeeStatus.DUE, amount_minor__gt=0
-        ).order_by("id")
-    )
+    rows = tuple(_FEES_DUE.rows(application_id=application.id, paid_when=paid_when))
     if not rows:
         return None
     currencies = {row.currency for row in rows}

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from govserve.accounts.models import Citizen, Institution
-from govserve.accounts.working_days import working_days_add
+from govserve.accounts.working_days import MAX_WORKING_DAYS, working_days_add
 from govserve.catalogue.compiled import CompiledDefinition
 from govserve.catalogue.definitions.schema import Fee
 from govserve.catalogue.errors import ServiceNotFoundError, ServiceRetiredError, VersionNotFoundError
@@ -31,6 +31,7 @@ from govserve.catalogue.models import Service, ServiceStatus
 from govserve.catalogue.selectors import pinned_version_load, published_version_load
 from govserve.core import clock
 from govserve.core.ids import normalise_reference
+from govserve.core.queries import PreparedFilter
 from govserve.documents.policies import OwnerAccess
 from govserve.documents.selectors import DocumentSummary, documents_for_owner, submission_blocks
 from govserve.journeys import errors, hooks
@@ -272,6 +273,11 @@ def fees_of(state: JourneyState) -> FeeSummary:
 # --- Decisions -------------------------------------------------------------------------------------
 
 
+# The confirmation and application pages of a sent application read the roles' institutions: the ORM's statement
+# built once per process (core.queries), one indexed read an institution (a flow names one or a few).
+_INSTITUTION_BY_CODE = PreparedFilter(Institution, samples={"code": "\x00sample code"}, limit=1)
+
+
 def expected_decision_date(application: Application, state: JourneyState) -> dt.date | None:
     """Return when a decision is expected: the working-day SLAs of the roles still to act, one after another.
 
@@ -298,17 +304,34 @@ def expected_decision_date(application: Application, state: JourneyState) -> dt.
     if not roles:
         return None
     institutions = {
-        institution.code: institution
-        for institution in Institution.objects.filter(code__in={role.institution for _, role in roles})
+        code: institution
+        for code in {role.institution for _, role in roles}
+        if (institution := _INSTITUTION_BY_CODE.first(code=code)) is not None
     }
-    day = application.submitted_at.astimezone(ZoneInfo(state.definition.time_zone)).date()
+    # Consecutive roles of one institution count their working days together: n working days after m working
+    # days of one calendar are the (m + n)th after the start (the start itself is never counted), and the
+    # calendar's local overrides are read once instead of once a role.
+    counts: list[tuple[Institution | None, int]] = []
     for _, role in roles:
         institution = institutions.get(role.institution)
-        assert role.sla_working_days is not None  # noqa: S101 - filtered above
-        if institution is None:
-            day += dt.timedelta(days=role.sla_working_days)  # an institution deleted since: calendar days
+        days = role.sla_working_days
+        assert days is not None  # noqa: S101 - filtered above
+        # Past MAX_WORKING_DAYS together, each role counts (and refuses) on its own, as before.
+        if (
+            institution is not None
+            and counts
+            and counts[-1][0] is institution
+            and counts[-1][1] + days <= MAX_WORKING_DAYS
+        ):
+            counts[-1] = (institution, counts[-1][1] + days)
         else:
-            day = working_days_add(institution, day, role.sla_working_days)
+            counts.append((institution, days))
+    day = application.submitted_at.astimezone(ZoneInfo(state.definition.time_zone)).date()
+    for institution, days in counts:
+        if institution is None:
+            day += dt.timedelta(days=days)  # an institution deleted since: calendar days
+        else:
+            day = working_days_add(institution, day, days)
     return day
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -45,6 +46,22 @@ def test_a_local_closure_day_moves_the_expected_date() -> None:
 
     expected = selectors.expected_decision_date(application, selectors.state_load(application))
 
+    assert expected == dt.date(2027, 1, 14)
+
+
+def test_consecutive_roles_of_one_institution_read_its_calendar_once(django_assert_num_queries: Any) -> None:
+    # street trading: both roles are the city council's; a closure inside the second role's working days
+    application = _sent_on(start(STREET_TRADING), dt.date(2026, 12, 18))
+    InstitutionHoliday.objects.create(
+        institution=Institution.objects.get(code="city-council"), date=dt.date(2027, 1, 12), is_working_day=False
+    )
+    state = selectors.state_load(application)
+
+    # the open file's date (none), the institution, its local overrides: once for the two roles
+    with django_assert_num_queries(3):
+        expected = selectors.expected_decision_date(application, state)
+
+    # the first role's 10 working days end on Wed 6 January; then 7, 8, 11, (12 closed), 13, 14
     assert expected == dt.date(2027, 1, 14)
 
 

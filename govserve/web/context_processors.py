@@ -9,20 +9,25 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 
-def _token_once(request: HttpRequest) -> str:
+def _held_once(request: HttpRequest) -> tuple[str | None, str, SafeString]:
     # Keyed on the secret: a token rotated during the request (sign-in) gets a token of the new secret.
     secret = request.META.get("CSRF_COOKIE")
-    held: tuple[str | None, str] | None = getattr(request, "_govserve_csrf_token", None)
+    held: tuple[str | None, str, SafeString] | None = getattr(request, "_govserve_csrf_token", None)
     if held is None or secret is None or held[0] != secret:
         token = get_token(request)
-        held = (request.META.get("CSRF_COOKIE"), token)
+        # Django's csrf_input markup, with the request's one token: built once, as every form of a page uses it.
+        markup = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+        held = (request.META.get("CSRF_COOKIE"), token, markup)
         request._govserve_csrf_token = held  # type: ignore[attr-defined]
-    return held[1]
+    return held
+
+
+def _token_once(request: HttpRequest) -> str:
+    return _held_once(request)[1]
 
 
 def _input_once(request: HttpRequest) -> SafeString:
-    # Django's csrf_input markup, with the request's one token.
-    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', _token_once(request))
+    return _held_once(request)[2]
 
 
 def csrf_once(request: HttpRequest) -> dict[str, object]:

@@ -18,7 +18,8 @@ answer, ``submit`` and an Idempotency-Key). For each call it prints the median C
 thread's CPU, ``time.thread_time``, so the machine's other load does not
 count), its SQL statements (Django's ``execute_wrapper``, any engine) and
 its commits (``commit()`` calls and writes outside a transaction).
-``--profile CALL`` (``start``, ``answers``, ``submit`` or ``one_call``; repeatable) also
+``--statements CALL`` prints that call's SQL (the last round, cut at 160
+characters). ``--profile CALL`` (``start``, ``answers``, ``submit`` or ``one_call``; repeatable) also
 prints a cProfile of that call over the measured rounds, by cumulative time.
 """
 
@@ -82,6 +83,7 @@ def _submissions(rounds: int, token: str, profiled: frozenset[str], flow: str) -
     )
     profiles = {name: cProfile.Profile(time.thread_time) for name in profiled}  # CPU, not waits
     calls = FLOWS[flow]
+    last_statements: dict[str, list[str]] = {}
     samples: dict[str, list[tuple[float, int, int]]] = {name: [] for name in calls}
 
     def call(name: str, measured: bool, method: str, path: str, body: dict[str, Any], **extra: Any) -> Any:
@@ -98,6 +100,7 @@ def _submissions(rounds: int, token: str, profiled: frozenset[str], flow: str) -
                 profile.disable()
         if measured:
             samples[name].append((cpu, len(statements), commits[0]))
+            last_statements[name] = [sql[:160] for sql in statements]
         return response
 
     for number in range(rounds + 2):
@@ -162,7 +165,7 @@ def _submissions(rounds: int, token: str, profiled: frozenset[str], flow: str) -
         }
         for name in calls
     ]
-    return {"rows": rows, "profiles": printed, "vendor": connection.vendor}
+    return {"rows": rows, "profiles": printed, "vendor": connection.vendor, "statements": last_statements}
 
 
 def main(argv: list[str]) -> int:
@@ -175,6 +178,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--flow", default="three_calls", choices=sorted(FLOWS), help="the calls of a submission")
     parser.add_argument(
         "--profile", action="append", default=[], choices=[*CALLS, "one_call"], help="print this call's profile"
+    )
+    parser.add_argument(
+        "--statements", action="append", default=[], help="print this call's SQL statements (the last round)"
     )
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
@@ -232,6 +238,10 @@ def main(argv: list[str]) -> int:
             print(completed.stderr[-3000:], file=sys.stderr)
             return 1
     result = json.loads(lines[-1].removeprefix(RESULT_MARKER))
+    for name in options.statements:
+        print(f"--- statements of {name}")
+        for number, sql in enumerate(result["statements"].get(name, []), start=1):
+            print(f"{number:3} {sql}")
     for name, text in result["profiles"].items():
         print(f"--- profile of {name}")
         print(text)

@@ -105,6 +105,7 @@ def answers_walk_save(
     *,
     files: Mapping[str, UploadedFileLike] | None = None,
     groups: GroupsSave | None = None,
+    created: bool = False,
 ) -> WalkResult:
     """Save ``answers`` (by field id) page by page along the path, the path recomputed after each page.
 
@@ -117,9 +118,11 @@ def answers_walk_save(
     ``groups``: how a caller that takes repeating groups' items in the
     answers (GovStack's formData) saves them, before the rest of the page;
     without it they are refused as a page's JSON refuses them (``answer_unsupported``).
+    ``created``: the application was inserted by the caller's open transaction
+    (:func:`govserve.journeys.services.pages_answers_save`).
     """
     if not files and groups is None:
-        return _answers_walk_batched(applicant, application, state, answers)
+        return _answers_walk_batched(applicant, application, state, answers, created=created)
     uploads = dict(files or {})
     saved: list[str] = []
     changed: list[str] = []
@@ -162,7 +165,7 @@ def _answerable_empty(application: Application, page: Page) -> bool:
 
 
 def _answers_walk_batched(
-    applicant: Applicant, application: Application, state: JourneyState, answers: Mapping[str, Any]
+    applicant: Applicant, application: Application, state: JourneyState, answers: Mapping[str, Any], *, created: bool
 ) -> WalkResult:
     """Walk as :func:`answers_walk_save` does, the pages saved together by the journey's ``pages_answers_save``."""
     if not journey_services.draft_open(application):
@@ -189,5 +192,6 @@ def _answers_walk_batched(
         language=language,
         loaded=application,
         walked=state,
+        created=created,
     )
     return WalkResult(application=result.application, state=result.state, saved=result.saved, changed=result.changed)

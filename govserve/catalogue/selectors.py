@@ -106,6 +106,14 @@ def published_version_load(service_id: str, version: int | None = None) -> Compi
     :func:`draft_version_for_preview`). Raise ServiceNotFoundError or
     VersionNotFoundError. Public: service definitions hold no personal data.
     """
+    return published_version_with_row(service_id, version)[0]
+
+
+def published_version_with_row(service_id: str, version: int | None = None) -> tuple[CompiledDefinition, uuid.UUID]:
+    """Return :func:`published_version_load`'s version and the id of its row, read in the same one query.
+
+    For writes that point at the version row (an application pins it) without reading the row again.
+    """
     row = _version_row(service_id, version)
     if row is None:
         if version is None:
@@ -113,7 +121,11 @@ def published_version_load(service_id: str, version: int | None = None) -> Compi
         if not Service.objects.filter(pk=service_id).exists():
             raise ServiceNotFoundError(f"There is no service '{service_id}'.")
         raise VersionNotFoundError(f"Service '{service_id}' has no published version {version}.")
-    number, content_hash = row
+    number, content_hash, row_id = row
+    return _published_compiled(service_id, number, content_hash), row_id
+
+
+def _published_compiled(service_id: str, number: int, content_hash: str) -> CompiledDefinition:
     key = (service_id, number, content_hash, False)
     compiled = _cached(key)
     if compiled is not None:
@@ -144,15 +156,16 @@ def pinned_version_load(*, service_id: str, number: int, version_id: uuid.UUID) 
     return compiled
 
 
-def _version_row(service_id: str, version: int | None) -> tuple[int, str] | None:
-    """Return (number, content hash) of the version to load, or None: the one query of a warm load.
+def _version_row(service_id: str, version: int | None) -> tuple[int, str, uuid.UUID] | None:
+    """Return (number, content hash, row id) of the version to load, or None: the one query of a warm load.
 
     Plain SQL on the indexes ``service_version_state_idx`` (latest) and
     ``service_version_number_unique`` (pinned): the ORM's query building costs
     ten times the query itself here, and this runs on every request.
     """
     # The table name is the model's own, never input.
-    select = f"SELECT number, content_hash FROM {connection.ops.quote_name(ServiceVersion._meta.db_table)}"  # noqa: S608
+    quote = connection.ops.quote_name
+    select = f"SELECT number, content_hash, {quote('id')} FROM {quote(ServiceVersion._meta.db_table)}"  # noqa: S608
     if version is None:
         sql = f"{select} WHERE service_id = %s AND state = %s ORDER BY number DESC LIMIT 1"
         parameters: list[str | int] = [service_id, VersionState.PUBLISHED.value]
@@ -162,7 +175,10 @@ def _version_row(service_id: str, version: int | None) -> tuple[int, str] | None
     with connection.cursor() as cursor:
         cursor.execute(sql, parameters)
         row = cursor.fetchone()
-    return None if row is None else (int(row[0]), str(row[1]))
+    if row is None:
+        return None
+    row_id = row[2] if isinstance(row[2], uuid.UUID) else uuid.UUID(str(row[2]))
+    return int(row[0]), str(row[1]), row_id
 
 
 def _raise_not_loadable(service_id: str) -> NoReturn:

@@ -5,7 +5,10 @@ from govserve.audit.events import register_event
 register_event("journeys.application.started", description="An application was started (details: service, version).")
 register_event(
     "journeys.application.answers_saved",
-    description="Answers of one page were saved (details: page id, field ids changed; never the values).",
+    description=(
+        "Answers were saved (details: the page id, or the pages saved together, and the field ids changed;"
+        " never the values)."
+    ),
 )
 register_event(
     "journeys.application.group_item_saved", description="An item of a repeating group was added or changed."

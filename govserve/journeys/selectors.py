@@ -215,6 +215,27 @@ def state_from_rows(
     return state
 
 
+def state_remember(application: Application, rows: Mapping[str, bytes], state: JourneyState) -> JourneyState:
+    """Keep ``state`` as the journey state of ``application`` whose stored answers are ``rows``; return it.
+
+    For a caller that has just written ``rows`` from the typed answers
+    ``state`` walked, in a transaction no other could interleave with (an
+    application it created itself): the state a load would compute, without
+    opening every answer again. ``state.answers`` must be exactly what
+    ``rows`` open to, and ``application.pages_completed`` what it walked.
+    """
+    compiled = state.compiled
+    size, seconds = _StateCache.limits()
+    if size > 0 and seconds > 0:
+        key = _state_key(application, compiled, rows, state.today)
+        sealed = {field_id: (rows[field_id], value) for field_id, value in state.answers.items() if field_id in rows}
+        _states.put(
+            application.id,
+            _CachedState(key=key, state=state.copy(), sealed=sealed, expires_at=time.monotonic() + seconds),
+        )
+    return state
+
+
 def application_for_applicant(*, applicant: Applicant, application_id: uuid.UUID) -> Application:
     """Return the application if ``applicant`` may act on it; raise ApplicationNotFoundError otherwise."""
     application = application_by_id(application_id)

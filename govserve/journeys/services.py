@@ -54,8 +54,7 @@ from govserve.audit.services import audit_record
 from govserve.catalogue.compiled import CompiledDefinition
 from govserve.catalogue.definitions.schema import AnyField, FileField, GroupField, Page
 from govserve.catalogue.errors import ServiceNotFoundError, ServiceRetiredError, VersionNotFoundError
-from govserve.catalogue.models import ServiceVersion
-from govserve.catalogue.selectors import published_version_load
+from govserve.catalogue.selectors import published_version_with_row
 from govserve.core import clock
 from govserve.core.commits import deferred_sync
 from govserve.core.errors import ApplicationError
@@ -108,6 +107,7 @@ from govserve.journeys.selectors import (
     state_cache_evict,
     state_from_rows,
     state_load,
+    state_remember,
 )
 from govserve.notifications.email import PlatformTemplate, email_send, normalise_recipient
 from govserve.privacy.crypto import data_key_destroy, seal, unseal_text
@@ -433,7 +433,7 @@ def application_start(
     application" email for an application already sent).
     """
     try:
-        compiled = published_version_load(service_id)
+        compiled, version_row_id = published_version_with_row(service_id)
     except ServiceRetiredError as error:
         raise errors.ServiceClosedError("This service is closed: it no longer takes applications") from error
     except VersionNotFoundError as error:
@@ -457,12 +457,11 @@ def application_start(
             raise errors.ContactEmailInvalidError(
                 "Enter an email address in the correct format, like name@example.com"
             ) from error
-    version_row = ServiceVersion.objects.only("id").get(service_id=service_id, number=compiled.version)
     token = token_new() if applicant.citizen is None else None
     try:
         return _application_start(
             compiled=compiled,
-            version_row=version_row,
+            version_row_id=version_row_id,
             applicant=applicant,
             language=language,
             channel=channel,
@@ -508,7 +507,7 @@ def _resumable_start(existing: Application, applicant: Applicant) -> bool:
 def _application_start(
     *,
     compiled: CompiledDefinition,
-    version_row: ServiceVersion,
+    version_row_id: uuid.UUID,
     applicant: Applicant,
     language: str,
     channel: Channel,
@@ -521,18 +520,14 @@ def _application_start(
     with journey_events_joined() as events, transaction.atomic():
         application = _application_create(
             compiled=compiled,
-            version_row=version_row,
+            version_row_id=version_row_id,
             applicant=applicant,
             language=language,
             channel=channel,
             start_key=start_key,
             token=token,
+            contact_email=recipient,
         )
-        if recipient is not None:
-            application.contact_email_sealed = seal(
-                owner=application.crypto_owner, field=CONTACT_EMAIL_FIELD, plaintext=recipient
-            )
-            application.save(update_fields=["contact_email_sealed"])
         _application_event(
             application, kind=ApplicationEventKind.STARTED, from_status="", actor_kind=applicant.actor_kind
         )
@@ -566,20 +561,32 @@ def _application_start(
 def _application_create(
     *,
     compiled: CompiledDefinition,
-    version_row: ServiceVersion,
+    version_row_id: uuid.UUID,
     applicant: Applicant,
     language: str,
     channel: Channel,
     start_key: str | None,
     token: str | None,
+    contact_email: str | None,
 ) -> Application:
-    """Insert the application, drawing a fresh reference if one collides (about 36 bits: rare)."""
+    """Insert the application, drawing a fresh reference if one collides (about 36 bits: rare).
+
+    ``contact_email`` is sealed under the application's own key, its id drawn first, in the same insert.
+    """
     now = clock.now()
+    application_id = uuid.uuid4()
+    sealed_email = (
+        seal(owner=f"application:{application_id}", field=CONTACT_EMAIL_FIELD, plaintext=contact_email)
+        if contact_email is not None
+        else None
+    )
     for attempt in range(REFERENCE_ATTEMPTS):
         application = Application(
+            id=application_id,
+            contact_email_sealed=sealed_email,
             created_at=now,
             service_id=compiled.service_id,
-            service_version=version_row,
+            service_version_id=version_row_id,
             version_number=compiled.version,
             citizen=applicant.citizen,
             status=ApplicationStatus.DRAFT,
@@ -922,6 +929,7 @@ def pages_answers_save(
     language: str,
     loaded: Application | None = None,
     walked: JourneyState | None = None,
+    created: bool = False,
 ) -> PagesSaveResult:
     """Validate several pages in turn and save them together; return the state after the last.
 
@@ -931,14 +939,18 @@ def pages_answers_save(
     :func:`page_answers_save` does, against the answers of the pages before
     it (its conditions and the path follow them), but nothing is written
     until the walk ends: then one transaction, the application row locked,
-    writes every page's answers, the pages completed and the expiry, with an
-    ``answers_saved`` audit entry and a page journey event for each page. On
+    writes every page's answers, the pages completed and the expiry, with one
+    ``answers_saved`` audit entry naming the pages and a page journey event
+    for each page. On
     the first page with errors the pages before it are saved that way, its
     validation-error event recorded, and AnswersInvalidError raised with its
     errors (nothing of that page saved), as a page-by-page walk would leave
     them. Pages with file fields take uploads: save those with
     :func:`page_answers_save` (here a required file field without an upload
-    saved before is an error).
+    saved before is an error). ``created``: ``loaded`` was inserted, with no
+    answers, by the caller's transaction, still open (a start and its
+    answers in one call): no other transaction can see the row, so it is
+    neither locked nor read again, and it has no answer rows to read.
     """
     application = _unlocked(application_id, applicant, loaded)
     _require_draft(application)
@@ -948,8 +960,13 @@ def pages_answers_save(
         pass
     changed: list[str] = []
     if walk.staged:
-        application, rows, changed = _pages_write(application_id, applicant, walk, language)
-        walk.state = state_from_rows(application, rows, compiled=walk.state.compiled)
+        held = application if created and application is loaded else None
+        application, rows, changed = _pages_write(application_id, applicant, walk, language, held=held)
+        if held is not None:
+            # Nobody else could write between: the walked answers are exactly the rows just written.
+            walk.state = state_remember(application, rows, walk.state)
+        else:
+            walk.state = state_from_rows(application, rows, compiled=walk.state.compiled)
     if walk.found:
         if walk.failed is not None:
             _validation_event(application, walk.state, walk.failed, walk.found)
@@ -1012,29 +1029,33 @@ class _PagesWalk:
 
 
 def _pages_write(
-    application_id: uuid.UUID, applicant: Applicant, walk: _PagesWalk, language: str
+    application_id: uuid.UUID, applicant: Applicant, walk: _PagesWalk, language: str, *, held: Application | None
 ) -> tuple[Application, dict[str, bytes], list[str]]:
-    """Write the staged pages in one transaction; return the application, its answer rows and the fields changed."""
+    """Write the staged pages in one transaction; return the application, its answer rows and the fields changed.
+
+    ``held``: the application as created by the open transaction (no lock to take, no answer rows yet).
+    """
     staged = walk.staged
     with journey_events_joined() as pending, deferred_sync(), transaction.atomic():
-        application = _locked(application_id, applicant)
+        application = held if held is not None else _locked(application_id, applicant)
         _require_draft(application)
         written = [page_field for page in staged for page_field in page.fields]
-        changed, rows = answers_store(application, written, walk.answers, rows=answer_rows(application))
+        stored_rows = {} if held is not None else answer_rows(application)
+        changed, rows = answers_store(application, written, walk.answers, rows=stored_rows)
         stored = list(application.pages_completed)
         stored.extend(page.page_id for page in staged if page.page_id not in stored)
         application.pages_completed = stored
         application.current_page = staged[-1].page_id
         application.expires_at = _expiry_from_now(walk.state.compiled)
         application_update(application, ["pages_completed", "current_page", "expires_at"])
+        audit_record(
+            actor=applicant.actor,
+            action="journeys.application.answers_saved",
+            subject_type=SUBJECT,
+            subject_id=application.id,
+            details={"pages": [page.page_id for page in staged], "fields": changed},
+        )
         for page in staged:
-            audit_record(
-                actor=applicant.actor,
-                action="journeys.application.answers_saved",
-                subject_type=SUBJECT,
-                subject_id=application.id,
-                details={"page": page.page_id, "fields": [f.id for f in page.fields if f.id in changed]},
-            )
             pending.append(
                 journey_event_new(
                     kind=JourneyEventKind.PAGE_SUBMIT,
@@ -1492,6 +1513,9 @@ def application_submit(
     declaration_accepted: bool,
     language: str,
     access_token: str | None = None,
+    loaded: Application | None = None,
+    walked: JourneyState | None = None,
+    created: bool = False,
 ) -> SubmitResult:
     """Send the application (module docstring); return it. Idempotent on ``idempotency_key``.
 
@@ -1503,7 +1527,10 @@ def application_submit(
     ``journeys.application.submitted``. ``access_token``: the anonymous
     application's emailed-link token, when it was started in the same
     transaction without its link email (:func:`application_start`
-    ``link_email=False``): the confirmation links to it.
+    ``link_email=False``): the confirmation links to it. ``created``:
+    ``loaded`` (with its state ``walked``) was inserted by the caller's
+    transaction, still open: no other transaction can see it, so it is
+    neither locked nor read again.
     """
     if not isinstance(idempotency_key, str) or not SUBMIT_KEY.match(idempotency_key):
         raise errors.SubmissionIncompleteError(
@@ -1511,7 +1538,10 @@ def application_submit(
             problems=[SubmissionProblem(where="check-answers", code="submit_key_invalid", message="Try again")],
         )
     with journey_events_joined() as events, transaction.atomic():
-        application = _locked(application_id, applicant)
+        if created and loaded is not None and loaded.id == application_id and applicant.may_act_on(loaded):
+            application = _with_citizen(loaded, applicant)
+        else:
+            application, walked = _locked(application_id, applicant), None
         if application.status in SUBMITTED_STATUSES:
             if application.submit_key == idempotency_key:
                 return SubmitResult(application=application, replayed=True)
@@ -1519,7 +1549,7 @@ def application_submit(
         if not declaration_accepted:
             raise errors.DeclarationRequiredError("Confirm that the information you have given is correct and complete")
         _require_draft(application)
-        state = state_load(application)
+        state = walked if walked is not None else state_load(application)
         uploads = documents_of(application)
         problems = submission_problems(application, state, language=language, uploads=uploads)
         if problems:

@@ -203,7 +203,7 @@ def _create_filled(
     if payload.answers:
         known = {page_field.id for page in state.definition.pages for page_field in page.fields}
         submission.answers_unknown_check(payload.answers, known, "this service")
-        walked = submission.answers_walk_save(applicant, application, state, payload.answers)
+        walked = submission.answers_walk_save(applicant, application, state, payload.answers, created=started.created)
         application, state = walked.application, walked.state
     if not payload.submit:
         return application, state
@@ -215,6 +215,9 @@ def _create_filled(
         declaration_accepted=payload.declaration,
         language=application.language,
         access_token=started.access_token,
+        loaded=application,
+        walked=state,
+        created=started.created,
     )
     record = submission_key_record(
         client=principal.client, key=idempotency_key, request_digest=digest, application_id=application.id

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from govserve.audit.models import AuditEntry
@@ -70,11 +70,11 @@ def _stored(application: Application) -> tuple[dict[str, object], list[str], lis
     return dict(state.answers), list(fresh.pages_completed), list(state.path)
 
 
-def _audited_pages(application: Application) -> list[tuple[str, list[str]]]:
+def _audited(application: Application) -> list[dict[str, object]]:
     entries = AuditEntry.objects.filter(
         action="journeys.application.answers_saved", subject_id=str(application.id)
     ).order_by("id")
-    return [(entry.details["page"], entry.details["fields"]) for entry in entries]
+    return [entry.details for entry in entries]
 
 
 def _page_events(application: Application) -> list[str]:
@@ -108,8 +108,14 @@ def test_pages_saved_together_end_as_saving_them_one_by_one(
     assert result.state.complete
     assert _stored(together) == _stored(one_by_one)
     assert result.state.answers == selectors.state_load(Application.objects.get(pk=together.pk)).answers
-    # each page keeps its own audit entry and journey event, as a page save writes them
-    assert _audited_pages(together) == _audited_pages(one_by_one)
+    # one audit entry names the pages and every field changed; each page keeps its journey event
+    one_entry_a_page = _audited(one_by_one)
+    assert _audited(together) == [
+        {
+            "pages": [entry["page"] for entry in one_entry_a_page],
+            "fields": [field for entry in one_entry_a_page for field in entry["fields"]],  # type: ignore[attr-defined]
+        }
+    ]
     assert _page_events(together) == list(path)
     assert Answer.objects.filter(application=together).count() == Answer.objects.filter(application=one_by_one).count()
 
@@ -144,6 +150,9 @@ def test_the_walk_stops_at_the_first_page_with_errors_keeping_the_pages_before()
     assert event.page_id == "location"
     assert event.details == {"errors": [{"field": "street", "code": "required"}]}
     assert _page_events(application) == ["private-land", "problem"]
+    assert _audited(application) == [
+        {"pages": ["private-land", "problem"], "fields": ["on_private_land", "problem", "exposed_wires"]}
+    ]
 
 
 def test_an_error_on_the_first_page_saves_nothing() -> None:
@@ -155,7 +164,7 @@ def test_an_error_on_the_first_page_saves_nothing() -> None:
 
     assert not Answer.objects.filter(application=application).exists()
     assert Application.objects.get(pk=application.pk).pages_completed == []
-    assert _audited_pages(application) == []
+    assert _audited(application) == []
 
 
 def test_a_page_the_caller_could_not_make_stops_the_walk_with_its_errors() -> None:
@@ -217,3 +226,28 @@ def test_a_sent_application_takes_no_more_pages() -> None:
 
     with pytest.raises(errors.ApplicationNotEditableError):
         _save_all(application, who, LIGHT_FORMS)
+
+
+def test_an_application_created_in_the_same_transaction_is_saved_without_reading_it_again() -> None:
+    who = applicant(citizen_new())
+    with transaction.atomic():
+        application = _start(STREET_LIGHT, who)
+        with CaptureQueriesContext(connection) as queries:
+            result = services.pages_answers_save(
+                application_id=application.id,
+                applicant=who,
+                next_page=_along(LIGHT_FORMS),
+                language="en",
+                loaded=application,
+                walked=selectors.state_from_rows(application, {}),
+                created=True,
+            )
+    statements = [query["sql"].lstrip().upper() for query in queries.captured_queries]
+    assert not any(sql.startswith('SELECT "JOURNEYS_APPLICATION"') for sql in statements)
+    assert not any('FROM "JOURNEYS_ANSWER"' in sql for sql in statements)
+    # and the state it returns (and keeps) is the one a fresh load computes from the stored rows
+    selectors.state_cache_clear()
+    fresh = selectors.state_load(Application.objects.get(pk=application.pk))
+    assert result.state.answers == fresh.answers
+    assert (result.state.path, result.state.complete) == (fresh.path, fresh.complete)
+    assert result.saved == LIGHT_PATH

@@ -8,15 +8,23 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.test import RequestFactory
 
 from govserve.journeys import errors, selectors, services
 from govserve.journeys.access import Applicant
 from govserve.journeys.answers import answer_rows, answer_seal, answers_store, page_fields_by_id
 from govserve.journeys.models import Answer, Application, JourneyEvent, JourneyEventKind
-from govserve.journeys.queries import application_by_id, application_update, journey_events_insert, sealed_answers
+from govserve.journeys.queries import (
+    application_and_answers_by_id,
+    application_by_id,
+    application_update,
+    journey_events_insert,
+    sealed_answers,
+)
 from govserve.journeys.routing import JourneyState, journey_walk
 from govserve.journeys.tests.support import TRADING_FORMS, TRADING_PATH, applicant, citizen_new
 from govserve.journeys.tests.test_services import save, start
+from govserve.journeys.views import journey
 
 pytestmark = pytest.mark.usefixtures("examples")
 
@@ -290,6 +298,44 @@ def test_the_sealed_answers_read_gives_the_stored_bytes() -> None:
     assert rows == stored
     assert set(rows) == {"date_of_birth", "full_name", "email", "phone", "home_address"}
     assert sealed_answers(uuid.uuid4()) == {}
+
+
+def test_the_application_and_its_answers_read_at_once_are_the_two_reads(django_assert_num_queries: Any) -> None:
+    # given
+    application, _ = _filled(4)
+    empty = start(who=applicant(citizen_new("empty@example.org")))
+
+    # when: one statement on PostgreSQL, the two reads elsewhere
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+        found = application_and_answers_by_id(application.id)
+
+    # then: the instance application_by_id gives and the rows sealed_answers gives
+    assert found is not None
+    read, rows = found
+    expected = application_by_id(application.id)
+    assert expected is not None
+    for model_field in Application._meta.concrete_fields:
+        assert getattr(read, model_field.attname) == getattr(expected, model_field.attname), model_field.name
+    assert read._state.adding is False
+    assert rows == sealed_answers(application.id)
+    assert set(rows) == {"date_of_birth", "full_name", "email", "phone", "home_address"}
+    assert application_and_answers_by_id(empty.id) == (application_by_id(empty.id), {})
+    assert application_and_answers_by_id(uuid.uuid4()) is None
+
+
+def test_a_view_walks_the_answers_read_with_the_application_once_then_reads_them_again() -> None:
+    # given: the access check read the application before any answer; one has been stored since
+    application, _ = _filled(1)
+    request = RequestFactory().get("/")
+    request._journeys_answers_read = (application, {})  # type: ignore[attr-defined]
+
+    # when
+    first = journey._state_first(request, application)
+    again = journey._state_first(request, application)
+
+    # then: the first walk is of the check's own rows, the next of the database's
+    assert "date_of_birth" not in first.answers
+    assert "date_of_birth" in again.answers
 
 
 # --- Bulk answer writes ------------------------------------------------------------------------------------

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import pytest
 
 from govserve.accounts.models import Institution, InstitutionHoliday
 from govserve.journeys import errors, selectors
+from govserve.journeys.answers import answer_rows
 from govserve.journeys.models import Application, ApplicationStatus
 from govserve.journeys.tests.support import NEWBORN, STREET_LIGHT, STREET_TRADING, applicant, citizen_new
 from govserve.journeys.tests.test_services import start
@@ -114,6 +116,24 @@ def test_another_applicant_cannot_read_an_application() -> None:
         )
     with pytest.raises(errors.ApplicationNotFoundError):
         selectors.application_for_applicant(applicant=applicant(None), application_id=application.id)
+
+
+def test_the_application_with_its_answers_is_read_by_its_applicant_only() -> None:
+    who = applicant(citizen_new())
+    application = start(STREET_LIGHT, who)
+
+    found, rows = selectors.application_and_answers_for_applicant(applicant=who, application_id=application.id)
+
+    assert found == application
+    assert rows == answer_rows(application)
+    with pytest.raises(errors.ApplicationNotFoundError):
+        selectors.application_and_answers_for_applicant(
+            applicant=applicant(citizen_new("x@example.org")), application_id=application.id
+        )
+    with pytest.raises(errors.ApplicationNotFoundError):
+        selectors.application_and_answers_for_applicant(applicant=applicant(None), application_id=application.id)
+    with pytest.raises(errors.ApplicationNotFoundError):
+        selectors.application_and_answers_for_applicant(applicant=who, application_id=uuid.uuid4())
 
 
 def test_the_catalogue_lists_live_services_in_the_reader_language() -> None:

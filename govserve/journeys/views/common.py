@@ -62,9 +62,28 @@ def application_or_404(request: HttpRequest, application_id: uuid.UUID) -> Appli
     try:
         return selectors.application_for_applicant(applicant=applicant, application_id=application_id)
     except errors.ApplicationNotFoundError:
-        if applicant.citizen is None and not applicant.granted:
-            raise AccessNeeded from None
-        raise Http404("There is no application at this address") from None
+        raise _refusal(applicant) from None
+
+
+def application_and_answers_or_404(
+    request: HttpRequest, application_id: uuid.UUID
+) -> tuple[Application, dict[str, bytes]]:
+    """Return the application behind the URL and its sealed answers, read at once, if the requester may act on it.
+
+    Refuse as :func:`application_or_404` does. The answers are as they were
+    when read (``selectors.application_and_answers_for_applicant``).
+    """
+    applicant = applicant_of(request)
+    try:
+        return selectors.application_and_answers_for_applicant(applicant=applicant, application_id=application_id)
+    except errors.ApplicationNotFoundError:
+        raise _refusal(applicant) from None
+
+
+def _refusal(applicant: Applicant) -> Exception:
+    if applicant.citizen is None and not applicant.granted:
+        return AccessNeeded()
+    return Http404("There is no application at this address")
 
 
 def page(

@@ -17,7 +17,7 @@ from govserve.journeys import errors, hooks, pdf, selectors, services
 from govserve.journeys.access import session_revoke
 from govserve.journeys.models import WITHDRAWABLE_STATUSES, Application, ApplicationStatus
 from govserve.journeys.views.common import applicant_of, language_of, page
-from govserve.journeys.views.journey import _with_application, answer_rows
+from govserve.journeys.views.journey import _state_first, _with_application, answer_rows
 
 MESSAGE_ERRORS = {
     "message_invalid": gettext_lazy("Enter your message, in 5,000 characters or fewer"),
@@ -79,7 +79,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
 def application_detail(request: HttpRequest, application: Application) -> HttpResponse:
     """Show one application: status, expected decision date, history, answers, documents, messages, results."""
     language = language_of(request)
-    state = selectors.state_load(application)
+    state = _state_first(request, application)
     submitted = application.submitted_at is not None
     return page(
         request,
@@ -117,7 +117,7 @@ def answers_pdf(request: HttpRequest, application: Application) -> HttpResponse:
 
 def answers_pdf_response(request: HttpRequest, application: Application, language: str) -> HttpResponse:
     """Return the PDF copy of a sent application's answers in ``language`` as a private download (web and API)."""
-    state = selectors.state_load(application)
+    state = _state_first(request, application)
     with translation.override(language):
         content = pdf.answers_pdf(
             request=request,

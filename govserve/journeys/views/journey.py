@@ -34,7 +34,7 @@ from govserve.journeys.views.common import (
     AccessNeeded,
     access_needed,
     applicant_of,
-    application_or_404,
+    application_and_answers_or_404,
     language_of,
     page,
     safe_return,
@@ -63,18 +63,39 @@ def page_url(application: Application, page_id: str, *, returning: str = "") -> 
 
 
 def _with_application(view: View) -> View:
-    """Resolve ``application_id`` to the application (404 / "sign in to continue") before the view runs."""
+    """Resolve ``application_id`` to the application (404 / "sign in to continue") before the view runs.
+
+    Its sealed answers are read with it (one statement on PostgreSQL) and kept
+    on the request for the view's first read of the journey state
+    (:func:`_state_first`).
+    """
 
     def wrapped(request: HttpRequest, application_id: uuid.UUID, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            application = application_or_404(request, application_id)
+            application, rows = application_and_answers_or_404(request, application_id)
         except AccessNeeded:
             return access_needed(request)
+        request._journeys_answers_read = (application, rows)  # type: ignore[attr-defined]
         return view(request, application, *args, **kwargs)
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
     return wrapped
+
+
+def _state_first(request: HttpRequest, application: Application) -> JourneyState:
+    """Return the journey state of ``application`` for the view's first read of it, before anything is written.
+
+    From the answers the access check read with the application
+    (:func:`_with_application`), once; a second call, or a call for another
+    instance, reads them again (:func:`selectors.state_load`). Call it only
+    where nothing this request did can have written answers since the check.
+    """
+    held: tuple[Application, dict[str, bytes]] | None = getattr(request, "_journeys_answers_read", None)
+    if held is None or held[0] is not application:
+        return selectors.state_load(application)
+    request._journeys_answers_read = None  # type: ignore[attr-defined]
+    return selectors.state_from_rows(application, held[1])
 
 
 def _not_a_draft(request: HttpRequest, application: Application) -> HttpResponse:
@@ -170,7 +191,7 @@ def application_resume(request: HttpRequest, application: Application) -> HttpRe
     """Send the applicant to where they left off."""
     if not services.draft_open(application):
         return _not_a_draft(request, application)
-    return HttpResponseRedirect(_resume_target(application, selectors.state_load(application)))
+    return HttpResponseRedirect(_resume_target(application, _state_first(request, application)))
 
 
 @never_cache
@@ -203,7 +224,7 @@ def save_and_return(request: HttpRequest, application: Application) -> HttpRespo
     """Tell the applicant how to come back; an anonymous applicant can have the link emailed again."""
     if not services.draft_open(application):
         return _not_a_draft(request, application)
-    state = selectors.state_load(application)
+    state = _state_first(request, application)
     language = language_of(request)
     sent = False
     if request.method == "POST" and application.citizen_id is None:
@@ -387,7 +408,7 @@ def question(request: HttpRequest, application: Application, page_id: str) -> Ht
     """Show or save one question page (or an exit page, with its satisfaction question)."""
     if not services.draft_open(application):
         return _not_a_draft(request, application)
-    state = selectors.state_load(application)
+    state = _state_first(request, application)
     language = language_of(request)
     _, definition_page = _page_number(state, page_id)
     if not state.on_path(page_id):
@@ -516,7 +537,7 @@ def group_item(
     """Add one item to a repeating group, or change one (``item_id``)."""
     if not services.draft_open(application):
         return _not_a_draft(request, application)
-    state = selectors.state_load(application)
+    state = _state_first(request, application)
     if not state.on_path(page_id):
         return HttpResponseRedirect(_resume_target(application, state))
     group = _group_context(state, page_id, group_id)
@@ -575,7 +596,7 @@ def group_item_remove(
     """Ask "Are you sure you want to remove …?", then remove the item."""
     if not services.draft_open(application):
         return _not_a_draft(request, application)
-    state = selectors.state_load(application)
+    state = _state_first(request, application)
     if not state.on_path(page_id):
         return HttpResponseRedirect(_resume_target(application, state))
     group = _group_context(state, page_id, group_id)
@@ -634,7 +655,7 @@ def documents(request: HttpRequest, application: Application) -> HttpResponse:
     """List the documents the answers need; upload, replace or remove the ones delivered online."""
     if not services.draft_open(application):
         return _not_a_draft(request, application)
-    state = selectors.state_load(application)
+    state = _state_first(request, application)
     if not state.complete:
         return HttpResponseRedirect(_resume_target(application, state))
     language = language_of(request)
@@ -734,7 +755,7 @@ def fees(request: HttpRequest, application: Application) -> HttpResponse:
     """Show the fees, itemised per registration and totalled, and when each is paid."""
     if not services.draft_open(application):
         return _not_a_draft(request, application)
-    state = selectors.state_load(application)
+    state = _state_first(request, application)
     if not state.complete:
         return HttpResponseRedirect(_resume_target(application, state))
     summary = selectors.fees_of(state)
@@ -822,7 +843,7 @@ def check_answers(request: HttpRequest, application: Application) -> HttpRespons
         return HttpResponseRedirect(_url("confirmation", application))
     if not services.draft_open(application):
         return _not_a_draft(request, application)
-    state = selectors.state_load(application)
+    state = _state_first(request, application)
     if not state.complete:
         return HttpResponseRedirect(_resume_target(application, state))
     language = language_of(request)
@@ -920,7 +941,7 @@ def confirmation(request: HttpRequest, application: Application) -> HttpResponse
         if services.draft_open(application):
             return HttpResponseRedirect(_url("check_answers", application))
         return _not_a_draft(request, application)
-    state = selectors.state_load(application)
+    state = _state_first(request, application)
     language = language_of(request)
 
     def render(**extra: Any) -> HttpResponse:

@@ -27,9 +27,9 @@ from jinja2 import (
 )
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from govserve.web.layout import page_layout, url_for
+from govserve.web.layout import Layout, page_layout, url_for
 
 
 def _url(name: str, *args: Any, **kwargs: Any) -> str:
@@ -133,11 +133,60 @@ def _layout_fragment(environment: Environment, name: str) -> Markup:
     return found
 
 
+# The session-timeout dialog's two values of the request, as they stand in its markup rendered once.
+_CSRF_HOLE = "\x00govserve-csrf-input\x00"
+_NEXT_HOLE = "\x00govserve-next-path\x00"
+_DIALOG = "web/_session_timeout_dialog.html"
+_DIALOGS_MAX = 64
+_dialogs: dict[tuple[Any, ...], str] = {}
+
+
+@pass_environment
+def _session_timeout_dialog(environment: Environment, layout: Layout, csrf_input: Any, next_path: str) -> Markup:
+    """Return the session-timeout dialog of a page with ``layout`` (its ``session_timeout`` set).
+
+    Everything in the dialog but the form's CSRF input and the page to come
+    back to is the same on every page of a language, a sign-in state and a
+    timeout: it is rendered once with stand-ins for those two, which each page
+    then replaces with its own (the CSRF input as the markup it is, the path
+    escaped as the template escapes it). The key holds every value the
+    template reads.
+    """
+    timeout = layout.session_timeout
+    if timeout is None:  # pragma: no cover - base.html asks only when there is a timeout
+        return Markup("")
+    key = (
+        translation.get_language(),
+        get_urlconf(),
+        get_script_prefix(),
+        layout.signed_in,
+        layout.session_extend_url,
+        layout.sign_out_url,
+        timeout.warning_seconds,
+        tuple(timeout.countdown_forms.items()),
+    )
+    found = None if environment.auto_reload else _dialogs.get(key)
+    if found is None:
+        found = environment.get_template(_DIALOG).render(
+            layout=layout,
+            timeout=timeout,
+            csrf_input=Markup(_CSRF_HOLE),  # noqa: S704 - our own stand-in
+            next_path=_NEXT_HOLE,
+        )
+        if not environment.auto_reload:  # a developer's server (DEBUG): edits to the template show at once
+            if len(_dialogs) >= _DIALOGS_MAX:
+                _dialogs.clear()
+            _dialogs[key] = found
+    # Our own template's output, escaped as it rendered; the path escaped here as the template would.
+    return Markup(found.replace(_CSRF_HOLE, str(csrf_input)).replace(_NEXT_HOLE, str(escape(next_path))))  # noqa: S704
+
+
 @receiver(setting_changed)
 def _translation_settings_changed(*, setting: str, **_: Any) -> None:
     if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "ROOT_URLCONF"}:
         _translated.clear()
         _fragments.clear()
+        _dialogs.clear()
 
 
 def environment(**options: Any) -> Environment:
@@ -161,6 +210,7 @@ def environment(**options: Any) -> Environment:
             "settings": settings,
             "page_layout": page_layout,
             "layout_fragment": _layout_fragment,
+            "session_timeout_dialog": _session_timeout_dialog,
         }
     )
     return env

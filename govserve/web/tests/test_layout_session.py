@@ -8,7 +8,7 @@ import json
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 
 from govserve.accounts.tests.conftest import MovableClock
@@ -270,6 +270,29 @@ def test_extending_an_empty_session_creates_none(client: Client) -> None:
     assert json.loads(response.content) == {"extended": False, "signed_in": False, "expires_in_seconds": 0}
     assert settings.SESSION_COOKIE_NAME not in response.cookies
     assert Session.objects.count() == 0
+
+
+@override_settings(SESSION_COOKIE_AGE=30 * 60)
+def test_each_page_s_dialog_carries_its_own_path_and_its_own_token(client: Client) -> None:
+    # given: the dialog's markup is made once per language and sign-in state, each page's values put in
+    sign_in_citizen(client)
+    pages = ["/test/layout?title=One", "/test/layout?title=Rock+'n'+roll&x=<b>\"&amp;"]
+
+    # when
+    bodies = [_body(client, path) for path in pages]
+
+    # then: each dialog returns to its own page (escaped as any attribute value) with the page's one token
+    tokens = []
+    for path, body in zip(pages, bodies, strict=True):
+        dialog = body.one("dialog")
+        form = dialog.one("form", action="/session/extend")
+        assert form.one("input", name="next").attrs["value"] == RequestFactory().get(path).get_full_path()
+        token = form.one("input", name="csrfmiddlewaretoken").attrs["value"]
+        assert token == body.find_all("input", name="csrfmiddlewaretoken")[0].attrs["value"]
+        sign_out = dialog.one("form", id="govserve-timeout-sign-out")
+        assert sign_out.one("input", name="csrfmiddlewaretoken").attrs["value"] == token
+        tokens.append(token)
+    assert tokens[0] != tokens[1]
 
 
 def test_without_javascript_extending_returns_to_the_page(client: Client) -> None:

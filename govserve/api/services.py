@@ -50,7 +50,7 @@ from govserve.api.models import (
 from govserve.audit.actors import Actor
 from govserve.audit.services import audit_record
 from govserve.core import clock
-from govserve.core.queries import row_insert
+from govserve.core.queries import row_insert_unless_taken
 
 TOKEN_PREFIX = "gs"  # noqa: S105 - the public marker of govserve tokens, not a secret
 PREFIX_LENGTH = 12
@@ -506,10 +506,7 @@ def submission_key_record(
     The caller compares the returned record with its request: a record of
     another application or digest means the key was reused.
     """
-    try:
-        with transaction.atomic():
-            record = SubmissionKey(client=client, key=key, request_digest=request_digest, application_id=application_id)
-            row_insert(record)
-            return record
-    except IntegrityError:
-        return SubmissionKey.objects.get(client=client, key=key)
+    record = SubmissionKey(client=client, key=key, request_digest=request_digest, application_id=application_id)
+    if row_insert_unless_taken(record, unique=("client", "key")):
+        return record
+    return SubmissionKey.objects.get(client=client, key=key)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 
 import structlog
 from django.http import HttpRequest, HttpResponse
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# The request id itself, for audit entries: structlog's get_contextvars() walks every context variable.
+_request_id: ContextVar[str | None] = ContextVar("govserve_request_id", default=None)
 
 
 class RequestIdMiddleware:
@@ -24,9 +27,11 @@ class RequestIdMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        bound = _request_id.set(request_id)
         try:
             response = self.get_response(request)
         finally:
+            _request_id.reset(bound)
             structlog.contextvars.clear_contextvars()
         response["X-Request-ID"] = request_id
         return response
@@ -34,5 +39,4 @@ class RequestIdMiddleware:
 
 def current_request_id() -> str | None:
     """Return the request id bound to this context, if any (for audit entries)."""
-    value = structlog.contextvars.get_contextvars().get("request_id")
-    return str(value) if value is not None else None
+    return _request_id.get()

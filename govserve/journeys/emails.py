@@ -104,6 +104,7 @@ class ChosenEmail:
     template: str
     context: Mapping[str, str]
     shows_link: bool = True
+    loaded: EmailTemplate | None = None
 
 
 def submission_email(*, state: JourneyState, reference: str, link: str, language: str) -> ChosenEmail:
@@ -135,7 +136,7 @@ def submission_email(*, state: JourneyState, reference: str, link: str, language
             names=missing,
         )
         return platform
-    return ChosenEmail(template=name, context=context, shows_link="link" in template.names)
+    return ChosenEmail(template=name, context=context, shows_link="link" in template.names, loaded=template)
 
 
 def _answer_values(state: JourneyState, template: EmailTemplate, language: str) -> dict[str, str]:

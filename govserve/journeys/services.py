@@ -1401,10 +1401,11 @@ def _upload_requirement(state: JourneyState, document_id: str) -> RequiredDocume
 
 @dataclass(frozen=True)
 class SubmitResult:
-    """The sent application; ``replayed`` when this key had already sent it (nothing changed)."""
+    """The sent application; ``replayed`` when this key had already sent it (nothing changed); its journey state."""
 
     application: Application
     replayed: bool
+    state: JourneyState | None = None
 
 
 @dataclass(frozen=True)
@@ -1511,7 +1512,7 @@ def application_submit(
     applicant: Applicant,
     idempotency_key: str,
     declaration_accepted: bool,
-    language: str,
+    language: str | None,
     access_token: str | None = None,
     loaded: Application | None = None,
     walked: JourneyState | None = None,
@@ -1522,7 +1523,8 @@ def application_submit(
     Raise DeclarationRequiredError, SubmissionIncompleteError (``problems``:
     SubmissionProblem list), ApplicationAlreadySubmittedError (sent with
     another key), ApplicationNotEditableError (expired, withdrawn),
-    ApplicationNotFoundError. Concurrent submissions of one application are
+    ApplicationNotFoundError. ``language``: of the problems' messages (None:
+    the application's own). Concurrent submissions of one application are
     serialised by a row lock: exactly one sends it. Audited as
     ``journeys.application.submitted``. ``access_token``: the anonymous
     application's emailed-link token, when it was started in the same
@@ -1549,6 +1551,7 @@ def application_submit(
         if not declaration_accepted:
             raise errors.DeclarationRequiredError("Confirm that the information you have given is correct and complete")
         _require_draft(application)
+        language = language or application.language
         state = walked if walked is not None else state_load(application)
         uploads = documents_of(application)
         problems = submission_problems(application, state, language=language, uploads=uploads)
@@ -1558,8 +1561,10 @@ def application_submit(
         fees = fee_summary(evaluator)
         requirements = required_documents(evaluator)
         effective = state.effective_answers()
-        # The submission holds what the applicant checked: answers off the path go.
-        Answer.objects.filter(application=application).exclude(field_id__in=list(effective)).delete()
+        # The submission holds what the applicant checked: answers off the path go. (An application this
+        # transaction created holds exactly the answers it walked: nothing to delete when all of them count.)
+        if walked is None or not set(state.answers) <= set(effective):
+            Answer.objects.filter(application=application).exclude(field_id__in=list(effective)).delete()
         previous = application.status
         application.status = (
             ApplicationStatus.AWAITING_PAYMENT if fees.due_before_submission_minor > 0 else ApplicationStatus.SUBMITTED
@@ -1602,7 +1607,7 @@ def application_submit(
         _confirmation_email(application, state, access_token=access_token)
         hooks.submitted_hooks_run(application)
         events.insert()
-    return SubmitResult(application=application, replayed=False)
+    return SubmitResult(application=application, replayed=False, state=state)
 
 
 def _fees_record(application: Application, fees: FeeSummary) -> None:
@@ -1676,6 +1681,7 @@ def _confirmation_email(application: Application, state: JourneyState, *, access
         idempotency_key=f"journeys.submitted:{application.id}",
         owner=application.crypto_owner,
         purpose="submission_confirmation",
+        loaded=chosen.loaded,
     )
     if following and not chosen.shows_link:
         email_send(

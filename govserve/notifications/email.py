@@ -169,6 +169,7 @@ def email_send(
     idempotency_key: str,
     owner: str,
     purpose: str,
+    loaded: EmailTemplate | None = None,
 ) -> OutboundEmail:
     """Render ``template`` for ``to``, store it sealed under ``owner`` and enqueue its delivery; return the row.
 
@@ -184,6 +185,8 @@ def email_send(
     for a template that cannot be rendered with ``context`` (nothing stored),
     HeaderInjectionError when the rendered subject is not one line,
     EmailRequestError for a malformed key, purpose or language.
+    ``loaded``: the template as the caller has just read it
+    (``email_template_get(name=template, language=language)``), not looked up again.
     """
     if not connection.in_atomic_block:
         msg = "email_send() must run inside transaction.atomic(): the email commits with the change that causes it"
@@ -198,7 +201,11 @@ def email_send(
     # No read of the key first: almost every key is new, and the row's unique key answers a repeated one (below).
     try:
         recipient = normalise_recipient(to)
-        chosen = email_template_get(name=template_name, language=language)
+        chosen = (
+            loaded
+            if loaded is not None and loaded.name == template_name
+            else email_template_get(name=template_name, language=language)
+        )
         subject = chosen.subject.render(context).strip()
         if has_header_breaker(subject):
             msg = "The email subject must be one line: a placeholder value contains a line break"

@@ -201,3 +201,20 @@ def test_a_confirmation_without_the_link_is_followed_by_the_link_on_its_own(stre
     text = _email_text(follow)
     assert application.reference in text
     assert "/apply/resume/" in text
+
+
+def test_every_audit_entry_of_the_call_carries_its_request_id(street_light: str, caller: Caller) -> None:
+    before = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    response = caller.call(
+        "POST", "/api/v1/applications", _sent(street_light), idempotency_key=KEY, x_request_id="req-one-call-0001"
+    )
+
+    assert response.status_code == 201
+    assert response["X-Request-ID"] == "req-one-call-0001"
+    written = AuditEntry.objects.filter(id__gt=before)
+    assert written.count() >= 4
+    assert set(written.values_list("request_id", flat=True)) == {"req-one-call-0001"}
+    # and outside a request there is none
+    from govserve.core.middleware import current_request_id  # noqa: PLC0415
+
+    assert current_request_id() is None

@@ -224,7 +224,7 @@ def _create_filled(
     )
     if record.application_id != application.id:
         raise _KeyTakenError(record.application_id, record.request_digest)
-    return result.application, state
+    return result.application, result.state or state
 
 
 @router.get(
@@ -595,25 +595,27 @@ def application_submit(
         raise errors.IdempotencyKeyMissingError(
             "Send an Idempotency-Key header: 8 to 100 letters, digits, hyphens or underscores"
         )
-    application = owned(principal, application_id)
+    if principal.client.citizen_id is None and not client_owns(principal.client, application_id):
+        raise journey_errors.ApplicationNotFoundError("There is no application at this address")
     digest = _submit_digest(application_id, payload)
     reused = errors.IdempotencyKeyReusedError("This Idempotency-Key was used for a different request")
     existing = submission_key_get(principal.client, idempotency_key)
     if existing is not None and (existing.application_id != application_id or existing.request_digest != digest):
         raise reused
+    # The submission reads the application (locked) and checks the applicant may act on it, as owned() would.
     result = journey_services.application_submit(
         application_id=application_id,
         applicant=principal.applicant(application_id),
         idempotency_key=idempotency_key,
         declaration_accepted=payload.declaration,
-        language=application.language,
+        language=None,
     )
     record = submission_key_record(
         client=principal.client, key=idempotency_key, request_digest=digest, application_id=application_id
     )
     if record.application_id != application_id or record.request_digest != digest:
         raise reused
-    return json_response(request, application_out(result.application))
+    return json_response(request, application_out(result.application, result.state))
 
 
 @router.get(

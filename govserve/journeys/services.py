@@ -59,6 +59,7 @@ from govserve.core import clock
 from govserve.core.commits import deferred_sync
 from govserve.core.errors import ApplicationError
 from govserve.core.ids import new_reference
+from govserve.core.queries import row_insert, row_insert_unless_taken
 from govserve.documents import errors as document_errors
 from govserve.documents import services as documents
 from govserve.documents.selectors import DocumentSummary, documents_blocking_submission, submission_blocks
@@ -163,12 +164,14 @@ def _expiry_from_now(compiled: CompiledDefinition) -> dt.datetime:
 
 
 def _application_event(application: Application, *, kind: str, from_status: str, actor_kind: str) -> None:
-    ApplicationEvent.objects.create(
-        application=application,
-        kind=kind,
-        from_status=from_status,
-        to_status=application.status,
-        actor_kind=actor_kind,
+    row_insert(
+        ApplicationEvent(
+            application=application,
+            kind=kind,
+            from_status=from_status,
+            to_status=application.status,
+            actor_kind=actor_kind,
+        )
     )
 
 
@@ -598,11 +601,19 @@ def _application_create(
             start_key=start_key,
             access_token_hash=token_hash(token) if token is not None else None,
         )
+        if start_key is None:
+            # No other unique value can clash: a taken reference writes nothing (no savepoint needed).
+            if row_insert_unless_taken(application, unique="reference"):
+                return application
+            if attempt == REFERENCE_ATTEMPTS - 1:
+                msg = f"no free reference after {REFERENCE_ATTEMPTS} attempts"
+                raise IntegrityError(msg)
+            continue
         try:
             with transaction.atomic():
                 application.save(force_insert=True)
         except IntegrityError:
-            if start_key is not None and Application.objects.filter(start_key=start_key).exists():
+            if Application.objects.filter(start_key=start_key).exists():
                 raise _StartKeyTakenError from None
             if attempt == REFERENCE_ATTEMPTS - 1:
                 raise
@@ -1573,9 +1584,7 @@ def application_submit(
         application.submit_key = idempotency_key
         application.expires_at = None
         application.registrations = [registration.id for _, registration in registrations_applied(evaluator)]
-        application.save(
-            update_fields=["status", "submitted_at", "submit_key", "expires_at", "registrations", "updated_at"]
-        )
+        application_update(application, ["status", "submitted_at", "submit_key", "expires_at", "registrations"])
         _fees_record(application, fees)
         _documents_record(application, requirements, uploads)
         _application_event(

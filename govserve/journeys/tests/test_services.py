@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from django.db import IntegrityError
 
 from govserve.audit.models import AuditEntry
 from govserve.catalogue.services import service_retire
@@ -783,3 +784,34 @@ def test_a_rating_outside_one_to_five_is_refused(rating: Any) -> None:
         )
 
     assert JourneyEvent.objects.filter(kind="feedback").count() == 0
+
+
+@pytest.mark.parametrize("start_key", [None, "start-key-collide-0001"], ids=["no-start-key", "start-key"])
+def test_a_reference_already_taken_is_drawn_again(monkeypatch: pytest.MonkeyPatch, start_key: str | None) -> None:
+    # given an application holding a reference
+    who = applicant(citizen_new())
+    first = start(STREET_TRADING, who)
+    drawn = iter([first.reference, "ZZZZ-ZZZZ"])
+    monkeypatch.setattr(services, "new_reference", lambda: next(drawn))
+
+    # when the next start draws that reference first
+    second = services.application_start(
+        service_id=STREET_TRADING, applicant=who, language="en", start_key=start_key
+    ).application
+
+    # then it draws again and is stored once, with the second reference
+    assert second.reference == "ZZZZ-ZZZZ"
+    assert Application.objects.filter(pk=second.pk).count() == 1
+    assert Application.objects.get(pk=second.pk).reference == "ZZZZ-ZZZZ"
+    assert Application.objects.count() == 2
+
+
+def test_no_free_reference_is_an_error_not_a_half_started_application(monkeypatch: pytest.MonkeyPatch) -> None:
+    who = applicant(citizen_new())
+    first = start(STREET_TRADING, who)
+    monkeypatch.setattr(services, "new_reference", lambda: first.reference)
+
+    with pytest.raises(IntegrityError):
+        start(STREET_TRADING, who)
+
+    assert Application.objects.count() == 1

@@ -1564,7 +1564,9 @@ def application_submit(
         _require_draft(application)
         language = language or application.language
         state = walked if walked is not None else state_load(application)
-        uploads = documents_of(application)
+        # Uploads go through the documents service in transactions of their own: an application this open
+        # transaction created (``walked`` is kept only then) cannot have any yet.
+        uploads = documents_of(application) if walked is None else []
         problems = submission_problems(application, state, language=language, uploads=uploads)
         if problems:
             raise errors.SubmissionIncompleteError("Your application is not ready to send", problems=problems)

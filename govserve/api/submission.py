@@ -113,15 +113,17 @@ def answers_walk_save(
     walk unless it was answered before or asks only for what JSON does not
     answer (files, repeating groups). Exit pages are passed over. The first
     page with errors raises them (the pages before it stay saved). Without
-    ``files`` and ``groups`` the pages are validated in turn and written
-    together (:func:`govserve.journeys.services.pages_answers_save`).
+    ``files`` and repeating groups' items to save with ``groups``, the pages
+    are validated in turn and written together
+    (:func:`govserve.journeys.services.pages_answers_save`).
     ``groups``: how a caller that takes repeating groups' items in the
     answers (GovStack's formData) saves them, before the rest of the page;
     without it they are refused as a page's JSON refuses them (``answer_unsupported``).
     ``created``: the application was inserted by the caller's open transaction
     (:func:`govserve.journeys.services.pages_answers_save`).
     """
-    if not files and groups is None:
+    groups_asked = {f.id for page in state.definition.pages for f in page.fields if isinstance(f, GroupField)}
+    if not files and (groups is None or not groups_asked.intersection(answers)):
         return _answers_walk_batched(applicant, application, state, answers, created=created)
     uploads = dict(files or {})
     saved: list[str] = []

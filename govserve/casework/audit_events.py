@@ -18,7 +18,13 @@ register_event("casework.file.resubmitted", description="The applicant sent a se
 register_event("casework.file.withdrawn", description="The open tasks of a withdrawn application were cancelled.")
 register_event("casework.note.added", description="An internal note was added to a file (never its text).")
 register_event("casework.message.sent", description="A message was sent on a file's thread (details: sender).")
-register_event("casework.correction.made", description="An operator corrected an answer (details: field id).")
+register_event(
+    "casework.correction.made",
+    description=(
+        "An operator corrected an answer (details: field id; the registrations, fees and required documents "
+        "the corrected answer recomputed, by id and amount)."
+    ),
+)
 register_event("casework.counter.recorded", description="A document or signature was recorded at a counter.")
 register_event("casework.processing.saved", description="Processing field values were saved (field ids only).")
 register_event("casework.assisted.started", description="A staff member started an application on a citizen's behalf.")

@@ -543,10 +543,10 @@ class NoteRow:
 
 @dataclass(frozen=True)
 class FeeRow:
-    """A fee of the application (``kind`` ``increase``: what a paid fee rose by on a resubmission).
+    """A fee of the application (``kind`` ``increase``: what a paid fee rose by on a resubmission or correction).
 
     ``refund_due_minor``: of a paid fee, what it no longer owes after a
-    resubmission changed the answers (finance refunds it from the payment).
+    resubmission or a staff correction changed the answers (finance refunds it from the payment).
     """
 
     registration_id: str

@@ -75,7 +75,10 @@ from govserve.journeys.answers import answers_load, answers_write, page_fields_b
 from govserve.journeys.fields import FieldError, parse_field, validate_field, value_from_json, value_to_json
 from govserve.journeys.fields.parse import FormData
 from govserve.journeys.models import Application, ApplicationDocument, ApplicationStatus, Channel
+from govserve.journeys.registrations import fee_summary, registrations_applied, required_documents
 from govserve.journeys.resubmission import application_status_record
+from govserve.journeys.resubmission_records import RecordsChanged, records_recompute
+from govserve.journeys.selectors import documents_of, state_load
 from govserve.journeys.services import application_start
 from govserve.notifications.email import normalise_recipient
 from govserve.privacy.crypto import seal, unseal_text
@@ -1241,10 +1244,22 @@ def correction_make(
     """Correct an applicant's answer, keeping the original (both shown, to staff and the applicant); return it.
 
     The open task's role must list ``field_id`` in its ``corrects``, and the
-    user must work on that task. The new value is parsed and validated as the
-    journey would. Raise CaseFileNotFoundError, FileNotOpenError,
-    NotAssigneeError, CorrectionNotPermittedError, CorrectionInvalidError
-    (``extra['errors']``), ReasonRequiredError. Audited as ``casework.correction.made``.
+    user must work on that task (so the file is open: never on a decided,
+    closed or sent-back file). The new value is parsed and validated as the
+    journey would. The registrations, fees and required documents recorded at
+    submission are recomputed from the corrected answers in the same
+    transaction, as a resubmission does
+    (:mod:`govserve.journeys.resubmission_records`: a fee not paid takes the
+    new amount; a paid fee keeps its row, the difference being an increase due
+    after the decision or an amount to refund). A correction after which the
+    journey would not be complete (a question it brings onto the path is
+    unanswered, or it reaches an exit page) is refused: the fees cannot be
+    worked out from it, and the applicant answers through a send-back.
+    Raise CaseFileNotFoundError, FileNotOpenError, NotAssigneeError,
+    CorrectionNotPermittedError, CorrectionInvalidError (``extra['errors']``
+    for the value; none for an incomplete journey), ReasonRequiredError.
+    Audited as ``casework.correction.made`` with what was recomputed (ids
+    and amounts, never answers).
     """
     text = _text(reason, limit=REASON_MAX, what=_("The reason"), error=errors.ReasonRequiredError)
     if not text:
@@ -1300,6 +1315,7 @@ def correction_make(
             task=open_task,
         )
         answers_write(application, [definition_field], {field_id: value})
+        changed = _records_after_correction(application)
         actor = Actor.for_user(user)
         _transition_record(
             case_file,
@@ -1309,10 +1325,34 @@ def correction_make(
             user=user,
             task=open_task,
             details={"field": field_id, "correction": str(correction.id)},
-            audit_details={"field": field_id},
+            audit_details={"field": field_id, **changed.as_details()},
             applicant_visible=True,
         )
     return correction
+
+
+def _records_after_correction(application: Application) -> RecordsChanged:
+    """Recompute the registrations, fees and documents of the corrected answers (row locked); return the changes.
+
+    Raise CorrectionInvalidError when the corrected answers are not a
+    complete journey (the caller's transaction then rolls the correction back).
+    """
+    state = state_load(application)
+    if not state.complete:
+        raise errors.CorrectionInvalidError(
+            _(
+                "This answer changes which questions the application asks or ends it: "
+                "send the application back to the applicant instead"
+            )
+        )
+    evaluator = state.final_evaluator()
+    return records_recompute(
+        application,
+        registrations=[registration.id for _, registration in registrations_applied(evaluator)],
+        fees=fee_summary(evaluator),
+        requirements=required_documents(evaluator),
+        uploads=documents_of(application),
+    )
 
 
 _COUNTER_KINDS = {"counter": CounterKind.PRESENTED, "sign_in_person": CounterKind.SIGNED}

@@ -92,7 +92,7 @@ class FeeLine:
 
 
 def fee_line(row: FeeRow, *, service_id: str, version: int, language: str) -> FeeLine:
-    """Return a fee as the file shows it: an increase after a resubmission named so, a refund due stated."""
+    """Return a fee as the file shows it: an increase after the answers changed named so, a refund due stated."""
     name = names.fee_name(service_id, version, row.fee_id, language)
     if row.kind == FeeKind.INCREASE:
         name = _("%(fee)s: increase after the application was changed") % {"fee": name}

@@ -432,13 +432,16 @@ def subject_access_export(
     institutions: frozenset[str] | None = None,
     language: str = "en",
     with_pdf: bool = True,
+    audited: bool = True,
 ) -> SubjectAccessExport:
     """Return everything held about the person with ``email`` (within ``institutions``); audited.
 
     Raise SubjectAccessRequestError when ``email`` is not an email address.
     A person of whom nothing is held gets an export saying so (the same
     shape, empty lists). The audit entry (``privacy.subject_access.exported``)
-    is written before the data is returned, in its own transaction.
+    is written before the data is returned, in its own transaction; with
+    ``audited=False`` the caller writes it (:func:`subject_access_export_audit`)
+    with the change that hands the export over.
     """
     normalised = subject_access_email_check(email)
     citizen = citizen_find_by_email(normalised)
@@ -481,19 +484,27 @@ def subject_access_export(
     )
     if with_pdf:
         export.pdf = subject_access_pdf(export, language=language)
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action="privacy.subject_access.exported",
-            subject_type=export.subject_type,
-            subject_id=export.subject_id,
-            details={
-                "applications": len(rows),
-                "files": len(files),
-                "scope": sorted(institutions) if institutions is not None else "all",
-            },
-        )
+    if audited:
+        with transaction.atomic():
+            subject_access_export_audit(export, actor=actor, institutions=institutions)
     return export
+
+
+def subject_access_export_audit(
+    export: SubjectAccessExport, *, actor: Actor, institutions: frozenset[str] | None
+) -> None:
+    """Write the ``privacy.subject_access.exported`` entry of ``export`` (in the caller's transaction)."""
+    audit_record(
+        actor=actor,
+        action="privacy.subject_access.exported",
+        subject_type=export.subject_type,
+        subject_id=export.subject_id,
+        details={
+            "applications": len(export.data["applications"]),
+            "files": len(export.files),
+            "scope": sorted(institutions) if institutions is not None else "all",
+        },
+    )
 
 
 def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:

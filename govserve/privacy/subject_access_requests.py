@@ -47,7 +47,11 @@ from govserve.core.models import JobRecord, JobState
 from govserve.privacy.access_report import DATA_PROTECTION_OFFICER_ROLE
 from govserve.privacy.crypto import data_key_destroy, seal, unseal, unseal_text
 from govserve.privacy.models import SubjectAccessRequest, SubjectAccessState
-from govserve.privacy.subject_access import subject_access_email_check, subject_access_export
+from govserve.privacy.subject_access import (
+    subject_access_email_check,
+    subject_access_export,
+    subject_access_export_audit,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -127,7 +131,8 @@ def subject_access_prepare(*, request_id: uuid.UUID) -> str:
 
     The export is :func:`~govserve.privacy.subject_access.subject_access_export`
     with the request's scope and language, audited as before
-    (``privacy.subject_access.exported``, the officer as actor). Idempotent:
+    (``privacy.subject_access.exported``, the officer as actor) in the
+    transaction that makes it ready, so a retried delivery writes one entry. Idempotent:
     a request already ready or removed is left as it is (a repeated
     delivery, or removed while queued); a request whose officer is no
     longer data protection officer of its whole scope is removed instead of
@@ -147,11 +152,12 @@ def subject_access_prepare(*, request_id: uuid.UUID) -> str:
         subject_access_request_remove(request_id=request.id, actor=Actor.system("privacy"))
         return str(SubjectAccessState.REMOVED)
     email = unseal_text(owner=request.crypto_owner, field=EMAIL_FIELD, sealed=request.email_sealed)
+    officer = Actor.for_user(request.requested_by)
+    scope = frozenset(request.institutions)
+    # Audited below, with the change that makes it downloadable: a retried delivery (the storage failed,
+    # the worker stopped) writes one "exported" entry, for the export the officer can have.
     export = subject_access_export(
-        email=email,
-        actor=Actor.for_user(request.requested_by),
-        institutions=frozenset(request.institutions),
-        language=request.language,
+        email=email, actor=officer, institutions=scope, language=request.language, audited=False
     )
     bundle = export.zip_bytes()
     name = f"{STORAGE_PREFIX}/{uuid.uuid4().hex}"
@@ -175,6 +181,7 @@ def subject_access_prepare(*, request_id: uuid.UUID) -> str:
             locked.ready_at = now
             locked.expires_at = now + keep_for()
             locked.save()
+            subject_access_export_audit(export, actor=officer, institutions=scope)
             state = str(locked.state)
     if locked.storage_name != name:
         storage.delete(name)  # removed (or prepared by another delivery) while this one worked

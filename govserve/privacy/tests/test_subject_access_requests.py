@@ -422,3 +422,30 @@ def test_a_job_that_keeps_failing_is_shown_as_failed_and_its_error_is_raised_not
     ready = client.get(f"{FORM}/{asked.id}")
     assert "Your subject access export is being prepared" in text_of(again)
     assert "Your subject access export is ready" in text_of(ready)
+    # and the export is audited once, when it became the officer's: not once for each failed attempt
+    assert _count("privacy.subject_access.exported") == 1
+
+
+def test_an_export_that_could_not_be_stored_is_audited_once_when_it_is(
+    people: People,
+    media_root: Path,  # noqa: F811 - the fixture imported above
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = signed_in(person(COUNCIL_DPO, name="dora"))
+    asked = _ask(client)
+    # The exports' directory cannot be made (a file holds its name): the export is built, then not stored.
+    blocker = media_root / "subject-access"
+    blocker.write_bytes(b"")
+
+    with pytest.raises(OSError):  # noqa: PT011 - the file system's own error, whichever its subclass
+        run_pending(raise_errors=True)
+
+    assert SubjectAccessRequest.objects.get(id=asked.id).state == SubjectAccessState.PREPARING
+    assert _count("privacy.subject_access.exported") == 0
+    # once the directory can be made, the job's retry stores it: one entry, for the export the officer gets
+    blocker.unlink()
+    later = clock.now() + dt.timedelta(minutes=2)
+    monkeypatch.setattr("govserve.core.clock.now", lambda: later)
+    assert run_pending(raise_errors=True) >= 1
+    assert SubjectAccessRequest.objects.get(id=asked.id).state == SubjectAccessState.READY
+    assert _count("privacy.subject_access.exported") == 1

@@ -9,7 +9,7 @@ names the server, "" skips PostgreSQL):
 * **govserve** in its production configuration (``config.settings.production``,
   ``DEBUG`` off, keys generated for the run, https behind one proxy, encryption,
   audit and outbox on, SQLite at ``synchronous=FULL`` / PostgreSQL's
-  synchronous commit), served by ``govserve serve --workers 2``, with one API
+  synchronous commit), served by ``govserve serve --workers 2`` (``GOVSERVE_BENCH_API_WORKERS``), with one API
   client whose token has the applications scopes (``api_bench/database.py``).
 * **The baseline** in the same run: a hand-written Django view doing the same
   inserts in one transaction (``api_bench/baseline_api.py``: the token by its
@@ -55,6 +55,9 @@ from benchmarks.journey.server import production_environment as journey_environm
 
 HERE = ROOT / "benchmarks" / "api_bench"
 CLIENTS = 16
+# Web workers of both servers: 2 (as the journey benchmark), or GOVSERVE_BENCH_API_WORKERS (e.g. 5, what
+# `govserve serve` starts on 2 cores by default: two per core plus one).
+WORKERS = int(os.environ.get("GOVSERVE_BENCH_API_WORKERS", "2"))
 SECONDS = float(os.environ.get("GOVSERVE_BENCH_API_SECONDS", "20"))
 WARMUP_SECONDS = 3.0
 POSTGRES = os.environ.get("GOVSERVE_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -104,7 +107,7 @@ def _baseline_start(env: dict[str, str], log: Path) -> Server:
     from govserve.catalogue.management.commands.serve import gunicorn_command  # noqa: PLC0415
 
     port = free_port()
-    command = gunicorn_command(host="127.0.0.1", port=port, workers=2)
+    command = gunicorn_command(host="127.0.0.1", port=port, workers=WORKERS)
     command[command.index("config.wsgi:application")] = "baseline_api:application"
     hooks = command.index("--config")  # govserve's own hooks warm govserve's caches: nothing to do here
     del command[hooks : hooks + 2]
@@ -112,7 +115,7 @@ def _baseline_start(env: dict[str, str], log: Path) -> Server:
         process = subprocess.Popen(
             [*command, "--chdir", str(HERE)], cwd=HERE, env=env, stdout=output, stderr=subprocess.STDOUT
         )
-    server = Server(name="baseline", port=port, host="127.0.0.1", process=process, log=log)
+    server = Server(name="baseline", port=port, host="127.0.0.1", process=process, log=log, worker_count=WORKERS)
     server.wait_ready("/healthz")
     return server
 
@@ -162,7 +165,7 @@ def _one_database(name: str, directory: Path, govserve_url: str, baseline_url: s
         baseline_result = _load(baseline, mode="baseline", token=baseline_token, directory=directory)
     finally:
         baseline.stop()
-    govserve = govserve_start(env=env, log=directory / "govserve.log")
+    govserve = govserve_start(env=env, log=directory / "govserve.log", workers=WORKERS)
     try:
         one_call = _load(govserve, mode="one_call", token=token, directory=directory)
         three_calls = _load(govserve, mode="three_calls", token=token, directory=directory)
@@ -208,7 +211,13 @@ def _one_database(name: str, directory: Path, govserve_url: str, baseline_url: s
 
 def main() -> dict[str, Any]:
     """Run both databases (PostgreSQL unless GOVSERVE_BENCH_POSTGRES_URL is empty); return the figures."""
-    figures: dict[str, Any] = {"machine": machine(), "clients": CLIENTS, "seconds": SECONDS, "host": PUBLIC_HOST}
+    figures: dict[str, Any] = {
+        "machine": machine(),
+        "clients": CLIENTS,
+        "workers": WORKERS,
+        "seconds": SECONDS,
+        "host": PUBLIC_HOST,
+    }
     with tempfile.TemporaryDirectory(prefix="govserve-api-bench-sqlite-") as raw:
         directory = Path(raw)
         figures["sqlite"] = _one_database(

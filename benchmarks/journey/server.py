@@ -167,6 +167,7 @@ class Server:
     host: str
     process: subprocess.Popen[bytes]
     log: Path
+    worker_count: int = WORKERS
     peak_pss: dict[int, int] = field(default_factory=dict)
     peak_anon: dict[int, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -183,7 +184,7 @@ class Server:
         return children_of(self.master)
 
     def wait_ready(self, path: str) -> None:
-        """Wait until ``path`` answers 200 and both workers are up; raise RuntimeError otherwise."""
+        """Wait until ``path`` answers 200 and every worker is up; raise RuntimeError otherwise."""
         deadline = time.monotonic() + READY_SECONDS
         last: str | None = "not asked"
         while time.monotonic() < deadline:
@@ -191,7 +192,7 @@ class Server:
                 msg = f"{self.name} exited with status {self.process.returncode}: {self.log.read_text()[-3000:]}"
                 raise RuntimeError(msg)
             last = _ready(self.port, path, self.host)
-            if last is None and len(self.workers()) == WORKERS:
+            if last is None and len(self.workers()) == self.worker_count:
                 return
             time.sleep(0.3)
         msg = f"{self.name} was not ready within {READY_SECONDS} s ({last}): {self.log.read_text()[-3000:]}"
@@ -262,14 +263,14 @@ class Server:
                 self.process.wait()
 
 
-def govserve_start(*, env: dict[str, str], log: Path) -> Server:
-    """Start ``govserve serve --workers 2`` on a free loopback port (deployment checks included)."""
+def govserve_start(*, env: dict[str, str], log: Path, workers: int = WORKERS) -> Server:
+    """Start ``govserve serve --workers 2`` (or ``workers``) on a free loopback port (deployment checks included)."""
     port = free_port()
     command = [str(Path(sys.executable).parent / "govserve"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(WORKERS)]
+    command += ["--workers", str(workers)]
     with log.open("wb") as output:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    server = Server(name="govserve", port=port, host=PUBLIC_HOST, process=process, log=log)
+    server = Server(name="govserve", port=port, host=PUBLIC_HOST, process=process, log=log, worker_count=workers)
     server.wait_ready("/readyz")
     return server
 

@@ -19,7 +19,7 @@ from govserve.audit.models import AuditEntry
 from govserve.casework import errors, services
 from govserve.casework.models import Correction
 from govserve.casework.tests.support import file_of, newborn_submitted, open_task, staff, trading_paid
-from govserve.casework.tests.test_views import person, signed_in, text_of
+from govserve.casework.tests.test_views import error_summary, person, signed_in, text_of
 from govserve.journeys.models import Answer, Application, ApplicationDocument, ApplicationFee, FeeStatus
 from govserve.journeys.tests.support import NEWBORN, STREET_TRADING, example_text, publish_text
 
@@ -251,6 +251,23 @@ def test_a_correction_leaving_a_question_unanswered_is_refused_and_changes_nothi
     assert not Correction.objects.exists()
     assert Answer.objects.get(application=application, field_id="trading_type").field_id == "trading_type"
     assert not AuditEntry.objects.filter(action="casework.correction.made").exists()
+
+
+def test_the_correction_page_says_why_a_correction_leaving_a_question_unanswered_is_refused() -> None:
+    application, officer = _trading_paid_for_correction()
+    url = f"/staff/files/{file_of(application).id}/answers/trading_type/correct"
+
+    client = signed_in(officer)
+    client.get(url)
+
+    response = client.post(url, {"trading_type": "food", "reason": "Phoned the applicant"})
+
+    assert response.status_code == 400
+    assert error_summary(response) == [
+        "This answer changes which questions the application asks or ends it: "
+        "send the application back to the applicant instead"
+    ]
+    assert not Correction.objects.exists()
 
 
 def test_an_invalid_correction_changes_no_fee() -> None:

@@ -113,9 +113,10 @@ def records_recompute(
 ) -> RecordsChanged:
     """Recompute ``application``'s registrations, fees and documents (module docstring); return what changed.
 
-    Call inside the resubmission's transaction with the application's row
-    locked. Not audited here: the caller's ``journeys.application.resubmitted``
-    entry carries :meth:`RecordsChanged.as_details`.
+    Call inside the caller's transaction with the application's row locked: a
+    resubmission, or a caseworker's correction (casework). Not audited here:
+    the caller's entry (``journeys.application.resubmitted``,
+    ``casework.correction.made``) carries :meth:`RecordsChanged.as_details`.
     """
     changed_registrations = None
     if list(application.registrations or []) != list(registrations):

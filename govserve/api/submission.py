@@ -14,7 +14,6 @@ refuses answers to fields the service does not have.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from govserve.api import errors
@@ -87,14 +86,8 @@ GroupsSave = Callable[[Application, JourneyState, Page, dict[str, Any]], tuple[A
 """Save a page's repeating groups' answers (by group id) before the page; return the application and state after."""
 
 
-@dataclass(frozen=True)
-class WalkResult:
-    """The application after a walk of its pages: its state, the pages saved and the fields changed."""
-
-    application: Application
-    state: JourneyState
-    saved: list[str]
-    changed: list[str]
+WalkResult = journey_services.PagesSaveResult
+"""The application after a walk of its pages: its state, the pages saved and the fields changed."""
 
 
 def answers_walk_save(
@@ -129,17 +122,8 @@ def answers_walk_save(
     saved: list[str] = []
     changed: list[str] = []
     done: set[str] = set()
-    while True:
-        page = _next_page(state, done)
-        if page is None:
-            break
-        done.add(page.id)
-        page_answers = {page_field.id: answers[page_field.id] for page_field in page.fields if page_field.id in answers}
-        page_files = {page_field.id: uploads[page_field.id] for page_field in page.fields if page_field.id in uploads}
-        if not page_answers and not page_files and not _answerable_empty(application, page):
-            if page.id in application.pages_completed:
-                continue
-            break
+    while (found := _walk_next(state, done, application, answers, uploads)) is not None:
+        page, page_answers, page_files = found
         group_ids = [f.id for f in page.fields if isinstance(f, GroupField) and f.id in page_answers]
         if groups is not None and group_ids:
             group_answers = {group_id: page_answers.pop(group_id) for group_id in group_ids}
@@ -151,19 +135,34 @@ def answers_walk_save(
     return WalkResult(application=application, state=state, saved=saved, changed=changed)
 
 
-def _next_page(state: JourneyState, done: set[str]) -> Page | None:
-    """Return the first page on the path not walked yet that asks questions (exit pages are passed over)."""
-    return next(
-        (page for page in (page_of(state, page_id) for page_id in state.path) if page.id not in done and not page.exit),
-        None,
-    )
+def _walk_next(
+    state: JourneyState,
+    done: set[str],
+    application: Application,
+    answers: Mapping[str, Any],
+    uploads: Mapping[str, UploadedFileLike],
+) -> tuple[Page, dict[str, Any], dict[str, UploadedFileLike]] | None:
+    """Return the walk's next page to save with its answers and files, marking it walked; None ends the walk.
 
-
-def _answerable_empty(application: Application, page: Page) -> bool:
-    """Return whether ``page`` is saved with no JSON answer: it asks only for what JSON does not answer."""
-    return page.id not in application.pages_completed and all(
-        isinstance(page_field, UNSUPPORTED) for page_field in page.fields
-    )
+    The first page on the path not walked yet that asks questions (exit pages
+    are passed over); one with nothing given is passed over when answered
+    before, saved when it asks only for what JSON does not answer, and
+    otherwise ends the walk.
+    """
+    for page in (page_of(state, page_id) for page_id in state.path):
+        if page.id in done or page.exit:
+            continue
+        done.add(page.id)
+        page_answers = {field.id: answers[field.id] for field in page.fields if field.id in answers}
+        page_files = {field.id: uploads[field.id] for field in page.fields if field.id in uploads}
+        if page_answers or page_files:
+            return page, page_answers, page_files
+        if page.id in application.pages_completed:
+            continue
+        if all(isinstance(field, UNSUPPORTED) for field in page.fields):
+            return page, page_answers, page_files
+        return None
+    return None
 
 
 def _answers_walk_batched(
@@ -176,18 +175,14 @@ def _answers_walk_batched(
     language = application.language
 
     def next_page(walked: JourneyState) -> journey_services.PageInput | None:
-        while (page := _next_page(walked, done)) is not None:
-            done.add(page.id)
-            page_answers = {field.id: answers[field.id] for field in page.fields if field.id in answers}
-            if not page_answers and not _answerable_empty(application, page):
-                if page.id in application.pages_completed:
-                    continue
-                return None
-            data, found = page_form_data(page, page_answers, compiled=walked.compiled, language=language)
-            return journey_services.PageInput(page_id=page.id, data=data, errors=found)
-        return None
+        found = _walk_next(walked, done, application, answers, {})
+        if found is None:
+            return None
+        page, page_answers, _ = found
+        data, errors_found = page_form_data(page, page_answers, compiled=walked.compiled, language=language)
+        return journey_services.PageInput(page_id=page.id, data=data, errors=errors_found)
 
-    result = journey_services.pages_answers_save(
+    return journey_services.pages_answers_save(
         application_id=application.id,
         applicant=applicant,
         next_page=next_page,
@@ -196,4 +191,3 @@ def _answers_walk_batched(
         walked=state,
         created=created,
     )
-    return WalkResult(application=result.application, state=result.state, saved=result.saved, changed=result.changed)

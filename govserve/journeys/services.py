@@ -795,6 +795,41 @@ def page_answers_parse(
     return {key: value for key, value in values.items() if key not in hidden}, shown, found
 
 
+def _page_askable(state: JourneyState, page_id: str) -> Page:
+    """Return ``page_id`` if it is on the applicant's path and asks questions; raise PageNotFoundError."""
+    if not state.on_path(page_id):
+        raise errors.PageNotFoundError("This page is not part of your application yet")
+    _, page = _page_of(state, page_id)
+    if page.exit:
+        raise errors.PageNotFoundError("This page has no questions")
+    return page
+
+
+def _page_checked(
+    state: JourneyState,
+    page_id: str,
+    data: FormData,
+    *,
+    language: str,
+    uploads: Mapping[str, Any],
+    adding_item: bool = False,
+) -> tuple[dict[str, Any], list[AnyField], list[FieldError]]:
+    """Check a page's posted answers as a save does (askable page, every answer, required files); no database.
+
+    Return :func:`page_answers_parse`'s (values, visible fields, errors), the
+    errors including each required file field with neither an upload in
+    ``uploads`` nor one saved before.
+    """
+    _page_askable(state, page_id)
+    values, shown, found = page_answers_parse(
+        state=state, page_id=page_id, data=data, language=language, adding_item=adding_item
+    )
+    if not found:
+        file_fields = [page_field for page_field in shown if isinstance(page_field, FileField)]
+        found.extend(_file_fields_check(file_fields, state=state, uploads=uploads, language=language))
+    return values, shown, found
+
+
 def page_answers_save(
     *,
     application_id: uuid.UUID,
@@ -826,18 +861,11 @@ def page_answers_save(
     application = _unlocked(application_id, applicant, loaded)
     _require_draft(application)
     state = walked if walked is not None and application is loaded else state_load(application)
-    if not state.on_path(page_id):
-        raise errors.PageNotFoundError("This page is not part of your application yet")
-    _, page = _page_of(state, page_id)
-    if page.exit:
-        raise errors.PageNotFoundError("This page has no questions")
-    values, shown, found = page_answers_parse(
-        state=state, page_id=page_id, data=data, language=language, adding_item=adding_item
+    uploads = dict(files or {})
+    values, shown, found = _page_checked(
+        state, page_id, data, language=language, uploads=uploads, adding_item=adding_item
     )
     file_fields = [page_field for page_field in shown if isinstance(page_field, FileField)]
-    uploads = dict(files or {})
-    if not found:
-        found.extend(_file_fields_check(file_fields, state=state, uploads=uploads, language=language))
     if found:
         _validation_event(application, state, page_id, found)
         raise errors.AnswersInvalidError("There is a problem with your answers", errors=found)
@@ -1001,20 +1029,11 @@ class _PagesWalk:
     def stage(self, page_input: PageInput, language: str) -> bool:
         """Validate the page against the answers so far; keep it and walk on (True), or keep its errors (False)."""
         page_id = page_input.page_id
-        if not self.state.on_path(page_id):
-            raise errors.PageNotFoundError("This page is not part of your application yet")
-        _, page = _page_of(self.state, page_id)
-        if page.exit:
-            raise errors.PageNotFoundError("This page has no questions")
         if page_input.errors:
+            _page_askable(self.state, page_id)
             self.found = list(page_input.errors)
             return False
-        values, shown, found = page_answers_parse(
-            state=self.state, page_id=page_id, data=page_input.data, language=language
-        )
-        if not found:
-            file_fields = [page_field for page_field in shown if isinstance(page_field, FileField)]
-            found = _file_fields_check(file_fields, state=self.state, uploads={}, language=language)
+        values, shown, found = _page_checked(self.state, page_id, page_input.data, language=language, uploads={})
         if found:
             self.found, self.failed = found, page_id
             return False
@@ -1551,10 +1570,17 @@ def application_submit(
             problems=[SubmissionProblem(where="check-answers", code="submit_key_invalid", message="Try again")],
         )
     with journey_events_joined() as events, transaction.atomic():
-        if created and loaded is not None and loaded.id == application_id and applicant.may_act_on(loaded):
-            application = _with_citizen(loaded, applicant)
-        else:
-            application, walked = _locked(application_id, applicant), None
+        # Created by this open transaction, with its walked state: nobody else can see it, so no lock, no reads.
+        fresh = (
+            created
+            and walked is not None
+            and loaded is not None
+            and loaded.id == application_id
+            and applicant.may_act_on(loaded)
+        )
+        application = (
+            _with_citizen(loaded, applicant) if fresh and loaded is not None else _locked(application_id, applicant)
+        )
         if application.status in SUBMITTED_STATUSES:
             if application.submit_key == idempotency_key:
                 return SubmitResult(application=application, replayed=True)
@@ -1563,10 +1589,9 @@ def application_submit(
             raise errors.DeclarationRequiredError("Confirm that the information you have given is correct and complete")
         _require_draft(application)
         language = language or application.language
-        state = walked if walked is not None else state_load(application)
-        # Uploads go through the documents service in transactions of their own: an application this open
-        # transaction created (``walked`` is kept only then) cannot have any yet.
-        uploads = documents_of(application) if walked is None else []
+        state = walked if fresh and walked is not None else state_load(application)
+        # Uploads go through the documents service in transactions of their own: a fresh application has none.
+        uploads = [] if fresh else documents_of(application)
         problems = submission_problems(application, state, language=language, uploads=uploads)
         if problems:
             raise errors.SubmissionIncompleteError("Your application is not ready to send", problems=problems)
@@ -1574,9 +1599,9 @@ def application_submit(
         fees = fee_summary(evaluator)
         requirements = required_documents(evaluator)
         effective = state.effective_answers()
-        # The submission holds what the applicant checked: answers off the path go. (An application this
-        # transaction created holds exactly the answers it walked: nothing to delete when all of them count.)
-        if walked is None or not set(state.answers) <= set(effective):
+        # The submission holds what the applicant checked: answers off the path go. (A fresh application
+        # holds exactly the answers it walked: nothing to delete when all of them count.)
+        if not fresh or not set(state.answers) <= set(effective):
             Answer.objects.filter(application=application).exclude(field_id__in=list(effective)).delete()
         previous = application.status
         application.status = (

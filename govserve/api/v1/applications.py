@@ -129,19 +129,6 @@ def application_create(
     another body is refused (409 ``idempotency_key_reused``).
     """
     principal = principal_of(request)
-    if payload.answers is None and not payload.submit:
-        with transaction.atomic():
-            started = journey_services.application_start(
-                service_id=payload.service_id,
-                applicant=principal.applicant(),
-                language=payload.language,
-                channel=Channel.API,
-                contact_email=payload.contact_email,
-            )
-            client_application_record(client=principal.client, application_id=started.application.id)
-        # A draft just created has no answers: its state needs no read of them.
-        state = journeys.state_from_rows(started.application, {}) if started.created else None
-        return json_response(request, application_out(started.application, state), status=201)
     digest = ""
     if payload.submit:
         if not idempotency_key or not journey_services.SUBMIT_KEY.match(idempotency_key):
@@ -187,7 +174,7 @@ def _created_again(
 def _create_filled(
     principal: Principal, payload: ApplicationCreate, idempotency_key: str | None, digest: str
 ) -> tuple[Application, JourneyState]:
-    """Start the draft, save its answers and (``submit``) send it; return it and its state."""
+    """Start the draft, save its answers (if any) and (``submit``) send it; return it and its state."""
     started = journey_services.application_start(
         service_id=payload.service_id,
         applicant=principal.applicant(),
@@ -198,7 +185,7 @@ def _create_filled(
     )
     application = started.application
     client_application_record(client=principal.client, application_id=application.id)
-    state = journeys.state_from_rows(application, {})
+    state = journeys.state_from_rows(application, {})  # a draft just created has no answers to read
     applicant = principal.applicant(application.id)
     if payload.answers:
         known = {page_field.id for page in state.definition.pages for page_field in page.fields}

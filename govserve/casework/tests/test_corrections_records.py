@@ -21,20 +21,12 @@ from govserve.casework.models import Correction
 from govserve.casework.tests.support import file_of, newborn_submitted, open_task, staff, trading_paid
 from govserve.casework.tests.test_views import error_summary, person, signed_in, text_of
 from govserve.journeys.models import Answer, Application, ApplicationDocument, ApplicationFee, FeeStatus
-from govserve.journeys.tests.support import NEWBORN, STREET_TRADING, example_text, publish_text
+from govserve.journeys.tests.support import NEWBORN, STREET_TRADING, example_text, fee_rows, publish_text
 
 pytestmark = pytest.mark.usefixtures("examples")
 
 REGISTRAR = ("civil-registry", "registrar")
 OFFICER = ("city-council", "licensing-officer")
-
-
-def _fees(application: Application) -> list[tuple[str, str, int, str, str, int]]:
-    return list(
-        ApplicationFee.objects.filter(application=application)
-        .order_by("id")
-        .values_list("fee_id", "kind", "amount_minor", "paid_when", "status", "refund_due_minor")
-    )
 
 
 def _documents(application: Application) -> list[str]:
@@ -106,13 +98,13 @@ def _correct(user: User, application: Application, field_id: str, values: list[s
 def test_a_correction_gives_an_unpaid_fee_its_new_amount_and_audits_it() -> None:
     # given two extra certificates ordered (£25, paid on collection)
     application, registrar = _newborn_for_correction()
-    assert _fees(application) == [("extra-certificates", "fee", 2500, "on_collection", "due", 0)]
+    assert fee_rows(application) == [("extra-certificates", "fee", 2500, "on_collection", "due", 0)]
 
     # when the registrar corrects them to 3
     _correct(registrar, application, "extra_certificates", ["3"])
 
     # then the same row costs £37.50, and the audit entry says so by ids and amounts
-    assert _fees(application) == [("extra-certificates", "fee", 3750, "on_collection", "due", 0)]
+    assert fee_rows(application) == [("extra-certificates", "fee", 3750, "on_collection", "due", 0)]
     assert _audited(application) == {
         "field": "extra_certificates",
         "fees": [
@@ -134,7 +126,7 @@ def test_a_correction_removes_a_fee_that_no_longer_applies() -> None:
 
     _correct(registrar, application, "extra_certificates", ["0"])
 
-    assert _fees(application) == []
+    assert fee_rows(application) == []
     assert _audited(application)["fees"] == [
         {
             "registration": "birth-registration",
@@ -161,7 +153,7 @@ def test_a_correction_brings_the_registrations_and_documents_along() -> None:
     application.refresh_from_db()
     assert application.registrations == ["birth-registration", "post-partum-care"]
     assert _documents(application) == ["birth-notification", "mother-identity-document", "registration-signature"]
-    assert _fees(application) == [("extra-certificates", "fee", 2500, "on_collection", "due", 0)]
+    assert fee_rows(application) == [("extra-certificates", "fee", 2500, "on_collection", "due", 0)]
     audited = _audited(application)
     assert audited["registrations"] == ["birth-registration", "post-partum-care"]
     assert audited["documents_removed"] == ["red-book"]
@@ -185,7 +177,7 @@ def test_a_rise_of_a_paid_fee_is_an_increase_due_after_the_decision() -> None:
     _correct(officer, application, "days_per_week", ["7"])
 
     # then the paid row stays as paid and £20 is due after the decision
-    assert _fees(application) == [
+    assert fee_rows(application) == [
         ("licence-fee", "fee", 30000, "before_submission", "paid", 0),
         ("licence-fee", "increase", 2000, "after_decision", "due", 0),
     ]
@@ -211,7 +203,7 @@ def test_a_fall_of_a_paid_fee_is_shown_on_the_file_as_paid_beyond_what_it_costs(
     _correct(officer, application, "days_per_week", ["2"])
 
     # then the increase goes, £30 of what was paid is to refund, and the file's fees say so
-    assert _fees(application) == [("licence-fee", "fee", 30000, "before_submission", "paid", 3000)]
+    assert fee_rows(application) == [("licence-fee", "fee", 30000, "before_submission", "paid", 3000)]
     assert _audited(application)["fees"][0]["refund_due_minor"] == 3000
     page = text_of(signed_in(officer).get(f"/staff/files/{file_of(application).id}/"))
     assert "Licence fee Paid: £30 more than it now costs after the application was changed £300" in page
@@ -236,7 +228,7 @@ def test_a_correction_that_changes_nothing_costly_changes_no_fee_or_document_row
 def test_a_correction_leaving_a_question_unanswered_is_refused_and_changes_nothing() -> None:
     # given a paid licence to sell goods
     application, officer = _trading_paid_for_correction()
-    fees = _fees(application)
+    fees = fee_rows(application)
     documents = _documents(application)
 
     # when the officer corrects it to food, which asks for a food business number the applicant never gave
@@ -246,7 +238,7 @@ def test_a_correction_leaving_a_question_unanswered_is_refused_and_changes_nothi
     # then the correction is refused and nothing changed
     assert "send the application back" in refused.value.message
     assert not refused.value.extra.get("errors")
-    assert _fees(application) == fees
+    assert fee_rows(application) == fees
     assert _documents(application) == documents
     assert not Correction.objects.exists()
     assert Answer.objects.get(application=application, field_id="trading_type").field_id == "trading_type"
@@ -276,7 +268,7 @@ def test_an_invalid_correction_changes_no_fee() -> None:
     with pytest.raises(errors.CorrectionInvalidError):
         _correct(registrar, application, "extra_certificates", ["many"])
 
-    assert _fees(application) == [("extra-certificates", "fee", 2500, "on_collection", "due", 0)]
+    assert fee_rows(application) == [("extra-certificates", "fee", 2500, "on_collection", "due", 0)]
     assert not Correction.objects.exists()
     assert not AuditEntry.objects.filter(action="casework.correction.made").exists()
 
@@ -293,5 +285,5 @@ def test_no_correction_and_no_fee_change_once_the_file_is_decided() -> None:
         _correct(registrar, application, "extra_certificates", ["5"])
 
     # then the fee is as it was
-    assert _fees(application) == [("extra-certificates", "fee", 2500, "on_collection", "due", 0)]
+    assert fee_rows(application) == [("extra-certificates", "fee", 2500, "on_collection", "due", 0)]
     assert not Correction.objects.exists()

@@ -16,6 +16,7 @@ from govserve.catalogue.compiled import CompiledDefinition, compile_definition
 from govserve.catalogue.definitions.loader import load_definition_file
 from govserve.catalogue.services import DefinitionSource, definition_publish
 from govserve.journeys.access import Applicant
+from govserve.journeys.models import Application, ApplicationFee
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 STREET_TRADING = "street-trading-licence"
@@ -238,3 +239,12 @@ class Browser(Client):
         theirs, the path and the fields are not what the pages sent.
         """
         return super().post(path, {**(data or {}), "csrfmiddlewaretoken": self.session_token})
+
+
+def fee_rows(application: Application) -> list[tuple[str, str, int, str, str, int]]:
+    """Return the application's recorded fees as (fee, kind, amount, paid when, status, refund due), oldest first."""
+    return list(
+        ApplicationFee.objects.filter(application=application)
+        .order_by("id")
+        .values_list("fee_id", "kind", "amount_minor", "paid_when", "status", "refund_due_minor")
+    )

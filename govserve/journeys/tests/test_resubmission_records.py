@@ -27,6 +27,7 @@ from govserve.journeys.tests.support import (
     applicant,
     citizen_new,
     example_text,
+    fee_rows,
     publish_text,
 )
 from govserve.journeys.tests.test_services import fill_newborn, fill_trading, start, submit, upload_required
@@ -67,14 +68,6 @@ def _change(application: Application, person: Applicant, page_id: str, form: dic
 def _resubmit(application: Application, person: Applicant, **kwargs: Any) -> Application:
     kwargs.setdefault("declaration_accepted", True)
     return application_resubmit(application_id=application.id, applicant=person, language="en", **kwargs)
-
-
-def _fees(application: Application) -> list[tuple[str, str, int, str, str, int]]:
-    return list(
-        ApplicationFee.objects.filter(application=application)
-        .order_by("id")
-        .values_list("fee_id", "kind", "amount_minor", "paid_when", "status", "refund_due_minor")
-    )
 
 
 def _newborn(person: Applicant | None = None) -> tuple[Application, Applicant]:
@@ -123,7 +116,7 @@ def test_a_fee_not_yet_paid_takes_the_amount_of_the_changed_answer() -> None:
 
     # then the same fee row asks £50, still on collection and to pay
     assert resent.status == ApplicationStatus.IN_PROGRESS
-    assert _fees(application) == [("extra-certificates", "fee", 5000, "on_collection", "due", 0)]
+    assert fee_rows(application) == [("extra-certificates", "fee", 5000, "on_collection", "due", 0)]
     assert ApplicationFee.objects.get(application=application).id == fee_id
     assert _resubmitted_details(application)["fees"] == [
         {
@@ -148,20 +141,20 @@ def test_a_fee_whose_condition_no_longer_holds_goes_and_comes_back_when_it_holds
     _resubmit(application, person)
 
     # then the fee is gone
-    assert _fees(application) == []
+    assert fee_rows(application) == []
     assert _resubmitted_details(application)["fees"][0]["to_minor"] == 0
 
     # and when sent back again and one certificate asked for, it is added (£12.50 on collection)
     _send_back(application, "extra_certificates")
     _change(application, person, "certificates", {"extra_certificates": ["1"]})
     _resubmit(application, person)
-    assert _fees(application) == [("extra-certificates", "fee", 1250, "on_collection", "due", 0)]
+    assert fee_rows(application) == [("extra-certificates", "fee", 1250, "on_collection", "due", 0)]
 
 
 def test_a_resubmission_that_changes_nothing_that_costs_keeps_the_fees_and_says_nothing_of_them() -> None:
     # given a birth registration sent back about the baby's names
     application, person = _newborn()
-    before = _fees(application)
+    before = fee_rows(application)
     _send_back(application, "baby_given_names")
 
     # when the names are corrected
@@ -169,7 +162,7 @@ def test_a_resubmission_that_changes_nothing_that_costs_keeps_the_fees_and_says_
     _resubmit(application, person)
 
     # then
-    assert _fees(application) == before
+    assert fee_rows(application) == before
     assert "fees" not in _resubmitted_details(application)
 
 
@@ -184,7 +177,7 @@ def test_a_paid_fee_that_rose_keeps_what_was_paid_and_leaves_the_difference_due_
     _resubmit(application, person)
 
     # then the paid fee stays as paid, and £20 more is due after the decision
-    assert _fees(application) == [
+    assert fee_rows(application) == [
         ("licence-fee", "fee", 30000, "before_submission", "paid", 0),
         ("licence-fee", "increase", 2000, "after_decision", "due", 0),
     ]
@@ -214,14 +207,14 @@ def test_a_paid_fee_that_fell_is_flagged_for_refund_and_every_resubmission_recom
     _resubmit(application, person)
 
     # then £30 of what was paid is to be refunded; nothing is due
-    assert _fees(application) == [("licence-fee", "fee", 30000, "before_submission", "paid", 3000)]
+    assert fee_rows(application) == [("licence-fee", "fee", 30000, "before_submission", "paid", 3000)]
     assert _resubmitted_details(application)["fees"][0]["refund_due_minor"] == 3000
 
     # when sent back again and 7 days given (£320): no refund, £20 due
     _send_back(application, "days_per_week")
     _change(application, person, "pitch", _pitch("7"))
     _resubmit(application, person)
-    assert _fees(application) == [
+    assert fee_rows(application) == [
         ("licence-fee", "fee", 30000, "before_submission", "paid", 0),
         ("licence-fee", "increase", 2000, "after_decision", "due", 0),
     ]
@@ -230,7 +223,7 @@ def test_a_paid_fee_that_fell_is_flagged_for_refund_and_every_resubmission_recom
     _send_back(application, "days_per_week")
     _change(application, person, "pitch", _pitch("5"))
     _resubmit(application, person)
-    assert _fees(application) == [("licence-fee", "fee", 30000, "before_submission", "paid", 0)]
+    assert fee_rows(application) == [("licence-fee", "fee", 30000, "before_submission", "paid", 0)]
 
 
 def test_a_paid_fee_that_no_longer_applies_is_all_to_refund() -> None:
@@ -248,7 +241,7 @@ def test_a_paid_fee_that_no_longer_applies_is_all_to_refund() -> None:
     _resubmit(application, person)
 
     # then the paid row stays, all of it to refund
-    assert _fees(application) == [("licence-fee", "fee", 30000, "before_submission", "paid", 30000)]
+    assert fee_rows(application) == [("licence-fee", "fee", 30000, "before_submission", "paid", 30000)]
     assert _resubmitted_details(application)["fees"][0]["to_minor"] == 0
 
 
@@ -264,7 +257,7 @@ def test_a_fee_before_submission_that_now_applies_is_due_after_the_decision() ->
     upload_required(application, person, "public-liability-insurance")
     sent = submit(application, person).application
     assert (sent.version_number, sent.status) == (2, ApplicationStatus.SUBMITTED)
-    assert _fees(sent) == []
+    assert fee_rows(sent) == []
     _send_back(sent, "days_per_week")
 
     # when the trader now trades 6 days a week (£310)
@@ -273,13 +266,13 @@ def test_a_fee_before_submission_that_now_applies_is_due_after_the_decision() ->
 
     # then it is not held for payment again: the fee is due after the decision
     assert resent.status == ApplicationStatus.IN_PROGRESS
-    assert _fees(sent) == [("licence-fee", "fee", 31000, "after_decision", "due", 0)]
+    assert fee_rows(sent) == [("licence-fee", "fee", 31000, "after_decision", "due", 0)]
 
 
 def test_a_refused_change_or_resubmission_leaves_the_fees_as_they_were() -> None:
     # given a birth registration owing £25, sent back about the extra certificates
     application, person = _newborn()
-    before = _fees(application)
+    before = fee_rows(application)
     _send_back(application, "extra_certificates")
 
     # when the applicant gives an impossible number
@@ -293,7 +286,7 @@ def test_a_refused_change_or_resubmission_leaves_the_fees_as_they_were() -> None
     # then nothing recorded at submission changed, and it is still waiting for the applicant
     application.refresh_from_db()
     assert application.status == ApplicationStatus.SENT_BACK
-    assert _fees(application) == before
+    assert fee_rows(application) == before
     assert not AuditEntry.objects.filter(action="journeys.application.resubmitted").exists()
 
 

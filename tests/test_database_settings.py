@@ -74,6 +74,39 @@ def test_postgresql_connections_are_kept_too(tmp_path: Path) -> None:
     assert "init_command" not in (database["OPTIONS"] or {})
 
 
+def test_postgresql_binds_parameters_on_the_server_and_prepares_repeated_statements(tmp_path: Path) -> None:
+    url = "postgres://govserve@127.0.0.1:5432/none"
+    database = _database_settings("config.settings.production", tmp_path, DATABASE_URL=url)
+
+    assert database["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+    # the threshold is the operator's, and a pooler that cannot keep prepared statements turns both off
+    tuned = _database_settings("config.settings.production", tmp_path, DATABASE_URL=url, DATABASE_PREPARE_THRESHOLD="2")
+    assert tuned["OPTIONS"]["prepare_threshold"] == 2
+    pooled = _database_settings(
+        "config.settings.production", tmp_path, DATABASE_URL=url, DATABASE_SERVER_SIDE_BINDING="false"
+    )
+    assert not pooled["OPTIONS"]
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="PostgreSQL's prepared statements",
+)
+@pytest.mark.django_db
+def test_a_statement_run_five_times_on_a_postgresql_connection_is_prepared_on_the_server() -> None:
+    from django.db import connection  # noqa: PLC0415
+
+    from govserve.accounts.models import User  # noqa: PLC0415
+
+    for attempt in range(6):
+        assert not User.objects.filter(email=f"nobody-{attempt}@example.invalid").exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+
+    assert any('FROM "accounts_user"' in statement and "$1" in statement for statement in prepared), prepared
+
+
 def test_the_environment_can_close_connections_after_each_request(tmp_path: Path) -> None:
     database = _database_settings(
         "config.settings.production", tmp_path, DATABASE_CONN_MAX_AGE="0", DATABASE_CONN_HEALTH_CHECKS="false"

@@ -142,6 +142,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str("GOVSERVE_TEST_SQLITE", "") or None
+# PostgreSQL: parameters are bound by the server and a statement a connection has run
+# DATABASE_PREPARE_THRESHOLD times (default 5) is prepared there, so the server stops parsing
+# and planning it again and psycopg stops quoting every value into the SQL text (a page
+# request cost ~15% less of govserve's CPU and PostgreSQL's own fell by a quarter;
+# benchmarks/README.md, decision 0011). Behind a pooler in transaction mode that does not
+# track prepared statements (PgBouncer before 1.21, or without max_prepared_statements),
+# set DATABASE_SERVER_SIDE_BINDING=false (docs/operations.md).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_SERVER_SIDE_BINDING", default=True
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": env_int("DATABASE_PREPARE_THRESHOLD", 5)}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

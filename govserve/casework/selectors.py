@@ -546,7 +546,8 @@ class FeeRow:
     """A fee of the application (``kind`` ``increase``: what a paid fee rose by on a resubmission or correction).
 
     ``refund_due_minor``: of a paid fee, what it no longer owes after a
-    resubmission or a staff correction changed the answers (finance refunds it from the payment).
+    resubmission or a staff correction changed the answers (finance refunds it from the payment);
+    ``refunded_minor``: what payments has refunded of it.
     """
 
     registration_id: str
@@ -557,6 +558,7 @@ class FeeRow:
     status: str
     kind: str = "fee"
     refund_due_minor: int = 0
+    refunded_minor: int = 0
 
 
 @dataclass(frozen=True)
@@ -938,6 +940,7 @@ def _fee_rows(fees: QuerySet[ApplicationFee]) -> list[FeeRow]:
             status=fee.status,
             kind=fee.kind,
             refund_due_minor=fee.refund_due_minor,
+            refunded_minor=fee.refunded_minor,
         )
         for fee in fees
     ]

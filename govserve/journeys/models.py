@@ -320,7 +320,10 @@ class ApplicationFee(models.Model):
     (its payment, receipt and ledger say so), and the difference is either an
     ``increase`` row of the same fee (``kind``, due after the decision) or
     ``refund_due_minor``: how much of what was paid the fee no longer owes
-    (finance refunds it from the payment).
+    (finance refunds it from the payment). ``refunded_minor`` is what payments
+    has given back of it (``payments/refunds.py`` spreads each payment's
+    refunds over its fees, those with a refund due first), so the file shows
+    what is still to refund: ``refund_due_minor - refunded_minor``.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -335,6 +338,9 @@ class ApplicationFee(models.Model):
     status = models.CharField(max_length=16, choices=FeeStatus.choices, default=FeeStatus.DUE)
     refund_due_minor = models.BigIntegerField(
         default=0, db_default=0, help_text="Of a paid fee: what it no longer owes after a resubmission (to refund)."
+    )
+    refunded_minor = models.BigIntegerField(
+        default=0, db_default=0, help_text="Of a paid fee: what payments has given back of it (refunds not failed)."
     )
     created_at = models.DateTimeField(default=clock.now)
 
@@ -351,6 +357,11 @@ class ApplicationFee(models.Model):
                 condition=Q(refund_due_minor__gte=0, refund_due_minor__lte=models.F("amount_minor"))
                 & (Q(refund_due_minor=0) | Q(status=FeeStatus.PAID)),
                 name="journeys_fee_refund_due_of_paid_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_minor__gte=0, refunded_minor__lte=models.F("amount_minor"))
+                & (Q(refunded_minor=0) | Q(status=FeeStatus.PAID)),
+                name="journeys_fee_refunded_of_paid_amount",
             ),
         ]
 

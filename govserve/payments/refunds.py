@@ -48,6 +48,7 @@ from govserve.audit.actors import Actor
 from govserve.audit.events import register_event
 from govserve.audit.services import audit_record
 from govserve.core.errors import PermissionDeniedError, ValidationError
+from govserve.journeys.models import FeeStatus
 from govserve.payments import errors
 from govserve.payments.models import LedgerKind, Payment, PaymentTransaction, Refund
 from govserve.payments.providers.base import RefundState
@@ -83,6 +84,29 @@ def refundable_minor(payment: Payment) -> int:
         return 0
     given = Refund.objects.filter(payment=payment).exclude(state=RefundState.ERROR).aggregate(total=Sum("amount_minor"))
     return payment.amount_minor - int(given["total"] or 0)
+
+
+def _fees_refunded_spread(payment: Payment) -> None:
+    """Spread the payment's refunds not in error over the fees it paid: those with a refund due first.
+
+    Called in the transaction that creates a refund or changes its state, so
+    each fee's ``refunded_minor`` always agrees with the refunds: the file's
+    fees then show what is still to refund after a changed application
+    (``refund_due_minor - refunded_minor``) and what was given back. A refund
+    that fails gives its share back to the fees. Recomputed from every refund
+    of the payment, so the result does not depend on the order of events.
+    """
+    left = payment.amount_minor - refundable_minor(payment)
+    fees = sorted(
+        payment.fees.select_for_update().filter(status=FeeStatus.PAID),
+        key=lambda fee: (-(fee.refund_due_minor > 0), fee.id),
+    )
+    for fee in fees:
+        share = min(left, fee.amount_minor)
+        left -= share
+        if fee.refunded_minor != share:
+            fee.refunded_minor = share
+            fee.save(update_fields=["refunded_minor"])
 
 
 def _ledger(refund: Refund, kind: str, *, actor: Actor, provider_state: str = "", details: dict[str, Any]) -> None:
@@ -147,6 +171,7 @@ def refund_create(*, payment_id: uuid.UUID, amount_minor: int, reason: str, user
             requested_by=user,
             idempotency_key=f"refund-{payment.id}-{secrets.token_hex(12)}",
         )
+        _fees_refunded_spread(payment)
         details = {"payment": str(payment.id), "amount_minor": amount_minor, "available_minor": available}
         _ledger(refund, LedgerKind.REFUND_REQUESTED, actor=actor, details=details)
         audit_record(
@@ -213,6 +238,7 @@ def _refund_state_apply(
             return locked
         locked.state = state.value
         locked.save(update_fields=["state", "updated_at"])
+        _fees_refunded_spread(locked.payment)
         details = {"from": previous, "to": state.value, "provider_code": code, "provider_id": locked.provider_id}
         _ledger(locked, LedgerKind.REFUND_CHANGED, actor=actor, provider_state=state.value, details=details)
         audit_record(

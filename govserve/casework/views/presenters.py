@@ -92,16 +92,32 @@ class FeeLine:
 
 
 def fee_line(row: FeeRow, *, service_id: str, version: int, language: str) -> FeeLine:
-    """Return a fee as the file shows it: an increase after the answers changed named so, a refund due stated."""
+    """Return a fee as the file shows it: an increase after the answers changed named so, a refund due or made stated.
+
+    A refund due is what the fee no longer owes less what payments has refunded of it, so after finance
+    refunds the difference the file says it was refunded instead of still asking for it.
+    """
     name = names.fee_name(service_id, version, row.fee_id, language)
     if row.kind == FeeKind.INCREASE:
         name = _("%(fee)s: increase after the application was changed") % {"fee": name}
     status_text = str(dict(FeeStatus.choices).get(row.status, row.status))
-    if row.refund_due_minor:
-        status_text = _("%(status)s: %(amount)s more than it now costs after the application was changed") % {
-            "status": status_text,
-            "amount": money_text(row.refund_due_minor, row.currency),
-        }
+    still_due = max(row.refund_due_minor - row.refunded_minor, 0)
+    values = {
+        "status": status_text,
+        "amount": money_text(still_due, row.currency),
+        "refunded": money_text(row.refunded_minor, row.currency),
+    }
+    if still_due and row.refunded_minor:
+        status_text = (
+            _("%(status)s: %(amount)s more than it now costs after the application was changed; %(refunded)s refunded")
+            % values
+        )
+    elif still_due:
+        status_text = _("%(status)s: %(amount)s more than it now costs after the application was changed") % values
+    elif row.refund_due_minor:
+        status_text = _("%(status)s: %(refunded)s refunded after the application was changed") % values
+    elif row.refunded_minor:
+        status_text = _("%(status)s: %(refunded)s refunded") % values
     return FeeLine(name=name, amount_text=money_text(row.amount_minor, row.currency), status_text=status_text)
 
 

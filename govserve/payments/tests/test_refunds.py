@@ -27,6 +27,10 @@ def _refund_ledger(payment: Payment) -> list[tuple[str, int, str]]:
     )
 
 
+def _fees_refunded(payment: Payment) -> list[tuple[int, int]]:
+    return list(payment.fees.order_by("id").values_list("amount_minor", "refunded_minor"))
+
+
 def test_a_partial_then_a_full_refund(pay: FakePay) -> None:
     # given: a £300 payment
     payment = payment_paid(pay)
@@ -35,6 +39,7 @@ def test_a_partial_then_a_full_refund(pay: FakePay) -> None:
     # when
     first = refunds.refund_create(payment_id=payment.id, amount_minor=100_00, reason="Licence shortened", user=officer)
     left_after_first = refunds.refundable_minor(payment)
+    fees_refunded_after_first = _fees_refunded(payment)
     second = refunds.refund_create(payment_id=payment.id, amount_minor=200_00, reason="Licence withdrawn", user=officer)
 
     # then
@@ -43,6 +48,9 @@ def test_a_partial_then_a_full_refund(pay: FakePay) -> None:
     assert second.provider_id
     assert left_after_first == 200_00
     assert refunds.refundable_minor(payment) == 0
+    # the fees the payment paid say what was given back of them
+    assert fees_refunded_after_first == [(300_00, 100_00)]
+    assert _fees_refunded(payment) == [(300_00, 300_00)]
     assert pay.payments[payment.provider_id].refunded == 300_00
     assert _refund_ledger(payment) == [
         (LedgerKind.REFUND_REQUESTED, 100_00, ""),
@@ -86,6 +94,7 @@ def test_a_refund_made_at_pay_meanwhile_makes_ours_refused_with_p0604(pay: FakeP
         (LedgerKind.REFUND_CHANGED, 300_00, "error"),
     ]
     assert refunds.refundable_minor(payment) == 300_00  # a failed refund gives nothing back
+    assert _fees_refunded(payment) == [(300_00, 0)]
 
 
 def test_pay_unreachable_marks_the_refund_failed_and_a_retry_refunds_once(pay: FakePay) -> None:

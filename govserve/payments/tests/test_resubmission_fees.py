@@ -107,6 +107,14 @@ def test_a_fall_after_payment_is_shown_to_finance_on_the_file_and_refunded_from_
     # then the fee says how much more was paid than it now costs, and the payment's refund gives it back
     assert "Licence fee Paid: £30 more than it now costs after the application was changed £300" in page
     payment = application.payments.get(state="success")
-    refund = refund_create(payment_id=payment.id, amount_minor=3000, reason="Fewer trading days", user=finance)
-    assert (refund.state, refund.amount_minor) == ("success", 3000)
+    refund = refund_create(payment_id=payment.id, amount_minor=1000, reason="Fewer trading days", user=finance)
+    assert (refund.state, refund.amount_minor) == ("success", 1000)
     assert payment_link_for(application, "en") is None
+
+    # and after a part of it is refunded the file asks only for the rest, then says it was refunded
+    page = text_of(signed_in(finance).get(f"/staff/files/{case_file.id}/"))
+    assert "Licence fee Paid: £20 more than it now costs after the application was changed; £10 refunded £300" in page
+    refund_create(payment_id=payment.id, amount_minor=2000, reason="Fewer trading days", user=finance)
+    page = text_of(signed_in(finance).get(f"/staff/files/{case_file.id}/"))
+    assert "Licence fee Paid: £30 refunded after the application was changed £300" in page
+    assert "more than it now costs" not in page

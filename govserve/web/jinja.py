@@ -30,6 +30,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from govserve.web.layout import Layout, page_layout, url_for
+from govserve.web.summary_list import summary_list
 
 
 def _url(name: str, *args: Any, **kwargs: Any) -> str:
@@ -211,6 +212,7 @@ def environment(**options: Any) -> Environment:
             "page_layout": page_layout,
             "layout_fragment": _layout_fragment,
             "session_timeout_dialog": _session_timeout_dialog,
+            "summary_list": summary_list,
         }
     )
     return env

@@ -15,7 +15,10 @@ on PostgreSQL Django's ``execute_wrapper`` and ``commit()`` calls, which miss
 statements run on the driver's connection directly, such as the audit
 sealer's). ``--statements STEP`` (repeatable, e.g. ``age:post``) also
 prints the SQL of that step in the last round, to see which
-statements a request makes. ``--setting NAME=JSON`` (repeatable) overrides a
+statements a request makes. ``--profile STEP`` (repeatable) prints the
+functions that step's request spent most time in (cProfile over the step in
+every timed round, sorted by cumulative time; profiling slows the step, so
+its CPU column is left out of the profile's figures, not the table's). ``--setting NAME=JSON`` (repeatable) overrides a
 Django setting in the walking process: ``GOVSERVE_JOURNEY_STATE_CACHE_SIZE=0``
 walks every request afresh, as when each request of a walk lands on another
 worker than the one before (the journey state cache is per process).
@@ -24,8 +27,11 @@ worker than the one before (the journey state cache is per process).
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -76,8 +82,11 @@ def _trace(statements: list[str]) -> None:
 
 
 def _walk(
-    rounds: int, shown: frozenset[str] = frozenset(), overrides: dict[str, Any] | None = None
-) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    rounds: int,
+    shown: frozenset[str] = frozenset(),
+    overrides: dict[str, Any] | None = None,
+    profiled: frozenset[str] = frozenset(),
+) -> tuple[list[dict[str, Any]], dict[str, list[str]], dict[str, str]]:
     """Walk the goods plan ``rounds`` + 1 times in this process; return each step's median figures."""
     import django  # noqa: PLC0415
 
@@ -99,6 +108,7 @@ def _walk(
     plan = variants()["goods"]
     samples: dict[str, list[tuple[float, int, int, int]]] = {step.name: [] for step in plan.steps}
     traced: dict[str, list[str]] = {}
+    profiles = {name: cProfile.Profile() for name in profiled}
     for round_number in range(rounds + 1):
         values: dict[str, str] = {}
         application = ""
@@ -111,12 +121,17 @@ def _walk(
                 .replace(CITIZEN.encode(), b"0")
             )
             statements.clear()
+            profile = profiles.get(step.name) if round_number else None
+            if profile is not None:
+                profile.enable()
             started = time.thread_time()
             if step.method == "GET":
                 response = client.get(path, secure=True)
             else:
                 response = client.generic("POST", path, body, content_type=step.content_type, secure=True)
             cpu = time.thread_time() - started
+            if profile is not None:
+                profile.disable()
             assert response.status_code == step.status, (step.name, response.status_code)
             if step.mark == Mark.START:
                 found = STARTED.match(response["Location"])
@@ -133,16 +148,26 @@ def _walk(
             writes = sum(1 for word in words if word in {"INSERT", "UPDATE", "DELETE"})
             commits = sum(1 for word in words if word == "COMMIT")
             samples[step.name].append((cpu, queries, writes, commits))
-    return [
-        {
-            "step": name,
-            "cpu_ms": round(statistics.median(sample[0] for sample in rows) * 1000, 1),
-            "statements": statistics.median(sample[1] for sample in rows),
-            "writes": statistics.median(sample[2] for sample in rows),
-            "commits": statistics.median(sample[3] for sample in rows),
-        }
-        for name, rows in samples.items()
-    ], traced
+    return (
+        [
+            {
+                "step": name,
+                "cpu_ms": round(statistics.median(sample[0] for sample in rows) * 1000, 1),
+                "statements": statistics.median(sample[1] for sample in rows),
+                "writes": statistics.median(sample[2] for sample in rows),
+                "commits": statistics.median(sample[3] for sample in rows),
+            }
+            for name, rows in samples.items()
+        ],
+        traced,
+        {name: _profile_text(profile) for name, profile in profiles.items()},
+    )
+
+
+def _profile_text(profile: cProfile.Profile) -> str:
+    text = io.StringIO()
+    pstats.Stats(profile, stream=text).sort_stats("cumulative").print_stats(45)
+    return text.getvalue()
 
 
 def main(argv: list[str]) -> int:
@@ -158,12 +183,15 @@ def main(argv: list[str]) -> int:
         metavar="NAME=JSON",
         help="override a Django setting in the walking process, e.g. GOVSERVE_JOURNEY_STATE_CACHE_SIZE=0",
     )
+    parser.add_argument("--profile", action="append", default=[], metavar="STEP", help="print this step's profile")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.child:
         overrides = {name: json.loads(value) for name, _, value in (item.partition("=") for item in options.setting)}
-        rows, traced = _walk(options.rounds, frozenset(options.statements), overrides)
-        sys.stdout.write(json.dumps({"rows": rows, "statements": traced}) + "\n")
+        rows, traced, profiles = _walk(
+            options.rounds, frozenset(options.statements), overrides, frozenset(options.profile)
+        )
+        sys.stdout.write(json.dumps({"rows": rows, "statements": traced, "profiles": profiles}) + "\n")
         return 0
     with tempfile.TemporaryDirectory(prefix="gs-bench-journey-steps-") as temporary:
         directory = Path(temporary)
@@ -189,6 +217,7 @@ def main(argv: list[str]) -> int:
                 str(options.rounds),
                 *(f"--statements={step}" for step in options.statements),
                 *(f"--setting={item}" for item in options.setting),
+                *(f"--profile={step}" for step in options.profile),
             ],
             cwd=ROOT,
             env={**env, "PYTHONWARNINGS": "ignore"},
@@ -206,6 +235,9 @@ def main(argv: list[str]) -> int:
         print(f"--- {step}: {len(statements)} statements")
         for statement in statements:
             print(f"    {statement}")
+    for step, text in result.get("profiles", {}).items():
+        print(f"--- {step}: profile")
+        print(text)
     print(f"{'step':42} {'CPU ms':>7} {'stmts':>6} {'writes':>6} {'commits':>7}")
     for row in rows:
         print(f"{row['step']:42} {row['cpu_ms']:7.1f} {row['statements']:6} {row['writes']:6} {row['commits']:7}")

@@ -252,6 +252,10 @@ def _fees_and_payments(application: Application) -> tuple[list[dict[str, Any]], 
             "currency": fee.currency,
             "paid_when": fee.paid_when,
             "status": fee.status,
+            # "increase": what a paid fee rose by after the application was changed (not a second fee)
+            "kind": fee.kind,
+            "refund_due_minor": fee.refund_due_minor,
+            "refunded_minor": fee.refunded_minor,
         }
         for fee in ApplicationFee.objects.filter(application=application).order_by("id")
     ]

@@ -66,6 +66,7 @@ def test_export_holds_every_application_of_the_person_and_nothing_of_anyone_else
     assert trading["status"] == "awaiting_payment"
     assert trading["fees"]
     assert all(fee["status"] == "due" for fee in trading["fees"])
+    assert {(fee["kind"], fee["refund_due_minor"], fee["refunded_minor"]) for fee in trading["fees"]} == {("fee", 0, 0)}
     light = by_reference[people.light.reference]
     assert light["contact_email"] == SUBJECT_EMAIL
     assert _answers(light)["reporter_name"] == SUBJECT_REPORTER

@@ -74,12 +74,12 @@ from govserve.journeys.access import Applicant
 from govserve.journeys.answers import answers_load, answers_write, page_fields_by_id, to_json
 from govserve.journeys.fields import FieldError, parse_field, validate_field, value_from_json, value_to_json
 from govserve.journeys.fields.parse import FormData
-from govserve.journeys.models import Application, ApplicationDocument, ApplicationStatus, Channel
+from govserve.journeys.models import Answer, Application, ApplicationDocument, ApplicationStatus, Channel
 from govserve.journeys.registrations import fee_summary, registrations_applied, required_documents
 from govserve.journeys.resubmission import application_status_record
 from govserve.journeys.resubmission_records import RecordsChanged, records_recompute
 from govserve.journeys.selectors import documents_of, state_load
-from govserve.journeys.services import application_start
+from govserve.journeys.services import application_start, submission_problems
 from govserve.notifications.email import normalise_recipient
 from govserve.privacy.crypto import seal, unseal_text
 
@@ -1315,7 +1315,7 @@ def correction_make(
             task=open_task,
         )
         answers_write(application, [definition_field], {field_id: value})
-        changed = _records_after_correction(application)
+        changed, removed = _records_after_correction(application, language=language)
         actor = Actor.for_user(user)
         _transition_record(
             case_file,
@@ -1325,17 +1325,26 @@ def correction_make(
             user=user,
             task=open_task,
             details={"field": field_id, "correction": str(correction.id)},
-            audit_details={"field": field_id, **changed.as_details()},
+            audit_details={
+                "field": field_id,
+                **changed.as_details(),
+                **({"answers_removed": removed} if removed else {}),
+            },
             applicant_visible=True,
         )
     return correction
 
 
-def _records_after_correction(application: Application) -> RecordsChanged:
-    """Recompute the registrations, fees and documents of the corrected answers (row locked); return the changes.
+def _records_after_correction(application: Application, *, language: str) -> tuple[RecordsChanged, list[str]]:
+    """Bring the application up to date with a corrected answer (row locked); return the changes and answers removed.
 
+    As a submission does: the answers a correction takes off the path (a page
+    it no longer asks) are deleted, so the file, exports and deliveries hold
+    only what applies; the registrations, fees and documents are recomputed.
     Raise CorrectionInvalidError when the corrected answers are not a
-    complete journey (the caller's transaction then rolls the correction back).
+    complete journey, need an upload the application does not have, or leave
+    another answer required or invalid (the caller's transaction then rolls
+    the correction back).
     """
     state = state_load(application)
     if not state.complete:
@@ -1345,14 +1354,35 @@ def _records_after_correction(application: Application) -> RecordsChanged:
                 "send the application back to the applicant instead"
             )
         )
+    uploads = documents_of(application)
+    # What the submission would refuse: an upload now asked for, an answer now required or no longer valid.
+    # (An upload's virus scan state is no concern of the correction's.)
+    missing = [
+        problem.message
+        for problem in submission_problems(application, state, language=language, uploads=uploads)
+        if problem.code == "document_missing" or not problem.code.startswith("document_")
+    ]
+    if missing:
+        raise errors.CorrectionInvalidError(
+            _(
+                "With this answer the application is not complete (%(missing)s): "
+                "send the application back to the applicant instead"
+            )
+            % {"missing": "; ".join(missing)}
+        )
+    effective = state.effective_answers()
+    removed = sorted(set(state.answers) - set(effective))
+    if removed:
+        Answer.objects.filter(application=application, field_id__in=removed).delete()
     evaluator = state.final_evaluator()
-    return records_recompute(
+    changed = records_recompute(
         application,
         registrations=[registration.id for _, registration in registrations_applied(evaluator)],
         fees=fee_summary(evaluator),
         requirements=required_documents(evaluator),
-        uploads=documents_of(application),
+        uploads=uploads,
     )
+    return changed, removed
 
 
 _COUNTER_KINDS = {"counter": CounterKind.PRESENTED, "sign_in_person": CounterKind.SIGNED}

@@ -13,15 +13,37 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from govserve.accounts.models import User
 from govserve.audit.models import AuditEntry
 from govserve.casework import errors, services
 from govserve.casework.models import Correction
+from govserve.casework.services import file_open as casework_file_open
 from govserve.casework.tests.support import file_of, newborn_submitted, open_task, staff, trading_paid
 from govserve.casework.tests.test_views import error_summary, person, signed_in, text_of
-from govserve.journeys.models import Answer, Application, ApplicationDocument, ApplicationFee, FeeStatus
-from govserve.journeys.tests.support import NEWBORN, STREET_TRADING, example_text, fee_rows, publish_text
+from govserve.journeys.models import (
+    Answer,
+    Application,
+    ApplicationDocument,
+    ApplicationFee,
+    ApplicationStatus,
+    FeeStatus,
+)
+from govserve.journeys.resubmission import application_status_record
+from govserve.journeys.tests.conftest import jpeg_upload
+from govserve.journeys.tests.support import (
+    NEWBORN,
+    STREET_TRADING,
+    TRADING_FORMS,
+    TRADING_PATH,
+    applicant,
+    citizen_new,
+    example_text,
+    fee_rows,
+    publish_text,
+)
+from govserve.journeys.tests.test_services import save, start, submit, upload_required
 
 pytestmark = pytest.mark.usefixtures("examples")
 
@@ -287,3 +309,85 @@ def test_no_correction_and_no_fee_change_once_the_file_is_decided() -> None:
     # then the fee is as it was
     assert fee_rows(application) == [("extra-certificates", "fee", 2500, "on_collection", "due", 0)]
     assert not Correction.objects.exists()
+
+
+def _trading_food_paid_for_correction(*, food_page_always: bool = False) -> tuple[Application, User]:
+    """Return a paid street trading licence to sell food (its food business page answered), its task claimed.
+
+    ``food_page_always``: the definition asks the food business page of every trader (so a correction to
+    food brings no new page onto the path, only the food hygiene certificate to upload).
+    """
+    text = example_text(STREET_TRADING).replace(
+        "      sees: [full_name,",
+        "      corrects: [days_per_week, trading_type, goods_description]\n      sees: [full_name,",
+        1,
+    )
+    if food_page_always:
+        assert text.count("    when: sells_food\n    fields:") == 1
+        text = text.replace("    when: sells_food\n    fields:", "    fields:", 1)
+    publish_text(text, f"{STREET_TRADING}.yaml")
+    trader = applicant(citizen_new("food-trader@example.org"))
+    application = start(STREET_TRADING, trader)
+    kind = "goods" if food_page_always else "food"
+    for page_id in TRADING_PATH:
+        if page_id == "photo":
+            save(application, trader, "photo", {}, files={"photo": jpeg_upload()})
+            continue
+        form = TRADING_FORMS[page_id]
+        save(application, trader, page_id, {**form, "trading_type": [kind]} if page_id == "trading-type" else form)
+        if page_id == "trading-type":
+            save(application, trader, "food-business", TRADING_FORMS["food-business"])
+    upload_required(
+        application, trader, "public-liability-insurance", *(() if food_page_always else ("food-hygiene-certificate",))
+    )
+    sent = submit(application, trader).application
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=sent.pk)
+        application_status_record(locked, to_status=ApplicationStatus.SUBMITTED, actor_kind="system")
+        casework_file_open(locked)
+    assert ApplicationFee.objects.filter(application=sent).update(status=FeeStatus.PAID) == 1
+    officer = person(OFFICER)
+    services.task_claim(user=officer, task_id=open_task(sent).id)
+    return sent, officer
+
+
+def test_a_correction_taking_a_page_off_the_path_deletes_its_answers_as_a_submission_does() -> None:
+    # given a paid licence to sell food (£340), with its food business number and food hygiene certificate
+    application, officer = _trading_food_paid_for_correction()
+    assert Answer.objects.filter(application=application, field_id="food_registration_number").exists()
+    assert "food-hygiene-certificate" in _documents(application)
+
+    # when the officer corrects it to goods
+    _correct(officer, application, "trading_type", ["goods"])
+
+    # then the food business page's answer goes (the page is no longer asked), and so does its document;
+    # the £40 food supplement was paid and is now to refund; the audit entry names the answer removed, not its value
+    assert not Answer.objects.filter(application=application, field_id="food_registration_number").exists()
+    assert "food-hygiene-certificate" not in _documents(application)
+    assert fee_rows(application) == [("licence-fee", "fee", 34000, "before_submission", "paid", 4000)]
+    audited = _audited(application)
+    assert audited["answers_removed"] == ["food_registration_number"]
+    assert audited["documents_removed"] == ["food-hygiene-certificate"]
+    assert "FB123456" not in str(audited)
+
+
+def test_a_correction_asking_for_an_upload_the_application_lacks_is_refused_and_changes_nothing() -> None:
+    # given a paid licence to sell goods, on a definition that asks every trader the food business page
+    application, officer = _trading_food_paid_for_correction(food_page_always=True)
+    fees = fee_rows(application)
+    documents = _documents(application)
+
+    # when the officer corrects it to food, which needs a food hygiene certificate the applicant never uploaded
+    with pytest.raises(errors.CorrectionInvalidError) as refused:
+        _correct(officer, application, "trading_type", ["food"])
+
+    # then the correction is refused, saying what is missing, and nothing changed
+    assert refused.value.message == (
+        "With this answer the application is not complete (Upload food hygiene certificate (level 2 or above)): "
+        "send the application back to the applicant instead"
+    )
+    assert fee_rows(application) == fees
+    assert _documents(application) == documents
+    assert Answer.objects.get(application=application, field_id="trading_type").field_id == "trading_type"
+    assert not Correction.objects.exists()
+    assert not AuditEntry.objects.filter(action="casework.correction.made").exists()

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import translation
 
 from govserve.journeys import errors, selectors
@@ -18,6 +17,7 @@ from govserve.journeys.access import Applicant, applicant_from_request
 from govserve.journeys.fields import FieldError
 from govserve.journeys.fields.formats import format_date
 from govserve.journeys.models import Application
+from govserve.web.layout import url_for
 
 RETURN_TO_CHECK = "check"
 LOCAL_ZONE = ZoneInfo("Europe/London")
@@ -115,7 +115,7 @@ def page(
         # Every page of an application names its service in the header (delete, withdraw, expired too).
         title = selectors.compiled_for(application).definition.title.get(context["language"])
         context["service_name"] = title
-        context["service_url"] = reverse("journeys:service_start", args=[application.service_id])
+        context["service_url"] = url_for("journeys:service_start", application.service_id)
     if summary and status == 200:
         status = 400
     response = render(request, template, context, status=status)

@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 
 import structlog
-from django.db.models import Sum
+from django.db.models import F, Min, Sum
 from django.utils.translation import gettext as _
 
 from govserve.accounts import policies
@@ -48,6 +48,7 @@ from govserve.accounts.models import PlatformRole, User
 from govserve.audit.actors import Actor
 from govserve.audit.events import register_event
 from govserve.audit.services import audit_record
+from govserve.casework.models import CaseFile
 from govserve.core.errors import PermissionDeniedError, ValidationError
 from govserve.core.jobs import scheduled
 from govserve.journeys.models import ApplicationFee, FeeStatus
@@ -146,6 +147,57 @@ def _institutions_of(user: User) -> frozenset[str]:
 def reconciliation_allowed(user: User | object) -> bool:
     """Return whether ``user`` may see a reconciliation report (finance staff or administrators)."""
     return isinstance(user, User) and bool(_institutions_of(user))
+
+
+@dataclass(frozen=True)
+class RefundDue:
+    """An application whose paid fees now cost less than was paid, and what is still to refund of them."""
+
+    reference: str
+    file_id: str | None
+    still_due_minor: int
+    currency: str
+
+
+def refunds_due(user: User) -> list[RefundDue]:
+    """Return the applications of ``user``'s institutions with money still to refund after they were changed.
+
+    A paid fee whose application was changed (resubmitted or corrected) to
+    cost less owes back ``refund_due_minor``; its payment's refunds are
+    spread over it (``refunded_minor``, ``refunds._fees_refunded_spread``).
+    Listed: what is left, by application, oldest change first, for the
+    finance staff (or administrators) of the service's owning institution,
+    each with its case file (whose *Fees* has the refund link). Empty for
+    anyone else. Not audited: ids and amounts only, no personal data.
+    """
+    institutions = _institutions_of(user)
+    if not institutions:
+        return []
+    owed = (
+        ApplicationFee.objects.filter(
+            status=FeeStatus.PAID,
+            refund_due_minor__gt=F("refunded_minor"),
+            application__service__owning_institution__code__in=institutions,
+        )
+        .values("application_id", "application__reference", "currency")
+        .annotate(still_due=Sum(F("refund_due_minor") - F("refunded_minor")), first=Min("id"))
+        .order_by("first")
+    )
+    rows = list(owed)
+    files = dict(
+        CaseFile.objects.filter(application_id__in=[row["application_id"] for row in rows]).values_list(
+            "application_id", "id"
+        )
+    )
+    return [
+        RefundDue(
+            reference=row["application__reference"],
+            file_id=str(files[row["application_id"]]) if row["application_id"] in files else None,
+            still_due_minor=int(row["still_due"]),
+            currency=row["currency"],
+        )
+        for row in rows
+    ]
 
 
 def reconciliation_report(

@@ -9,12 +9,15 @@ where they refund it.
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from govserve.casework import services as casework
 from govserve.casework.models import CaseFile
 from govserve.casework.tests.support import open_task, staff
-from govserve.casework.tests.test_views import person, signed_in, text_of
+from govserve.casework.tests.test_views import Browser, person, signed_in, text_of
 from govserve.journeys.access import Applicant
 from govserve.journeys.models import Application, ApplicationFee, ApplicationStatus
 from govserve.journeys.resubmission import application_resubmit, sent_back_answers_save
@@ -118,3 +121,41 @@ def test_a_fall_after_payment_is_shown_to_finance_on_the_file_and_refunded_from_
     page = text_of(signed_in(finance).get(f"/staff/files/{case_file.id}/"))
     assert "Licence fee Paid: £30 refunded after the application was changed £300" in page
     assert "more than it now costs" not in page
+
+
+def _refunds_due_listed(client: Browser) -> str:
+    """Return the text of the reconciliation page's refunds due (its table, or the sentence saying there are none)."""
+    response = client.get("/staff/payments/reconciliation")
+    assert response.status_code == 200
+    found = re.search(r'<(table|p)\b[^>]*id="refunds-due"[^>]*>.*?</\1>', response.content.decode(), flags=re.DOTALL)
+    assert found is not None
+    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", found.group(0)).split()))
+
+
+def test_finance_find_the_applications_with_money_to_refund_on_the_reconciliation_page() -> None:
+    # given a paid £300 licence changed to cost £270
+    application, _ = _paid_then_resubmitted("2")
+    finance_user = person(("city-council", "finance"))
+    finance = signed_in(finance_user)
+    case_file = CaseFile.objects.get(application=application)
+
+    # then its finance staff find it with what is to refund, linked to the file (where the refund link is)
+    response = finance.get("/staff/payments/reconciliation")
+    assert f'<a class="govuk-link" href="/staff/files/{case_file.id}/">{application.reference}</a>' in (
+        response.content.decode()
+    )
+    assert _refunds_due_listed(finance) == f"Reference Still to refund {application.reference} £30"
+
+    # and what is left after a part is refunded, then nothing once all of it is
+    payment = application.payments.get(state="success")
+    refund_create(payment_id=payment.id, amount_minor=1000, reason="Fewer trading days", user=finance_user)
+    assert _refunds_due_listed(finance) == f"Reference Still to refund {application.reference} £20"
+    refund_create(payment_id=payment.id, amount_minor=2000, reason="Fewer trading days", user=finance_user)
+    assert _refunds_due_listed(finance) == "No application has money to refund after it was changed."
+
+
+def test_finance_staff_of_another_council_do_not_see_its_refunds_due() -> None:
+    _paid_then_resubmitted("2")
+    other = signed_in(person(("civil-registry", "finance")))
+
+    assert _refunds_due_listed(other) == "No application has money to refund after it was changed."

@@ -21,9 +21,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from govserve.accounts.decorators import staff_required
 from govserve.casework.views import common
 from govserve.core.errors import PermissionDeniedError, ValidationError
+from govserve.journeys.fields.formats import format_money
 from govserve.payments import errors, refunds
 from govserve.payments.models import Payment, Refund
-from govserve.payments.reconciliation import reconciliation_allowed, reconciliation_report, report_csv
+from govserve.payments.reconciliation import reconciliation_allowed, reconciliation_report, refunds_due, report_csv
 
 _POUNDS = re.compile(r"^£?\s*(\d{1,6})(?:\.(\d{1,2}))?$")
 DEFAULT_PERIOD_DAYS = 7
@@ -183,4 +184,12 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
             "refunded": money(report.refunded_minor if report is not None else 0),
         },
         csv_query="?" + urlencode({"from": raw["from"], "to": raw["to"], "format": "csv"}),
+        refunds_due=[
+            {
+                "reference": due.reference,
+                "amount": format_money(due.still_due_minor, due.currency),
+                "file_url": reverse("casework:file", args=[due.file_id]) if due.file_id else "",
+            }
+            for due in refunds_due(user)
+        ],
     )

@@ -1,7 +1,7 @@
 """The cost of each call of an API submission on its own: CPU and SQL statements per call, in one process.
 
     python -m benchmarks.api_bench.per_call [--rounds 20] [--database-url URL] [--flow one_call|three_calls]
-        [--profile CALL ...]
+        [--profile CALL ...] [--profile-sort cumulative|tottime]
 
 Sets up a fresh database as the benchmark does (production settings, a
 temporary SQLite file, or the PostgreSQL database ``--database-url`` names,
@@ -20,7 +20,11 @@ count), its SQL statements (Django's ``execute_wrapper``, any engine) and
 its commits (``commit()`` calls and writes outside a transaction).
 ``--statements CALL`` prints that call's SQL (the last round, cut at 160
 characters). ``--profile CALL`` (``start``, ``answers``, ``submit`` or ``one_call``; repeatable) also
-prints a cProfile of that call over the measured rounds, by cumulative time.
+prints a cProfile of that call over the measured rounds, by cumulative time
+(govserve's functions) or, with ``--profile-sort tottime``, every function by
+its own time (where the ORM and the driver spend it); with
+``GOVSERVE_PER_CALL_PROFILE_DUMP=PATH`` the profile is also written to
+``PATH.CALL`` for ``pstats`` (callers, callees).
 """
 
 from __future__ import annotations
@@ -45,7 +49,9 @@ FLOWS = {"three_calls": CALLS, "one_call": ("one_call",)}
 RESULT_MARKER = "API-BENCH-RESULT "
 
 
-def _submissions(rounds: int, token: str, profiled: frozenset[str], flow: str) -> dict[str, Any]:  # noqa: PLR0915
+def _submissions(  # noqa: PLR0915
+    rounds: int, token: str, profiled: frozenset[str], flow: str, sort: str = "cumulative"
+) -> dict[str, Any]:
     """Make ``rounds`` + 2 submissions in this process; return each call's median figures (and profiles)."""
     import cProfile  # noqa: PLC0415
     import io  # noqa: PLC0415
@@ -154,7 +160,13 @@ def _submissions(rounds: int, token: str, profiled: frozenset[str], flow: str) -
     printed = {}
     for name, profile in profiles.items():
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(r"govserve|rules|jsonschema|cel", 60)
+        if dump := os.environ.get("GOVSERVE_PER_CALL_PROFILE_DUMP", ""):  # a pstats file to explore
+            profile.dump_stats(f"{dump}.{name}")
+        stats = pstats.Stats(profile, stream=out).sort_stats(sort)
+        if sort == "cumulative":
+            stats.print_stats(r"govserve|rules|jsonschema|cel", 60)
+        else:  # where the time is spent, library code included
+            stats.print_stats(60)
         printed[name] = out.getvalue()
     rows = [
         {
@@ -180,12 +192,20 @@ def main(argv: list[str]) -> int:
         "--profile", action="append", default=[], choices=[*CALLS, "one_call"], help="print this call's profile"
     )
     parser.add_argument(
+        "--profile-sort",
+        default="cumulative",
+        choices=["cumulative", "tottime"],
+        help="cumulative: govserve's functions; tottime: every function by its own time",
+    )
+    parser.add_argument(
         "--statements", action="append", default=[], help="print this call's SQL statements (the last round)"
     )
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.child:
-        result = _submissions(options.rounds, options.child, frozenset(options.profile), options.flow)
+        result = _submissions(
+            options.rounds, options.child, frozenset(options.profile), options.flow, options.profile_sort
+        )
         sys.stdout.write(RESULT_MARKER + json.dumps(result) + "\n")
         return 0
     if options.database_url:
@@ -225,9 +245,14 @@ def main(argv: list[str]) -> int:
                 "--flow",
                 options.flow,
                 *(f"--profile={name}" for name in options.profile),
+                f"--profile-sort={options.profile_sort}",
             ],
             cwd=ROOT,
-            env={**env, "PYTHONWARNINGS": "ignore"},
+            env={
+                **env,
+                "PYTHONWARNINGS": "ignore",
+                "GOVSERVE_PER_CALL_PROFILE_DUMP": os.environ.get("GOVSERVE_PER_CALL_PROFILE_DUMP", ""),
+            },
             capture_output=True,
             text=True,
             check=False,

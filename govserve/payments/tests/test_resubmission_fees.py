@@ -17,11 +17,11 @@ import pytest
 from govserve.casework import services as casework
 from govserve.casework.models import CaseFile
 from govserve.casework.tests.support import open_task, staff
-from govserve.casework.tests.test_views import Browser, person, signed_in, text_of
+from govserve.casework.tests.test_views import person, signed_in, text_of
 from govserve.journeys.access import Applicant
 from govserve.journeys.models import Application, ApplicationFee, ApplicationStatus
 from govserve.journeys.resubmission import application_resubmit, sent_back_answers_save
-from govserve.journeys.tests.support import TRADING_FORMS
+from govserve.journeys.tests.support import TRADING_FORMS, Browser
 from govserve.payments import services
 from govserve.payments.refunds import refund_create
 from govserve.payments.selectors import fee_lines, payment_link_for

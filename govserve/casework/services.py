@@ -454,13 +454,19 @@ def _user_of(user_id: uuid.UUID | str) -> User | None:
 
 
 def _eligible(candidate: User | None, task: Task) -> User:
-    if (
-        candidate is None
-        or not account_usable(candidate)
-        or not scope_of(candidate).holds(task.institution.code, task.role_id, task.service_id)
-    ):
-        raise errors.AssigneeNotEligibleError(_("Choose someone who holds this task's role in this team"))
-    return candidate
+    if candidate is not None and account_usable(candidate):
+        scope = scope_of(candidate)
+        if scope.holds(task.institution.code, task.role_id, task.service_id):
+            return candidate
+        if candidate.is_supplier and (task.institution.code, task.role_id) in scope.held:
+            # The role is theirs, but their supplier's access names other services: say so, not "no such role".
+            raise errors.AssigneeNotEligibleError(
+                _(
+                    "This person works for a supplier whose access does not include this service: "
+                    "choose someone else who holds this task's role"
+                )
+            )
+    raise errors.AssigneeNotEligibleError(_("Choose someone who holds this task's role in this team"))
 
 
 def _started(application: Application, *, actor: Actor) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from govserve.accounts.models import Institution, RoleAssignment
+from govserve.accounts.models import Institution, RoleAssignment, SupplierScope
 from govserve.audit.models import AuditEntry
 from govserve.casework import errors, selectors, services
 from govserve.casework.models import (
@@ -25,6 +27,7 @@ from govserve.casework.tests.support import (
     staff,
     unit_of,
 )
+from govserve.core import clock
 from govserve.journeys.models import Answer, ApplicationStatus, Channel
 from govserve.journeys.tests.support import NEWBORN, example_text, publish_text
 from govserve.journeys.tests.test_services import fill_newborn, submit, upload_required
@@ -169,6 +172,29 @@ def test_assigning_needs_a_colleague_who_holds_the_role() -> None:
     assert selectors.task_queue(user=registrar, view="pool").total == 0
     with pytest.raises(errors.NotTeamLeaderError):
         services.task_assign(user=registrar, task_id=task.id, assignee_id=registrar.pk)
+
+
+def test_a_supplier_whose_access_names_other_services_is_refused_as_assignee_saying_why() -> None:
+    # given a registrar of a supplier whose access reaches only the street light service
+    application, _ = newborn_submitted()
+    registrar, vendor = staff(REGISTRAR), staff(REGISTRAR)
+    vendor.is_supplier = True
+    vendor.access_expires_at = clock.now() + dt.timedelta(days=30)
+    vendor.save()
+    SupplierScope.objects.create(user=vendor, services=["report-street-light"]).institutions.set(
+        [Institution.objects.get(code="civil-registry")]
+    )
+
+    # when a colleague assigns them a birth registration
+    with pytest.raises(errors.AssigneeNotEligibleError) as refused:
+        services.task_assign(user=registrar, task_id=open_task(application).id, assignee_id=vendor.pk)
+
+    # then the refusal says why, and the task is still in the pool
+    assert refused.value.message == (
+        "This person works for a supplier whose access does not include this service: "
+        "choose someone else who holds this task's role"
+    )
+    assert open_task(application).status == TaskStatus.PENDING
 
 
 def test_where_claiming_is_off_work_is_assigned_by_the_team_leader() -> None:

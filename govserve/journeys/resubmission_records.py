@@ -148,6 +148,46 @@ def fees_recompute(application: Application, fees: FeeSummary) -> list[FeeChange
     return changes
 
 
+def fees_preview(application: Application, fees: FeeSummary) -> list[FeeChange]:
+    """Return what :func:`fees_recompute` would change for ``fees``, changing nothing (the applicant's preview).
+
+    The same rules, read off the rows: a fee something was paid for is owed
+    its new amount, the difference from what was paid being due after the
+    decision or to refund; a fee nothing was paid for is due its new amount
+    (nothing, if waived). Tested equal to what the recomputation records.
+    """
+    rows: dict[tuple[str, str], list[ApplicationFee]] = defaultdict(list)
+    for row in ApplicationFee.objects.filter(application=application).order_by("id"):
+        rows[(row.registration_id, row.fee_id)].append(row)
+    wanted = {(item.registration.id, item.fee.id): item.amount_minor for item in fees.items}
+    changes = []
+    for key in list(wanted) + [key for key in rows if key not in wanted]:
+        existing = rows.get(key, [])
+        before, target = _costs(existing), wanted.get(key, 0)
+        paid = sum(row.amount_minor for row in existing if row.status == FeeStatus.PAID)
+        waived = any(row.status == FeeStatus.WAIVED and row.kind == FeeKind.FEE for row in existing)
+        if paid:
+            due, refund_due = max(target - paid, 0), max(paid - target, 0)
+            unchanged = before == target and bool(due) == any(row.kind == FeeKind.INCREASE for row in existing)
+        else:
+            due, refund_due = (0 if waived else target), 0
+            unchanged = before == target and bool(existing) == (key in wanted)
+        if unchanged:
+            continue
+        changes.append(
+            FeeChange(
+                registration_id=key[0],
+                fee_id=key[1],
+                from_minor=before,
+                to_minor=target,
+                paid_minor=paid,
+                due_minor=due,
+                refund_due_minor=refund_due,
+            )
+        )
+    return changes
+
+
 def _costs(rows: Sequence[ApplicationFee]) -> int:
     """Return what the rows of one fee say it costs (every row's amount less what is to be refunded)."""
     return sum(row.amount_minor - row.refund_due_minor for row in rows)

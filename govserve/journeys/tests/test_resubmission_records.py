@@ -18,7 +18,10 @@ from govserve.audit.models import AuditEntry
 from govserve.journeys import errors, hooks
 from govserve.journeys.access import Applicant
 from govserve.journeys.models import Application, ApplicationDocument, ApplicationFee, ApplicationStatus, FeeStatus
+from govserve.journeys.registrations import fee_summary
 from govserve.journeys.resubmission import application_resubmit, application_status_record, sent_back_answers_save
+from govserve.journeys.resubmission_records import fees_preview
+from govserve.journeys.selectors import state_load
 from govserve.journeys.tests.support import (
     NEWBORN,
     NEWBORN_FORMS,
@@ -66,8 +69,14 @@ def _change(application: Application, person: Applicant, page_id: str, form: dic
 
 
 def _resubmit(application: Application, person: Applicant, **kwargs: Any) -> Application:
+    """Send ``application`` again; first check that the applicant's fee preview says what the resubmission records."""
     kwargs.setdefault("declaration_accepted", True)
-    return application_resubmit(application_id=application.id, applicant=person, language="en", **kwargs)
+    state = state_load(application)
+    preview = fees_preview(application, fee_summary(state.final_evaluator())) if state.complete else None
+    resent = application_resubmit(application_id=application.id, applicant=person, language="en", **kwargs)
+    if preview is not None:
+        assert [change.as_details() for change in preview] == _resubmitted_details(resent).get("fees", [])
+    return resent
 
 
 def _newborn(person: Applicant | None = None) -> tuple[Application, Applicant]:

@@ -8,4 +8,6 @@ class WebConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing registers the deployment checks (security; the shared pages' settings).
-        from govserve.web import checks, page_checks  # noqa: F401, PLC0415
+        from govserve.web import checks, database_health, page_checks  # noqa: F401, PLC0415
+
+        database_health.connect()

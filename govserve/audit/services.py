@@ -21,6 +21,7 @@ from govserve.audit.events import event_type
 from govserve.audit.models import AuditEntry, Outcome
 from govserve.audit.verify import DEFAULT_MAX_UNSEALED_AGE, ChainHead, VerifyReport, verify_chain
 from govserve.core.middleware import current_request_id
+from govserve.core.queries import insert_reader, save_preparer
 
 
 class TextOutput(Protocol):
@@ -81,7 +82,7 @@ def _entry_insert(entry: AuditEntry, using: str = DEFAULT_DB_ALIAS) -> None:
         table, pk = quote(AuditEntry._meta.db_table), quote("id")
         sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) RETURNING {pk}"  # noqa: S608 - our names
         _INSERT_SQL[(using, connection.vendor)] = sql
-    values = [field.get_db_prep_save(field.pre_save(entry, add=True), connection) for field in _INSERT_FIELDS]
+    values = [preparer(read(entry), connection) for read, preparer in _INSERT_COLUMNS]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
@@ -91,6 +92,7 @@ def _entry_insert(entry: AuditEntry, using: str = DEFAULT_DB_ALIAS) -> None:
 
 
 _INSERT_FIELDS = [field for field in AuditEntry._meta.concrete_fields if not field.primary_key]
+_INSERT_COLUMNS = [(insert_reader(field), save_preparer(field)) for field in _INSERT_FIELDS]
 _INSERT_SQL: dict[tuple[str, str], str] = {}
 
 

@@ -7,9 +7,9 @@ and the journey events. Django's ORM spends many times the query's own time
 building the same SQL each time (about 0.4 ms of CPU per query on the
 benchmark machine), so these statements are built once per database
 connection kind and kept. Reads turn the rows into model instances with the
-ORM's own converters (:meth:`Model.from_db`); writes prepare each value with
-the field's own ``get_db_prep_save``: the same SQL, the same values as the
-queryset or ``save()`` would give. (No model here has signal receivers: the
+ORM's own converters (:meth:`Model.from_db`); writes prepare each value as
+the field's own ``get_db_prep_save`` does (:func:`govserve.core.queries.save_preparer`):
+the same SQL, the same values as the queryset or ``save()`` would give. (No model here has signal receivers: the
 project does not use signals for domain logic.)
 """
 
@@ -24,6 +24,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Field, Model, QuerySet
 
+from govserve.core.queries import save_preparer
 from govserve.journeys.models import Answer, Application, JourneyEvent
 
 _SAMPLE_ID = uuid.UUID(int=0)
@@ -199,10 +200,8 @@ def _insert_sql(model: type[Model], field_names: Sequence[str], rows: int, confl
 
 
 def _prepared_values(model: type[Model], field_names: Sequence[str], objects: Sequence[Model]) -> list[Any]:
-    fields = [_concrete(model, name) for name in field_names]
-    return [
-        field.get_db_prep_save(getattr(instance, field.attname), connection) for instance in objects for field in fields
-    ]
+    prepared = [(field.attname, save_preparer(field)) for field in (_concrete(model, name) for name in field_names)]
+    return [preparer(getattr(instance, attname), connection) for instance in objects for attname, preparer in prepared]
 
 
 _ANSWER_FIELDS = ("application", "field_id", "value_sealed", "updated_at")
@@ -257,6 +256,6 @@ def application_update(application: Application, field_names: Sequence[str]) -> 
     assert pk_field is not None  # noqa: S101 - every model has one
     table = connection.ops.quote_name(Application._meta.db_table)
     sql = f"UPDATE {table} SET {assignments} WHERE {_column(pk_field)} = %s"  # noqa: S608 - the model's own names
-    parameters = [field.get_db_prep_save(getattr(application, field.attname), connection) for field in fields]
+    parameters = [save_preparer(field)(getattr(application, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*parameters, _id_parameter(pk_field, application.id)])

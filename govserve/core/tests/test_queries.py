@@ -7,11 +7,13 @@ import uuid
 from typing import Any
 
 import pytest
+from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from govserve.core.models import JobAttempt, JobRecord, JobState, ScheduledRun
-from govserve.core.queries import PreparedFilter, PreparedGet, row_insert, row_insert_unless_taken
+from govserve.core.queries import PreparedFilter, PreparedGet, row_insert, row_insert_unless_taken, save_preparer
 
 pytestmark = pytest.mark.django_db
 
@@ -321,3 +323,50 @@ def test_an_insert_unless_taken_on_a_unique_constraint_of_two_fields() -> None:
     assert ScheduledRun.objects.count() == 2
     with pytest.raises(ValueError, match="unconditional unique constraint"):
         row_insert_unless_taken(ScheduledRun(name="x", period_start=period), unique=("period_start", "name"))
+
+
+_SAMPLE_VALUES: list[Any] = [
+    None,
+    "",
+    "text",
+    "3f2b9c1e-0000-4000-8000-000000000001",
+    uuid.UUID("3f2b9c1e-0000-4000-8000-000000000002"),
+    dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.UTC),
+    dt.datetime(2026, 3, 29, 2, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+    dt.date(2026, 3, 29),
+    0,
+    7,
+    2**40,
+    True,
+    False,
+    [1, "a"],
+    {"queue": "x"},
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # a date given to a DateTimeField warns either way
+def test_a_save_preparer_gives_what_get_db_prep_save_gives_for_every_value_it_takes() -> None:
+    # given the fields of the models the hot inserts write (those with a quicker path), every kind of value
+    fields = [
+        field
+        for label in ("audit.AuditEntry", "journeys.JourneyEvent", "journeys.Application", "core.JobRecord")
+        for field in apps.get_model(label)._meta.concrete_fields
+    ]
+    compared = 0
+    for field in fields:
+        preparer = save_preparer(field)
+        if preparer == field.get_db_prep_save:
+            continue  # the field's own method: nothing to compare
+        for value in _SAMPLE_VALUES:
+            # when both prepare the value
+            try:
+                expected = field.get_db_prep_save(value, connection)
+            except (TypeError, ValueError, ValidationError, AttributeError):
+                with pytest.raises((TypeError, ValueError, ValidationError, AttributeError)):
+                    preparer(value, connection)
+                continue
+            # then they agree, value and type
+            got = preparer(value, connection)
+            assert (type(got), got) == (type(expected), expected), (field, value)
+            compared += 1
+    assert compared > 200

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from govserve.api.models import ClientApplication, SubmissionKey
 from govserve.api.tests.conftest import Caller, MakeCaller, body
@@ -218,3 +220,17 @@ def test_every_audit_entry_of_the_call_carries_its_request_id(street_light: str,
     from govserve.core.middleware import current_request_id  # noqa: PLC0415
 
     assert current_request_id() is None
+
+
+def test_the_call_is_one_savepoint_its_start_answers_and_submission_none_of_their_own(
+    street_light: str, caller: Caller
+) -> None:
+    # when a partner sends an application in one call
+    with CaptureQueriesContext(connection) as captured:
+        response = caller.call("POST", "/api/v1/applications", _sent(street_light), idempotency_key=KEY)
+    # then the call's all-or-nothing savepoint holds the start, the answers and the submission, which take
+    # none of their own (a bad call still creates nothing: test_a_bad_one_call_submission_creates_nothing);
+    # the others are the call's transaction (a savepoint inside the test's) and the new data key's (privacy.crypto)
+    assert response.status_code == 201, response.content
+    savepoints = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) == 3, savepoints

@@ -182,6 +182,7 @@ def _create_filled(
         channel=Channel.API,
         contact_email=payload.contact_email,
         link_email=not payload.submit,
+        savepoint=False,  # the call's own transaction (application_create) rolls back with any error
     )
     application = started.application
     client_application_record(client=principal.client, application_id=application.id)

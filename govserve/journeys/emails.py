@@ -28,7 +28,9 @@ fail because of its email.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextvars
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,10 +74,13 @@ def service_templates(name: str, language: str) -> EmailTemplate | None:
     version_text, _, event = rest.partition(":")
     if prefix != SERVICE_TEMPLATE_PREFIX or not version_text.isdigit() or not service_id or not event:
         return None
-    try:
-        compiled = published_version_load(service_id, int(version_text))
-    except (ServiceNotFoundError, VersionNotFoundError):
-        return None
+    compiled = _at_hand.get()
+    number = int(version_text)
+    if compiled is None or compiled.preview or (compiled.service_id, compiled.version) != (service_id, number):
+        try:
+            compiled = published_version_load(service_id, number)
+        except (ServiceNotFoundError, VersionNotFoundError):
+            return None
     email = _definition_email(compiled, event)
     if email is None:
         return None
@@ -88,6 +93,22 @@ def service_templates(name: str, language: str) -> EmailTemplate | None:
         body=email.body.get(chosen),
         origin="service",
     )
+
+
+_at_hand: contextvars.ContextVar[CompiledDefinition | None] = contextvars.ContextVar(
+    "journeys_email_definition_at_hand", default=None
+)
+"""The published version a caller has just loaded, whose emails :func:`service_templates` need not load again."""
+
+
+@contextmanager
+def _definition_at_hand(compiled: CompiledDefinition) -> Iterator[None]:
+    """Let :func:`service_templates` take ``compiled`` (a published version just loaded) instead of reading it again."""
+    token = _at_hand.set(compiled)
+    try:
+        yield
+    finally:
+        _at_hand.reset(token)
 
 
 def register() -> None:
@@ -124,7 +145,8 @@ def submission_email(*, state: JourneyState, reference: str, link: str, language
         # A staff preview runs on a draft version, which the lookup (published versions) cannot name.
         return platform
     name = service_template_name(service_id=compiled.service_id, version=compiled.version, event="submitted")
-    template = email_template_get(name=name, language=language)
+    with _definition_at_hand(compiled):  # the lookups in their order, the version not read again
+        template = email_template_get(name=name, language=language)
     context = _answer_values(state, template, language)
     context.update({"reference": reference, "service_title": title, "link": link})
     missing = sorted(template.names - context.keys())

@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from govserve.journeys import emails, services
 from govserve.journeys.models import Application
+from govserve.journeys.selectors import state_load
 from govserve.journeys.tests.support import LIGHT_FORMS, LIGHT_PATH, applicant, example_text, publish_text
 from govserve.notifications.email import FIELD_BODY, FIELD_SUBJECT, email_template_get
 from govserve.notifications.models import OutboundEmail
@@ -190,3 +193,23 @@ def test_the_lookup_is_registered_with_the_email_kernel() -> None:
     assert english.subject.source == "Street light report received: ((reference))"
     assert {"reporter_name", "street", "reference", "dangerous"} <= english.names
     assert settings.LANGUAGE_CODE == "en"
+
+
+def test_the_confirmation_takes_the_version_the_submission_holds_without_reading_it_again() -> None:
+    # given the journey state of a sent report (its version loaded)
+    application = _report_sent()
+    state = state_load(application)
+
+    # when its confirmation is chosen
+    with CaptureQueriesContext(connection) as captured:
+        chosen = emails.submission_email(state=state, reference=application.reference, link="/x", language="en")
+
+    # then it is the version's own email, and no version row is read for it
+    assert chosen.template == f"journeys.service:{LIGHT}:1:submitted"
+    assert chosen.loaded is not None
+    assert "Street light report received" in chosen.loaded.subject.source
+    assert not [query for query in captured.captured_queries if "catalogue_serviceversion" in query["sql"]]
+    # and outside it the lookup reads the version named again (none at hand)
+    with CaptureQueriesContext(connection) as captured:
+        assert emails.service_templates(chosen.template, "en") is not None
+    assert [query for query in captured.captured_queries if "catalogue_serviceversion" in query["sql"]]

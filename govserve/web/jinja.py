@@ -29,7 +29,8 @@ from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from govserve.web.layout import Layout, page_layout, url_for
+from govserve.core.reversing import url_for
+from govserve.web.layout import Layout, page_layout
 from govserve.web.summary_list import summary_list
 
 

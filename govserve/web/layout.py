@@ -22,13 +22,13 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop, ngettext
 
 from govserve.accounts import selectors as account_selectors
 from govserve.accounts.decorators import staff_session_valid
 from govserve.accounts.middleware import seconds_left
+from govserve.core.reversing import url_for
 from govserve.web import conf
 
 STAFF_PREFIX = "/staff/"
@@ -87,20 +87,6 @@ class Layout:
     session_timeout: SessionTimeout | None
     session_extend_url: str
     session_ended_url: str
-
-
-@functools.lru_cache(maxsize=128)
-def _reverse(name: str, args: tuple[str, ...], urlconf: Any, script_prefix: str) -> str:
-    return reverse(name, args=args or None, urlconf=urlconf)
-
-
-def url_for(name: str, *args: str) -> str:
-    """Return ``reverse(name, args)``, cached: every page asks for the same few URLs.
-
-    The cache key holds the active URLconf and script prefix, so test URLconfs and
-    deployments under a path prefix get their own answers.
-    """
-    return _reverse(name, args, get_urlconf(), get_script_prefix())
 
 
 def local_path(candidate: str | None) -> str | None:

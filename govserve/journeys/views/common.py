@@ -12,12 +12,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 
+from govserve.core.reversing import url_for
 from govserve.journeys import errors, selectors
 from govserve.journeys.access import Applicant, applicant_from_request
 from govserve.journeys.fields import FieldError
 from govserve.journeys.fields.formats import format_date
 from govserve.journeys.models import Application
-from govserve.web.layout import url_for
 
 RETURN_TO_CHECK = "check"
 LOCAL_ZONE = ZoneInfo("Europe/London")

@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import translation
+from django.utils.translation import gettext
 
 from govserve.accounts.models import Citizen, Institution
 from govserve.accounts.working_days import MAX_WORKING_DAYS, working_days_add
@@ -37,9 +39,11 @@ from govserve.documents.selectors import DocumentSummary, documents_for_owner, s
 from govserve.journeys import errors, hooks
 from govserve.journeys.access import Applicant
 from govserve.journeys.answers import answer_rows, answers_from_rows
+from govserve.journeys.fields.formats import format_money
 from govserve.journeys.models import OPEN_STATUSES, Application, ApplicationEvent, ApplicationStatus
 from govserve.journeys.queries import application_and_answers_by_id, application_by_id
 from govserve.journeys.registrations import FeeSummary, RequiredDocument, fee_summary, required_documents
+from govserve.journeys.resubmission_records import fees_preview
 from govserve.journeys.routing import JourneyState, journey_walk
 
 
@@ -311,6 +315,63 @@ def fees_of(state: JourneyState) -> FeeSummary:
     if not state.complete:
         return FeeSummary(currency=state.definition.currency)
     return fee_summary(state.final_evaluator())
+
+
+@dataclass(frozen=True)
+class FeeChangeLine:
+    """What sending a changed application again does to one of its fees, in the applicant's words."""
+
+    fee_id: str
+    text: str
+
+
+def fee_changes_of(application: Application, state: JourneyState, language: str) -> list[FeeChangeLine]:
+    """Return what the changed answers of a sent-back application do to its fees, before it is sent again.
+
+    Read off :func:`~govserve.journeys.resubmission_records.fees_preview`
+    (the recomputation's rules, nothing written): a fee now costing more
+    after it was paid is paid after the decision; one costing less than was
+    paid is refunded; one not paid simply takes its new amount. Empty until
+    every question is answered, or when no fee changes.
+    """
+    if not state.complete:
+        return []
+    summary = fees_of(state)
+    names = {
+        (registration.id, fee.id): fee.name.get(language)
+        for registration in state.definition.registrations
+        for fee in registration.fees
+    }
+    lines = []
+    with translation.override(language):
+        for change in fees_preview(application, summary):
+            if change.from_minor == change.to_minor:
+                continue
+            values = {
+                "fee": names.get((change.registration_id, change.fee_id), change.fee_id),
+                "amount": format_money(change.to_minor, summary.currency),
+                "paid": format_money(change.paid_minor, summary.currency),
+                "more": format_money(change.due_minor, summary.currency),
+                "refund": format_money(change.refund_due_minor, summary.currency),
+            }
+            if change.paid_minor and change.due_minor:
+                text = gettext(
+                    "%(fee)s is now %(amount)s. You have paid %(paid)s, "
+                    "so you will pay %(more)s more after the decision."
+                )
+            elif change.paid_minor and change.to_minor == 0:
+                text = gettext("%(fee)s no longer applies. You have paid %(paid)s: the council will refund it.")
+            elif change.paid_minor and change.refund_due_minor:
+                text = gettext(
+                    "%(fee)s is now %(amount)s. You have paid %(paid)s: "
+                    "the council will refund the %(refund)s difference."
+                )
+            elif change.to_minor == 0:
+                text = gettext("%(fee)s no longer applies.")
+            else:
+                text = gettext("%(fee)s is now %(amount)s.")
+            lines.append(FeeChangeLine(fee_id=change.fee_id, text=text % values))
+    return lines
 
 
 # --- Decisions -------------------------------------------------------------------------------------

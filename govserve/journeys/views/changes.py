@@ -89,6 +89,7 @@ def application_changes(request: HttpRequest, application: Application) -> HttpR
         application=application,
         rows=_flagged_rows(application, state, changes.fields, language),
         document_rows=document_rows,
+        fee_changes=selectors.fee_changes_of(application, state, language),
         team_message=staff_messages[-1] if staff_messages else None,
         upload_error=UPLOAD_ERROR if upload_error else "",
         upload_error_for=request.GET.get("document", "")[:64],

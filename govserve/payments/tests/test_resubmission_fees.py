@@ -13,6 +13,7 @@ import html
 import re
 
 import pytest
+from django.test import Client
 
 from govserve.casework import services as casework
 from govserve.casework.models import CaseFile
@@ -25,7 +26,7 @@ from govserve.journeys.tests.support import TRADING_FORMS, Browser
 from govserve.payments import services
 from govserve.payments.refunds import refund_create
 from govserve.payments.selectors import fee_lines, payment_link_for
-from govserve.payments.tests.support import pay_in_sandbox, trading_awaiting_payment
+from govserve.payments.tests.support import pay_in_sandbox, signed_in_client, trading_awaiting_payment
 
 pytestmark = pytest.mark.usefixtures("examples")
 
@@ -33,8 +34,8 @@ OFFICER = ("city-council", "licensing-officer")
 MANAGER = ("city-council", "licensing-manager")
 
 
-def _paid_then_resubmitted(days: str) -> tuple[Application, Applicant]:
-    """Pay the £300 fee, be sent back about the days, give ``days`` and send the application again."""
+def _paid_then_sent_back() -> tuple[Application, Applicant]:
+    """Pay the £300 fee and be sent back about the days."""
     application, applicant = trading_awaiting_payment()
     payment = services.payment_start(application_id=application.id, applicant=applicant, language="en")
     pay_in_sandbox(payment)
@@ -46,6 +47,10 @@ def _paid_then_resubmitted(days: str) -> tuple[Application, Applicant]:
         reason="Check how many days you will trade",
         flagged_fields=["days_per_week"],
     )
+    return application, applicant
+
+
+def _days_changed(application: Application, applicant: Applicant, days: str) -> None:
     sent_back_answers_save(
         application_id=application.id,
         applicant=applicant,
@@ -53,6 +58,12 @@ def _paid_then_resubmitted(days: str) -> tuple[Application, Applicant]:
         data={**TRADING_FORMS["pitch"], "days_per_week": [days]},
         language="en",
     )
+
+
+def _paid_then_resubmitted(days: str) -> tuple[Application, Applicant]:
+    """Pay the £300 fee, be sent back about the days, give ``days`` and send the application again."""
+    application, applicant = _paid_then_sent_back()
+    _days_changed(application, applicant, days)
     application_resubmit(application_id=application.id, applicant=applicant, declaration_accepted=True, language="en")
     application.refresh_from_db()
     return application, applicant
@@ -159,3 +170,36 @@ def test_finance_staff_of_another_council_do_not_see_its_refunds_due() -> None:
     other = signed_in(person(("civil-registry", "finance")))
 
     assert _refunds_due_listed(other) == "No application has money to refund after it was changed."
+
+
+def _fee_changes_shown(client: Client, application: Application) -> list[str]:
+    """Return the fee lines of the applicant's changes page (none: the section is absent)."""
+    page = client.get(f"/applications/{application.id}/changes").content.decode()
+    found = re.search(r'<ul[^>]*id="fee-change-list"[^>]*>(.*?)</ul>', page, flags=re.DOTALL)
+    if found is None:
+        return []
+    items = re.findall(r"<li>(.*?)</li>", found.group(1), flags=re.DOTALL)
+    return [html.unescape(" ".join(re.sub(r"<[^>]+>", " ", item).split())) for item in items]
+
+
+def test_the_applicant_sees_what_the_changes_mean_for_a_paid_fee_before_sending_again() -> None:
+    # given a paid £300 licence sent back about the days
+    application, applicant = _paid_then_sent_back()
+    client = signed_in_client(Client(), applicant)
+    assert _fee_changes_shown(client, application) == []
+
+    # when the applicant changes to 7 days a week (£320), then to 2 (£270), then back to 5
+    _days_changed(application, applicant, "7")
+    rise = _fee_changes_shown(client, application)
+    _days_changed(application, applicant, "2")
+    fall = _fee_changes_shown(client, application)
+    _days_changed(application, applicant, "5")
+    same = _fee_changes_shown(client, application)
+
+    # then the changes page says what each would mean, before anything is sent or recorded
+    assert rise == ["Licence fee is now £320. You have paid £300, so you will pay £20 more after the decision."]
+    assert fall == ["Licence fee is now £270. You have paid £300: the council will refund the £30 difference."]
+    assert same == []
+    assert list(ApplicationFee.objects.filter(application=application).values_list("amount_minor", "status")) == [
+        (30000, "paid")
+    ]

@@ -122,9 +122,10 @@ TEMPLATES = [
 # their connections after each request themselves (Django's runserver and test live server);
 # the ASGI entry point (config/asgi.py) sets 0, because each ASGI request runs its database
 # work in a thread of its own and a kept connection would be left behind by every request.
-# The health check before a kept connection is reused costs nothing on SQLite and a
-# `SELECT 1` per request on PostgreSQL, where it saves the first request of each worker
-# after a database restart or failover from failing.
+# The health check before a kept connection is reused costs nothing on SQLite; on PostgreSQL
+# it saves the first request of each worker after a database restart or failover from
+# failing: a quiet connection (open, idle, nothing to read on its socket) is taken as checked
+# (govserve/web/database_health.py), any other gets Django's `SELECT 1`.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'govserve.sqlite3'}")
 DATABASES = {
     "default": dj_database_url.parse(

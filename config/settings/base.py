@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "govserve.core.middleware.RequestIdMiddleware",
     "govserve.web.access_log.AccessLogMiddleware",
+    "govserve.web.null_characters.NullCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "govserve.web.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -73,7 +73,6 @@ def test_an_altered_code_is_not_genuine() -> None:
     "path",
     [
         "/verify/x",
-        "/verify/%00",
         "/verify/%F0%9F%92%A9",
         "/verify/" + "a" * 3000,
         "/verify/<script>alert(1)</script>",
@@ -88,6 +87,14 @@ def test_garbage_is_answered_as_not_genuine_never_an_error(path: str) -> None:
     body = response.content.decode()
     assert "<script>alert(1)</script>" not in body
     assert "Traceback" not in body
+
+
+def test_a_null_character_is_refused_at_the_door_with_the_400_page_never_an_error() -> None:
+    # A NUL character is refused before any view, as on every page (govserve/web/null_characters.py).
+    response = Client(raise_request_exception=True).get("/verify/%00")
+
+    assert response.status_code == 400
+    assert "govuk-template" in response.content.decode()
 
 
 def test_machines_get_json() -> None:

@@ -310,6 +310,15 @@ def _pre_save_adding(field: Field[Any, Any], instance: Model) -> Any:
     return field.pre_save(instance, add=True)
 
 
+_PREP = ("get_prep_value", "to_python")
+_DB_PREP = ("get_db_prep_value", "get_prep_value", "to_python")
+
+
+def _inherits(cls: type[Any], base: type[Any], methods: tuple[str, ...]) -> bool:
+    """Return whether field class ``cls`` uses ``base``'s own ``methods`` (none overridden on the way)."""
+    return all(getattr(cls, name) is getattr(base, name) for name in methods)
+
+
 def _preparer_build(field: Field[Any, Any]) -> SavePreparer:  # noqa: PLR0911 - one case per kind of field
     cls = type(field)
     general = field.get_db_prep_save
@@ -326,20 +335,13 @@ def _preparer_build(field: Field[Any, Any]) -> SavePreparer:  # noqa: PLR0911 - 
     if cls.get_db_prep_save is not Field.get_db_prep_save:
         return general
     plain_value = cls.get_db_prep_value is Field.get_db_prep_value
-    if plain_value and (cls.get_prep_value, cls.to_python) in (
-        (CharField.get_prep_value, CharField.to_python),
-        (TextField.get_prep_value, TextField.to_python),
-    ):
+    if plain_value and (_inherits(cls, CharField, _PREP) or _inherits(cls, TextField, _PREP)):
 
         def text(value: Any, connection: BaseDatabaseWrapper) -> Any:
             return value if value is None or type(value) is str else general(value, connection)
 
         return text
-    if (cls.get_db_prep_value, cls.get_prep_value, cls.to_python) == (
-        DateTimeField.get_db_prep_value,
-        DateTimeField.get_prep_value,
-        DateTimeField.to_python,
-    ):
+    if _inherits(cls, DateTimeField, _DB_PREP):
 
         def moment(value: Any, connection: BaseDatabaseWrapper) -> Any:
             if type(value) is dt.datetime and value.utcoffset() is not None:  # aware: get_prep_value keeps it
@@ -347,11 +349,7 @@ def _preparer_build(field: Field[Any, Any]) -> SavePreparer:  # noqa: PLR0911 - 
             return general(value, connection)
 
         return moment
-    if (cls.get_db_prep_value, cls.get_prep_value, cls.to_python) == (
-        UUIDField.get_db_prep_value,
-        UUIDField.get_prep_value,
-        UUIDField.to_python,
-    ):
+    if _inherits(cls, UUIDField, _DB_PREP):
 
         def identifier(value: Any, connection: BaseDatabaseWrapper) -> Any:
             if type(value) is uuid.UUID:
@@ -359,7 +357,7 @@ def _preparer_build(field: Field[Any, Any]) -> SavePreparer:  # noqa: PLR0911 - 
             return general(value, connection)
 
         return identifier
-    if (cls.get_db_prep_value, cls.get_prep_value) == (IntegerField.get_db_prep_value, IntegerField.get_prep_value):
+    if _inherits(cls, IntegerField, ("get_db_prep_value", "get_prep_value")):
         internal_type = field.get_internal_type()
 
         def number(value: Any, connection: BaseDatabaseWrapper) -> Any:

@@ -29,6 +29,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext
 
 from govserve.api.govstack import http as govstack_http
+from govserve.api.v1 import problems as api_problems
 from govserve.web import errors
 
 _API_V1 = "/api/v1/"
@@ -85,15 +86,8 @@ def _json_holds_nul(body: bytes) -> bool:
 def _refusal(request: HttpRequest, where: str) -> HttpResponse:
     detail = gettext("The request contains a null character, which no field accepts.")
     if request.path.startswith(_API_V1):
-        body = {
-            "type": "urn:govserve:problem:request_invalid",
-            "title": "Unprocessable Content",
-            "status": 422,
-            "detail": detail,
-            "code": "request_invalid",
-            "errors": [{"field": where, "code": "null_character", "detail": detail}],
-        }
-        return HttpResponse(json.dumps(body), status=422, content_type="application/problem+json")
+        errors_found = [{"field": where, "code": "null_character", "detail": detail}]
+        return api_problems.problem_response(status=422, code="request_invalid", detail=detail, errors=errors_found)
     if request.path.startswith(_GOVSTACK) or getattr(request, "urlconf", None) == GOVSTACK_URLCONF:
         return govstack_http.problem(govstack_http.RequestInvalidError(detail))  # its own JSON content type
     if errors.wants_json(request):

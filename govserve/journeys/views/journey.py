@@ -9,7 +9,6 @@ the applicant's path redirects to the first page still to answer.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -17,12 +16,13 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from govserve.catalogue.definitions.schema import CHECK_ANSWERS, AnyField, EmailField, FileField, GroupField, Page
+from govserve.core.reversing import url_for_id
 from govserve.documents import errors as document_errors
 from govserve.documents.access import owner_access_grant
 from govserve.journeys import errors, hooks, selectors, services
@@ -51,27 +51,9 @@ FEEDBACK_FORM = "feedback"
 View = Callable[..., HttpResponse]
 
 
-# Reversed once per URL name and further arguments with this id in the application's place (the first).
-_SAMPLE_APPLICATION = uuid.UUID(int=0)
-_SAMPLE_APPLICATION_TEXT = str(_SAMPLE_APPLICATION)
-
-
-@functools.lru_cache(maxsize=1024)
-def _url_shape(name: str, args: tuple[str, ...], urlconf: Any, script_prefix: str) -> str:
-    return reverse(f"journeys:{name}", args=[_SAMPLE_APPLICATION, *args], urlconf=urlconf)
-
-
 def _url(name: str, application: Application, *args: str, query: str = "") -> str:
-    """Return ``reverse("journeys:<name>", args=[application.id, *args])`` (``?query`` after it).
-
-    A check-your-answers page builds about 40 such URLs and Django's
-    ``reverse`` costs about 0.1 ms each; the URL is the same for every
-    application but for the id (a UUID, written as ``str`` writes it, always
-    first), so it is reversed once per name, further arguments, URLconf and
-    script prefix and the id put in.
-    """
-    shape = _url_shape(name, args, get_urlconf(), get_script_prefix())
-    url = shape.replace(_SAMPLE_APPLICATION_TEXT, str(application.id), 1)
+    """Return ``reverse("journeys:<name>", args=[application.id, *args])`` (``?query`` after it)."""
+    url = url_for_id(f"journeys:{name}", application.id, *args)
     return f"{url}?{query}" if query else url
 
 
